@@ -1,0 +1,35 @@
+# Two commands on a fresh machine: `make demo` (the main job, on the embedded sandbox) and
+# `make test` (the whole suite). Both create .venv themselves.
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+MPQL   := $(VENV)/bin/mpql
+STAMP  := $(VENV)/.mpql-installed
+
+.PHONY: demo test fuzz bench install clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test,bench]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(MPQL) lint examples/
+	$(MPQL) fmt --check examples/
+
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+# Long property-based runs: the same tests with a large example budget.
+fuzz: $(STAMP)
+	HYPOTHESIS_PROFILE=fuzz $(PY) -m pytest -q tests -k "property or fuzz or hypothesis"
+
+bench: $(STAMP)
+	$(PY) benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) build dist .pytest_cache .hypothesis

@@ -1,0 +1,73 @@
+"""Helpers shared by subcommands: reading expressions from -e / files / stdin, and printing
+diagnostics in the formats every command offers."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import attrs
+
+from ..errors import InputError
+
+__all__ = ["Source", "read_sources", "add_input_arguments", "make_parser"]
+
+
+@attrs.frozen
+class Source:
+    """A unit of input: an expression given with -e, a file, or standard input."""
+
+    name: str  # shown in diagnostics: "<expr>", "<stdin>" or the path
+    text: str
+    path: Path | None = None
+
+
+def make_parser(prog: str, description: str) -> argparse.ArgumentParser:
+    return argparse.ArgumentParser(
+        prog=prog, description=description,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
+
+def add_input_arguments(parser: argparse.ArgumentParser, *, many: bool = True) -> None:
+    parser.add_argument(
+        "-e", "--expr", action="append", default=[], metavar="EXPR",
+        help="an expression given on the command line (repeatable)",
+    )
+    parser.add_argument(
+        "paths", nargs="*" if many else "?", metavar="FILE",
+        help="files to read (`-` for standard input); directories are searched for *.mpql",
+    )
+
+
+def read_sources(exprs: list[str], paths, *, suffixes=(".mpql",)) -> list[Source]:
+    """Sources in the order given. A directory contributes its files with ``suffixes``,
+    sorted; an unreadable file raises InputError naming it."""
+    if isinstance(paths, str):
+        paths = [paths]
+    paths = [p for p in (paths or []) if p is not None]
+    sources = [Source("<expr>", e) for e in exprs]
+    for raw in paths:
+        if raw == "-":
+            sources.append(Source("<stdin>", sys.stdin.read()))
+            continue
+        path = Path(raw)
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in suffixes)
+            sources.extend(_read_file(p) for p in found)
+        else:
+            sources.append(_read_file(path))
+    return sources
+
+
+def _read_file(path: Path) -> Source:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not UTF-8 text (byte {exc.start}): {exc.reason}") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror}") from None
+    return Source(str(path), text, path)

@@ -1,0 +1,203 @@
+"""Every exception mpql raises, in one hierarchy, so ``except mpql.MpqlError`` catches them all.
+
+::
+
+    MpqlError                      base of everything below; never raised itself
+    ├── ParseError                 text is not a valid expression   (.diagnostic: where and why)
+    ├── CheckError                 an expression failed a strict check (.diagnostics)
+    ├── BuildError (+ TypeError)   the builder was given a value it cannot express
+    ├── QueryError (+ ValueError)  a query's inputs are invalid (dates, limits, exclusive options)
+    ├── PlanError                  a valid query that cannot be planned (e.g. profiles filtered
+    │                              on event properties)
+    ├── ConfigError                bad config, schema file, credentials or environment
+    ├── InputError                 an input file or stream is unreadable or malformed
+    ├── SandboxError               the embedded sandbox could not start or serve
+    └── ExecutionError             running a plan failed
+        ├── TransportError         connection failed, stream broke or was truncated
+        ├── ApiError               Mixpanel answered with an error status (.status, .message,
+        │   │                      .request with secrets redacted, .advice)
+        │   ├── BadRequestError        400
+        │   ├── AuthenticationError    401
+        │   ├── PaymentRequiredError   402
+        │   ├── ForbiddenError         403
+        │   ├── NotFoundError          404
+        │   ├── RateLimitError         429 (retries exhausted)
+        │   └── ServerError            5xx (retries exhausted)
+        └── DeadlineExceeded       the overall deadline passed before the plan finished
+
+Messages name the thing, what was expected and what was found. None of them ever contains a
+secret: anything that renders a request goes through the executor's redaction.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Sequence
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .diagnostics import Diagnostic
+
+__all__ = [
+    "MpqlError",
+    "ParseError",
+    "CheckError",
+    "BuildError",
+    "QueryError",
+    "PlanError",
+    "ConfigError",
+    "InputError",
+    "SandboxError",
+    "ExecutionError",
+    "TransportError",
+    "ApiError",
+    "BadRequestError",
+    "AuthenticationError",
+    "PaymentRequiredError",
+    "ForbiddenError",
+    "NotFoundError",
+    "RateLimitError",
+    "ServerError",
+    "DeadlineExceeded",
+]
+
+
+class MpqlError(Exception):
+    """Base class of every error mpql raises."""
+
+
+class ParseError(MpqlError):
+    """The text is not a valid mpql expression.
+
+    ``diagnostic`` holds the code, message, span, help and fix; ``str(error)`` is the one-line
+    message and ``error.render()`` the ruff-style block with the source line and carets.
+    """
+
+    def __init__(self, diagnostic: "Diagnostic") -> None:
+        super().__init__(diagnostic.message)
+        self.diagnostic = diagnostic
+
+    @property
+    def code(self) -> str:
+        return self.diagnostic.code
+
+    @property
+    def span(self):
+        return self.diagnostic.span
+
+    @property
+    def line(self) -> int:
+        return self.diagnostic.line
+
+    @property
+    def column(self) -> int:
+        return self.diagnostic.column
+
+    @property
+    def help(self) -> str | None:
+        return self.diagnostic.help
+
+    def render(self, filename: str = "<expr>") -> str:
+        return self.diagnostic.render(filename=filename)
+
+    def __str__(self) -> str:
+        d = self.diagnostic
+        return f"{d.code} {d.message} (line {d.line}, column {d.column})"
+
+
+class CheckError(MpqlError):
+    """An expression failed a check that was asked to raise (``diagnostics`` lists why)."""
+
+    def __init__(self, diagnostics: Sequence["Diagnostic"]) -> None:
+        self.diagnostics = list(diagnostics)
+        first = self.diagnostics[0] if self.diagnostics else None
+        super().__init__(
+            f"{first.code} {first.message}" if first else "expression failed its checks"
+        )
+
+
+class BuildError(MpqlError, TypeError):
+    """The builder was given a value it cannot turn into an expression."""
+
+
+class QueryError(MpqlError, ValueError):
+    """A query's inputs are invalid."""
+
+
+class PlanError(MpqlError):
+    """A valid query that cannot be turned into Mixpanel requests."""
+
+
+class ConfigError(MpqlError):
+    """Configuration, schema, credentials or environment are unusable."""
+
+
+class InputError(MpqlError):
+    """An input file or stream is unreadable or malformed."""
+
+
+class SandboxError(MpqlError):
+    """The embedded sandbox could not start or serve."""
+
+
+class ExecutionError(MpqlError):
+    """Running a plan failed."""
+
+
+class TransportError(ExecutionError):
+    """The connection failed, or a response stream broke or was truncated."""
+
+
+class ApiError(ExecutionError):
+    """Mixpanel answered with an error status.
+
+    ``request`` is a description of the request with every secret redacted; ``advice`` says
+    what to do about it.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        request: Any = None,
+        advice: str | None = None,
+    ) -> None:
+        self.status = status
+        self.message = message
+        self.request = request
+        self.advice = advice
+        text = f"Mixpanel answered {status}: {message}" if status else message
+        if advice:
+            text += f"\nhelp: {advice}"
+        super().__init__(text)
+
+
+class BadRequestError(ApiError):
+    """400."""
+
+
+class AuthenticationError(ApiError):
+    """401."""
+
+
+class PaymentRequiredError(ApiError):
+    """402."""
+
+
+class ForbiddenError(ApiError):
+    """403."""
+
+
+class NotFoundError(ApiError):
+    """404."""
+
+
+class RateLimitError(ApiError):
+    """429, after the retry budget was used up."""
+
+
+class ServerError(ApiError):
+    """5xx, after the retry budget was used up."""
+
+
+class DeadlineExceeded(ExecutionError):
+    """The overall deadline passed before the plan finished."""

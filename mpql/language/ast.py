@@ -1,0 +1,279 @@
+"""The mpql syntax tree: one small frozen attrs class per construct of the language.
+
+Every other part of mpql speaks this tree: the parser produces it, the printer turns it back
+into text, the checker types it, the builder composes it, the planner rewrites it and the
+evaluator compiles it. Nodes are immutable and compare structurally; the source ``span`` a
+node came from is carried along for diagnostics but takes no part in equality or hashing, so a
+parsed tree equals the same tree built in Python.
+
+Node kinds (see docs/ast.md for a primer)::
+
+    Expr
+    ├── Property(scope, name)        properties["x"], user["x"], event["x"], behaviors["x"]
+    ├── String(value)                "text"
+    ├── Number(value)                42, 1.5, -3  (int or float; a literal may be negative)
+    ├── Boolean(value)               true / false
+    ├── Now()                        NOW
+    ├── ListLiteral(items)           [1, 2, "a"]
+    ├── Call(name, args)             defined(x), number(x), datetime("…"), floor(x), …
+    ├── Neg(operand)                 -x            (x not a bare number literal)
+    ├── Not(operand)                 not x
+    ├── Arith(op, left, right)       + - * / %
+    ├── Compare(op, left, right)     == != > >= < <=
+    ├── In(left, right)              "a" in x, x in [1, 2]
+    ├── And(left, right)             binary, left-nested as parsed
+    └── Or(left, right)
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Iterator, Union
+
+import attrs
+
+__all__ = [
+    "Span",
+    "Expr",
+    "Property",
+    "String",
+    "Number",
+    "Boolean",
+    "Now",
+    "ListLiteral",
+    "Call",
+    "Neg",
+    "Not",
+    "Arith",
+    "Compare",
+    "In",
+    "And",
+    "Or",
+    "SCOPES",
+    "ARITH_OPS",
+    "COMPARE_OPS",
+    "children",
+    "walk",
+    "transform",
+    "conjuncts",
+    "disjuncts",
+]
+
+#: Property accessors, in the order the docs introduce them.
+SCOPES = ("properties", "user", "event", "behaviors")
+ARITH_OPS = ("+", "-", "*", "/", "%")
+COMPARE_OPS = ("==", "!=", ">", ">=", "<", "<=")
+
+
+@attrs.frozen
+class Span:
+    """A half-open range ``[start, end)`` of 0-based character offsets into the source text."""
+
+    start: int
+    end: int
+
+    def __attrs_post_init__(self) -> None:
+        if not 0 <= self.start <= self.end:
+            raise ValueError(f"invalid span [{self.start}, {self.end})")
+
+    def slice(self, text: str) -> str:
+        return text[self.start : self.end]
+
+    def cover(self, other: "Span | None") -> "Span":
+        """The smallest span containing both."""
+        if other is None:
+            return self
+        return Span(min(self.start, other.start), max(self.end, other.end))
+
+
+def _span_field():
+    return attrs.field(default=None, eq=False, repr=False, kw_only=True)
+
+
+@attrs.frozen
+class Expr:
+    """Base of every node. ``span`` is where the node came from in parsed text, else None."""
+
+    span: Span | None = _span_field()
+
+    def __str__(self) -> str:
+        from .printer import format_expr
+
+        return format_expr(self)
+
+
+def _one_of(*allowed: str):
+    def check(_instance, attribute, value):
+        if value not in allowed:
+            raise ValueError(f"{attribute.name} must be one of {allowed!r}, got {value!r}")
+
+    return check
+
+
+def _is_expr(_instance, attribute, value):
+    if not isinstance(value, Expr):
+        raise TypeError(f"{attribute.name} must be an Expr node, got {type(value).__name__}")
+
+
+def _tuple_of_exprs(value) -> tuple:
+    items = tuple(value)
+    for item in items:
+        if not isinstance(item, Expr):
+            raise TypeError(f"expected Expr nodes, got {type(item).__name__}")
+    return items
+
+
+@attrs.frozen
+class Property(Expr):
+    scope: str = attrs.field(validator=_one_of(*SCOPES))
+    name: str = attrs.field(validator=attrs.validators.instance_of(str))
+
+
+@attrs.frozen
+class String(Expr):
+    value: str = attrs.field(validator=attrs.validators.instance_of(str))
+
+
+def _check_number(_instance, _attribute, value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"Number.value must be int or float, got {type(value).__name__}")
+    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
+        raise ValueError("Number.value must be finite (Mixpanel has no NaN or infinity)")
+
+
+@attrs.frozen
+class Number(Expr):
+    value: Union[int, float] = attrs.field(validator=_check_number)
+
+
+@attrs.frozen
+class Boolean(Expr):
+    value: bool = attrs.field(validator=attrs.validators.instance_of(bool))
+
+
+@attrs.frozen
+class Now(Expr):
+    """The ``NOW`` macro: current server time in Unix seconds (spec §1.7)."""
+
+
+@attrs.frozen
+class ListLiteral(Expr):
+    items: tuple = attrs.field(converter=_tuple_of_exprs)
+
+
+@attrs.frozen
+class Call(Expr):
+    name: str = attrs.field(validator=attrs.validators.instance_of(str))
+    args: tuple = attrs.field(converter=_tuple_of_exprs)
+
+
+@attrs.frozen
+class Neg(Expr):
+    operand: Expr = attrs.field(validator=_is_expr)
+
+
+@attrs.frozen
+class Not(Expr):
+    operand: Expr = attrs.field(validator=_is_expr)
+
+
+@attrs.frozen
+class Arith(Expr):
+    op: str = attrs.field(validator=_one_of(*ARITH_OPS))
+    left: Expr = attrs.field(validator=_is_expr)
+    right: Expr = attrs.field(validator=_is_expr)
+
+
+@attrs.frozen
+class Compare(Expr):
+    op: str = attrs.field(validator=_one_of(*COMPARE_OPS))
+    left: Expr = attrs.field(validator=_is_expr)
+    right: Expr = attrs.field(validator=_is_expr)
+
+
+@attrs.frozen
+class In(Expr):
+    left: Expr = attrs.field(validator=_is_expr)
+    right: Expr = attrs.field(validator=_is_expr)
+
+
+@attrs.frozen
+class And(Expr):
+    left: Expr = attrs.field(validator=_is_expr)
+    right: Expr = attrs.field(validator=_is_expr)
+
+
+@attrs.frozen
+class Or(Expr):
+    left: Expr = attrs.field(validator=_is_expr)
+    right: Expr = attrs.field(validator=_is_expr)
+
+
+# ---------------------------------------------------------------------------------------------
+# Traversal helpers
+
+
+def children(node: Expr) -> tuple:
+    """The direct sub-expressions of ``node``, left to right."""
+    if isinstance(node, (ListLiteral,)):
+        return node.items
+    if isinstance(node, Call):
+        return node.args
+    if isinstance(node, (Neg, Not)):
+        return (node.operand,)
+    if isinstance(node, (Arith, Compare, In, And, Or)):
+        return (node.left, node.right)
+    return ()
+
+
+def walk(node: Expr) -> Iterator[Expr]:
+    """Every node of the tree, parents before children, left to right (iterative: deep trees
+    built in code must not hit the recursion limit)."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(reversed(children(current)))
+
+
+def transform(node: Expr, fn: Callable[[Expr], Expr]) -> Expr:
+    """Rebuild the tree bottom-up: children first, then ``fn`` on the node with its new
+    children. ``fn`` returns the node unchanged to keep it. Spans are preserved."""
+    if isinstance(node, ListLiteral):
+        node = _evolve_if_changed(node, items=tuple(transform(i, fn) for i in node.items))
+    elif isinstance(node, Call):
+        node = _evolve_if_changed(node, args=tuple(transform(a, fn) for a in node.args))
+    elif isinstance(node, (Neg, Not)):
+        node = _evolve_if_changed(node, operand=transform(node.operand, fn))
+    elif isinstance(node, (Arith, Compare, In, And, Or)):
+        node = _evolve_if_changed(
+            node, left=transform(node.left, fn), right=transform(node.right, fn)
+        )
+    return fn(node)
+
+
+def _evolve_if_changed(node: Expr, **changes) -> Expr:
+    if all(getattr(node, k) is v for k, v in changes.items()):
+        return node
+    return attrs.evolve(node, **changes)
+
+
+def conjuncts(node: Expr) -> list:
+    """``a and b and c`` (any nesting) as ``[a, b, c]``."""
+    return _flatten(node, And)
+
+
+def disjuncts(node: Expr) -> list:
+    """``a or b or c`` (any nesting) as ``[a, b, c]``."""
+    return _flatten(node, Or)
+
+
+def _flatten(node: Expr, kind: type) -> list:
+    out, stack = [], [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, kind):
+            stack.append(current.right)
+            stack.append(current.left)
+        else:
+            out.append(current)
+    return out

@@ -1,0 +1,611 @@
+"""Text → AST: the lark LALR parser for grammar/mpql.lark, and the friendly syntax errors.
+
+The grammar is loaded once per process, lazily, and lark's table cache keeps start-up short.
+The tree converter runs *inside* the LALR parser (lark's "tree-less" mode): each rule's
+callback receives its children and returns an AST node at once, so no intermediate parse tree
+is built. Spans come from the tokens: every bracket and comma is a named terminal and stays in
+the children, so a node's span runs from its first token to its last.
+
+Anything that goes wrong becomes a ``ParseError`` carrying a ``Diagnostic`` with a stable code
+(E1xx, catalogued in ``SYNTAX_CODES`` and docs/language.md), the span, and a ``help`` line and
+fix where the mistake is a common one (``=`` for ``==``, ``&&``, an unquoted property name …).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import threading
+from pathlib import Path
+
+from ..diagnostics import Diagnostic, Edit, Fix
+from ..errors import ParseError
+from . import ast as A
+from .ast import Span
+
+__all__ = ["parse", "FUNCTIONS", "SYNTAX_CODES", "grammar_path", "get_parser"]
+
+#: Function name → (min args, max args).
+FUNCTIONS: dict[str, tuple[int, int]] = {
+    "defined": (1, 1),
+    "boolean": (1, 1),
+    "number": (1, 1),
+    "string": (1, 1),
+    "datetime": (1, 1),
+    "list": (1, 1),
+    "floor": (1, 1),
+    "round": (1, 1),
+    "ceil": (1, 1),
+    "has_prefix": (2, 2),
+}
+
+#: Names that look like functions but are not part of the public language.
+UNSUPPORTED_FUNCTIONS = {
+    "any": "`any(...)` exists inside Mixpanel's engine but has no documented public syntax",
+    "contains": "there is no `contains` function: write `\"text\" in properties[\"x\"]`",
+    "len": "there is no length function in Mixpanel's expression language",
+    "lower": "there is no case-conversion function in Mixpanel's expression language",
+    "upper": "there is no case-conversion function in Mixpanel's expression language",
+}
+
+SYNTAX_CODES = {
+    "E100": "syntax-error",
+    "E101": "assignment-for-comparison",
+    "E102": "c-style-operator",
+    "E104": "unterminated-string",
+    "E105": "unbalanced-bracket",
+    "E106": "unexpected-end",
+    "E107": "empty-expression",
+    "E108": "bare-name",
+    "E109": "unknown-accessor",
+    "E110": "unknown-function",
+    "E111": "wrong-argument-count",
+    "E112": "not-an-operator",
+    "E113": "null-literal",
+    "E114": "url-encoded",
+    "E115": "chained-comparison",
+    "E116": "invalid-escape",
+    "E117": "invalid-number",
+    "E118": "unexpected-character",
+    "E119": "not-in",
+    "E120": "unsupported-syntax",
+    "E121": "too-deeply-nested",
+}
+
+#: How each terminal reads in "expected …" messages.
+TERMINAL_DESCRIPTIONS = {
+    "OR": "`or`",
+    "AND": "`and`",
+    "NOT": "`not`",
+    "IN": "`in`",
+    "TRUE": "`true`",
+    "FALSE": "`false`",
+    "NOW": "`NOW`",
+    "CMP_OP": "a comparison (`==`, `!=`, `<`, …)",
+    "ADD_OP": "`+`",
+    "MINUS": "`-`",
+    "MUL_OP": "`*`, `/` or `%`",
+    "STRING": "a string",
+    "NUMBER": "a number",
+    "NAME": "a property or function",
+    "LPAR": "`(`",
+    "RPAR": "`)`",
+    "LSQB": "`[`",
+    "RSQB": "`]`",
+    "COMMA": "`,`",
+    "$END": "end of expression",
+}
+
+_VALUE_TERMINALS = {"STRING", "NUMBER", "NAME", "TRUE", "FALSE", "NOW", "LPAR", "LSQB"}
+
+_lock = threading.Lock()
+_parser = None
+
+
+def grammar_path() -> Path:
+    """The grammar file: inside the installed package, or grammar/ in a source checkout."""
+    here = Path(__file__).resolve().parent.parent
+    packaged = here / "grammar" / "mpql.lark"
+    if packaged.is_file():
+        return packaged
+    return here.parent / "grammar" / "mpql.lark"
+
+
+def get_parser():
+    """The process-wide lark parser, built on first use."""
+    global _parser
+    if _parser is None:
+        with _lock:
+            if _parser is None:
+                _parser = _build_parser()
+    return _parser
+
+
+def _build_parser():
+    from lark import Lark
+
+    text = grammar_path().read_text(encoding="utf-8")
+    options = dict(
+        parser="lalr",
+        lexer="contextual",
+        transformer=_ToAst(),
+        maybe_placeholders=True,
+    )
+    try:
+        return Lark(text, cache=True, **options)
+    except (OSError, EOFError, ValueError):  # unwritable temp dir or a corrupt cache file
+        return Lark(text, **options)
+
+
+def parse(text: str) -> A.Expr:
+    """Parse one expression. Raises ``ParseError`` (an ``MpqlError``) on any invalid input."""
+    if not isinstance(text, str):
+        raise TypeError(f"mpql.parse() takes a str, got {type(text).__name__}")
+    from lark.exceptions import UnexpectedInput, VisitError
+
+    parser = get_parser()
+    try:
+        return parser.parse(text)
+    except _ConvertError as exc:
+        raise ParseError(_diag(text, *exc.args)) from None
+    except VisitError as exc:  # pragma: no cover - defensive: lark wraps callback errors
+        if isinstance(exc.orig_exc, _ConvertError):
+            raise ParseError(_diag(text, *exc.orig_exc.args)) from None
+        raise
+    except UnexpectedInput as exc:
+        raise ParseError(_explain(text, exc)) from None
+    except RecursionError:
+        raise ParseError(
+            _diag(
+                text, "E121", "expression is nested too deeply to parse",
+                Span(0, len(text)), "split it into smaller expressions",
+            )
+        ) from None
+
+
+# ---------------------------------------------------------------------------------------------
+# Tree conversion (runs inside the LALR parser)
+
+
+class _ConvertError(Exception):
+    """Raised by a callback; turned into a ParseError by parse(). Args: code, message, span,
+    help, fix."""
+
+
+class _Paren:
+    """A parenthesised expression, unwrapped by whichever rule consumes it. Kept distinct so
+    that `-(5)` stays a negation of a literal while `-5` is a negative literal."""
+
+    __slots__ = ("expr", "span")
+
+    def __init__(self, expr, span):
+        self.expr = expr
+        self.span = span
+
+
+def _u(x):
+    return x.expr if isinstance(x, _Paren) else x
+
+
+def _sp(x) -> Span:
+    if isinstance(x, (_Paren, A.Expr)):
+        return x.span
+    return Span(x.start_pos, x.end_pos)  # a lark Token
+
+
+def _cover(first, last) -> Span:
+    return Span(_sp(first).start, _sp(last).end)
+
+
+_ESCAPES = {'"': '"', "'": "'", "\\": "\\", "/": "/", "b": "\b", "f": "\f",
+            "n": "\n", "r": "\r", "t": "\t"}
+
+
+def decode_string(token_text: str, start: int) -> str:
+    """Decode a quoted string token (either quote) whose text starts at offset ``start``."""
+    body = token_text[1:-1]
+    if "\\" not in body:
+        return body
+    out: list[str] = []
+    i, n = 0, len(body)
+    while i < n:
+        c = body[i]
+        if c != "\\":
+            out.append(c)
+            i += 1
+            continue
+        esc = body[i + 1]  # the lexer guarantees a character after a backslash
+        if esc in _ESCAPES:
+            out.append(_ESCAPES[esc])
+            i += 2
+            continue
+        if esc == "u":
+            hex4 = body[i + 2 : i + 6]
+            if len(hex4) == 4 and all(h in "0123456789abcdefABCDEF" for h in hex4):
+                code = int(hex4, 16)
+                i += 6
+                # A surrogate pair written as two escapes is one character.
+                if 0xD800 <= code < 0xDC00 and body[i : i + 2] == "\\u":
+                    low = body[i + 2 : i + 6]
+                    if len(low) == 4 and all(h in "0123456789abcdefABCDEF" for h in low):
+                        low_code = int(low, 16)
+                        if 0xDC00 <= low_code < 0xE000:
+                            code = 0x10000 + ((code - 0xD800) << 10) + (low_code - 0xDC00)
+                            i += 6
+                out.append(chr(code))
+                continue
+            at = start + 1 + i
+            raise _ConvertError(
+                "E116", "`\\u` must be followed by four hex digits",
+                Span(at, min(at + 6, start + len(token_text) - 1)),
+                "write a character as `\\u00e9`, or the character itself",
+            )
+        at = start + 1 + i
+        raise _ConvertError(
+            "E116", f"unknown escape `\\{esc}` in string",
+            Span(at, at + 2),
+            "valid escapes are \\\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX; write `\\\\` for a backslash",
+            Fix("escape the backslash", [Edit(Span(at, at + 1), "\\\\")]),
+        )
+    return "".join(out)
+
+
+def _number(token) -> A.Number:
+    text = token.value
+    span = Span(token.start_pos, token.end_pos)
+    if any(c in text for c in ".eE"):
+        value = float(text)
+        if value in (float("inf"), float("-inf")):
+            raise _ConvertError("E117", f"number `{text}` is too large", span,
+                                "Mixpanel numbers are double-precision floats")
+        if value.is_integer() and "." not in text and abs(value) < 2**53:
+            value = int(value)  # 1e3 is the integer 1000
+    else:
+        value = int(text)
+    return A.Number(value, span=span)
+
+
+def _did_you_mean(word: str, choices) -> str | None:
+    lowered = {c.lower(): c for c in choices}
+    if word.lower() in lowered:
+        return lowered[word.lower()]
+    close = difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=0.6)
+    return lowered[close[0]] if close else None
+
+
+_ACCESSOR_ALIASES = {"property": "properties", "props": "properties", "prop": "properties",
+                     "people": "user", "profile": "user", "users": "user", "events": "event",
+                     "behavior": "behaviors", "behaviour": "behaviors",
+                     "behaviours": "behaviors"}
+
+
+class _ToAst:
+    """lark callbacks, one per rule alias in grammar/mpql.lark."""
+
+    def or_(self, c):
+        left, right = _u(c[0]), _u(c[2])
+        return A.Or(left, right, span=_cover(c[0], c[2]))
+
+    def and_(self, c):
+        left, right = _u(c[0]), _u(c[2])
+        return A.And(left, right, span=_cover(c[0], c[2]))
+
+    def not_(self, c):
+        return A.Not(_u(c[1]), span=_cover(c[0], c[1]))
+
+    def compare(self, c):
+        return A.Compare(c[1].value, _u(c[0]), _u(c[2]), span=_cover(c[0], c[2]))
+
+    def in_(self, c):
+        return A.In(_u(c[0]), _u(c[2]), span=_cover(c[0], c[2]))
+
+    def arith(self, c):
+        return A.Arith(c[1].value, _u(c[0]), _u(c[2]), span=_cover(c[0], c[2]))
+
+    def neg(self, c):
+        operand = c[1]
+        span = _cover(c[0], operand)
+        # `-5` is a negative literal (so printing and re-parsing a negative Number is stable);
+        # `-(5)` and `-x` are negations.
+        if isinstance(operand, A.Number):
+            return A.Number(-operand.value, span=span)
+        return A.Neg(_u(operand), span=span)
+
+    def string(self, c):
+        tok = c[0]
+        return A.String(decode_string(tok.value, tok.start_pos),
+                        span=Span(tok.start_pos, tok.end_pos))
+
+    def number(self, c):
+        return _number(c[0])
+
+    def true(self, c):
+        return A.Boolean(True, span=_sp(c[0]))
+
+    def false(self, c):
+        return A.Boolean(False, span=_sp(c[0]))
+
+    def now(self, c):
+        return A.Now(span=_sp(c[0]))
+
+    def list(self, c):
+        items = c[1] or []
+        return A.ListLiteral(items, span=_cover(c[0], c[2]))
+
+    def arguments(self, c):
+        return [_u(x) for x in c if isinstance(x, (A.Expr, _Paren))]
+
+    def paren(self, c):
+        return _Paren(_u(c[1]), _cover(c[0], c[2]))
+
+    def property(self, c):
+        name_tok, str_tok = c[0], c[2]
+        span = _cover(c[0], c[3])
+        scope = name_tok.value
+        if scope not in A.SCOPES:
+            guess = _ACCESSOR_ALIASES.get(scope.lower()) or _did_you_mean(scope, A.SCOPES)
+            raise _ConvertError(
+                "E109", f"unknown accessor `{scope}[...]`",
+                _sp(name_tok),
+                (f"did you mean `{guess}[...]`? " if guess else "")
+                + "accessors are properties[...], user[...], event[...] and behaviors[...]",
+                Fix(f"use `{guess}`", [Edit(_sp(name_tok), guess)]) if guess else None,
+            )
+        name = decode_string(str_tok.value, str_tok.start_pos)
+        return A.Property(scope, name, span=span)
+
+    def call(self, c):
+        name_tok = c[0]
+        name = name_tok.value
+        args = c[2] or []
+        span = _cover(c[0], c[3])
+        if name in A.SCOPES:
+            raise _ConvertError(
+                "E109", f"`{name}` is indexed with square brackets, not called",
+                span, f'write {name}["property name"]',
+            )
+        if name not in FUNCTIONS:
+            if name.lower() in UNSUPPORTED_FUNCTIONS:
+                raise _ConvertError("E110", f"`{name}(...)` is not supported",
+                                    _sp(name_tok), UNSUPPORTED_FUNCTIONS[name.lower()])
+            guess = _did_you_mean(name, FUNCTIONS)
+            raise _ConvertError(
+                "E110", f"unknown function `{name}`", _sp(name_tok),
+                (f"did you mean `{guess}`? " if guess else "")
+                + "functions are " + ", ".join(f"{f}()" for f in FUNCTIONS),
+                Fix(f"use `{guess}`", [Edit(_sp(name_tok), guess)]) if guess else None,
+            )
+        lo, hi = FUNCTIONS[name]
+        if not lo <= len(args) <= hi:
+            want = f"{lo}" if lo == hi else f"{lo} to {hi}"
+            plural = "" if want == "1" else "s"
+            raise _ConvertError(
+                "E111",
+                f"`{name}()` takes {want} argument{plural}, found {len(args)}",
+                span,
+                "datetime() takes one ISO 8601 string or Unix timestamp, e.g. "
+                'datetime("2024-01-31T00:00:00")' if name == "datetime"
+                else f"call it as {name}({', '.join(['x', 'y'][:lo])})",
+            )
+        return A.Call(name, args, span=span)
+
+    def bare_name(self, c):
+        tok = c[0]
+        name, span = tok.value, _sp(tok)
+        lowered = name.lower()
+        if lowered in ("null", "none", "nil", "undefined"):
+            raise _ConvertError(
+                "E113", f"`{name}` is not a value in Mixpanel expressions", span,
+                "test for a missing property with `not defined(properties[\"x\"])`",
+            )
+        if name in A.SCOPES:
+            raise _ConvertError("E108", f"`{name}` needs a property name", span,
+                                f'write {name}["property name"]')
+        if name in FUNCTIONS:
+            raise _ConvertError("E108", f"`{name}` is a function and needs arguments", span,
+                                f"write {name}(...)")
+        prop = f'properties["{name}"]'
+        raise _ConvertError(
+            "E108", f"bare name `{name}` is not a value", span,
+            f"did you mean `{prop}`? Property names are quoted inside an accessor; "
+            "string values are double-quoted",
+            Fix(f"use `{prop}`", [Edit(span, prop)], applicability="unsafe"),
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# Explaining lark's errors
+
+
+def _diag(text, code, message, span, help=None, fix=None) -> Diagnostic:
+    span = Span(min(span.start, len(text)), min(max(span.end, span.start), len(text)))
+    return Diagnostic(code=code, name=SYNTAX_CODES.get(code, ""), message=message, span=span,
+                      source=text, help=help, fix=fix)
+
+
+_URL_ENCODED = re.compile(r"%(?:22|5[bBdD]|3[dDcCeE]|20|28|29|21|26|7[cC])|\+(?:==|!=|and|or|in)\+")
+
+
+def _explain(text: str, exc) -> Diagnostic:
+    from lark.exceptions import UnexpectedCharacters, UnexpectedToken
+
+    encoded = _URL_ENCODED.search(text)
+    if encoded:
+        return _diag(
+            text, "E114", "this expression looks URL-encoded",
+            Span(encoded.start(), encoded.end()),
+            "decode it before use, e.g. urllib.parse.unquote_plus(text); "
+            "mpql encodes expressions itself when it sends them",
+        )
+
+    if _blank(text):
+        return _diag(text, "E107", "empty expression", Span(0, len(text)),
+                     'write a filter such as properties["$os"] == "iOS"; '
+                     "an empty `where` would select everything")
+
+    if isinstance(exc, UnexpectedCharacters):
+        return _explain_char(text, exc.pos_in_stream)
+
+    if isinstance(exc, UnexpectedToken):
+        tok = exc.token
+        expected = set(exc.expected or ())
+        if tok.type == "$END":
+            return _explain_end(text, expected)
+        return _explain_token(text, tok, expected)
+
+    return _diag(text, "E100", "invalid expression", Span(0, len(text)))  # pragma: no cover
+
+
+def _blank(text: str) -> bool:
+    return not re.sub(r"#[^\n]*", "", text).strip()
+
+
+def _explain_char(text: str, pos: int) -> Diagnostic:
+    ch = text[pos]
+    two = text[pos : pos + 2]
+    if ch == "=":
+        return _diag(text, "E101", "`=` is not a comparison operator", Span(pos, pos + 1),
+                     "use `==` to test equality",
+                     Fix("replace `=` with `==`", [Edit(Span(pos, pos + 1), "==")]))
+    if two in ("&&", "||"):
+        word = "and" if two == "&&" else "or"
+        return _diag(text, "E102", f"`{two}` is not an operator in Mixpanel expressions",
+                     Span(pos, pos + 2), f"use `{word}`",
+                     Fix(f"replace `{two}` with `{word}`", [Edit(Span(pos, pos + 2), word)]))
+    if ch in "&|":
+        word = "and" if ch == "&" else "or"
+        return _diag(text, "E102", f"`{ch}` is not an operator in Mixpanel expressions",
+                     Span(pos, pos + 1), f"use `{word}`")
+    if ch == "!":
+        return _diag(text, "E102", "`!` is not an operator in Mixpanel expressions",
+                     Span(pos, pos + 1), "use `not` (or `!=` to compare)",
+                     Fix("replace `!` with `not `", [Edit(Span(pos, pos + 1), "not ")]))
+    if ch in "\"'":
+        end = text.find("\n", pos)
+        end = len(text) if end == -1 else end
+        return _diag(text, "E104", "unterminated string", Span(pos, end),
+                     f"close it with `{ch}`; a string cannot span lines (write \\n for a newline)")
+    if ch == ".":
+        word = re.match(r"\.([A-Za-z_$][\w$]*)", text[pos:])
+        before = re.search(r"([A-Za-z_]\w*)\s*$", text[:pos])
+        if word and before:
+            acc, name = before.group(1), word.group(1)
+            start = pos - len(text[:pos]) + before.start(1)
+            target = acc if acc in A.SCOPES else _ACCESSOR_ALIASES.get(acc.lower(), "properties")
+            repl = f'{target}["{name}"]'
+            return _diag(text, "E120", "dotted property access is not supported",
+                         Span(start, pos + len(word.group(0))),
+                         f"write `{repl}`",
+                         Fix(f"use `{repl}`",
+                             [Edit(Span(start, pos + len(word.group(0))), repl)]))
+    if ch in "{}":
+        return _diag(text, "E118", f"unexpected character `{ch}`", Span(pos, pos + 1),
+                     "objects are not values in Mixpanel expressions")
+    shown = ch if ch.isprintable() else repr(ch)
+    return _diag(text, "E118", f"unexpected character `{shown}`", Span(pos, pos + 1),
+                 "remove it; expressions use properties[\"…\"], literals and operators")
+
+
+_CLOSERS = {")": "(", "]": "["}
+
+
+def _scan_brackets(text: str):
+    """(unclosed openers as [(char, pos)], first unmatched closer as (char, pos) or None),
+    ignoring strings and comments."""
+    stack: list[tuple[str, int]] = []
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c in "\"'":
+            j = i + 1
+            while j < n and text[j] != c and text[j] != "\n":
+                j += 2 if text[j] == "\\" else 1
+            i = j + 1
+            continue
+        if c == "#":
+            nl = text.find("\n", i)
+            i = n if nl == -1 else nl
+            continue
+        if c in "([":
+            stack.append((c, i))
+        elif c in ")]":
+            if stack and stack[-1][0] == _CLOSERS[c]:
+                stack.pop()
+            else:
+                return stack, (c, i)
+        i += 1
+    return stack, None
+
+
+def _last_token_span(text: str) -> Span:
+    stripped = re.sub(r"#[^\n]*", lambda m: " " * len(m.group(0)), text).rstrip()
+    end = len(stripped)
+    m = re.search(r"(==|!=|>=|<=|[<>+\-*/%,(\[]|\w+)$", stripped)
+    return Span(m.start() if m else max(0, end - 1), end)
+
+
+def _explain_end(text: str, expected: set) -> Diagnostic:
+    end = len(text.rstrip())
+    last = _last_token_span(text)
+    last_text = last.slice(text)
+    wants_value = bool(expected & _VALUE_TERMINALS)
+    if wants_value and last_text not in ("(", "["):
+        return _diag(
+            text, "E106", f"expression ends after `{last_text}`; expected a value",
+            Span(end, end), "complete the expression or remove the trailing operator",
+        )
+    unclosed, _ = _scan_brackets(text)
+    if unclosed:
+        ch, pos = unclosed[-1]
+        closer = ")" if ch == "(" else "]"
+        return _diag(text, "E105", f"`{ch}` is never closed", Span(pos, pos + 1),
+                     f"add `{closer}` to close it",
+                     Fix(f"add `{closer}`", [Edit(Span(end, end), closer)]))
+    return _diag(text, "E106", "unexpected end of expression", Span(end, end),
+                 "expected " + _describe(expected))
+
+
+def _explain_token(text: str, tok, expected: set) -> Diagnostic:
+    span = Span(tok.start_pos, tok.end_pos)
+    value = tok.value
+    lowered = value.lower()
+    after_value = bool(expected & {"AND", "OR", "$END", "RPAR"}) or "CMP_OP" in expected
+
+    if tok.type in ("RPAR", "RSQB") and tok.type not in expected:
+        _, stray = _scan_brackets(text)
+        if stray:
+            ch, pos = stray
+            return _diag(text, "E105", f"unmatched `{ch}`", Span(pos, pos + 1),
+                         f"remove it, or add the missing `{_CLOSERS[ch]}` before it")
+    if tok.type in ("CMP_OP", "IN") and tok.type not in expected and after_value:
+        return _diag(text, "E115", "comparisons do not chain", span,
+                     "combine two comparisons with `and`: a < b and b < c")
+    if tok.type == "NOT" and after_value and text[tok.end_pos:].lstrip().lower().startswith("in"):
+        return _diag(text, "E119", "`not in` is not supported", span,
+                     'negate the whole test instead: not "a" in properties["x"]')
+    if tok.type == "NAME" and after_value:
+        if lowered in ("contains", "has", "includes", "like", "startswith", "endswith",
+                       "matches"):
+            return _diag(text, "E112", f"`{value}` is not an operator", span,
+                         'test substrings and list members with `in`: "text" in properties["x"]')
+        if lowered == "is":
+            return _diag(text, "E112", "`is` is not an operator", span,
+                         "use `==` to compare, or `not defined(...)` to test a missing value")
+        return _diag(text, "E100", f"unexpected name `{value}`", span,
+                     "expected " + _describe(expected))
+    if tok.type == "LSQB" and after_value:
+        return _diag(text, "E120", "indexing into a value is not supported", span,
+                     "Mixpanel expressions cannot index nested objects or lists")
+    if tok.type in ("STRING", "NUMBER", "TRUE", "FALSE", "NOW") and after_value:
+        return _diag(text, "E100", f"missing operator before `{value}`", span,
+                     "expected " + _describe(expected))
+    return _diag(text, "E100", f"unexpected `{value}`", span, "expected " + _describe(expected))
+
+
+def _describe(expected: set) -> str:
+    names = sorted({TERMINAL_DESCRIPTIONS.get(t, t) for t in expected if not t.startswith("__")})
+    if not names:
+        return "something else"
+    if len(names) > 6:
+        return ", ".join(names[:6]) + " or …"
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
