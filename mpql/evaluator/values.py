@@ -212,13 +212,33 @@ def parse_datetime_text(text: str, tz) :
         return Undefined
 
 
+_fromisoformat = datetime.fromisoformat
+_ISO_CACHE: dict = {}
+_ISO_CACHE_MAX = 1 << 16
+
+
 def _iso_property(value: str):
-    """A property string that Mixpanel would have typed as a date (UTC [S13]), else itself."""
+    """A property string that Mixpanel would have typed as a date (UTC [S13]), else itself.
+
+    Exports repeat the same timestamps a lot (``$last_seen`` of one user on all their
+    events), so results are memoised in a bounded dict (cleared when full)."""
+    found = _ISO_CACHE.get(value)
+    if found is not None:
+        return found
+    result = value
     if ISO_PROPERTY.match(value):
-        dt = parse_datetime_text(value, _UTC)
-        if dt is not Undefined:
-            return dt
-    return value
+        try:
+            dt = _fromisoformat(value)  # C parser; validates the calendar (no 2024-02-30)
+        except ValueError:
+            pass
+        else:
+            if dt.tzinfo is None:
+                dt = dt.replace(tzinfo=_UTC)
+            result = dt.replace(microsecond=0) if dt.microsecond else dt
+    if len(_ISO_CACHE) >= _ISO_CACHE_MAX:
+        _ISO_CACHE.clear()
+    _ISO_CACHE[value] = result
+    return result
 
 
 def _finite(x):
