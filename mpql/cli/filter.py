@@ -162,7 +162,8 @@ def run(args) -> int:
 
     out = sys.stdout.buffer
     write = out.write
-    loads = json.loads
+    # One decoder for the run: json.loads(line, parse_constant=…) would build one per line.
+    decode = json.JSONDecoder(parse_constant=_reject_constant).decode
     count = 0
     for path in args.paths or ["-"]:
         handle, name = _open(path)
@@ -171,8 +172,8 @@ def run(args) -> int:
             try:
                 for number, line in enumerate(handle, 1):
                     try:
-                        record = loads(line, parse_constant=_reject_constant)
-                    except ValueError as exc:
+                        record = decode(line.decode("utf-8"))
+                    except ValueError as exc:  # includes UnicodeDecodeError
                         if not line.strip():
                             continue
                         if line.strip() == b"terminated early":
