@@ -598,7 +598,7 @@ def _explain_char(text: str, pos: int) -> Diagnostic:
         # Closing at the end of the line is only a plausible fix when nothing after the quote
         # looks like more expression (`properties["a] == 1` needs the quote after `a`).
         at = pos + 1 + len(rest.rstrip())
-        fix = None if any(c in rest for c in "])=<>!,") else Fix(
+        fix = None if any(c in rest for c in "])=<>!,") or text[end:].strip() else Fix(
             f"add the closing `{ch}`", [Edit(Span(at, at), ch)])
         return _diag(text, "E104", "unterminated string", Span(pos, end),
                      f"close it with `{ch}`; a string cannot span lines (write \\n for a newline)",
@@ -682,6 +682,7 @@ def _explain_end(text: str, expected: set) -> Diagnostic:
     last_text = last.slice(text)
     wants_value = bool(expected & _VALUE_TERMINALS)
     if wants_value and last_text not in ("(", "["):
+        last = Span(len(text[: last.start].rstrip()), last.end)  # drop the space before it
         return _diag(
             text, "E106", f"expression ends after `{last_text}`; expected a value",
             Span(end, end), "complete the expression or remove the trailing operator",
@@ -728,7 +729,8 @@ def _explain_token(text: str, tok, expected: set) -> Diagnostic:
         # `or x`, `(and y`: the keyword was read as a name because no operator can stand
         # there; the value it needs on its left is missing.
         head = text[: prev[1]].rstrip()
-        if not head or head[-1] in "([,=<>!+-*/%":
+        if not head or head[-1] in "([,=<>!+-*/%" or re.search(
+                r"(?<![\w$])(?:and|or|not|in)$", head, re.IGNORECASE):
             word = prev[0]
             return _diag(text, "E125", f"`{word}` needs a value on each side",
                          Span(prev[1], prev[1] + len(word)),
