@@ -96,8 +96,8 @@ def test_context_validation():
 def test_check_on_a_tree_without_source():
     tree = A.Compare("==", A.Property("properties", "distinct_id"), A.Number(5))
     found = mpql.check(tree, endpoint="export")
-    assert {d.code for d in found} == {"S001"}
-    assert found[0].fix is None  # no text to edit
+    assert {d.code for d in found} == {"S001", "T001"}  # distinct_id is a string
+    assert all(d.fix is None for d in found)  # no text to edit
     with pytest.raises(TypeError, match="takes an expression string"):
         mpql.check(42)
 
