@@ -84,3 +84,18 @@ def test_every_rule_has_pass_and_fail_cases():
         if RULES[code].fix:
             assert "fixed" in kinds[code], f"{code} has a fix but no `fixed` case"
     assert set(kinds) <= set(LINT_RULES), "case file for an unknown rule"
+
+
+def test_rule_docs_in_sync():
+    """docs/rules/<CODE>.md is generated from the rule table
+    (`python -m mpql.checker.rules docs/rules`); a stale page fails here."""
+    from mpql.checker.rules import _R, render_rule_doc
+
+    docs = Path(__file__).parent.parent / "docs" / "rules"
+    for rule in _R:
+        page = docs / f"{rule.code}.md"
+        assert page.is_file(), f"missing {page}"
+        assert page.read_text(encoding="utf-8") == render_rule_doc(rule), f"{page} is stale"
+        for heading in ("## What it does", "## Why is this bad?", "## Example",
+                        "## Use instead", "## Fix"):
+            assert heading in page.read_text(encoding="utf-8")
