@@ -4,7 +4,7 @@ does not change meaning, and the laws of Mixpanel's three-valued logic hold."""
 from __future__ import annotations
 
 import attrs
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from mpql.errors import EvaluationError
@@ -105,7 +105,6 @@ def _event(props, did_profile):
     return {"event": "e", "properties": props}
 
 
-@settings(max_examples=300)
 @given(exprs, properties, profile_props, st.booleans(), semantics)
 def test_property_compiled_agrees_with_interpreter_on_events(expr, props, profile, joined, sem):
     record = _event(props, joined)
@@ -127,7 +126,6 @@ def test_property_compiled_agrees_with_interpreter_on_events(expr, props, profil
         assert selected == ("value", False)
 
 
-@settings(max_examples=150)
 @given(exprs, properties, st.dictionaries(st.sampled_from(NAMES), json_values, max_size=3), semantics)
 def test_property_compiled_agrees_with_interpreter_on_profiles(expr, props, counts, sem):
     record = {"$distinct_id": "u1", "$properties": props}
