@@ -368,6 +368,14 @@ class _Compiler:
         direct = self._direct(node.right)
         if direct is not None and type(left.const) is str:
             t = self.tmp()
+            if iso and truth and not set(left.const) <= _ISO_CHARS:
+                # A string containing this needle has a character no ISO date has, so it is
+                # not a datetime-typed property: the substring test alone decides.
+                return _Code(
+                    f"({left.src} in {t} if type({t} := p.get({direct}, U)) is str "
+                    f"else ({in_}({left.src}, _typed({t})) is True))",
+                    BOOL,
+                )
             if iso and truth:
                 # an ISO-shaped string property is a datetime: `in` on it is undefined
                 return _Code(
@@ -446,6 +454,7 @@ _CALLS = {
 }
 
 
+_ISO_CHARS = frozenset("0123456789-T:.Z")
 _STARTS_WITH_GET = re.compile(r"\(*(?:type\(_t\d+ := )?p\.get\(")
 
 _OP_NAMES = {"==": "eq", "!=": "ne", "<": "lt", "<=": "le", ">": "gt", ">=": "ge"}

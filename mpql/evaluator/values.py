@@ -85,18 +85,21 @@ MAX_SECONDS = 4294967295
 
 #: Property strings Mixpanel types as dates at ingestion [S13]: ``2022-10-29`` and
 #: ``2022-10-30T13:30:25`` (fractional seconds and a trailing ``Z`` tolerated).
-ISO_PROPERTY = re.compile(r"\d{4}-\d\d-\d\d(?:T\d\d:\d\d:\d\d(?:\.\d{1,9})?Z?)?\Z")
+ISO_PROPERTY = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}(?:T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9})?Z?)?\Z"
+)
 
 # What datetime("…") accepts: the property shapes, 1-digit month/day (`datetime("2014-09-9")`
 # worked in 2014 [S35]), a space for the `T`, minutes without seconds, and a UTC offset.
 _DATETIME_TEXT = re.compile(
     r"(\d{4})-(\d{1,2})-(\d{1,2})"
     r"(?:[T ](\d{1,2}):(\d\d)(?::(\d\d)(?:\.\d{1,9})?)?)?"
-    r"(Z|[+-]\d\d:?\d\d)?\Z"
+    r"(Z|[+-]\d\d:?\d\d)?\Z",
+    re.ASCII,
 )
 
-_NUMBER_TEXT = re.compile(r"\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*\Z")
-_INT_TEXT = re.compile(r"\s*[+-]?\d+\s*\Z")
+_NUMBER_TEXT = re.compile(r"\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*\Z", re.ASCII)
+_INT_TEXT = re.compile(r"\s*[+-]?\d+\s*\Z", re.ASCII)
 
 
 def is_number(value) -> bool:
