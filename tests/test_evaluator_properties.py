@@ -272,3 +272,30 @@ def test_fast_paths_agree_with_the_interpreter_exhaustively():
                 assert predicate(record) is (want is True), (str(expr), record, predicate.source)
                 checked += 1
     assert checked > 50_000
+
+
+_DATEISH = st.text(alphabet="0123456789-T:.Z +a", min_size=8, max_size=24)
+_MUTATED = st.builds(
+    lambda base, i, ch: base[:i] + ch + base[i + 1:],
+    st.sampled_from(["2024-03-05T12:34:56", "2024-03-05", "2024-02-29T00:00:00.123Z",
+                     "2023-02-29", "1999-12-31T23:59:60"]),
+    st.integers(0, 23), st.sampled_from("0123456789-T:.Z +a\u0663"),
+)
+
+
+@given(st.one_of(_DATEISH, _MUTATED))
+def test_property_iso_typing_fast_path_matches_the_regex_definition(text):
+    """values._iso_property skips the regex for the two common shapes; it must accept exactly
+    the strings ISO_PROPERTY describes that are real dates, with the same instant."""
+    from datetime import timezone
+
+    from mpql.evaluator import values
+
+    values._ISO_CACHE.clear()
+    got = values._iso_property(text)
+    if values.ISO_PROPERTY.match(text):
+        want = values.parse_datetime_text(text, timezone.utc)
+        want = text if want is Undefined else want
+    else:
+        want = text
+    assert got == want and type(got) is type(want)
