@@ -264,3 +264,17 @@ def test_no_warnings_from_plain_planning():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         events(user("c") == "x").plan(auth=ServiceAccount("u", "s", 1)).to_curl()
+
+
+def test_plan_json_round_trip():
+    from mpql import Plan
+
+    for q in (events('(user["a"] == 1 or properties["b"] == 2) and not user["c"] == 3',
+                     events=["x"], limit=7),
+              Query.profiles('user["p"] == 1', output_properties=["$email"], cohort_id=3)):
+        plan = q.plan(project_id=9)
+        assert Plan.from_json(plan.to_json()) == plan
+    with pytest.raises(mpql.InputError, match="not an mpql plan"):
+        Plan.from_json("{}")
+    with pytest.raises(mpql.InputError, match="not valid JSON"):
+        Plan.from_json("{")
