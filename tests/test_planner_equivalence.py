@@ -255,3 +255,30 @@ def test_property_rewrite_exact_under_url_pressure(where, profiles, events, max_
         assume("longer than" not in str(exc))
         raise
     assert got == truth_
+
+
+@pytest.mark.skipif(_mpql_evaluator() is None, reason="mpql.evaluator (issue 5) not available")
+@given(p=profile_exprs)
+def test_property_empty_profile_truth_matches_mpql_evaluator(p):
+    evaluate = _mpql_evaluator()
+    assert empty_profile_truth(p) == (
+        evaluate(p, {"event": "E", "properties": {}}, profile=None) is True)
+
+
+@pytest.mark.skipif(_mpql_evaluator() is None, reason="mpql.evaluator (issue 5) not available")
+def test_client_filter_uses_mpql_evaluator_by_default():
+    where = mpql.parse('(user["x"] == "p" or properties["a"] == 1) and properties["b"] != 2')
+    profiles = {u: {"x": "p"} for u in USERS}
+    events = [(u, {"a": i % 3, "b": i % 4}) for i, u in enumerate(USERS * 3)]
+    plan = Query.events(where, from_date="2024-01-01", to_date="2024-01-01", today=TODAY).plan(
+        chunk="none", max_url_length=300)
+    expansion = plan.expand(1, {0: [u for u in USERS if profiles[u]["x"] == "p"][:7]})
+    assert expansion.strategy == "client-filter"
+    (request,) = expansion.requests
+    server = mpql.compile_predicate(mpql.parse(request.params["where"]), scope="events")
+    records = [{"event": "E", "properties": {**props, "distinct_id": d}} for d, props in events]
+    kept = [k for k, r in enumerate(records) if server(r) and expansion.keep(r)]
+    matched = set(USERS[:7])
+    want = [k for k, (d, props) in enumerate(events)
+            if (d in matched or props["a"] == 1) and props["b"] != 2]
+    assert kept == want
