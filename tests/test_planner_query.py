@@ -278,3 +278,31 @@ def test_plan_json_round_trip():
         Plan.from_json("{}")
     with pytest.raises(mpql.InputError, match="not valid JSON"):
         Plan.from_json("{")
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=60)
+@given(ids=st.lists(st.text(min_size=1, max_size=40), min_size=1, max_size=150, unique=True),
+       max_url=st.integers(min_value=300, max_value=2000))
+def test_property_batches_partition_ids_and_fit(ids, max_url):
+    plan = events((user("c") == "x") & (prop("a") == 1)).plan(max_url_length=max_url,
+                                                            chunk="none")
+    try:
+        exp = plan.expand(1, {0: ids})
+    except PlanError as exc:  # one id alone longer than the whole budget
+        assert "longer than" in str(exc) or "even without" in str(exc)
+        return
+    assert all(len(r.url) <= max_url for r in exp.requests)
+    if exp.strategy in ("where-in", "where-in-batched"):
+        seen = []
+        for r in exp.requests:
+            node = mpql.parse(r.params["where"]).left
+            items = ([node.right.value] if node.op == "==" else [i.value for i in node.right.items]
+                     ) if hasattr(node, "op") else [i.value for i in node.right.items]
+            seen += items
+        assert sorted(seen) == sorted(ids)  # every id exactly once: no duplicates, none lost
+    else:
+        assert exp.strategy == "client-filter" and exp.keep is not None
