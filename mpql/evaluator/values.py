@@ -215,6 +215,7 @@ def parse_datetime_text(text: str, tz) :
 _fromisoformat = datetime.fromisoformat
 _ISO_CACHE: dict = {}
 _ISO_CACHE_MAX = 1 << 16
+_NOT_A_DATE = object()
 
 
 def _iso_property(value: str):
@@ -224,8 +225,10 @@ def _iso_property(value: str):
     events), so results are memoised in a bounded dict (cleared when full)."""
     found = _ISO_CACHE.get(value)
     if found is not None:
-        return found
-    result = value
+        # Not the cached string itself: callers test `typed(v) is v`, and an equal string
+        # may be a different object.
+        return value if found is _NOT_A_DATE else found
+    result = _NOT_A_DATE
     if ISO_PROPERTY.match(value):
         try:
             dt = _fromisoformat(value)  # C parser; validates the calendar (no 2024-02-30)
@@ -238,7 +241,7 @@ def _iso_property(value: str):
     if len(_ISO_CACHE) >= _ISO_CACHE_MAX:
         _ISO_CACHE.clear()
     _ISO_CACHE[value] = result
-    return result
+    return value if result is _NOT_A_DATE else result
 
 
 def _finite(x):
