@@ -62,6 +62,10 @@ def build_parser(prog):
                    help="longest URL a request may have (default: 8000)")
     p.add_argument("--today", metavar="YYYY-MM-DD",
                    help="the date treated as today for the to_date check (default: UTC today)")
+    p.add_argument("--strict", action="store_true",
+                   help="fail (exit 2) if the checker finds an error in a where as sent")
+    p.add_argument("--no-check", action="store_true",
+                   help="do not run the checker on the wheres")
     p.add_argument("--format", default="text", choices=("text", "json", "curl"),
                    help="text (explain), json, or curl commands")
     return p
@@ -112,7 +116,8 @@ def run(args) -> int:
                       project_id=args.project_id, workspace_id=args.workspace_id,
                       distinct_id_property=args.distinct_id_property,
                       engage_accessor=args.engage_accessor,
-                      max_url_length=args.max_url_length)
+                      max_url_length=args.max_url_length, check=not args.no_check,
+                      strict=args.strict)
     if args.format == "json":
         sys.stdout.write(plan.to_json() + "\n")
     elif args.format == "curl":
