@@ -40,9 +40,6 @@ ENGAGE_ACCESSORS = ("as-written", "user", "properties")
 EXPORT_HOURLY_BUDGET = 60
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_RATE = {"query": "Query API: 60 requests/hour, 5 concurrent (only page 0 counts)",
-         "export": "Raw export API: 60 requests/hour, 3/second, 100 concurrent"}
-
 
 # ---------------------------------------------------------------------------------------------
 # Validation helpers
@@ -586,7 +583,12 @@ def _check(plan: Plan, q: Query, strict: bool) -> Plan:
                 return n
 
             node = A.transform(node, fn)
-        for d in check(node, endpoint=step.endpoint, behaviors=behaviors):
+        try:
+            diagnostics = check(node, endpoint=step.endpoint, behaviors=behaviors)
+        except Exception as exc:  # a checker bug must not block planning; say so instead
+            notes.append(f"step {i + 1}: the checker failed ({type(exc).__name__}: {exc})")
+            continue
+        for d in diagnostics:
             found.append(d)
             notes.append(f"step {i + 1}: {d.code} {d.severity}: {d.message}")
     if strict and any(d.severity == "error" for d in found):
