@@ -100,3 +100,12 @@ def test_examples_run(script):
                        text=True, timeout=60)
     assert r.returncode == 0, r.stderr
     assert r.stdout
+
+
+def test_curl_with_ids_from_step_1():
+    r = mpql(*HUBSPOT, "--format", "curl", "--chunk", "none", "--project-id", "1",
+             "--ids", "1=abc,d e")
+    assert r.returncode == 0, r.stderr
+    assert 'properties["$distinct_id"]%20in%20["abc"%2C%20"d%20e"]' in r.stdout
+    r = mpql(*HUBSPOT, "--format", "curl", "--ids", "3=x")
+    assert r.returncode == 2 and "STEP from 1 to 2" in r.stderr

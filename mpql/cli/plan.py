@@ -62,6 +62,9 @@ def build_parser(prog):
                    help="longest URL a request may have (default: 8000)")
     p.add_argument("--today", metavar="YYYY-MM-DD",
                    help="the date treated as today for the to_date check (default: UTC today)")
+    p.add_argument("--ids", action="append", default=[], metavar="STEP=ID[,ID…]",
+                   help="distinct ids found by an engage step (1-based), to fill in the curl "
+                        "commands of the steps that consume them (repeatable)")
     p.add_argument("--strict", action="store_true",
                    help="fail (exit 2) if the checker finds an error in a where as sent")
     p.add_argument("--no-check", action="store_true",
@@ -87,6 +90,8 @@ def run(args) -> int:
         misplaced = [f for f, v in (("--from", args.from_date), ("--to", args.to_date),
                                     ("--event", args.event), ("--limit", args.limit),
                                     ("--time-in-ms", args.time_in_ms)) if v]
+    if args.ids and args.format != "curl":
+        misplaced.append("--ids (only with --format curl)")
     if misplaced:
         return _usage(f"{', '.join(misplaced)} do{'es' if len(misplaced) == 1 else ''} not "
                       f"apply to --{kind}")
@@ -121,7 +126,14 @@ def run(args) -> int:
     if args.format == "json":
         sys.stdout.write(plan.to_json() + "\n")
     elif args.format == "curl":
-        sys.stdout.write(plan.to_curl())
+        ids = {}
+        for spec in args.ids:
+            step, sep, values = spec.partition("=")
+            if not sep or not step.isdigit() or not 1 <= int(step) <= len(plan.steps):
+                return _usage(f"--ids takes STEP=ID[,ID…] with STEP from 1 to "
+                              f"{len(plan.steps)}, got {spec!r}")
+            ids.setdefault(int(step) - 1, []).extend(v for v in values.split(",") if v)
+        sys.stdout.write(plan.to_curl(ids=ids or None))
     else:
         sys.stdout.write(plan.explain() + "\n")
     return 0
