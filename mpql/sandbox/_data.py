@@ -47,7 +47,7 @@ __all__ = [
 
 FORMAT = "mpql-sandbox/1"
 #: bumped whenever the generator's output changes, so cached default datasets are rebuilt.
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 
 DEFAULT_USERS = 150
 DEFAULT_DAYS = 30
@@ -571,7 +571,10 @@ def _make_users(n: int, seed: int, first: dt.date, last: dt.date) -> list[_User]
         if utm:
             props["utm_source"] = utm
         u.props = props
-        u.last_seen = created + rng.randrange(0, 3600)
+        # Until an event says otherwise: seen some time between sign-up and the range's start.
+        # (Users who sign up during the range get $created and $last_seen from their events.)
+        u.last_seen = created + rng.randrange(0, max(1, _day_start(first) - created)) \
+            if created < _day_start(first) else 0
         users.append(u)
     return users
 
@@ -699,6 +702,7 @@ def generate(
             if extra:
                 props.update(extra)
             line = _DUMPS({"event": name, "properties": props}).encode()
+            u.last_seen = max(u.last_seen, ts_ms // 1000)
             lines.append(line)
             if rng.random() < 0.004:  # an SDK retry: the same event (same $insert_id) twice
                 lines.append(line)
@@ -713,20 +717,19 @@ def generate(
                 for _ in range(rng.randrange(1, 4)):
                     emit(u, "Page Viewed", t * 1000 + rng.randrange(1000), u.distinct_id, False)
                     t += rng.randrange(5, 120)
+                u.props["$created"] = _iso(t)
                 emit(u, "Signed Up", t * 1000 + rng.randrange(1000), u.distinct_id, True,
                      {"signup_method": rng.choice(["email", "google", "sso"]), "plan": u.plan})
                 t += rng.randrange(1, 5)
                 emit(u, "$identify", t * 1000 + rng.randrange(1000), u.distinct_id, True,
                      {"$anon_distinct_id": f"$device:{u.device_id}", "$identified_id": u.distinct_id})
                 t += rng.randrange(5, 60)
-                u.last_seen = t
             if rng.random() >= u.engagement:
                 continue
             count = _poisson(rng, events_per_user_day / u.engagement)
             for _ in range(count):
                 name = _pick(rng, _EVENT_MIX) if event_names else "Page Viewed"
                 emit(u, name, t * 1000 + rng.randrange(1000), u.distinct_id, True)
-                u.last_seen = t
                 t += rng.randrange(3, 400)
                 if t >= start + 86400:
                     t = start + 86399
