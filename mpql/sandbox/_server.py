@@ -710,7 +710,7 @@ class Sandbox:
         page_size: int = 1000,
         session_ttl: float = 3600.0,
         now: float | None = None,
-        gzip_level: int = 6,
+        gzip_level: int = 1,
         on_request: Callable[[RequestRecord], None] | None = None,
         user_on_export: bool = False,
     ) -> None:
