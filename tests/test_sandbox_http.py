@@ -331,3 +331,34 @@ def test_keep_alive_connection_is_reused(sandbox):
         for _ in range(3):
             assert s.get(f"{sandbox.url}/api/2.0/engage", params=_pid(sandbox), auth=_auth(sandbox)).ok
     assert len(sandbox.requests) == 3
+
+
+def test_head_gets_headers_only_and_connection_survives(sandbox):
+    with requests.Session() as s:
+        r = s.head(f"{sandbox.url}/api/2.0/export", params=_pid(sandbox), auth=_auth(sandbox))
+        assert r.status_code == 405 and r.content == b""
+        assert s.get(f"{sandbox.url}/api/2.0/engage", params=_pid(sandbox), auth=_auth(sandbox)).ok
+
+
+def test_chunked_request_body(sandbox):
+    def body():
+        yield b"output_properties=%5B%22plan"
+        yield b"%22%5D&page=0"
+
+    r = requests.post(f"{sandbox.url}/api/query/engage", params=_pid(sandbox), data=body(),
+                      headers={"Content-Type": "application/x-www-form-urlencoded"}, auth=_auth(sandbox))
+    assert r.status_code == 200
+    assert sandbox.requests[-1].form == {"output_properties": '["plan"]', "page": "0"}
+    assert all(set(p["$properties"]) <= {"plan"} for p in r.json()["results"])
+
+
+def test_raw_plus_in_query_string_is_a_space(sandbox):
+    """Mixpanel decodes a raw `+` as a space (spec §6.1); so does the sandbox."""
+    ds = sandbox.dataset
+    base = (f"{sandbox.url}/api/2.0/export?project_id={sandbox.credentials.project_id}"
+            f"&from_date={ds.last_date}&to_date={ds.last_date}")
+    raw = requests.get(base + '&where=properties["results"]+1>1', auth=_auth(sandbox))
+    assert raw.status_code == 400 and "Invalid 'where'" in raw.json()["error"]
+    assert sandbox.requests[-1].params["where"] == 'properties["results"] 1>1'
+    encoded = requests.get(base + '&where=properties["results"]%2B1>1', auth=_auth(sandbox))
+    assert encoded.status_code == 200

@@ -68,11 +68,14 @@ _EVENT_NAME = re.compile(rb'^\{"event":"((?:[^"\\\n]|\\.)*)"')
 
 def to_ms_form(block: bytes, ms_digits: Sequence[bytes] | None) -> bytes:
     """Stored lines (``time`` in seconds) → the ``time_in_ms=true`` form, given each line's
-    three millisecond digits (None: no sidecar, so ``000``)."""
-    if ms_digits is None:
-        return _SECONDS_TIME.sub(rb"\g<1>000\2", block)
-    it = iter(ms_digits)
-    return _SECONDS_TIME.sub(lambda m: m.group(1) + next(it, b"000") + m.group(2), block)
+    three millisecond digits (None: no sidecar, so 0 ms)."""
+    it = iter(ms_digits or ())
+
+    def splice(m: re.Match) -> bytes:
+        head, seconds = m.group(1).rsplit(b":", 1)
+        return b"%s:%d%s" % (head, int(seconds) * 1000 + int(next(it, b"0") or b"0"), m.group(2))
+
+    return _SECONDS_TIME.sub(splice, block)
 
 
 def event_name_of(line: bytes) -> str | None:

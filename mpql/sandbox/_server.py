@@ -171,13 +171,10 @@ class _Handler(BaseHTTPRequestHandler):
         self._path = split.path
         self._query_string = split.query
         query = dict(parse_qsl(split.query, keep_blank_values=True))
-        body = b""
-        length = self.headers.get("Content-Length")
         try:
-            if length:
-                body = self.rfile.read(int(length))
+            body = self._read_body()
         except (ValueError, OSError):
-            self.close_connection = True
+            self.close_connection = True  # unreadable request: nothing sensible to answer
             return
         self._body = body.decode("utf-8", "replace")
         form: dict = {}
@@ -242,6 +239,20 @@ class _Handler(BaseHTTPRequestHandler):
                     pass
         finally:
             self._commit(0)
+
+    def _read_body(self) -> bytes:
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            parts = []
+            while True:
+                size = int(self.rfile.readline(1024).split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
+                        pass  # trailers
+                    return b"".join(parts)
+                parts.append(self.rfile.read(size))
+                self.rfile.readline(1024)
+        length = self.headers.get("Content-Length")
+        return self.rfile.read(int(length)) if length else b""
 
     # -- faults ------------------------------------------------------------------------------
 
@@ -541,6 +552,9 @@ class _Handler(BaseHTTPRequestHandler):
             parts = list(encoded())
             body = b"".join(d for d, _ in parts)
             self._start_response(status, ctype, headers, use_gzip, length=len(body))
+            if self.command == "HEAD":  # the headers of the answer, never its body
+                self._commit(0)
+                return
             if reset_after is not None:
                 body = body[: min(reset_after, max(0, len(body) - 1))]
             else:
@@ -643,26 +657,39 @@ def _terminate_early(blocks: Iterator[bytes], lines: int) -> Iterator[bytes]:
 
 
 def _truncate(blocks: Iterator[bytes], limit: int) -> Iterator[bytes]:
-    """Cut the body after ``limit`` bytes — always in the middle of a line, so the cut is
-    detectable: if the body is shorter, its last line loses its second half."""
-    sent = 0
-    pending: bytes | None = None
+    """Cut the body after ``limit`` bytes — always inside a line, so the cut is detectable: a
+    cut that would land just after a newline takes one more byte, and a body shorter than
+    ``limit`` loses the second half of its last line. One block is held back so the last one
+    can still be cut; memory stays at two blocks."""
+    sent, last = 0, b""
+    held: bytes | None = None
+
+    def cut(block: bytes) -> bytes:
+        n = limit - sent
+        piece = block[:n]
+        if (piece[-1:] or last) == b"\n":
+            piece = block[: n + 1]
+        return piece
+
     for block in blocks:
-        if pending is not None:
-            yield pending
-            sent += len(pending)
-        pending = block
-        if sent + len(pending) > limit:
-            cut = limit - sent
-            piece = pending[:cut]
-            if piece.endswith(b"\n") or not piece:
-                piece = pending[: cut + 1] if cut + 1 < len(pending) else piece
-            yield piece
-            return
-    if pending:
-        body = pending.rstrip(b"\n")
-        start = body.rfind(b"\n") + 1
-        yield pending[: start + max(1, (len(body) - start) // 2)]
+        if held is not None:
+            if sent + len(held) > limit:
+                yield cut(held)
+                return
+            yield held
+            sent, last = sent + len(held), held[-1:]
+        held = block
+    if held is None:
+        return
+    if sent + len(held) > limit:
+        yield cut(held)
+        return
+    body = held.rstrip(b"\n")
+    start = body.rfind(b"\n") + 1
+    if len(body) > start:
+        yield held[: start + max(1, (len(body) - start) // 2)]
+    elif body:
+        yield body  # the last line started in an earlier block: drop only its newline
 
 
 class _Server(ThreadingHTTPServer):
