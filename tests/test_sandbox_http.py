@@ -44,6 +44,12 @@ def test_export_whole_range_equals_dataset(sandbox):
     got = _lines(r)
     assert got == sandbox.events()
     assert len(got) == sandbox.dataset.manifest["events"]
+    rec = sandbox.requests[-1]  # requests asks for gzip
+    assert rec.records == len(got) and rec.gzip and rec.bytes_sent < len(r.content)
+    plain = requests.get(r.url, auth=_auth(sandbox), headers={"Accept-Encoding": "identity"})
+    assert plain.content == r.content
+    rec = sandbox.requests[-1]  # served straight from the files (sendfile): counts still add up
+    assert rec.records == len(got) and rec.bytes_sent == len(r.content) and not rec.gzip
     # default precision is seconds; every line has the fields Mixpanel's export has
     assert all(10**9 < e["properties"]["time"] < 10**10 for e in got)
     assert all({"distinct_id", "$insert_id", "time"} <= e["properties"].keys() for e in got)
