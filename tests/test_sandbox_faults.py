@@ -233,3 +233,9 @@ def test_fault_spec_from_constructor(sandbox_dataset):
     with Sandbox(sandbox_dataset, faults="engage#1:504", limits=Limits.unlimited()) as sb:
         assert _post_engage(sb).status_code == 504
         assert _post_engage(sb).status_code == 200
+
+
+def test_any_target_terminated_early_leaves_engage_json_intact(sandbox):
+    sandbox.add_faults("any#1-2:terminated-early=3")
+    assert _post_engage(sandbox).json()["status"] == "ok"
+    assert _get_export(sandbox).text.splitlines()[-1] == "terminated early"

@@ -69,6 +69,11 @@ def test_export_time_in_ms_event_and_limit(sandbox):
     assert purchases == sandbox.events(event=["Purchase", "Signed Up"])
     limited = _lines(_export(sandbox, limit="7"))
     assert limited == sandbox.events()[:7]
+    # the filtered path splices each line's own milliseconds (sidecar alignment)
+    all_ms = _lines(_export(sandbox, time_in_ms="true"))
+    purchases_ms = _lines(_export(sandbox, time_in_ms="true", event='["Purchase"]', limit="40"))
+    assert purchases_ms == [e for e in all_ms if e["event"] == "Purchase"][:40]
+    assert len({e["properties"]["time"] % 1000 for e in all_ms}) > 100  # real ms, not "000"
 
 
 def test_export_day_range_selects_utc_days(sandbox):

@@ -505,7 +505,7 @@ class _Handler(BaseHTTPRequestHandler):
                    headers: Sequence[tuple[str, str]] = (), apply_faults: bool = True) -> None:
         fault = self._fault if apply_faults else None
         it = iter(blocks)
-        if fault is not None and fault.terminated_early is not None:
+        if fault is not None and fault.terminated_early is not None and self._endpoint == "export":
             it = _terminate_early(it, fault.terminated_early)
         if fault is not None and fault.truncate is not None:
             it = _truncate(it, fault.truncate)
@@ -798,7 +798,9 @@ class Sandbox:
     def start(self) -> "Sandbox":
         if self._server is not None:
             return self
-        _ = self.dataset  # load (or generate) before the port opens: the first request is fast
+        # Load (or generate) before the port opens: the first request is fast, and concurrent
+        # first requests never race to load the profiles.
+        _ = self.dataset.all_profiles
         handler = type("Handler", (_Handler,), {"sandbox": self})
         try:
             self._server = _Server(("127.0.0.1", self._port), handler)
