@@ -107,7 +107,7 @@ def test_info_and_serve_subprocess(tmp_path):
         r = requests.post(f"{url}/api/query/engage", params={"project_id": pid}, auth=auth)
         assert r.status_code == 200 and r.json()["total"] == 10
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=15)
+        _out, err = proc.communicate(timeout=15)
     finally:
         if proc.poll() is None:
             proc.kill()

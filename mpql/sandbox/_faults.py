@@ -29,13 +29,13 @@ from __future__ import annotations
 
 import re
 import threading
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 import attrs
 
 from ..errors import InputError
 
-__all__ = ["Fault", "parse_faults", "FaultSet"]
+__all__ = ["Fault", "FaultSet", "parse_faults"]
 
 TARGETS = ("export", "engage", "any")
 POLICIES = ("hour", "second", "concurrency", "none")

@@ -26,19 +26,20 @@ import struct
 import threading
 import time
 import zlib
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import attrs
 
-from ..errors import InputError, MpqlError, SandboxError
+from ..errors import MpqlError, SandboxError
 from ._data import Dataset, default_dataset, project_profile, select_profiles
 from ._faults import Fault, FaultSet, parse_faults
 from ._limits import Limits, RateLimiter
 
-__all__ = ["Sandbox", "Credentials", "RequestRecord"]
+__all__ = ["Credentials", "RequestRecord", "Sandbox"]
 
 DEFAULT_PROJECT_ID = 424242
 DEFAULT_USERNAME = "mpql-sandbox.0f1e2d.mp-service-account"
@@ -132,13 +133,13 @@ _FAULT_MESSAGES = {
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     timeout = 120  # an idle keep-alive connection is closed after this (seconds)
-    sandbox: "Sandbox"
+    sandbox: Sandbox
 
     def version_string(self) -> str:
         return "mpql-sandbox"
 
     # http.server logs every request to stderr; the sandbox records them instead.
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
     def do_GET(self) -> None:
@@ -227,7 +228,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send_error(err)
         except _Abort:
             pass
-        except (BrokenPipeError, ConnectionResetError, socket.timeout):
+        except (TimeoutError, BrokenPipeError, ConnectionResetError):
             self.close_connection = True
         except Exception as exc:  # a sandbox bug: answer 500 (if still possible), never hang
             self._error = f"internal sandbox error: {type(exc).__name__}: {exc}"
@@ -795,7 +796,7 @@ class Sandbox:
 
     # -- lifecycle ---------------------------------------------------------------------------
 
-    def start(self) -> "Sandbox":
+    def start(self) -> Sandbox:
         if self._server is not None:
             return self
         # Load (or generate) before the port opens: the first request is fast, and concurrent
@@ -824,10 +825,10 @@ class Sandbox:
 
     close = stop
 
-    def __enter__(self) -> "Sandbox":
+    def __enter__(self) -> Sandbox:
         return self.start()
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stop()
 
     def __repr__(self) -> str:
