@@ -508,6 +508,8 @@ class _Handler(BaseHTTPRequestHandler):
         it = iter(blocks)
         if fault is not None and fault.terminated_early is not None and self._endpoint == "export":
             it = _terminate_early(it, fault.terminated_early)
+        if fault is not None and fault.split_line is not None and self._endpoint == "export":
+            it = _split_line(it, fault.split_line)
         if fault is not None and fault.truncate is not None:
             it = _truncate(it, fault.truncate)
         # Decide on gzip the way Mixpanel documents it: only when the body exceeds 1400 bytes.
@@ -567,6 +569,11 @@ class _Handler(BaseHTTPRequestHandler):
                 body = body[: min(reset_after, max(0, len(body) - 1))]
             else:
                 self._records = self._records_in_body or 0
+            if fault is not None and fault.stall:
+                head_part, body = body[: fault.stall_after], body[fault.stall_after:]
+                self.wfile.write(head_part)
+                self._bytes += len(head_part)
+                time.sleep(fault.stall)
             # Record before the last byte leaves: a client that has the whole response must
             # find its request in Sandbox.requests.
             self._commit(len(body))
@@ -577,7 +584,16 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self._start_response(status, ctype, headers, use_gzip, length=None)
         buffer, buffered = [], 0
+        stall_at = fault.stall_after if fault is not None and fault.stall else None
         for data, records in encoded():
+            if stall_at is not None and self._bytes + buffered + len(data) >= stall_at:
+                # Pause mid-body (a stalled upstream): send exactly stall-after bytes first.
+                split = stall_at - self._bytes - buffered
+                buffer.append(data[:split])
+                self._write_chunk(b"".join(buffer))
+                buffer, buffered, data = [], 0, data[split:]
+                time.sleep(fault.stall)
+                stall_at = None
             if reset_after is not None and self._bytes + buffered + len(data) >= reset_after:
                 buffer.append(data[: reset_after - self._bytes - buffered])
                 last = b"".join(buffer)
@@ -682,6 +698,23 @@ def _terminate_early(blocks: Iterator[bytes], lines: int) -> Iterator[bytes]:
         left = 0
         break
     yield b"terminated early\n"
+
+
+def _split_line(blocks: Iterator[bytes], nth: int) -> Iterator[bytes]:
+    """Split the ``nth`` line (1-based) in two at its middle — the "record split across
+    adjacent lines" anomaly seen in real exports (spec §3.3)."""
+    seen = 0
+    for block in blocks:
+        n = block.count(b"\n")
+        if seen < nth <= seen + n:
+            start = -1
+            for _ in range(nth - seen - 1):
+                start = block.index(b"\n", start + 1)
+            end = block.index(b"\n", start + 1)
+            middle = start + 1 + max(1, (end - start - 1) // 2)
+            block = block[:middle] + b"\n" + block[middle:]
+        seen += n
+        yield block
 
 
 def _truncate(blocks: Iterator[bytes], limit: int) -> Iterator[bytes]:
