@@ -63,6 +63,9 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
                             "epoch seconds or an ISO date/time in UTC (default: the real clock)")
     serve.add_argument("--user-on-export", action="store_true",
                        help="let user[\"x\"] in an export `where` read the event's profile")
+    serve.add_argument("--log", metavar="FILE",
+                       help="append every request as a JSON line to FILE (method, path, params, "
+                            "headers without Authorization, status, bytes, fault, …)")
     serve.add_argument("--quiet", "-q", action="store_true", help="do not log requests on stderr")
 
     info = sub.add_parser("info", help="describe a dataset")
@@ -158,18 +161,35 @@ def _info(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     from mpql.sandbox import Limits, Sandbox
 
+    import json
+
+    from mpql.errors import InputError
+
+    log_file = None
+    if args.log:
+        try:
+            log_file = open(args.log, "a", encoding="utf-8")  # noqa: SIM115 - closed below
+        except OSError as exc:
+            raise InputError(f"--log {args.log}: cannot open for appending ({exc.strerror})") from None
+    lock = threading.Lock()
+
     def log(record) -> None:
-        extra = f" fault={record.fault!r}" if record.fault else ""
-        print(f"{record.method} {record.path} → {record.status if record.status else 'reset'} "
-              f"{record.bytes_sent}B {record.records} records {record.duration * 1000:.0f}ms{extra}",
-              file=sys.stderr, flush=True)
+        if not args.quiet:
+            extra = f" fault={record.fault!r}" if record.fault else ""
+            print(f"{record.method} {record.path} → {record.status if record.status else 'reset'} "
+                  f"{record.bytes_sent}B {record.records} records {record.duration * 1000:.0f}ms{extra}",
+                  file=sys.stderr, flush=True)
+        if log_file is not None:
+            with lock:
+                log_file.write(json.dumps(record.to_dict(), ensure_ascii=False) + "\n")
+                log_file.flush()
 
     sandbox = Sandbox(
         _open_dataset(args.data), port=args.port, faults=args.faults,
         time_scale=args.time_scale,
         limits=Limits.unlimited() if args.no_limits else None,
         page_size=args.page_size,
-        on_request=None if args.quiet else log,
+        on_request=log if (log_file is not None or not args.quiet) else None,
         now=args.now,
         user_on_export=args.user_on_export,
     )
@@ -205,5 +225,7 @@ def _serve(args: argparse.Namespace) -> int:
             pass
     for sig, handler in previous.items():
         signal.signal(sig, handler)
+    if log_file is not None:
+        log_file.close()
     print("mpql sandbox: stopped", file=sys.stderr)
     return 0

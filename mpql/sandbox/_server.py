@@ -99,6 +99,10 @@ class RequestRecord:
     started: float
     duration: float
 
+    def to_dict(self) -> dict:
+        """A JSON-ready dict (what `mpql sandbox serve --log FILE` writes, one per line)."""
+        return attrs.asdict(self)
+
 
 class _Abort(Exception):
     """Stop handling this request now (the connection was reset or dropped on purpose)."""
