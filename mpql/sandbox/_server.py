@@ -119,6 +119,7 @@ class _HTTPError(Exception):
 
 
 _NGINX = {
+    414: "414 Request-URI Too Large",
     502: "502 Bad Gateway",
     503: "503 Service Temporarily Unavailable",
     504: "504 Gateway Time-out",
@@ -207,6 +208,9 @@ class _Handler(BaseHTTPRequestHandler):
         self._rate_class: str | None = None
         try:
             try:
+                if sb.max_url_length is not None and len(self.path) > sb.max_url_length:
+                    # nginx's answer to a request line beyond large_client_header_buffers (8k)
+                    raise _HTTPError(414, _NGINX[414], plain=True)
                 fault = sb._faults.pick(self._endpoint, self._params)
                 self._fault = fault
                 if fault is not None:
@@ -791,6 +795,8 @@ class Sandbox:
     the request is answered (on the server's thread; keep it quick). ``user_on_export``:
     whether ``user["x"]`` in an export `where` reads the event's user profile (UNCONFIRMED for
     Mixpanel, spec §1.10; off by default, so ``user[...]`` is undefined on export).
+    ``max_url_length``: a longer path + query string gets nginx's 414 (nginx's default 8 KB
+    request-line buffer; Mixpanel's exact limit is not documented); None turns it off.
     """
 
     def __init__(
@@ -811,6 +817,7 @@ class Sandbox:
         gzip_level: int = 1,
         on_request: Callable[[RequestRecord], None] | None = None,
         user_on_export: bool = False,
+        max_url_length: int | None = 8192,
     ) -> None:
         if page_size < 1:
             raise SandboxError(f"page_size must be ≥ 1, found {page_size}")
@@ -828,6 +835,7 @@ class Sandbox:
         self._now = now
         self._on_request = on_request
         self.user_on_export = user_on_export
+        self.max_url_length = max_url_length
         self._profile_map: dict | None = None
         self._faults = FaultSet(parse_faults(faults))
         self._limiter = RateLimiter(self.limits, time_scale)
