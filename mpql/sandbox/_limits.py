@@ -52,26 +52,33 @@ class Rejection:
 
 
 class _Window:
+    """At most ``quota`` requests whose arrival times lie within ``seconds`` of each other."""
+
+    #: how long (real seconds) a stamp is kept beyond its window, for requests that arrived
+    #: earlier but reach the limiter later (a thread that was slow to get here).
+    LATE_SLACK = 5.0
+
     def __init__(self, quota: int, seconds: float) -> None:
         self.quota, self.seconds = quota, seconds
         # Arrival times, sorted. Requests are admitted in the order their threads get here,
         # which is not always the order they arrived in, hence insort rather than append.
         self.stamps: list[float] = []
 
-    def expire(self, now: float) -> None:
-        cut = bisect.bisect_right(self.stamps, now - self.seconds)
+    def _first_in_window(self, at: float) -> int:
+        return bisect.bisect_right(self.stamps, at - self.seconds)
+
+    def remaining(self, at: float) -> int:
+        return max(0, self.quota - (len(self.stamps) - self._first_in_window(at)))
+
+    def reset_in(self, at: float) -> float:
+        i = self._first_in_window(at)
+        return max(0.0, self.stamps[i] + self.seconds - at) if i < len(self.stamps) else 0.0
+
+    def add(self, at: float, now: float) -> None:
+        bisect.insort(self.stamps, at)
+        cut = bisect.bisect_right(self.stamps, now - self.seconds - self.LATE_SLACK)
         if cut:
             del self.stamps[:cut]
-
-    def add(self, at: float) -> None:
-        bisect.insort(self.stamps, at)
-
-    def remaining(self, now: float) -> int:
-        self.expire(now)
-        return max(0, self.quota - len(self.stamps))
-
-    def reset_in(self, now: float) -> float:
-        return max(0.0, self.stamps[0] + self.seconds - now) if self.stamps else 0.0
 
 
 class _Class:
@@ -111,7 +118,8 @@ class RateLimiter:
         and checking credentials does not shift a request into a later window."""
         c = self._classes[rate_class]
         with self._lock:
-            now = self._clock() if at is None else min(at, self._clock())
+            clock_now = self._clock()
+            now = clock_now if at is None else min(at, clock_now)
             if c.concurrent is not None and c.in_flight >= c.concurrent:
                 return self._reject(c, now, "concurrency",
                                     f"Too many concurrent requests: at most {c.concurrent} "
@@ -125,9 +133,9 @@ class RateLimiter:
                                     f"Rate limit exceeded: at most {c.hour.quota} {rate_class} "
                                     "requests per hour per project", retry=c.hour.reset_in(now))
             if c.second is not None:
-                c.second.add(now)
+                c.second.add(now, clock_now)
             if counts and c.hour is not None:
-                c.hour.add(now)
+                c.hour.add(now, clock_now)
             c.in_flight += 1
             return None
 
