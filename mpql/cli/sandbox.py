@@ -159,11 +159,10 @@ def _info(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from mpql.sandbox import Limits, Sandbox
-
     import json
 
     from mpql.errors import InputError
+    from mpql.sandbox import Limits, Sandbox
 
     log_file = None
     if args.log:
