@@ -384,3 +384,20 @@ def test_overlong_url_is_414_like_nginx(sandbox):
     r = requests.post(f"{sandbox.url}/api/query/engage", params=_pid(sandbox), data={"where": where},
                       auth=_auth(sandbox))
     assert r.status_code == 200
+
+
+def test_today_follows_the_project_timezone(sandbox_dataset):
+    from mpql.errors import SandboxError
+
+    # 2026-03-10 03:00 UTC is still 2026-03-09 in Los Angeles and already the 10th in Tokyo.
+    now = dt.datetime(2026, 3, 10, 3, 0, tzinfo=dt.timezone.utc).timestamp()
+    for zone, ok_day, bad_day in [("America/Los_Angeles", "2026-03-09", "2026-03-10"),
+                                  ("Asia/Tokyo", "2026-03-10", "2026-03-11"),
+                                  ("UTC", "2026-03-10", "2026-03-11")]:
+        with Sandbox(sandbox_dataset, now=now, timezone=zone) as sb:
+            assert sb.today().isoformat() == ok_day
+            assert _export(sb, from_date=ok_day, to_date=ok_day).status_code == 200
+            bad = _export(sb, from_date=ok_day, to_date=bad_day)
+            assert bad.status_code == 400 and bad.text == "to_date cannot be later than today"
+    with pytest.raises(SandboxError, match="IANA"):
+        Sandbox(sandbox_dataset, timezone="Mars/Olympus")

@@ -61,6 +61,9 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
     serve.add_argument("--now", metavar="TIME", type=_instant,
                        help="fix the sandbox clock (NOW in `where`, and \"today\" for to_date): "
                             "epoch seconds or an ISO date/time in UTC (default: the real clock)")
+    serve.add_argument("--timezone", metavar="ZONE", default="UTC",
+                       help="the project's timezone for the `to_date cannot be later than today` "
+                            "check (default UTC)")
     serve.add_argument("--user-on-export", action="store_true",
                        help="let user[\"x\"] in an export `where` read the event's profile")
     serve.add_argument("--log", metavar="FILE",
@@ -200,6 +203,7 @@ def _run_server(args: argparse.Namespace, on_request) -> int:
         on_request=on_request,
         now=args.now,
         user_on_export=args.user_on_export,
+        timezone=args.timezone,
     )
     stop = threading.Event()
 

@@ -795,7 +795,9 @@ class Sandbox:
     the request is answered (on the server's thread; keep it quick). ``user_on_export``:
     whether ``user["x"]`` in an export `where` reads the event's user profile (UNCONFIRMED for
     Mixpanel, spec §1.10; off by default, so ``user[...]`` is undefined on export).
-    ``max_url_length``: a longer path + query string gets nginx's 414 (nginx's default 8 KB
+    ``timezone``: the project's timezone (IANA name), used only for "today" in the
+    `to_date` check, as Mixpanel does; day boundaries of the data stay UTC (a project created
+    after 2023). ``max_url_length``: a longer path + query string gets nginx's 414 (nginx's default 8 KB
     request-line buffer; Mixpanel's exact limit is not documented); None turns it off.
     """
 
@@ -818,6 +820,7 @@ class Sandbox:
         on_request: Callable[[RequestRecord], None] | None = None,
         user_on_export: bool = False,
         max_url_length: int | None = 8192,
+        timezone: str = "UTC",
     ) -> None:
         if page_size < 1:
             raise SandboxError(f"page_size must be ≥ 1, found {page_size}")
@@ -836,6 +839,15 @@ class Sandbox:
         self._on_request = on_request
         self.user_on_export = user_on_export
         self.max_url_length = max_url_length
+        try:
+            from zoneinfo import ZoneInfo
+
+            self._zone = dt.timezone.utc if timezone == "UTC" else ZoneInfo(timezone)
+        except (ValueError, KeyError, OSError, ImportError):
+            raise SandboxError(
+                f"timezone: expected an IANA zone name like 'America/Los_Angeles', found {timezone!r}"
+            ) from None
+        self.timezone = timezone
         self._profile_map: dict | None = None
         self._faults = FaultSet(parse_faults(faults))
         self._limiter = RateLimiter(self.limits, time_scale)
@@ -915,7 +927,8 @@ class Sandbox:
         return self._now if self._now is not None else time.time()
 
     def today(self) -> dt.date:
-        return dt.datetime.fromtimestamp(self.now(), dt.timezone.utc).date()
+        """Today in the project's timezone: the date a `to_date` may not exceed."""
+        return dt.datetime.fromtimestamp(self.now(), self._zone).date()
 
     def events(self, from_date=None, to_date=None, where: str | None = None, **kwargs: Any) -> list[dict]:
         """Ground truth: what ``/export`` answers for these parameters (default: the dataset's
