@@ -296,8 +296,10 @@ class Transport:
             wait = self.retry.backoff(attempt - 1, retry_after)
             self._check(call, wait)
             self.stats.add(retries=1)
-            log.warning("retry %d/%d in %.2fs: %s", attempt, self.retry.max_attempts - 1, wait,
-                        redact(str(error), self.secrets))
+            reason = (f"HTTP {error.status}: {error.message}" if isinstance(error, ApiError)
+                      else str(error))
+            log.warning("retry %d/%d in %.1fs (%s): %s", attempt, self.retry.max_attempts - 1,
+                        wait, call.label or call.url, redact(reason, self.secrets))
             self._sleep(wait)
 
     def _status_error(self, call: Call, resp: requests.Response):
