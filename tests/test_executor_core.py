@@ -204,3 +204,35 @@ def test_file_sink_refuses_a_foreign_state(tmp_path):
     assert (tmp_path / "out.jsonl.mpql-state").exists() and state_path(out).endswith("state")
     with pytest.raises(ConfigError, match="different query"):
         FileSink(out, "fp-2", resume=True)
+
+
+def test_gzip_cut_exactly_at_a_line_boundary_is_detected():
+    """The sandbox cannot cut a gzip body exactly after a newline; this is the one case the
+    JSONL check cannot see, so the gzip trailer check must (a stand-in response object)."""
+    import gzip
+    import zlib
+
+    from mpql.executor._transport import body_chunks
+
+    body = b'{"event":"a"}\n' * 2000
+    z = zlib.compressobj(wbits=31)
+    cut = z.compress(body) + z.flush(zlib.Z_SYNC_FLUSH)  # everything, but no final block
+
+    class Raw:
+        def __init__(self, data):
+            self.data = data
+
+        def stream(self, n, decode_content):
+            for i in range(0, len(self.data), 1000):
+                yield self.data[i:i + 1000]
+
+    class Resp:
+        headers = {"Content-Encoding": "gzip"}
+
+        def __init__(self, data):
+            self.raw = Raw(data)
+
+    assert b"".join(body_chunks(Resp(gzip.compress(body)))) == body
+    with pytest.raises(StreamBroken, match="trailer"):
+        got = b"".join(body_chunks(Resp(cut)))
+    assert zlib.decompressobj(wbits=31).decompress(cut) == body  # the cut really is at a line end

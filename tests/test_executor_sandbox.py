@@ -14,6 +14,7 @@ import logging
 import random
 import time
 
+import attrs
 import pytest
 
 pytest.importorskip("mpql.sandbox", reason="the sandbox branch is not merged yet")
@@ -163,13 +164,31 @@ RETRYABLE = [
 ]
 
 
+#: what the retry notice must say for each fault (the failure was recognised for what it is)
+REASONS = {"429": "HTTP 429", "500": "HTTP 500", "502": "HTTP 502", "503": "HTTP 503",
+           "504": "HTTP 504", "reset": "broke off", "drop": "connection failed",
+           "truncate": ("gzip body ended before its trailer", "last line is not complete JSON"),
+           "terminated": "terminated early"}
+
+
 @pytest.mark.parametrize("fault", RETRYABLE)
-def test_export_survives_fault(box, fault):
+def test_export_survives_fault(box, fault, caplog):
     box.add_faults(f"export#2-3:{fault}")  # two consecutive failures of chunk 2 (and/or 3)
-    records = list(client_for(box).run(export_plan(box)))
+    client = client_for(box)
+    with caplog.at_level(logging.WARNING, logger="mpql.executor"):
+        records = list(client.run(export_plan(box)))
     assert multiset(records) == multiset(truth_events(box))
     faulted = [r for r in box.requests if r.fault]
     assert len(faulted) == 2
+    reason = next((v for k, v in REASONS.items() if fault.startswith(k)), None)
+    if reason is None:  # a slow first byte within the timeout is not a failure
+        assert client.last_stats.retries == 0
+    else:
+        assert client.last_stats.retries == 2
+        notices = [r.getMessage() for r in caplog.records]
+        reasons = reason if isinstance(reason, tuple) else (reason,)
+        assert len(notices) == 2, notices
+        assert all(any(r in n for r in reasons) for n in notices), notices
 
 
 @pytest.mark.parametrize("fault", RETRYABLE)
@@ -276,8 +295,9 @@ def test_secret_never_appears_in_reprs_errors_or_logs(tmp_path, caplog):
         assert any("retry" in t for t in texts)
         wrong = Client(Credentials("service_account", secret, sb.credentials.username, "999"),
                        base_url=sb.url, retry=fast_retry(), limits=FAST)
+        plan = attrs.evolve(export_plan(sb, days=1), project_id=None)
         with pytest.raises(AuthenticationError) as info:
-            list(wrong.run(export_plan(sb, days=1)))
+            list(wrong.run(plan))
         err = info.value
         texts += [str(err), repr(err), str(err.request), str(err.advice), repr(err.args)]
     auth = creds.authorization()

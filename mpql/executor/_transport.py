@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 import time
 import urllib.parse
@@ -152,6 +153,10 @@ def _error_message(status: int, body: bytes) -> str:
         for key in ("error", "message"):
             if data.get(key):
                 return str(data[key])
+    if text.lstrip().startswith("<"):  # an HTML error page from a proxy (nginx, a CDN)
+        title = re.search(r"<title>(.*?)</title>", text, re.S | re.I)
+        if title:
+            return " ".join(title.group(1).split())[:200]
     if text:
         return text[:500]
     return {429: "rate limit exceeded"}.get(status, f"HTTP {status} with an empty body")
