@@ -24,7 +24,7 @@ from mpql.errors import (
     ServerError,
 )
 from mpql.executor import Client, Credentials, Limits, RetryPolicy
-from mpql.planner.model import Consumes, Plan, Step
+from mpql.planner import Plan, Query, ServiceAccount, Step
 from mpql.sandbox import Sandbox
 from mpql.sandbox._limits import Limits as ServerLimits
 
@@ -136,24 +136,27 @@ def test_write_then_dedupe_removes_only_exact_duplicates(box, tmp_path):
     assert len(lines) == len(ident)
 
 
-def test_consumed_ids_where_in_and_client_filter_agree(box):
-    """The HubSpot shape: engage finds ids, export keeps those users' events."""
-    pid = str(box.credentials.project_id)
-    a, b = window(box, 3)
-    where_u = 'user["plan"] == "pro"'
-    find = Step("engage", "POST", ENGAGE_URL, {"where": where_u}, encoding="form",
-                pagination="page", rate_class="query", output=False)
-    ids = {p["$distinct_id"] for p in box.profiles(where_u)}
-    assert ids
-    truth = [e for e in box.events(a, b) if e["properties"].get("distinct_id") in ids]
-    got = {}
-    for strategy in ("where-in", "client-filter"):
-        export = Step("export", "GET", EXPORT_URL,
-                      {"from_date": a, "to_date": b, "where": "@IDS@"}, chunking="day",
-                      rate_class="export",
-                      consumes=Consumes(0, strategy=strategy, batch_size=7, placeholder="@IDS@"))
-        got[strategy] = list(client_for(box).run(Plan([find, export], project_id=pid)))
-        assert multiset(got[strategy]) == multiset(truth), strategy
+@pytest.mark.parametrize("max_url", [8000, 900, 300])
+@pytest.mark.parametrize("where", [
+    'user["plan"] == "pro"',
+    'user["plan"] == "pro" and properties["$os"] == "iOS"',
+    'not (user["plan"] == "pro") or properties["$browser"] == "Chrome"',
+])
+def test_mixed_scope_plans_equal_ground_truth(box, where, max_url):
+    """The HubSpot shape: engage finds ids, export keeps those users' events — whatever id
+    strategy the URL budget forces (inline, batched, client-filter). Ground truth: the
+    original where evaluated locally on every event with its user's profile."""
+    from mpql.evaluator import compile_predicate
+
+    a, b = window(box, 2)
+    plan = Query.events(where, from_date=a, to_date=b).plan(
+        auth=ServiceAccount("u", "s", box.credentials.project_id), max_url_length=max_url)
+    assert [s.endpoint for s in plan.steps] == ["engage", "export"]
+    profiles = {p["$distinct_id"]: p for p in box.profiles()}
+    test = compile_predicate(where, scope="events", profiles=profiles)
+    truth = [e for e in box.events(a, b) if test(e)]
+    got = list(client_for(box).run(plan))
+    assert got and multiset(got) == multiset(truth)
 
 
 # -- the fault matrix -----------------------------------------------------------------------
