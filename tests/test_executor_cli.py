@@ -18,13 +18,11 @@ import time
 
 import pytest
 
-pytest.importorskip("mpql.sandbox", reason="the sandbox branch is not merged yet")
-
-from mpql.executor import Client, Credentials, Limits  # noqa: E402
-from mpql.planner import Query  # noqa: E402
-from mpql.sandbox import Sandbox  # noqa: E402
-from mpql.sandbox._data import generate  # noqa: E402
-from mpql.sandbox._limits import Limits as ServerLimits  # noqa: E402
+from mpql.executor import Client, Credentials, Limits
+from mpql.planner import Query
+from mpql.sandbox import Sandbox
+from mpql.sandbox._data import generate
+from mpql.sandbox._limits import Limits as ServerLimits
 
 SECRET = "cli-known-secret-5f2b9c"
 RAISED = ["--export-per-second", "10000", "--export-per-hour", "1000000",

@@ -17,8 +17,6 @@ import time
 import attrs
 import pytest
 
-pytest.importorskip("mpql.sandbox", reason="the sandbox branch is not merged yet")
-
 from mpql.errors import (
     AuthenticationError, BadRequestError, DeadlineExceeded, ForbiddenError, RateLimitError,
     ServerError,
