@@ -304,3 +304,42 @@ def test_secret_never_appears_in_reprs_errors_or_logs(tmp_path, caplog):
     auth = creds.authorization()
     for text in texts:
         assert secret not in text and auth.split()[1] not in text
+
+
+# -- shortcuts, limits, progress ------------------------------------------------------------
+
+def test_client_shortcuts_plan_and_run(box):
+    client = client_for(box)
+    a, b = window(box, 2)
+    where = 'properties["$browser"] == "Chrome"'
+    assert multiset(client.events(where, a, b)) == multiset(box.events(a, b, where=where))
+    assert multiset(client.profiles('user["plan"] == "pro"')) == \
+        multiset(box.profiles('user["plan"] == "pro"'))
+
+
+def test_limit_stops_early_and_a_plan_limit_is_a_total_cap(box, tmp_path):
+    a, b = window(box, 4)
+    plan = Query.events(None, from_date=a, to_date=b, limit=50).plan(
+        project_id=box.credentials.project_id)
+    got = list(client_for(box).run(plan))
+    assert len(got) == 50  # params["limit"] is per request; the total is capped too
+    out = tmp_path / "l.jsonl"
+    result = client_for(box).write(export_plan(box), str(out), limit=123)
+    assert result.records == 123 == len(out.read_bytes().splitlines())
+
+
+def test_progress_line_counts_without_a_terminal():
+    import io
+
+    from mpql.executor._progress import Progress
+    from mpql.executor._transport import Stats
+
+    stream = io.StringIO()
+    progress = Progress(stream, enabled=True, interval=0)
+    stats = Stats(records=1234, bytes=5 * 1024 * 1024, units_done=3, units_total=12, retries=2)
+    progress(stats)
+    progress.close(stats)
+    text = stream.getvalue()
+    assert "3/12 chunks" in text and "1,234 records" in text and "2 retries" in text
+    assert "ETA" in text and text.endswith("\n")
+    assert Progress(io.StringIO()).enabled is False  # not a terminal: silent
