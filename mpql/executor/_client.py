@@ -16,7 +16,6 @@ with the evaluator's ``compile_predicate``; ``Step.limit`` caps the records in t
 from __future__ import annotations
 
 import collections
-import datetime as dt
 import hashlib
 import itertools
 import json
@@ -30,7 +29,7 @@ from typing import IO, Any, BinaryIO, Callable, Iterable, Iterator
 
 import attrs
 
-from mpql.errors import ConfigError, ExecutionError, PlanError, TransportError
+from mpql.errors import ConfigError, PlanError, TransportError
 
 from ._auth import Credentials, region_from_env
 from ._jsonl import LineSplitter, StreamBroken, check_line, dedupe_key
