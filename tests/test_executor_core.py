@@ -236,3 +236,30 @@ def test_gzip_cut_exactly_at_a_line_boundary_is_detected():
     with pytest.raises(StreamBroken, match="trailer"):
         b"".join(body_chunks(Resp(cut)))
     assert zlib.decompressobj(wbits=31).decompress(cut) == body  # the cut really is at a line end
+
+
+def test_decoded_pieces_are_bounded_whatever_the_compression_ratio():
+    """Memory flatness: one 64 KiB gzip read of very compressible data must not be inflated
+    into one huge bytes object (it was: RSS grew with chunk size until this bound)."""
+    import gzip
+
+    from mpql.executor._transport import PIECE, body_chunks
+
+    body = b'{"event":"a","properties":{"x":"' + b"y" * 100 + b'"}}\n'
+    body *= 200_000  # ~27 MB, compresses ~100x
+
+    class Raw:
+        def stream(self, n, decode_content):
+            data = gzip.compress(body)
+            for i in range(0, len(data), n):
+                yield data[i:i + n]
+
+    class Resp:
+        headers = {"Content-Encoding": "gzip"}
+        raw = Raw()
+
+    total = 0
+    for piece in body_chunks(Resp()):
+        assert len(piece) <= PIECE
+        total += len(piece)
+    assert total == len(body)
