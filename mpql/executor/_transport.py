@@ -220,11 +220,27 @@ class Transport:
         self.timeout = timeout
         self.stats = stats
         self.stop = stop
-        self._sleep = sleep or (lambda s: stop.wait(s))
+        self._sleep = self._interruptible(sleep)
         self.deadline_at = deadline_at
         self._local = threading.local()
         self._sessions: list[requests.Session] = []
         self._lock = threading.Lock()
+
+    def _interruptible(self, sleep: Callable[[float], None] | None) -> Callable[[float], None]:
+        """A sleep that ends early, raising ``Cancelled``, once the run is stopped — so no
+        worker keeps backing off (or spinning in the pacer) after the run failed."""
+        stop = self.stop
+
+        def wait(seconds: float) -> None:
+            if sleep is None:
+                stopped = stop.wait(seconds)
+            else:
+                sleep(seconds)
+                stopped = stop.is_set()
+            if stopped:
+                raise Cancelled("cancelled")
+
+        return wait
 
     def session(self) -> requests.Session:
         s = getattr(self._local, "session", None)
