@@ -273,14 +273,15 @@ class _Run:
                 slow(splitter.feed(data))
                 continue
             # Fast path, no per-line Python work: a block of complete lines is accepted as is
-            # when every line starts with `{` and ends with `}` — checked with two counts in C.
+            # when every line starts with `{` and ends with `}`: every inner newline sits in a
+            # `}\n{` (occurrences cannot overlap, each holds one newline) — two counts in C.
             # Anything else (CRLF, blank lines, the sentinel, a split record) takes the slow
             # path, which says exactly what is wrong.
             block = splitter.feed_block(data)
             if not block:
                 continue
             n = block.count(b"\n")
-            if block[:1] == b"{" and block.count(b"}\n") == n and block.count(b"\n{") == n - 1:
+            if block[:1] == b"{" and block[-2:] == b"}\n" and block.count(b"}\n{") == n - 1:
                 write(block)
                 records += n
             else:
