@@ -1,0 +1,565 @@
+"""The REPL's engine: session state, expression evaluation reports, and the ``:command`` table.
+
+Nothing here touches a terminal. :class:`Session` takes one submitted input at a time
+(``submit(text)``) and writes what it has to say to an output object with one method,
+``write(text, style)``. The interactive front end (``mpql.repl.app``, prompt_toolkit) and the
+non-interactive one (``mpql.repl.script``, stdin → stdout) are thin loops around it, so both
+behave the same, and tests drive the engine directly.
+
+Each expression is parsed (a syntax error is rendered as ``mpql lint`` renders it), printed in
+canonical form, checked (``mpql.check`` in the session's endpoint context), and evaluated
+against the loaded records with ``mpql.compile_predicate``: match count, share, the first few
+matches. An empty result comes with an explanation (``mpql.repl.explain``).
+
+Layers that another part of mpql provides (checker, evaluator, planner, executor, sandbox) are
+imported when first used; if one is missing the command says so instead of pretending.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import datetime, timedelta, timezone
+from importlib import import_module
+from pathlib import Path
+
+import attrs
+
+from ..errors import MpqlError, ParseError
+from ..language import ast as A
+from ..language import parse
+from ..language.printer import format_expr
+from .catalog import EVENT, PROFILE, Catalog
+from .completion import COMMAND_NAMES, ENDPOINTS, input_status
+from .data import Dataset, load_file
+
+__all__ = ["Session", "PlainOutput", "COMMANDS", "Unavailable"]
+
+INPUT_NAME = "<input>"
+
+
+class Unavailable(MpqlError):
+    """A layer this command needs is not part of this build of mpql (yet)."""
+
+
+def _layer(module: str, what: str, *names: str):
+    """``module`` if it exists and defines ``names``; else Unavailable saying what is missing."""
+    try:
+        mod = import_module(module)
+    except ImportError as exc:
+        if exc.name and not module.startswith(exc.name):
+            raise  # a real import error inside the layer: show it, do not hide it
+        mod = None
+    missing = [n for n in names if mod is None or not hasattr(mod, n)]
+    if mod is None or missing:
+        needs = ", ".join(f"{module}.{n}" for n in missing) if missing else module
+        raise Unavailable(f"{what} is not available yet: it needs {needs}, which this build "
+                          "of mpql does not have")
+    return mod
+
+
+class PlainOutput:
+    """Writes to a text stream, ignoring styles (non-interactive mode, tests)."""
+
+    def __init__(self, stream) -> None:
+        self.stream = stream
+
+    def write(self, text: str = "", style: str = "") -> None:
+        self.stream.write(text + "\n")
+        self.stream.flush()
+
+
+@attrs.define
+class Current:
+    """The expression the REPL is working on: the last one entered that parsed."""
+
+    text: str
+    expr: A.Expr
+    matches: list = attrs.field(factory=list)  # indexes into the evaluated records
+    scope: str = EVENT
+
+
+@attrs.define
+class Command:
+    name: str
+    args: str
+    help: str
+    handler: str
+    aliases: tuple = ()
+
+
+COMMANDS: dict[str, Command] = {}
+
+
+def _command(name, args, help, aliases=()):
+    def register(fn):
+        COMMANDS[name] = Command(name, args, help, fn.__name__, tuple(aliases))
+        COMMAND_NAMES[name] = help
+        return fn
+    return register
+
+
+class Session:
+    """One REPL session. ``submit`` never raises for bad input: it reports and counts it."""
+
+    def __init__(
+        self,
+        data: Dataset | None = None,
+        *,
+        out,
+        endpoint: str = "export",
+        schema_path: str | None = None,
+        show: int = 3,
+        timing: bool = False,
+        now: datetime | None = None,
+    ) -> None:
+        if endpoint not in ENDPOINTS:
+            raise MpqlError(f"unknown endpoint `{endpoint}`: expected one of {', '.join(ENDPOINTS)}")
+        self.out = out
+        self.data = data or Dataset()
+        self.endpoint = endpoint
+        self.show = show
+        self.timing = timing
+        self.now = now
+        self.schema = None
+        self.schema_path = schema_path
+        self.current: Current | None = None
+        self.failures = 0  # inputs that ended in an error (the non-interactive exit code)
+        self.quit = False
+        self.notices: set[str] = set()
+        self.catalog = Catalog()
+        self._rebuild_catalog()
+        if schema_path:
+            self.schema = self._load_schema(schema_path)
+            self._rebuild_catalog()
+
+    # -- input ---------------------------------------------------------------------------
+
+    def submit(self, text: str) -> bool:
+        """Handle one input (an expression, possibly multi-line, or a ``:command`` line).
+        Returns False if it failed (the failure is already reported)."""
+        status = input_status(text)
+        if status == "empty":
+            return True
+        try:
+            if status == "command":
+                ok = self._run_command(text.strip())
+            else:
+                ok = self._run_expression(text)
+        except MpqlError as exc:
+            self._error(str(exc))
+            ok = False
+        except KeyboardInterrupt:
+            self._error("interrupted")
+            ok = False
+        except Exception as exc:  # noqa: BLE001 - a bug must not end the session
+            # Not hidden: reported as what it is, with the input that caused it.
+            self._error(f"internal error ({type(exc).__name__}: {exc}) while handling "
+                        f"{text.strip()[:60]!r}; please report it")
+            ok = False
+        if not ok:
+            self.failures += 1
+        return ok
+
+    def _error(self, message: str) -> None:
+        self.out.write(f"error: {message}", "error")
+
+    def _note_once(self, key: str, message: str) -> None:
+        if key not in self.notices:
+            self.notices.add(key)
+            self.out.write(message, "dim")
+
+    # -- expressions ---------------------------------------------------------------------
+
+    @property
+    def scope(self) -> str:
+        return PROFILE if self.endpoint == "engage" else EVENT
+
+    @property
+    def records(self) -> list:
+        return self.data.profiles if self.scope == PROFILE else self.data.events
+
+    def _parse(self, text: str) -> A.Expr | None:
+        try:
+            return parse(text)
+        except ParseError as exc:
+            self.out.write(exc.diagnostic.render(INPUT_NAME), "error")
+            return None
+
+    def _run_expression(self, text: str) -> bool:
+        expr = self._parse(text)
+        if expr is None:
+            return False
+        self.current = Current(text, expr, scope=self.scope)
+        self.out.write(format_expr(expr), "expr")
+        diagnostics = self._check(text)
+        ok = not any(d.severity == "error" for d in diagnostics)
+        evaluated = self._evaluate(self.current, diagnostics)
+        return ok and evaluated
+
+    def _check(self, text: str) -> list:
+        try:
+            checker = _layer("mpql.checker", "checking", "check")
+        except Unavailable as exc:
+            self._note_once("checker", f"note: {exc}; expressions are parsed, not checked")
+            return []
+        diagnostics = checker.check(text, endpoint=self.endpoint, param="where",
+                                    schema=self.schema)
+        for d in diagnostics:
+            self.out.write(d.render(INPUT_NAME), d.severity)
+        return list(diagnostics)
+
+    def _predicate(self, expr: A.Expr):
+        evaluator = _layer("mpql.evaluator", "evaluation", "compile_predicate")
+        scope = "profiles" if self.scope == PROFILE else "events"
+        kwargs = {"now": self.now} if self.now is not None else {}
+        return evaluator.compile_predicate(expr, scope=scope, **kwargs)
+
+    def _evaluate(self, current: Current, diagnostics) -> bool:
+        records = self.records
+        noun = f"{self.scope}s"
+        if not records:
+            self.out.write(f"no {noun} loaded: nothing to evaluate against "
+                           "(use :load FILE, or :endpoint to switch)", "warning")
+            return True
+        try:
+            predicate = self._predicate(current.expr)
+        except Unavailable as exc:
+            self._note_once("evaluator", f"note: {exc}")
+            return True
+        started = time.perf_counter()
+        matches, errors, first_error = [], 0, None
+        for i, record in enumerate(records):
+            try:
+                if predicate(record):
+                    matches.append(i)
+            except MpqlError as exc:
+                errors += 1
+                first_error = first_error or (i, exc)
+        elapsed = time.perf_counter() - started
+        current.matches = matches
+        total = len(records)
+        share = 100.0 * len(matches) / total
+        took = f" in {elapsed * 1000:.1f} ms" if self.timing else ""
+        self.out.write(f"{len(matches):,} of {total:,} {noun} match ({share:.1f}%){took}",
+                       "result")
+        if errors:
+            i, exc = first_error
+            self.out.write(f"{errors:,} {noun} could not be evaluated; the first ({self.scope} "
+                           f"#{i + 1}): {exc}", "error")
+        for i in matches[: self.show]:
+            self.out.write("  " + self._summary(records[i], current.expr), "match")
+        if len(matches) > self.show:
+            self.out.write(f"  … {len(matches) - self.show:,} more (:show N prints full records)",
+                           "dim")
+        if not matches:
+            self._explain_empty(current, diagnostics, predicate)
+        return errors == 0
+
+    def _explain_empty(self, current: Current, diagnostics, predicate) -> None:
+        from .explain import explain_empty
+
+        if diagnostics:
+            codes = ", ".join(sorted({d.code for d in diagnostics}))
+            self.out.write(f"why: the checker's findings above ({codes}) can explain an empty "
+                           "result", "warning")
+
+        def count(sub: A.Expr) -> int:
+            try:
+                pred = self._predicate(sub)
+            except MpqlError:
+                return 0
+            n = 0
+            for record in self.records:
+                try:
+                    n += bool(pred(record))
+                except MpqlError:
+                    pass
+            return n
+
+        for note in explain_empty(current.expr, self.catalog, self.scope, self.endpoint, count):
+            self.out.write(note if note.startswith("  ") else f"why: {note}", "warning")
+
+    def _summary(self, record: dict, expr: A.Expr) -> str:
+        """One line per match: who, when, and the properties the expression reads."""
+        if self.scope == PROFILE:
+            props = record.get("$properties") or {}
+            head = [f"$distinct_id={json.dumps(record.get('$distinct_id'), ensure_ascii=False)}"]
+        else:
+            props = record.get("properties") or {}
+            head = [str(record.get("event"))]
+            if "distinct_id" in props:
+                head.append(f"distinct_id={json.dumps(props['distinct_id'], ensure_ascii=False)}")
+            if "time" in props:
+                head.append(_fmt_time(props["time"]))
+        shown = []
+        for node in A.walk(expr):
+            if isinstance(node, A.Property) and node.name not in shown \
+                    and node.name not in ("distinct_id", "time"):
+                shown.append(node.name)
+        parts = head + [f"{name}={_fmt_json(props[name])}" if name in props else f"{name}=∅"
+                        for name in shown]
+        line = "  ".join(parts)
+        return line if len(line) <= 160 else line[:157] + "…"
+
+    # -- data and schema -----------------------------------------------------------------
+
+    def _rebuild_catalog(self) -> None:
+        cat = Catalog.from_records(self.data.events, self.data.profiles)
+        if self.schema is not None:
+            for scope in (EVENT, PROFILE):
+                table = getattr(self.schema, scope, None)
+                if table:
+                    cat.add_schema(table, scope)
+        self.catalog = cat
+
+    def _load_schema(self, path: str):
+        schema_mod = _layer("mpql.checker.schema", "loading a schema", "load_schema")
+        return schema_mod.load_schema(path)
+
+    def describe_data(self) -> str:
+        ev, pr = len(self.data.events), len(self.data.profiles)
+        where = ", ".join(self.data.sources) or "nothing"
+        return f"{ev:,} events and {pr:,} profiles from {where}"
+
+    # -- commands ------------------------------------------------------------------------
+
+    def _run_command(self, line: str) -> bool:
+        head, _, arg = line[1:].partition(" ")
+        name = head.lower()
+        for cmd in COMMANDS.values():
+            if name == cmd.name or name in cmd.aliases:
+                result = getattr(self, cmd.handler)(arg.strip())
+                return result is not False
+        import difflib
+
+        guess = difflib.get_close_matches(name, list(COMMANDS), n=1)
+        hint = f" (did you mean :{guess[0]}?)" if guess else ""
+        self._error(f"unknown command `:{head}`{hint}; :help lists the commands")
+        return False
+
+    def _target(self, arg: str) -> A.Expr | None:
+        """The expression a command works on: its argument, else the current expression."""
+        if arg:
+            return self._parse(arg)
+        if self.current is None:
+            self._error("no expression yet: type one first, or give it after the command")
+            return None
+        return self.current.expr
+
+    @_command("help", "[COMMAND]", "list the commands, or explain one", aliases=("h", "?"))
+    def cmd_help(self, arg):
+        if arg:
+            name = arg.lstrip(":")
+            cmd = COMMANDS.get(name) or next(
+                (c for c in COMMANDS.values() if name in c.aliases), None)
+            if cmd is None:
+                self._error(f"unknown command `:{name}`; :help lists the commands")
+                return False
+            self.out.write(f":{cmd.name} {cmd.args}".rstrip() + f"  —  {cmd.help}")
+            return True
+        self.out.write("Type an expression to check it and evaluate it against the loaded data;")
+        self.out.write("it continues over several lines while it is incomplete. Commands:")
+        width = max(len(f":{c.name} {c.args}") for c in COMMANDS.values())
+        for cmd in COMMANDS.values():
+            self.out.write(f"  {(':' + cmd.name + ' ' + cmd.args).ljust(width)}  {cmd.help}")
+        return True
+
+    @_command("endpoint", "[E]", "show or set the endpoint context (" + "|".join(ENDPOINTS) + ")")
+    def cmd_endpoint(self, arg):
+        if arg:
+            if arg not in ENDPOINTS:
+                self._error(f"unknown endpoint `{arg}`: expected one of {', '.join(ENDPOINTS)}")
+                return False
+            self.endpoint = arg
+        noun = f"{self.scope}s"
+        self.out.write(f"endpoint: {self.endpoint} (expressions are evaluated against "
+                       f"{len(self.records):,} {noun})")
+        return True
+
+    @_command("load", "FILE", "load events and/or profiles from a JSONL file (adds to the data)")
+    def cmd_load(self, arg):
+        if not arg:
+            self._error(":load needs a file: :load events.jsonl")
+            return False
+        loaded = load_file(Path(arg).expanduser())
+        first = not self.data.events and not self.data.profiles
+        if self.data.sources and self.data.sources[0].startswith("sandbox"):
+            # Loading your own file replaces the sample data rather than mixing with it.
+            self.data = Dataset()
+            first = True
+        self.data.extend(loaded)
+        for note in loaded.notes:
+            self.out.write(f"note: {note}", "warning")
+        self._rebuild_catalog()
+        self.out.write(f"loaded {len(loaded.events):,} events and {len(loaded.profiles):,} "
+                       f"profiles from {arg}" + ("" if first else
+                                                 f" (now {self.describe_data()})"))
+        return True
+
+    @_command("schema", "[FILE]", "list known properties with types; with FILE, load a schema")
+    def cmd_schema(self, arg):
+        if arg:
+            self.schema = self._load_schema(arg)
+            self.schema_path = arg
+            self._rebuild_catalog()
+            self.out.write(f"schema loaded from {arg}")
+            return True
+        for scope, accessor in ((EVENT, 'properties["…"]'), (PROFILE, 'user["…"]')):
+            fields = self.catalog.sorted_fields(scope)
+            if not fields:
+                continue
+            n = self.catalog.records[scope]
+            self.out.write(f"{scope} properties ({accessor}; {n:,} {scope}s loaded):")
+            width = max(len(f.name) for f in fields)
+            for f in fields:
+                seen = f"{f.count:,}/{n:,}" if n else "declared"
+                top = ", ".join(_fmt_json(v) for v, _ in f.top_values(3))
+                extra = f"  e.g. {top}" if top and not f.high_cardinality else ""
+                line = f"  {f.name.ljust(width)}  {f.type:<16} {seen:>13}{extra}"
+                self.out.write(line if len(line) <= 120 else line[:119] + "…")
+        if not any(self.catalog.fields.values()):
+            self.out.write("no properties known: load data (:load FILE) or a schema (:schema FILE)")
+        return True
+
+    @_command("ast", "[EXPR]", "print the syntax tree")
+    def cmd_ast(self, arg):
+        expr = self._target(arg)
+        if expr is None:
+            return False
+        from ..cli.parse import to_tree
+
+        for line in to_tree(expr):
+            self.out.write(line)
+        return True
+
+    @_command("fmt", "[EXPR]", "print the canonical form")
+    def cmd_fmt(self, arg):
+        expr = self._target(arg)
+        if expr is None:
+            return False
+        self.out.write(format_expr(expr), "expr")
+        return True
+
+    @_command("wire", "[EXPR]", "print the fully parenthesised form sent to Mixpanel")
+    def cmd_wire(self, arg):
+        expr = self._target(arg)
+        if expr is None:
+            return False
+        self.out.write(format_expr(expr, "wire"), "expr")
+        return True
+
+    @_command("plan", "[FROM [TO]]", "show the Mixpanel requests the current filter compiles to")
+    def cmd_plan(self, arg):
+        plan = self._plan(arg)
+        if plan is None:
+            return False
+        self.out.write(plan.explain())
+        return True
+
+    @_command("curl", "[FROM [TO]]", "the plan as curl commands (credentials as $MP_… variables)")
+    def cmd_curl(self, arg):
+        plan = self._plan(arg)
+        if plan is None:
+            return False
+        self.out.write(plan.to_curl())
+        return True
+
+    @_command("run", "[N]", "run the current filter against the sandbox or Mixpanel, "
+              "printing up to N records (default 10)")
+    def cmd_run(self, arg):
+        try:
+            limit = int(arg) if arg else 10
+            if limit < 1:
+                raise ValueError
+        except ValueError:
+            self._error(f":run takes a positive number of records, found `{arg}`")
+            return False
+        query = self._query(None)
+        if query is None:
+            return False
+        return self._run_query(query, limit)
+
+    @_command("show", "[N]", "print the first N matching records of the last result in full")
+    def cmd_show(self, arg):
+        try:
+            n = int(arg) if arg else 10
+        except ValueError:
+            self._error(f":show takes a number, found `{arg}`")
+            return False
+        if self.current is None or not self.current.matches:
+            self.out.write("no matches to show")
+            return True
+        records = self.data.profiles if self.current.scope == PROFILE else self.data.events
+        for i in self.current.matches[:n]:
+            self.out.write(json.dumps(records[i], ensure_ascii=False, sort_keys=True))
+        return True
+
+    @_command("quit", "", "leave the REPL (also Ctrl-D)", aliases=("q", "exit"))
+    def cmd_quit(self, arg):
+        self.quit = True
+        return True
+
+    # -- planning and running ------------------------------------------------------------
+
+    def _dates(self, arg: str) -> tuple[str, str]:
+        parts = arg.split()
+        if len(parts) > 2:
+            raise MpqlError("expected at most two dates: FROM [TO] as YYYY-MM-DD")
+        if parts:
+            return parts[0], parts[1] if len(parts) == 2 else parts[0]
+        times = [_as_datetime(e.get("properties", {}).get("time")) for e in self.data.events]
+        times = [t for t in times if t is not None]
+        if times:
+            return min(times).date().isoformat(), max(times).date().isoformat()
+        today = (self.now or datetime.now(timezone.utc)).date()
+        return (today - timedelta(days=7)).isoformat(), (today - timedelta(days=1)).isoformat()
+
+    def _query(self, arg: str | None):
+        if self.current is None:
+            self._error("no expression yet: type a filter first")
+            return None
+        planner = _layer("mpql.planner", "planning", "Query")
+        if self.scope == PROFILE:
+            return planner.Query.profiles(where=self.current.expr)
+        start, end = self._dates(arg or "")
+        return planner.Query.events(where=self.current.expr, from_date=start, to_date=end)
+
+    def _plan(self, arg: str):
+        query = self._query(arg)
+        if query is None:
+            return None
+        return query.plan()
+
+    def _run_query(self, query, limit: int) -> bool:
+        executor = _layer("mpql.executor", ":run", "Client")
+        client = executor.Client()
+        shown = 0
+        for record in client.run(query.plan()):
+            self.out.write(json.dumps(record, ensure_ascii=False, sort_keys=True))
+            shown += 1
+            if shown >= limit:
+                break
+        self.out.write(f"{shown} record(s)" + (f" (stopped at the limit of {limit})"
+                                               if shown >= limit else ""))
+        return True
+
+
+def _fmt_json(value) -> str:
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
+def _as_datetime(value) -> datetime | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    seconds = value / 1000 if value > 4294967295 else value  # ms above 2^32, like datetime()
+    try:
+        return datetime.fromtimestamp(seconds, timezone.utc)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def _fmt_time(value) -> str:
+    dt = _as_datetime(value)
+    return dt.strftime("%Y-%m-%d %H:%M:%S") if dt else f"time={_fmt_json(value)}"
