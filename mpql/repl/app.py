@@ -139,7 +139,8 @@ def _key_bindings() -> KeyBindings:
 
 
 def build_prompt_session(session: Session, *, history_path: Path | None, input=None,
-                         output=None) -> PromptSession:
+                         output=None, threaded: bool = True) -> PromptSession:
+    """``threaded=False`` computes completions synchronously (deterministic in tests)."""
     history = InMemoryHistory()
     if history_path is not None:
         try:
@@ -160,7 +161,8 @@ def build_prompt_session(session: Session, *, history_path: Path | None, input=N
         multiline=Condition(lambda: True),
         prompt_continuation=lambda width, line_number, wrap_count: CONTINUATION,
         lexer=PygmentsLexer(MpqlReplLexer),
-        completer=ThreadedCompleter(MpqlCompleter(session)),
+        completer=(ThreadedCompleter(MpqlCompleter(session)) if threaded
+                   else MpqlCompleter(session)),
         complete_while_typing=True,
         auto_suggest=AutoSuggestFromHistory(),
         history=history,
