@@ -72,17 +72,20 @@ def _load_data(args, out):
 
 
 def _sample_data(out):
-    """The sandbox's small default dataset (the same data `mpql sandbox serve` starts with)."""
+    """The sandbox's small default dataset (what `mpql sandbox serve` starts with)."""
     from ..repl.data import Dataset
 
     try:
-        from ..sandbox import sample_dataset  # provided by the sandbox layer
+        from ..sandbox import default_dataset
     except ImportError:
-        out.write("note: no --data given and the sandbox's sample data is not available in "
+        out.write("note: no --data given, and the sandbox's sample data is not available in "
                   "this build; use --data FILE or :load FILE", "warning")
         return Dataset()
-    events, profiles, label = sample_dataset()
-    return Dataset(list(events), list(profiles), [label])
+    sample = default_dataset()
+    events = sample.events(sample.first_date, sample.last_date)
+    return Dataset(events, list(sample.all_profiles),
+                   [f"the sandbox sample data ({sample.first_date} to {sample.last_date})"],
+                   sample=True)
 
 
 def run(args) -> int:

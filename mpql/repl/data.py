@@ -31,6 +31,8 @@ class Dataset:
     #: human-readable origin of each part, e.g. "events.jsonl", "sandbox sample data".
     sources: list = attrs.field(factory=list)
     notes: list = attrs.field(factory=list)
+    #: the sandbox's sample data (replaced, not added to, when the user loads a file)
+    sample: bool = False
 
     def extend(self, other: "Dataset") -> None:
         self.events.extend(other.events)

@@ -384,7 +384,7 @@ class Session:
             return False
         loaded = load_file(Path(arg).expanduser())
         first = not self.data.events and not self.data.profiles
-        if self.data.sources and self.data.sources[0].startswith("sandbox"):
+        if self.data.sample:
             # Loading your own file replaces the sample data rather than mixing with it.
             self.data = Dataset()
             first = True
