@@ -57,6 +57,7 @@ __all__ = [
     "RateLimitError",
     "ServerError",
     "DeadlineExceeded",
+    "EvaluationError",
 ]
 
 
@@ -201,3 +202,17 @@ class ServerError(ApiError):
 
 class DeadlineExceeded(ExecutionError):
     """The overall deadline passed before the plan finished."""
+
+
+class EvaluationError(MpqlError):
+    """Evaluating an expression on a record hit a case where Mixpanel fails the query instead
+    of returning undefined (a non-boolean operand of ``and``/``or``, spec §1.6).
+
+    ``node`` is the offending sub-expression (with its ``span`` when parsed from text) and
+    ``value`` the value it had. Whether this raises is ``Semantics.logic_operand``.
+    """
+
+    def __init__(self, message: str, *, node: Any = None, value: Any = None) -> None:
+        super().__init__(message)
+        self.node = node
+        self.value = value

@@ -1,0 +1,205 @@
+"""``mpql filter``: select JSONL records with a Mixpanel expression, offline.
+
+Reads Raw Export lines (``{"event", "properties"}``; ``--profiles`` for Engage results
+``{"$distinct_id", "$properties"}``) from files (``.gz`` is decompressed) or standard input,
+one line at a time — nothing is loaded whole — and writes the matching lines to standard
+output byte for byte (or, with ``--count``, only their number).
+
+Every line that is not a record is reported on standard error as ``FILE:LINE: error: …`` and
+the run continues; at the end the exit status is 2 if any line was bad. Blank lines are not
+records and are skipped. A record on which Mixpanel would fail the whole query (a non-boolean
+``and``/``or`` operand, docs/semantics.md) stops the run with status 2 unless ``--lenient``.
+
+Exit status: 0 success (whether or not anything matched), 2 bad expression, unreadable
+file, malformed line(s) or an evaluation error, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from .common import make_parser
+
+EXIT_OK, EXIT_ERROR = 0, 2
+
+#: Malformed lines reported in full; beyond this only a total is printed.
+MAX_REPORTED = 20
+
+
+def build_parser(prog):
+    p = make_parser(
+        prog,
+        "Filter JSONL export lines (or Engage profiles with --profiles) with a Mixpanel\n"
+        "expression, using Mixpanel's semantics (docs/semantics.md).\n\n"
+        "example:\n"
+        "  mpql filter --where 'properties[\"$os\"] == \"iOS\"' export.jsonl\n"
+        "  mpql filter --profiles --count --where 'defined(properties[\"$email\"])' - < profiles.jsonl\n\n"
+        "exit status: 0 ok, 2 bad expression / unreadable input / malformed lines / evaluation\n"
+        "error (malformed lines are reported as FILE:LINE on stderr and do not stop the run)",
+    )
+    p.add_argument("--where", "-w", required=True, metavar="EXPR", help="the filter expression")
+    p.add_argument("paths", nargs="*", metavar="FILE",
+                   help="JSONL files (.gz allowed); `-` or nothing for standard input")
+    p.add_argument("--profiles", action="store_true",
+                   help="records are Engage results {\"$distinct_id\", \"$properties\"}")
+    p.add_argument("--count", action="store_true", help="print only the number of matches")
+    p.add_argument("--profiles-from", metavar="FILE",
+                   help="Engage JSONL used to resolve user[\"…\"] on events (by distinct_id)")
+    p.add_argument("--timezone", metavar="TZ", default="UTC",
+                   help="project timezone for datetime(\"…\") literals (default UTC)")
+    p.add_argument("--now", metavar="TIME",
+                   help="value of NOW: Unix seconds or an ISO datetime (default: current time)")
+    p.add_argument("--lenient", action="store_true",
+                   help="treat non-boolean and/or operands as undefined instead of failing")
+    p.add_argument("--explain", action="store_true",
+                   help="print the Python the expression compiles to, and exit")
+    return p
+
+
+def _parse_now(text):
+    if text is None:
+        return None
+    from ..errors import InputError
+
+    try:
+        return float(text) if "." in text else int(text)
+    except ValueError:
+        pass
+    from datetime import datetime, timezone
+
+    try:
+        dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise InputError(f"--now: expected Unix seconds or an ISO datetime, got {text!r}") from None
+    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+
+
+def _open(path: str):
+    from ..errors import InputError
+
+    if path == "-":
+        return sys.stdin.buffer, "<stdin>"
+    try:
+        if path.endswith(".gz"):
+            import gzip
+
+            handle = gzip.open(path, "rb")
+        else:
+            handle = open(path, "rb")
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a directory, expected a JSONL file") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror}") from None
+    return handle, path
+
+
+def _reject_constant(name):
+    raise ValueError(f"{name} is not valid JSON (Mixpanel has no NaN or infinity)")
+
+
+def _load_profiles(path: str, report) -> dict:
+    import json
+
+    profiles = {}
+    handle, name = _open(path)
+    with handle:
+        for number, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line, parse_constant=_reject_constant)
+                profiles[record["$distinct_id"]] = record["$properties"]
+            except (ValueError, KeyError, TypeError) as exc:
+                report(name, number, f"not an Engage profile record: {_reason(exc)}")
+    return profiles
+
+
+def _reason(exc) -> str:
+    if isinstance(exc, KeyError):
+        return f"missing key {exc.args[0]!r}"
+    if isinstance(exc, UnicodeDecodeError):
+        return f"not UTF-8 (byte {exc.start})"
+    text = str(exc)
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def run(args) -> int:
+    import json
+
+    from ..errors import EvaluationError, InputError, ParseError
+    from ..evaluator import PROFILES, EVENTS, Semantics, compile_predicate
+
+    try:
+        semantics = Semantics(
+            timezone=args.timezone,
+            logic_operand="undefined" if args.lenient else "raise",
+        )
+    except ValueError as exc:
+        raise InputError(f"--timezone: {exc}") from None
+
+    bad = 0
+
+    def report(name, number, message):
+        nonlocal bad
+        bad += 1
+        if bad <= MAX_REPORTED:
+            print(f"{name}:{number}: error: {message}", file=sys.stderr)
+
+    profiles = _load_profiles(args.profiles_from, report) if args.profiles_from else None
+    scope = PROFILES if args.profiles else EVENTS
+    try:
+        keep = compile_predicate(
+            args.where, scope, now=_parse_now(args.now), profiles=profiles, semantics=semantics
+        )
+    except ParseError as exc:
+        print(exc.render(filename="--where"), file=sys.stderr)
+        return EXIT_ERROR
+    if args.explain:
+        print(keep.source, end="")
+        return EXIT_OK
+
+    out = sys.stdout.buffer
+    write = out.write
+    loads = json.loads
+    count = 0
+    for path in args.paths or ["-"]:
+        handle, name = _open(path)
+        with handle:
+            number = 0
+            try:
+                for number, line in enumerate(handle, 1):
+                    try:
+                        record = loads(line, parse_constant=_reject_constant)
+                    except ValueError as exc:
+                        if not line.strip():
+                            continue
+                        if line.strip() == b"terminated early":
+                            report(name, number, "the export ends with `terminated early`: "
+                                   "Mixpanel stopped before sending every event; re-run the export")
+                        else:
+                            report(name, number, f"not valid JSON: {_reason(exc)}")
+                        continue
+                    try:
+                        selected = keep(record)
+                    except InputError as exc:
+                        report(name, number, str(exc))
+                        continue
+                    except EvaluationError as exc:
+                        print(f"{name}:{number}: error: {exc}", file=sys.stderr)
+                        return EXIT_ERROR
+                    if selected:
+                        count += 1
+                        if not args.count:
+                            write(line if line.endswith(b"\n") else line + b"\n")
+            except (OSError, EOFError) as exc:  # e.g. a truncated .gz
+                raise InputError(f"{name}:{number + 1}: cannot read: {exc}") from None
+    if args.count:
+        print(count)
+    out.flush()
+    if bad:
+        more = f" ({bad - MAX_REPORTED} not shown)" if bad > MAX_REPORTED else ""
+        print(f"mpql filter: {bad} malformed line(s){more}; see above", file=sys.stderr)
+        return EXIT_ERROR
+    return EXIT_OK

@@ -1,0 +1,403 @@
+"""Expression → one Python function, so filtering a record costs no tree walk.
+
+The compiler turns the syntax tree into the source of a single Python function and ``exec``s
+it once (the technique of ``collections.namedtuple`` and attrs). A filter such as
+``properties["plan"] == "pro" and properties["n"] > 5`` becomes::
+
+    def _mpql_filter(r):
+        p = r["properties"]            # plus a shape check that raises InputError
+        return (p.get(_n0) == _k0) and ((_t1 > _k1 if (type(_t1 := p.get(_n1)) is int
+                                          or type(_t1) is float) else U) is True)
+
+Safety: the generated text contains only identifiers and operators the compiler writes.
+Every value that comes from the expression — property names, string and number literals,
+nodes for error messages — is bound in the function's namespace under a generated name
+(``_n0``, ``_k1`` …) and never spliced into source, so no expression can inject code.
+
+Speed comes from three things:
+
+* **constant folding** — literal sub-trees (``datetime("2024-01-01")``, ``NOW - 86400``,
+  list literals) are evaluated once, at compile time, with the same ``Ops`` as everything else;
+* **specialised shapes** — ``prop == literal``, ``prop != literal``, ``prop <op> number``,
+  ``prop in [literals]`` (a frozenset), ``"lit" in prop``, ``defined(prop)``, ``not …`` and
+  ``and``/``or`` chains are written inline as plain Python operations, each guarded so that
+  it gives exactly the result of the generic operation (tests/test_evaluator_properties.py
+  checks this against the reference interpreter);
+* **result kinds** — every sub-expression is known to yield a bool, a bool-or-undefined, or
+  anything; ``and``/``or`` then combine bools with Python's own ``and``/``or`` and only wrap
+  the others (``x is True``, or a call that applies Mixpanel's operand rule).
+
+Everything else calls the generic ``Ops`` functions, so semantics live in values.py only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from ..errors import EvaluationError
+from ..language import ast as A
+from .records import EVENTS, PROFILES, SPECIAL_NAMES, Resolver, shape_error
+from .values import ISO_PROPERTY, Ops, Undefined
+
+__all__ = ["compile_function"]
+
+# Result kinds of a compiled sub-expression.
+BOOL = "bool"      # always True or False
+BOOLU = "boolu"    # True, False or Undefined
+ANY = "any"        # any value
+
+_NOCONST = object()
+
+_PROPS_KEY = {EVENTS: "properties", PROFILES: "$properties"}
+# Reference scopes that read the record's own property object directly.
+_DIRECT_SCOPES = {EVENTS: ("properties", "event"), PROFILES: ("properties", "user")}
+
+_FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
+
+
+class _Code:
+    __slots__ = ("src", "kind", "const")
+
+    def __init__(self, src: str, kind: str, const=_NOCONST) -> None:
+        self.src = src
+        self.kind = kind
+        self.const = const
+
+
+def _kind_of(value) -> str:
+    if value is True or value is False:
+        return BOOL
+    if value is Undefined:
+        return BOOLU
+    return ANY
+
+
+class _Compiler:
+    def __init__(self, ops: Ops, resolver: Resolver, now) -> None:
+        self.ops = ops
+        self.sem = ops.semantics
+        self.resolver = resolver
+        self.scope = resolver.scope
+        self.now = now
+        self.ns: dict = {
+            "U": Undefined,
+            "_ops": ops,
+            "_typed": ops.typed,
+            "_read": resolver.read,
+            "_EvaluationError": EvaluationError,
+        }
+        self._names: dict = {}
+        self._count = 0
+
+    # -- namespace helpers --------------------------------------------------------------------
+
+    def bind(self, value, prefix: str = "_k") -> str:
+        key = (prefix, type(value), value) if _hashable(value) else None
+        if key is not None and key in self._names:
+            return self._names[key]
+        name = f"{prefix}{self._count}"
+        self._count += 1
+        self.ns[name] = value
+        if key is not None:
+            self._names[key] = name
+        return name
+
+    def tmp(self) -> str:
+        self._count += 1
+        return f"_t{self._count}"
+
+    def fn(self, attr: str) -> str:
+        """The name of the bound ``Ops`` method ``attr`` in the namespace."""
+        name = "_" + attr
+        if name not in self.ns:
+            self.ns[name] = getattr(self.ops, attr)
+        return name
+
+    def const(self, value) -> _Code:
+        if value is True:
+            return _Code("True", BOOL, True)
+        if value is False:
+            return _Code("False", BOOL, False)
+        if value is Undefined:
+            return _Code("U", BOOLU, Undefined)
+        if value is None:
+            return _Code("None", ANY, None)
+        return _Code(self.bind(value), _kind_of(value), value)
+
+    # -- nodes --------------------------------------------------------------------------------
+
+    def compile(self, node: A.Expr) -> _Code:
+        method = getattr(self, "_c_" + type(node).__name__)
+        return method(node)
+
+    def _fold(self, node: A.Expr, parts: list) -> _Code | None:
+        """Evaluate a node whose operands are all constants, once, at compile time."""
+        if not all(p.const is not _NOCONST for p in parts):
+            return None
+        from .interpreter import Interpreter
+
+        try:
+            value = Interpreter(self.ops, self.resolver, self.now).value(node, {}, {})
+        except EvaluationError:
+            return None  # raise per record, as the interpreter would
+        return self.const(value)
+
+    def _c_String(self, node):
+        return self.const(node.value)
+
+    _c_Number = _c_String
+    _c_Boolean = _c_String
+
+    def _c_Now(self, node):
+        return self.const(Undefined if self.now is None else self.now)
+
+    def _c_ListLiteral(self, node):
+        items = [self.compile(i) for i in node.items]
+        if all(i.const is not _NOCONST for i in items):
+            value = [i.const for i in items]
+            return _Code(self.bind(value, "_l"), ANY, value)
+        return _Code("[" + ", ".join(i.src for i in items) + "]", ANY)
+
+    def _direct(self, node) -> str | None:
+        """For a property the record's own object holds under its plain name: the name's
+        namespace binding (the fast path reads ``p.get(name)``)."""
+        if (
+            type(node) is A.Property
+            and node.scope in _DIRECT_SCOPES[self.scope]
+            and node.name not in SPECIAL_NAMES[self.scope]
+        ):
+            return self.bind(node.name, "_n")
+        return None
+
+    def _c_Property(self, node):
+        direct = self._direct(node)
+        if direct is not None:
+            raw = f"p.get({direct}, U)"
+            if self.sem.iso_strings_are_datetimes:
+                return _Code(f"_typed({raw})", ANY)
+            return _Code(raw, ANY)
+        return _Code(f"_read(r, p, {node.scope!r}, {self.bind(node.name, '_n')})", ANY)
+
+    def _c_Neg(self, node):
+        operand = self.compile(node.operand)
+        return self._fold(node, [operand]) or _Code(f"{self.fn('neg')}({operand.src})", ANY)
+
+    def _c_Not(self, node):
+        operand = self.compile(node.operand)
+        folded = self._fold(node, [operand])
+        if folded:
+            return folded
+        if operand.kind == BOOL:
+            return _Code(f"(not {operand.src})", BOOL)
+        if operand.kind == BOOLU:
+            # not True → False, not False → True, not undefined → True
+            return _Code(f"({operand.src} is not True)", BOOL)
+        return _Code(f"{self.fn('not_')}({operand.src})", BOOLU)
+
+    def _c_Arith(self, node):
+        left, right = self.compile(node.left), self.compile(node.right)
+        folded = self._fold(node, [left, right])
+        if folded:
+            return folded
+        name = {"+": "add", "-": "sub", "*": "mul", "/": "div", "%": "mod"}[node.op]
+        return _Code(f"{self.fn(name)}({left.src}, {right.src})", ANY)
+
+    def _c_Compare(self, node):
+        left, right = self.compile(node.left), self.compile(node.right)
+        folded = self._fold(node, [left, right])
+        if folded:
+            return folded
+        op = node.op
+        special = None
+        if right.const is not _NOCONST:
+            special = self._compare_prop_const(op, node.left, right.const, right.src)
+        elif left.const is not _NOCONST:
+            special = self._compare_prop_const(_FLIP[op], node.right, left.const, left.src)
+        if special is not None:
+            return special
+        name = {"==": "eq", "!=": "ne", "<": "lt", "<=": "le", ">": "gt", ">=": "ge"}[op]
+        if op == "==" or (op == "!=" and self.sem.ne_with_undefined is True):
+            kind = BOOL
+        else:
+            kind = BOOLU
+        return _Code(f"{self.fn(name)}({left.src}, {right.src})", kind)
+
+    def _compare_prop_const(self, op, prop_node, c, c_src) -> _Code | None:
+        direct = self._direct(prop_node)
+        if direct is None:
+            return None
+        tc = type(c)
+        if op in ("==", "!="):
+            if tc is bool:
+                test = f"(p.get({direct}) is {c_src})"
+            elif tc is str:
+                if self.sem.iso_strings_are_datetimes and ISO_PROPERTY.match(c):
+                    return None  # the property may be a datetime-typed ISO string
+                test = f"(p.get({direct}) == {c_src})"
+            elif tc is int or tc is float:
+                if c == 0 or c == 1:  # True == 1 and False == 0 in Python, not in Mixpanel
+                    t = self.tmp()
+                    test = f"(({t} := p.get({direct})) == {c_src} and type({t}) is not bool)"
+                else:
+                    test = f"(p.get({direct}) == {c_src})"
+            else:
+                return None
+            if op == "==":
+                return _Code(test, BOOL)
+            if self.sem.ne_with_undefined is True:
+                return _Code(f"(not {test})", BOOL)
+            return None
+        # ordering against a number: both operands must be numbers [S1]
+        if tc is int or tc is float:
+            t = self.tmp()
+            return _Code(
+                f"({t} {op} {c_src} if (type({t} := p.get({direct})) is int "
+                f"or type({t}) is float) else U)",
+                BOOLU,
+            )
+        return None
+
+    def _c_In(self, node):
+        left, right = self.compile(node.left), self.compile(node.right)
+        folded = self._fold(node, [left, right])
+        if folded:
+            return folded
+        iso = self.sem.iso_strings_are_datetimes
+        in_ = self.fn("in_")
+        # prop in [literal, …]
+        direct = self._direct(node.left)
+        if direct is not None and type(right.const) is list:
+            items = right.const
+            simple = all(
+                type(i) in (int, float) or (type(i) is str and not (iso and ISO_PROPERTY.match(i)))
+                for i in items
+            )
+            if simple:
+                members = self.bind(frozenset(items), "_s")
+                t = self.tmp()
+                fallback = f"_typed({t})" if iso else t
+                return _Code(
+                    f"({t} in {members} if (type({t} := p.get({direct}, U)) is str "
+                    f"or type({t}) is int or type({t}) is float) "
+                    f"else {in_}({fallback}, {right.src}))",
+                    BOOLU,
+                )
+        # "literal" in prop: substring, or membership when the property is a list
+        direct = self._direct(node.right)
+        if direct is not None and type(left.const) is str:
+            t = self.tmp()
+            if iso:
+                # an ISO-shaped string property is a datetime: `in` on it is undefined
+                guard = f"type({t} := p.get({direct}, U)) is str and ({t}[4:5] != '-' or _typed({t}) is {t})"
+                fallback = f"_typed({t})"
+            else:
+                guard = f"type({t} := p.get({direct}, U)) is str"
+                fallback = t
+            return _Code(
+                f"({left.src} in {t} if ({guard}) else {in_}({left.src}, {fallback}))", BOOLU
+            )
+        return _Code(f"{in_}({left.src}, {right.src})", BOOLU)
+
+    def _logic(self, node, kind_name: str, parts_nodes: list) -> _Code:
+        parts = [self.compile(n) for n in parts_nodes]
+        joiner = " and " if kind_name == "and" else " or "
+        pieces = []
+        for sub, code in zip(parts_nodes, parts):
+            if code.const is not _NOCONST:
+                # A constant operand still follows Mixpanel's rule (an error if non-boolean).
+                try:
+                    code = self.const(self.ops.truth(code.const, kind_name, sub))
+                except EvaluationError:
+                    pieces.append(f"_ops.truth({code.src}, {kind_name!r}, {self.bind(sub, '_node')})")
+                    continue
+            if code.kind == BOOL:
+                pieces.append(code.src)
+            elif code.kind == BOOLU:
+                pieces.append(f"({code.src} is True)")
+            else:
+                pieces.append(f"_ops.truth({code.src}, {kind_name!r}, {self.bind(sub, '_node')})")
+        return _Code("(" + joiner.join(pieces) + ")", BOOL)
+
+    def _c_And(self, node):
+        return self._logic(node, "and", A.conjuncts(node))
+
+    def _c_Or(self, node):
+        return self._logic(node, "or", A.disjuncts(node))
+
+    def _c_Call(self, node):
+        args = [self.compile(a) for a in node.args]
+        folded = self._fold(node, args)
+        if folded:
+            return folded
+        name = node.name
+        if name == "defined":
+            direct = self._direct(node.args[0])
+            if direct is not None:
+                if self.sem.null_is_defined:
+                    return _Code(f"({direct} in p)", BOOL)
+                return _Code(f"(p.get({direct}) is not None)", BOOL)
+            return _Code(f"{self.fn('defined')}({args[0].src})", BOOL)
+        if name == "datetime":
+            literal = type(node.args[0]) is A.String
+            return _Code(f"{self.fn('to_datetime')}({args[0].src}, {literal})", ANY)
+        method, kind = _CALLS[name]
+        return _Code(f"{self.fn(method)}({', '.join(a.src for a in args)})", kind)
+
+
+_CALLS = {
+    "boolean": ("to_boolean", BOOL),
+    "number": ("to_number", ANY),
+    "string": ("to_string", ANY),
+    "list": ("to_list", ANY),
+    "floor": ("floor", ANY),
+    "round": ("round", ANY),
+    "ceil": ("ceil", ANY),
+    "has_prefix": ("has_prefix", BOOLU),
+}
+
+
+def _hashable(value) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
+
+
+def compile_function(
+    node: A.Expr, ops: Ops, resolver: Resolver, now, *, predicate: bool
+):
+    """Compile ``node`` into ``f(record)``: the filter decision (``predicate=True``) or the
+    Mixpanel value of the expression. ``f.source`` is the generated Python source (what
+    ``mpql filter --explain`` prints)."""
+    c = _Compiler(ops, resolver, now)
+    code = c.compile(node)
+    if predicate:
+        if code.kind == BOOL:
+            body = code.src
+        elif code.kind == BOOLU:
+            body = f"{code.src} is True"
+        else:
+            body = f"_ops.selects({code.src}, {c.bind(node, '_node')})"
+    else:
+        body = code.src
+    key = _PROPS_KEY[resolver.scope]
+    c.ns["_shape_error"] = shape_error
+    c.ns["_Mapping"] = Mapping
+    c.ns["_scope"] = resolver.scope
+    name = "_mpql_filter" if predicate else "_mpql_value"
+    source = (
+        f"def {name}(r):\n"
+        f"    try:\n"
+        f"        p = r[{key!r}]\n"
+        f"    except (KeyError, TypeError, IndexError):\n"
+        f"        raise _shape_error(r, _scope) from None\n"
+        f"    if type(p) is not dict and not isinstance(p, _Mapping):\n"
+        f"        raise _shape_error(r, _scope)\n"
+        f"    return {body}\n"
+    )
+    code_obj = compile(source, f"<mpql {name}>", "exec")
+    exec(code_obj, c.ns)  # noqa: S102 - source built only from compiler-written tokens
+    function = c.ns[name]
+    function.source = source
+    return function

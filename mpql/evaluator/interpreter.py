@@ -1,0 +1,109 @@
+"""The reference evaluator: a direct walk of the syntax tree, one record at a time.
+
+This is the plain statement of the semantics — every node calls the matching ``Ops`` function
+from values.py, nothing is specialised. ``mpql.evaluate`` uses it (one record, where compiling
+would cost more than it saves), and the property tests use it as the oracle that the compiled
+predicates (compiler.py) must agree with on every expression and record hypothesis finds.
+"""
+
+from __future__ import annotations
+
+from ..language import ast as A
+from .records import Resolver
+from .values import Ops, Undefined
+
+__all__ = ["Interpreter"]
+
+
+class Interpreter:
+    """Evaluates expressions against records with one ``Ops`` and ``Resolver``."""
+
+    def __init__(self, ops: Ops, resolver: Resolver, now: int | None) -> None:
+        self.ops = ops
+        self.resolver = resolver
+        self.now = now
+
+    def value(self, node: A.Expr, record, props):
+        return self._eval(node, record, props)
+
+    def _eval(self, node, record, props):
+        ops = self.ops
+        t = type(node)
+        if t is A.Property:
+            return self.resolver.read(record, props, node.scope, node.name)
+        if t is A.String or t is A.Number or t is A.Boolean:
+            return node.value
+        if t is A.Now:
+            if self.now is None:
+                return Undefined
+            return self.now
+        if t is A.ListLiteral:
+            return [self._eval(item, record, props) for item in node.items]
+        if t is A.Compare:
+            a = self._eval(node.left, record, props)
+            b = self._eval(node.right, record, props)
+            return _COMPARE[node.op](ops, a, b)
+        if t is A.In:
+            return ops.in_(self._eval(node.left, record, props), self._eval(node.right, record, props))
+        if t is A.And:
+            # Left to right, stopping at the first false operand: an operand after it is not
+            # evaluated, so it cannot raise (docs/semantics.md, "Errors").
+            if not ops.truth(self._eval(node.left, record, props), "and", node.left):
+                return False
+            return ops.truth(self._eval(node.right, record, props), "and", node.right)
+        if t is A.Or:
+            if ops.truth(self._eval(node.left, record, props), "or", node.left):
+                return True
+            return ops.truth(self._eval(node.right, record, props), "or", node.right)
+        if t is A.Not:
+            return ops.not_(self._eval(node.operand, record, props))
+        if t is A.Neg:
+            return ops.neg(self._eval(node.operand, record, props))
+        if t is A.Arith:
+            a = self._eval(node.left, record, props)
+            b = self._eval(node.right, record, props)
+            return _ARITH[node.op](ops, a, b)
+        if t is A.Call:
+            return self._call(node, record, props)
+        raise TypeError(f"cannot evaluate {type(node).__name__} node")
+
+    def _call(self, node: A.Call, record, props):
+        ops = self.ops
+        name = node.name
+        args = [self._eval(a, record, props) for a in node.args]
+        if name == "datetime":
+            return ops.to_datetime(args[0], literal=type(node.args[0]) is A.String)
+        fn = _FUNCTIONS.get(name)
+        if fn is None:
+            raise TypeError(f"unknown function {name}()")
+        return fn(ops, *args)
+
+
+_COMPARE = {
+    "==": lambda ops, a, b: ops.eq(a, b),
+    "!=": lambda ops, a, b: ops.ne(a, b),
+    "<": lambda ops, a, b: ops.lt(a, b),
+    "<=": lambda ops, a, b: ops.le(a, b),
+    ">": lambda ops, a, b: ops.gt(a, b),
+    ">=": lambda ops, a, b: ops.ge(a, b),
+}
+
+_ARITH = {
+    "+": lambda ops, a, b: ops.add(a, b),
+    "-": lambda ops, a, b: ops.sub(a, b),
+    "*": lambda ops, a, b: ops.mul(a, b),
+    "/": lambda ops, a, b: ops.div(a, b),
+    "%": lambda ops, a, b: ops.mod(a, b),
+}
+
+_FUNCTIONS = {
+    "defined": lambda ops, a: ops.defined(a),
+    "boolean": lambda ops, a: ops.to_boolean(a),
+    "number": lambda ops, a: ops.to_number(a),
+    "string": lambda ops, a: ops.to_string(a),
+    "list": lambda ops, a: ops.to_list(a),
+    "floor": lambda ops, a: ops.floor(a),
+    "round": lambda ops, a: ops.round(a),
+    "ceil": lambda ops, a: ops.ceil(a),
+    "has_prefix": lambda ops, a, b: ops.has_prefix(a, b),
+}

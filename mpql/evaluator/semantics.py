@@ -1,0 +1,109 @@
+"""Every semantic choice the evaluator makes that Mixpanel does not document — in one place.
+
+Mixpanel's reference (spec §1.5–1.8, §8) leaves a number of behaviours UNCONFIRMED. The
+evaluator never hides such a choice inside an operator: each one is a field of ``Semantics``
+below, read once when an expression is compiled (so a choice costs nothing per record), and
+each is listed with its evidence in docs/semantics.md. ``DEFAULT`` is what ``mpql.evaluate``,
+``mpql.compile_predicate``, ``mpql filter`` and the sandbox use unless told otherwise.
+
+Documented behaviour (S1, S13, S24) is *not* configurable: ``==`` across types is false,
+ordering needs two numbers (or two datetimes), ``%`` takes the dividend's sign, ``/ 0`` is
+undefined, ``not undefined`` is true, ``datetime(n)`` reads seconds up to 4294967295 and
+milliseconds above, and so on.
+"""
+
+from __future__ import annotations
+
+from datetime import timezone, tzinfo
+from typing import Literal
+
+import attrs
+
+__all__ = ["Semantics", "DEFAULT", "resolve_timezone"]
+
+
+def resolve_timezone(tz) -> tzinfo:
+    """``"UTC"``, an IANA name such as ``"America/New_York"``, or a ``tzinfo``."""
+    if isinstance(tz, tzinfo):
+        return tz
+    if not isinstance(tz, str) or not tz:
+        raise ValueError(f"timezone must be an IANA name or a tzinfo, got {tz!r}")
+    if tz.upper() in ("UTC", "Z", "ETC/UTC", "GMT"):
+        return timezone.utc
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        return ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"unknown timezone {tz!r}: expected an IANA name such as 'UTC' or 'Europe/Paris'"
+        ) from None
+
+
+def _check_tz(_instance, _attribute, value) -> None:
+    resolve_timezone(value)
+
+
+@attrs.frozen
+class Semantics:
+    """The evaluator's answers to Mixpanel's open questions (see docs/semantics.md).
+
+    Every field is UNCONFIRMED against a live Mixpanel project; the default is the reading of
+    the sources that the spec (and this project) found most likely.
+    """
+
+    #: Timezone of ``datetime("…")`` *string literals* (Mixpanel: the project timezone on
+    #: Engage [S24, S25]; elsewhere unknown). Property values holding ISO strings are UTC [S13].
+    timezone: object = attrs.field(default="UTC", validator=_check_tz)
+
+    #: ``and``/``or`` with an operand that is neither boolean nor undefined is an *error* in
+    #: Mixpanel [S1]. "raise": raise ``mpql.EvaluationError`` (the query would fail);
+    #: "undefined": treat the operand as undefined, i.e. false (lenient, never raises).
+    logic_operand: Literal["raise", "undefined"] = "raise"
+
+    #: The whole filter evaluates to something other than a boolean or undefined (e.g.
+    #: ``properties["plan"]``). "false": the record is not selected; "raise": EvaluationError.
+    non_boolean_filter: Literal["false", "raise"] = "false"
+
+    #: ISO-8601 strings in property values (``YYYY-MM-DD`` or ``YYYY-MM-DDTHH:MM:SS``) are
+    #: datetimes, as Mixpanel types them at ingestion [S13]. False: they stay strings.
+    iso_strings_are_datetimes: bool = True
+
+    #: Result of ``a != b`` when an operand is undefined: True (exact negation of ``==``,
+    #: matching the UI's "does not equal" which includes unset) or "undefined".
+    ne_with_undefined: Literal[True, "undefined"] = True
+
+    #: ``undefined == undefined`` (two missing properties). False: undefined equals nothing.
+    undefined_equals_undefined: bool = False
+
+    #: ``defined(x)`` when x is present with JSON ``null``. True: the property is set (to null).
+    null_is_defined: bool = True
+
+    #: ``<``/``>``/``<=``/``>=`` on two strings: "undefined" (S1: ordering needs numbers) or
+    #: "lexicographic" (code-point order).
+    string_ordering: Literal["undefined", "lexicographic"] = "undefined"
+
+    #: ``round(x)`` at .5: "half-away" (C ``round``) or "half-even" (banker's).
+    round_half: Literal["half-away", "half-even"] = "half-away"
+
+    #: ``NOW`` is available on event filters too (Mixpanel documents it on Engage only [S24]).
+    now_on_events: bool = True
+
+    def __attrs_post_init__(self) -> None:
+        for name, allowed in (
+            ("logic_operand", ("raise", "undefined")),
+            ("non_boolean_filter", ("false", "raise")),
+            ("ne_with_undefined", (True, "undefined")),
+            ("string_ordering", ("undefined", "lexicographic")),
+            ("round_half", ("half-away", "half-even")),
+        ):
+            value = getattr(self, name)
+            if not any(type(value) is type(a) and value == a for a in allowed):
+                raise ValueError(f"Semantics.{name} must be one of {allowed!r}, got {value!r}")
+
+    @property
+    def tz(self) -> tzinfo:
+        return resolve_timezone(self.timezone)
+
+
+DEFAULT = Semantics()
