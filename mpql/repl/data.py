@@ -81,7 +81,7 @@ def load_file(path) -> Dataset:
     if stripped.startswith("["):  # a JSON array of records
         records = _load_json(path, text)
         _add_all(data, path, records)
-    elif stripped.startswith("{") and _is_single_document(text):
+    elif stripped.startswith("{") and not _first_line_is_json(text):
         doc = _load_json(path, text)
         if isinstance(doc, dict) and isinstance(doc.get("results"), list):
             _add_all(data, path, doc["results"])  # one engage response page
@@ -102,20 +102,23 @@ def load_file(path) -> Dataset:
             except json.JSONDecodeError as exc:
                 raise InputError(f"{path}:{lineno}: not a JSON record ({exc.msg}, "
                                  f"column {exc.colno})") from None
-            _add(data, record, f"{path}:{lineno}")
+            if classify(record) is None and isinstance(record, dict) \
+                    and isinstance(record.get("results"), list):
+                _add_all(data, path, record["results"])  # an engage page on one line
+            else:
+                _add(data, record, f"{path}:{lineno}")
     if not data.events and not data.profiles:
         data.notes.append(f"{path}: no records")
     return data
 
 
-def _is_single_document(text: str) -> bool:
+def _first_line_is_json(text: str) -> bool:
     # A JSONL file's first line is a whole object; a pretty-printed document's is not.
-    first = text.lstrip().split("\n", 1)[0]
     try:
-        json.loads(first)
-        return "\n" not in text.strip()
-    except json.JSONDecodeError:
+        json.loads(text.lstrip().split("\n", 1)[0])
         return True
+    except json.JSONDecodeError:
+        return False
 
 
 def _load_json(path: Path, text: str):

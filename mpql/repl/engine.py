@@ -128,6 +128,7 @@ class Session:
         self.quit = False
         self.notices: set[str] = set()
         self.catalog = Catalog()
+        self._profile_index: dict | None = None
         self._rebuild_catalog()
         if schema_path:
             self.schema = self._load_schema(schema_path)
@@ -192,28 +193,81 @@ class Session:
             return False
         self.current = Current(text, expr, scope=self.scope)
         self.out.write(format_expr(expr), "expr")
-        diagnostics = self._check(text)
+        if not is_filter(expr):
+            # `properties["$os"]`, `number(x) * 2`: not a filter but a value, as in an `on`
+            # breakdown. Check it as one and show what it evaluates to.
+            diagnostics = self._check(text, param="on")
+            evaluated = self._breakdown(expr)
+        else:
+            diagnostics = self._check(text)
+            evaluated = self._evaluate(self.current, diagnostics)
         ok = not any(d.severity == "error" for d in diagnostics)
-        evaluated = self._evaluate(self.current, diagnostics)
         return ok and evaluated
 
-    def _check(self, text: str) -> list:
+    def _breakdown(self, expr: A.Expr, top: int = 8) -> bool:
+        from collections import Counter
+
+        records = self.records
+        noun = f"{self.scope}s"
+        if not records:
+            self.out.write(f"no {noun} loaded: nothing to evaluate against", "warning")
+            return True
+        try:
+            fn = self._compile(expr, values=True)
+            fmt = _layer("mpql.evaluator", "evaluation", "format_value").format_value
+        except Unavailable as exc:
+            self._note_once("evaluator", f"note: {exc}")
+            return True
+        counts: Counter = Counter()
+        errors = 0
+        for record in records:
+            try:
+                counts[fmt(fn(record))] += 1
+            except MpqlError:
+                errors += 1
+        total = len(records)
+        self.out.write(f"not a filter: its values over {total:,} {noun} "
+                       f"({len(counts):,} distinct):", "result")
+        rows = [[f"{n:,}", f"{100.0 * n / total:.1f}%", value if len(value) <= 60
+                 else value[:59] + "…"] for value, n in counts.most_common(top)]
+        for line in _align(rows):
+            self.out.write("  " + line, "match")
+        if len(counts) > top:
+            self.out.write(f"  … {len(counts) - top:,} more values", "dim")
+        if errors:
+            self.out.write(f"{errors:,} {noun} could not be evaluated", "error")
+        return errors == 0
+
+    def _check(self, text: str, param: str = "where") -> list:
         try:
             checker = _layer("mpql.checker", "checking", "check")
         except Unavailable as exc:
             self._note_once("checker", f"note: {exc}; expressions are parsed, not checked")
             return []
-        diagnostics = checker.check(text, endpoint=self.endpoint, param="where",
+        diagnostics = checker.check(text, endpoint=self.endpoint, param=param,
                                     schema=self.schema)
         for d in diagnostics:
             self.out.write(d.render(INPUT_NAME), d.severity)
         return list(diagnostics)
 
-    def _predicate(self, expr: A.Expr):
-        evaluator = _layer("mpql.evaluator", "evaluation", "compile_predicate")
+    def _compile(self, expr: A.Expr, *, values: bool = False):
+        name = "compile_expression" if values else "compile_predicate"
+        evaluator = _layer("mpql.evaluator", "evaluation", name)
         scope = "profiles" if self.scope == PROFILE else "events"
-        kwargs = {"now": self.now} if self.now is not None else {}
-        return evaluator.compile_predicate(expr, scope=scope, **kwargs)
+        kwargs: dict = {"now": self.now} if self.now is not None else {}
+        if self.scope == EVENT and self.endpoint != "export" and self.data.profiles:
+            # Outside raw export, user["x"] on an event reads that user's profile; export
+            # lines carry no profile, so there it stays undefined (and the checker says so).
+            kwargs["profiles"] = self._profiles_by_id()
+        return getattr(evaluator, name)(expr, scope=scope, **kwargs)
+
+    def _predicate(self, expr: A.Expr):
+        return self._compile(expr)
+
+    def _profiles_by_id(self) -> dict:
+        if self._profile_index is None:
+            self._profile_index = {p.get("$distinct_id"): p for p in self.data.profiles}
+        return self._profile_index
 
     def _evaluate(self, current: Current, diagnostics) -> bool:
         records = self.records
@@ -247,12 +301,16 @@ class Session:
             i, exc = first_error
             self.out.write(f"{errors:,} {noun} could not be evaluated; the first ({self.scope} "
                            f"#{i + 1}): {exc}", "error")
-        for i in matches[: self.show]:
-            self.out.write("  " + self._summary(records[i], current.expr), "match")
+        rows = [self._summary(records[i], current.expr) for i in matches[: self.show]]
+        for line in _align(rows):
+            self.out.write("  " + line, "match")
         if len(matches) > self.show:
             self.out.write(f"  … {len(matches) - self.show:,} more (:show N prints full records)",
                            "dim")
-        if not matches:
+        if not matches and errors:
+            self.out.write(f"why: Mixpanel fails the query on these {noun} (above) instead of "
+                           "selecting them", "warning")
+        elif not matches:
             self._explain_empty(current, diagnostics, predicate)
         return errors == 0
 
@@ -280,8 +338,9 @@ class Session:
         for note in explain_empty(current.expr, self.catalog, self.scope, self.endpoint, count):
             self.out.write(note if note.startswith("  ") else f"why: {note}", "warning")
 
-    def _summary(self, record: dict, expr: A.Expr) -> str:
-        """One line per match: who, when, and the properties the expression reads."""
+    def _summary(self, record: dict, expr: A.Expr) -> list[str]:
+        """The columns of a match's line: who, when, and the properties the expression
+        reads (∅ when the record lacks one)."""
         if self.scope == PROFILE:
             props = record.get("$properties") or {}
             head = [f"$distinct_id={json.dumps(record.get('$distinct_id'), ensure_ascii=False)}"]
@@ -297,14 +356,13 @@ class Session:
             if isinstance(node, A.Property) and node.name not in shown \
                     and node.name not in ("distinct_id", "time"):
                 shown.append(node.name)
-        parts = head + [f"{name}={_fmt_json(props[name])}" if name in props else f"{name}=∅"
-                        for name in shown]
-        line = "  ".join(parts)
-        return line if len(line) <= 160 else line[:157] + "…"
+        return head + [f"{name}={_fmt_json(props[name])}" if name in props else f"{name}=∅"
+                       for name in shown]
 
     # -- data and schema -----------------------------------------------------------------
 
     def _rebuild_catalog(self) -> None:
+        self._profile_index = None
         cat = Catalog.from_records(self.data.events, self.data.profiles)
         if self.schema is not None:
             for scope in (EVENT, PROFILE):
@@ -543,6 +601,29 @@ class Session:
         self.out.write(f"{shown} record(s)" + (f" (stopped at the limit of {limit})"
                                                if shown >= limit else ""))
         return True
+
+
+_BOOLEAN_CALLS = ("defined", "boolean", "has_prefix")
+
+
+def is_filter(expr: A.Expr) -> bool:
+    """Whether ``expr`` is shaped like a filter (its top is a test), as opposed to a value."""
+    if isinstance(expr, (A.Compare, A.In, A.And, A.Or, A.Not, A.Boolean)):
+        return True
+    return isinstance(expr, A.Call) and expr.name in _BOOLEAN_CALLS
+
+
+def _align(rows: list[list[str]], width: int = 160) -> list[str]:
+    """Rows of columns as lines, columns padded to a common width, lines cut at ``width``."""
+    widths: dict[int, int] = {}
+    for row in rows:
+        for i, cell in enumerate(row):
+            widths[i] = max(widths.get(i, 0), len(cell))
+    lines = []
+    for row in rows:
+        line = "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip()
+        lines.append(line if len(line) <= width else line[: width - 1] + "…")
+    return lines
 
 
 def _fmt_json(value) -> str:

@@ -1,0 +1,260 @@
+"""The REPL engine without a terminal: evaluation reports, explanations of empty results,
+commands, data loading, and that no input ever ends the session."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+
+import pytest
+
+from mpql.errors import InputError
+from mpql.repl.data import Dataset, load_file
+from mpql.repl.engine import COMMANDS, PlainOutput, Session
+
+EVENTS = [
+    {"event": "Signup", "properties": {"distinct_id": "u1", "time": 1700000000,
+                                       "$os": "Mac OS X", "plan": "pro", "amount": 12}},
+    {"event": "Login", "properties": {"distinct_id": "u2", "time": 1700003600,
+                                      "$os": "Windows", "plan": "free", "amount": 3}},
+    {"event": "Login", "properties": {"distinct_id": "u1", "time": 1700007200,
+                                      "$os": "Mac OS X", "plan": "pro"}},
+    {"event": "Purchase", "properties": {"distinct_id": "u3", "time": 1700010800,
+                                         "$os": "Linux", "plan": "pro", "amount": "7"}},
+]
+PROFILES = [
+    {"$distinct_id": "u1", "$properties": {"customer_id": "C-1", "$email": "a@x.io"}},
+    {"$distinct_id": "u2", "$properties": {"customer_id": "C-2", "$email": "b@x.io"}},
+]
+
+
+def new_session(events=EVENTS, profiles=PROFILES, **kw):
+    buf = io.StringIO()
+    s = Session(Dataset(list(events), list(profiles), ["test data"]), out=PlainOutput(buf), **kw)
+    return s, buf
+
+
+def answer(session, buf, text):
+    buf.seek(0)
+    buf.truncate()
+    ok = session.submit(text)
+    return ok, buf.getvalue()
+
+
+@pytest.fixture
+def s():
+    return new_session()
+
+
+def test_report_counts_share_and_first_matches(s):
+    session, buf = s
+    ok, out = answer(session, buf, 'properties["$os"]=="Mac OS X"')
+    lines = out.splitlines()
+    assert ok
+    assert lines[0] == 'properties["$os"] == "Mac OS X"'
+    assert "2 of 4 events match (50.0%)" in lines
+    matches = [line for line in lines if line.startswith("  ")]
+    assert matches == [
+        '  Signup  distinct_id="u1"  2023-11-14 22:13:20  $os="Mac OS X"',
+        '  Login   distinct_id="u1"  2023-11-15 00:13:20  $os="Mac OS X"',
+    ]
+
+
+def test_only_the_first_few_matches_are_listed(s):
+    session, buf = new_session(show=1)
+    ok, out = answer(session, buf, 'properties["plan"] == "pro"')
+    assert "3 of 4 events match (75.0%)" in out
+    assert "  … 2 more (:show N prints full records)" in out
+    ok, out = answer(session, buf, ":show 2")
+    assert [json.loads(line)["event"] for line in out.splitlines()] == ["Signup", "Login"]
+
+
+def test_empty_result_names_the_value_never_seen_and_suggests_one(s):
+    session, buf = s
+    ok, out = answer(session, buf, 'properties["$os"] == "mac os x"')
+    assert "0 of 4 events match (0.0%)" in out
+    assert 'why: properties["$os"] is never "mac os x" in the loaded events; did you mean ' \
+        '"Mac OS X"? Most common values: "Mac OS X" (2), "Windows" (1), "Linux" (1)' in out
+
+
+def test_empty_result_names_a_missing_property(s):
+    session, buf = s
+    ok, out = answer(session, buf, 'defined(properties["plna"])')
+    assert 'why: no loaded event has properties["plna"]; did you mean properties["plan"]?' in out
+
+
+def test_empty_conjunction_is_broken_down_per_condition(s):
+    session, buf = s
+    ok, out = answer(session, buf, 'properties["plan"] == "pro" and properties["$os"] == "Windows"')
+    assert "0 of 4 events match" in out
+    assert "each condition matches some events on its own, but no single one satisfies" in out
+    assert '        3  properties["plan"] == "pro"' in out
+    assert '        1  properties["$os"] == "Windows"' in out
+
+
+def test_empty_result_names_a_type_that_the_property_never_holds(s):
+    session, buf = s
+    ok, out = answer(session, buf, 'properties["$os"] == 1')
+    assert 'properties["$os"] holds string values in the loaded events, never number; `==` ' \
+        "between different types is always false" in out
+
+
+def test_when_nothing_explains_it_the_report_says_so(s):
+    session, buf = s
+    ok, out = answer(session, buf, "1 == 2")
+    assert "why: nothing in the expression points at a cause" in out
+
+
+def test_non_boolean_expression_shows_its_values(s):
+    session, buf = s
+    ok, out = answer(session, buf, 'number(properties["amount"])')
+    assert "not a filter: its values over 4 events (4 distinct):" in out
+    assert "undefined" in out and "12" in out
+
+
+def test_syntax_errors_render_like_lint_and_count_as_failures(s):
+    session, buf = s
+    ok, out = answer(session, buf, 'properties["a"] = 1')
+    assert not ok and session.failures == 1
+    assert out.startswith("E101 ")
+    assert " --> <input>:1:17" in out and "= help:" in out
+    # the previous expression stays current
+    assert session.current is None
+
+
+def test_endpoint_switches_what_is_evaluated(s):
+    session, buf = s
+    ok, out = answer(session, buf, ":endpoint engage")
+    assert out.strip() == "endpoint: engage (expressions are evaluated against 2 profiles)"
+    ok, out = answer(session, buf, 'properties["customer_id"] == "C-2"')
+    assert "1 of 2 profiles match (50.0%)" in out
+    assert '  $distinct_id="u2"  customer_id="C-2"' in out
+    ok, out = answer(session, buf, ":endpoint nope")
+    assert not ok and "unknown endpoint `nope`" in out
+
+
+def test_user_properties_join_profiles_outside_raw_export(s):
+    session, buf = s
+    expr = 'user["customer_id"] == "C-1"'
+    ok, out = answer(session, buf, expr)
+    # Raw export lines carry no profile: user[...] is undefined there.
+    assert "0 of 4 events match" in out
+    answer(session, buf, ":endpoint segmentation")
+    ok, out = answer(session, buf, expr)
+    assert "2 of 4 events match (50.0%)" in out
+
+
+def test_format_commands_use_the_current_expression_or_their_argument(s):
+    session, buf = s
+    ok, out = answer(session, buf, ":wire")
+    assert not ok and "no expression yet" in out
+    answer(session, buf, 'properties["a"]==1 and (properties["b"]==2 or properties["c"]==3)')
+    ok, out = answer(session, buf, ":wire")
+    assert out.strip() == '(properties["a"] == 1) and ((properties["b"] == 2) or ' \
+        '(properties["c"] == 3))'
+    ok, out = answer(session, buf, ":fmt not(1==1)")
+    assert out.strip() == "not 1 == 1"
+    ok, out = answer(session, buf, ":ast 1 + 2")
+    assert out.splitlines() == ["Arith op='+'", "  Number value=1", "  Number value=2"]
+
+
+def test_schema_lists_properties_with_types_and_coverage(s):
+    session, buf = s
+    ok, out = answer(session, buf, ":schema")
+    assert "event properties (properties[\"…\"]; 4 events loaded):" in out
+    line = next(x for x in out.splitlines() if x.strip().startswith("amount"))
+    assert "number|string" in line and "3/4" in line
+    assert "profile properties (user[\"…\"]; 2 profiles loaded):" in out
+
+
+def test_help_lists_every_command(s):
+    session, buf = s
+    ok, out = answer(session, buf, ":help")
+    for name in ("help", "endpoint", "load", "schema", "ast", "fmt", "wire", "plan", "curl",
+                 "run", "quit"):
+        assert f"  :{name}" in out
+        assert name in COMMANDS
+    ok, out = answer(session, buf, ":help run")
+    assert out.startswith(":run [N]")
+
+
+def test_unknown_command_suggests_a_close_one(s):
+    session, buf = s
+    ok, out = answer(session, buf, ":wrie")
+    assert not ok and "unknown command `:wrie` (did you mean :wire?)" in out
+
+
+def test_load_adds_records_and_reports_bad_lines_with_their_number(s, tmp_path):
+    session, buf = s
+    good = tmp_path / "more.jsonl"
+    good.write_text(json.dumps(EVENTS[0]) + "\n\n" + json.dumps(PROFILES[0]) + "\n")
+    ok, out = answer(session, buf, f":load {good}")
+    assert ok and "loaded 1 events and 1 profiles" in out and "now 5 events and 3 profiles" in out
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps(EVENTS[0]) + "\n{oops\n")
+    ok, out = answer(session, buf, f":load {bad}")
+    assert not ok and f"{bad}:2: not a JSON record" in out
+    assert len(session.data.events) == 5  # a failed load changes nothing
+
+
+def test_load_replaces_the_sample_data(tmp_path):
+    buf = io.StringIO()
+    session = Session(Dataset(list(EVENTS), [], ["sample"], sample=True), out=PlainOutput(buf))
+    path = tmp_path / "mine.jsonl"
+    path.write_text(json.dumps(EVENTS[1]) + "\n")
+    session.submit(f":load {path}")
+    assert session.data.events == [EVENTS[1]] and not session.data.sample
+
+
+def test_data_files_in_every_accepted_shape(tmp_path):
+    gz = tmp_path / "e.jsonl.gz"
+    gz.write_bytes(gzip.compress((json.dumps(EVENTS[0]) + "\nterminated early\n").encode()))
+    data = load_file(gz)
+    assert data.events == [EVENTS[0]] and "terminated early" in data.notes[0]
+    page = tmp_path / "page.json"
+    page.write_text(json.dumps({"page": 0, "results": PROFILES}, indent=2))
+    assert load_file(page).profiles == PROFILES
+    arr = tmp_path / "arr.json"
+    arr.write_text(json.dumps(EVENTS))
+    assert load_file(arr).events == EVENTS
+    odd = tmp_path / "odd.jsonl"
+    odd.write_text('{"foo": 1}\n')
+    with pytest.raises(InputError, match=r"odd.jsonl:1: expected an export event"):
+        load_file(odd)
+
+
+def test_records_that_fail_evaluation_are_counted_not_fatal(s):
+    session, buf = s
+    # A non-boolean operand of `and` fails the query in Mixpanel (evaluator semantics).
+    ok, out = answer(session, buf, 'properties["plan"] == "pro" and 1')
+    assert not ok
+    assert "3 events could not be evaluated; the first (event #1): `and` needs boolean " \
+        "operands" in out
+    assert "why: Mixpanel fails the query on these events" in out
+    ok, out = answer(session, buf, "1 == 1")
+    assert ok and "4 of 4 events match (100.0%)" in out
+
+
+def test_quit_sets_the_flag(s):
+    session, buf = s
+    assert not session.quit
+    answer(session, buf, ":q")
+    assert session.quit
+
+
+def test_layers_that_are_missing_say_so(s, monkeypatch):
+    import mpql.repl.engine as engine
+
+    session, buf = s
+    real = engine.import_module
+
+    def without_planner(name):
+        if name.startswith("mpql.planner"):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return real(name)
+
+    monkeypatch.setattr(engine, "import_module", without_planner)
+    answer(session, buf, "1 == 1")
+    ok, out = answer(session, buf, ":plan")
+    assert not ok and "planning is not available yet: it needs mpql.planner" in out
