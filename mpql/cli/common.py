@@ -11,7 +11,10 @@ import attrs
 
 from ..errors import InputError
 
-__all__ = ["Source", "read_sources", "add_input_arguments", "make_parser"]
+__all__ = ["Source", "read_sources", "add_input_arguments", "make_parser", "iter_lint_files"]
+
+#: Directories never searched when a directory is given (virtualenvs, caches, VCS data).
+SKIP_DIRS = {"__pycache__", "node_modules", "venv", "site-packages", "build", "dist"}
 
 
 @attrs.frozen
@@ -71,3 +74,27 @@ def _read_file(path: Path) -> Source:
     except OSError as exc:
         raise InputError(f"{path}: cannot read: {exc.strerror}") from None
     return Source(str(path), text, path)
+
+
+def iter_lint_files(paths, suffixes) -> list[Path]:
+    """Files to lint: explicit files as given (any suffix), and the files with ``suffixes``
+    under each directory, sorted, skipping hidden directories and SKIP_DIRS."""
+    out: list[Path] = []
+    for raw in paths or []:
+        if raw == "-":
+            continue
+        path = Path(raw)
+        if path.is_dir():
+            found = []
+            for p in path.rglob("*"):
+                rel = p.relative_to(path).parts
+                if any(part.startswith(".") or part in SKIP_DIRS for part in rel[:-1]):
+                    continue
+                if p.is_file() and p.suffix in suffixes:
+                    found.append(p)
+            out.extend(sorted(found))
+        elif not path.exists():
+            raise InputError(f"{path}: no such file or directory")
+        else:
+            out.append(path)
+    return out

@@ -1,57 +1,191 @@
-"""``mpql lint``: report problems in expressions. (Language-core version: syntax errors only;
-the checker adds semantic rules.)"""
+"""``mpql lint``: check expressions in .mpql, Python and JSON files (or given with -e) for
+what Mixpanel would silently answer with nothing.
+
+Exit codes: 0 when nothing at the failing severity remains (``--fail-on``, default warning),
+1 when findings remain, 2 on usage, config or input errors and on internal errors.
+``--exit-zero`` turns 1 into 0. See docs/lint.md.
+"""
 
 from __future__ import annotations
 
-import json
 import sys
+from pathlib import Path
 
-from ..errors import ParseError
-from ..language import parse
-from ..language.source import split_mpql
-from .common import add_input_arguments, make_parser, read_sources
+from ..errors import ConfigError
+from .common import Source, add_input_arguments, iter_lint_files, make_parser, read_sources
 
-EXIT_OK, EXIT_FINDINGS = 0, 1
+EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+SUFFIXES = (".mpql", ".py", ".json")
 
 
 def build_parser(prog):
-    p = make_parser(prog, "Report problems in expressions (from -e, files or directories).")
+    from ..checker.output import FORMATS
+
+    p = make_parser(prog, __doc__.split("\n\n")[0].split("`: ", 1)[1])
     add_input_arguments(p)
-    p.add_argument("--format", choices=("full", "concise", "json", "github"), default="full")
+    p.add_argument("--endpoint", metavar="E",
+                   help="context: any (default), export, engage, segmentation, funnels, "
+                        "retention, jql")
+    p.add_argument("--param", choices=("where", "on"), help="context parameter (default where)")
+    p.add_argument("--behaviors", metavar="NAMES",
+                   help="behaviors the engage request defines (comma-separated, or `none`)")
+    p.add_argument("--schema", metavar="FILE",
+                   help="property schema: mpql JSON mapping or a Lexicon schema export")
+    p.add_argument("--select", action="append", default=[], metavar="CODES",
+                   help="only these rules (codes, names, prefixes or ALL; comma-separated)")
+    p.add_argument("--extend-select", action="append", default=[], metavar="CODES",
+                   help="rules to add to the default set (e.g. F001)")
+    p.add_argument("--ignore", action="append", default=[], metavar="CODES",
+                   help="rules to skip")
+    p.add_argument("--format", choices=FORMATS, default="full", help="output format")
+    p.add_argument("--fix", action="store_true", help="apply safe fixes (files are rewritten)")
+    p.add_argument("--unsafe-fixes", action="store_true",
+                   help="also apply fixes that change what a filter selects")
+    p.add_argument("--exit-zero", action="store_true", help="exit 0 even when findings remain")
+    p.add_argument("--fail-on", choices=("error", "warning", "info"),
+                   help="lowest severity that makes the exit code 1 (default warning)")
+    p.add_argument("--statistics", action="store_true",
+                   help="print the number of findings per rule instead of the findings")
+    p.add_argument("--config", metavar="FILE", help="config file (mpql.toml or pyproject.toml)")
+    p.add_argument("--isolated", action="store_true", help="ignore config files")
     return p
 
 
-def collect(sources):
-    found = []
-    for source in sources:
-        chunks = split_mpql(source.text) if source.path else [None]
-        for chunk in chunks:
-            text, offset = (source.text, 0) if chunk is None else (chunk.text, chunk.offset)
-            try:
-                parse(text)
-            except ParseError as exc:
-                found.append(exc.diagnostic.with_source(source.text, offset, source.name))
-    return found
+def _options(args):
+    from ..checker.config import find_config, load_config
+    from ..checker.lint import LintOptions
+    from ..checker.rules import resolve_selectors
+    from ..checker.schema import load_schema
+
+    settings: dict = {}
+    if not args.isolated:
+        path = Path(args.config) if args.config else find_config(Path.cwd())
+        if args.config and not path.is_file():
+            raise ConfigError(f"config file {path}: no such file")
+        if path is not None:
+            settings = load_config(path)
+    select = tuple(args.select) or tuple(settings.get("select", ()))
+    extend = tuple(settings.get("extend_select", ())) + tuple(args.extend_select)
+    ignore = tuple(settings.get("ignore", ())) + tuple(args.ignore)
+    for group in (select, extend, ignore):
+        try:
+            resolve_selectors(group)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+    for pattern, codes in settings.get("per_file_ignores", {}).items():
+        try:
+            resolve_selectors(codes)
+        except ValueError as exc:
+            raise ConfigError(f"per-file-ignores `{pattern}`: {exc}") from None
+    schema_path = args.schema or settings.get("schema")
+    schema = load_schema(schema_path) if schema_path else None
+    endpoint = args.endpoint or settings.get("endpoint")
+    if endpoint is not None:
+        from ..checker.engine import Context
+        try:
+            Context.make(endpoint)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+    fail_on = args.fail_on or settings.get("fail_on", "warning")
+    if fail_on not in ("error", "warning", "info"):
+        raise ConfigError(f"fail-on must be error, warning or info, not {fail_on!r}")
+    return LintOptions(
+        endpoint=endpoint, param=args.param or settings.get("param"),
+        behaviors=args.behaviors if args.behaviors is not None else settings.get("behaviors"),
+        schema=schema, select=select, extend_select=extend, ignore=ignore,
+        per_file_ignores=settings.get("per_file_ignores", {}), fail_on=fail_on)
 
 
 def run(args) -> int:
-    sources = read_sources(args.expr, args.paths or ([] if args.expr else ["-"]))
-    found = collect(sources)
-    if args.format == "json":
-        json.dump([d.to_dict() for d in found], sys.stdout, indent=2, ensure_ascii=False)
-        sys.stdout.write("\n")
-    else:
-        for d in found:
-            if args.format == "full":
-                print(d.render() + "\n")
-            elif args.format == "concise":
-                print(d.render_concise())
-            else:
-                print(f"::error title=mpql ({d.code}),file={d.filename},line={d.line},"
-                      f"col={d.column},endLine={d.end_line},endColumn={d.end_column}::"
-                      f"{d.code} {d.message}")
-    if args.format in ("full", "concise"):
-        n = len(found)
-        print(f"Found {n} error{'s' if n != 1 else ''}." if n else "All checks passed!",
+    try:
+        return _run(args)
+    except (ConfigError, KeyboardInterrupt, BrokenPipeError):
+        raise
+    except Exception as exc:  # noqa: BLE001 - a crash must still exit 2 with a message
+        from ..errors import MpqlError
+
+        if isinstance(exc, MpqlError):
+            raise
+        print(f"mpql lint: internal error: {type(exc).__name__}: {exc} (please report it)",
               file=sys.stderr)
-    return EXIT_FINDINGS if found else EXIT_OK
+        return EXIT_ERROR
+
+
+def _run(args) -> int:
+    from ..checker.lint import fix_text, is_failure, lint_text
+    from ..checker.output import render, statistics
+
+    options = _options(args)
+    if args.expr or not args.paths:
+        sources = read_sources(args.expr, [] if args.expr else ["-"])
+        sources += [Source(str(p), *_read(p)) for p in iter_lint_files(args.paths, SUFFIXES)]
+    else:
+        sources = [Source(str(p), *_read(p)) for p in iter_lint_files(args.paths, SUFFIXES)]
+    fixing = args.fix
+    found = []
+    fixed_total = 0
+    to_stdout = []  # fixed text of -e / stdin sources
+    for source in sources:
+        single = source.name == "<expr>"
+        kind = "mpql" if source.path is None else None
+        if fixing:
+            new, n, remaining = fix_text(source.text, source.name, options, kind,
+                                         unsafe=args.unsafe_fixes, single=single)
+            fixed_total += n
+            if source.path is not None and new != source.text:
+                source.path.write_text(new, encoding="utf-8")
+            elif source.path is None:
+                to_stdout.append(new)
+            found.extend(remaining)
+        else:
+            found.extend(lint_text(source.text, source.name, options, kind, single=single))
+    out = sys.stdout if not to_stdout else sys.stderr
+    if args.statistics:
+        text = statistics(found, args.format, args.unsafe_fixes)
+    else:
+        text = render(args.format, found, unsafe=args.unsafe_fixes)
+    if text or args.format in ("json", "sarif"):
+        print(text, file=out)
+    if to_stdout:
+        sys.stdout.write("\n\n".join(t.rstrip("\n") for t in to_stdout) + "\n")
+    failing = [d for d in found if is_failure(d, options.fail_on)]
+    if args.format in ("full", "concise") and not args.statistics:
+        _summary(found, failing, fixed_total, args, options.fail_on)
+    if failing and not args.exit_zero:
+        return EXIT_FINDINGS
+    return EXIT_OK
+
+
+def _summary(found, failing, fixed_total, args, fail_on) -> None:
+    n = len(found)
+    fixable = sum(1 for d in found if d.fix is not None and (
+        d.fix.applicability == "safe" or args.unsafe_fixes))
+    unsafe_only = sum(1 for d in found if d.fix is not None and d.fix.applicability != "safe"
+                      and not args.unsafe_fixes)
+    parts = []
+    if fixed_total:
+        parts.append(f"Fixed {fixed_total} problem{'s' if fixed_total != 1 else ''}.")
+    if n:
+        kinds = {}
+        for d in found:
+            kinds[d.severity] = kinds.get(d.severity, 0) + 1
+        detail = ", ".join(f"{v} {k}{'s' if v != 1 else ''}" for k, v in
+                           sorted(kinds.items(), key=lambda kv: ("error", "warning",
+                                                                 "info").index(kv[0])))
+        line = f"Found {n} problem{'s' if n != 1 else ''} ({detail})."
+        if fixable:
+            line += f" {fixable} fixable with --fix."
+        if unsafe_only:
+            line += f" {unsafe_only} more with --unsafe-fixes."
+        parts.append(line)
+    if not failing:
+        parts.append("All checks passed!" if not n else
+                     f"Nothing at or above `{fail_on}` severity.")
+    print(" ".join(parts), file=sys.stderr)
+
+
+def _read(path: Path):
+    from .common import _read_file
+
+    src = _read_file(path)
+    return src.text, src.path

@@ -1,0 +1,104 @@
+"""Linter configuration: ``[tool.mpql]`` in ``pyproject.toml`` or the top level of
+``mpql.toml`` (``[tool.mpql.lint]`` / ``[lint]`` may hold the lint keys too).
+
+The nearest of ``mpql.toml`` and ``pyproject.toml`` (with a ``[tool.mpql]`` table) found in
+the current directory or its parents is used; ``--config`` names one explicitly and
+``--isolated`` ignores them. Keys (``-`` and ``_`` are interchangeable)::
+
+    select, extend-select, ignore   codes, names, prefixes or ALL
+    endpoint, param, behaviors      default context
+    schema                          schema file, relative to the config file
+    per-file-ignores                {glob: [codes]}
+    fail-on                         error | warning | info (default warning)
+
+TOML is read with ``tomllib`` (Python 3.11+) or, on 3.10, with ``tomli`` when it is
+installed; otherwise a config file is an error that says so.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import ConfigError
+
+__all__ = ["find_config", "load_config", "KEYS"]
+
+KEYS = ("select", "extend_select", "ignore", "endpoint", "param", "behaviors", "schema",
+        "per_file_ignores", "fail_on")
+
+
+def _toml():
+    try:
+        import tomllib  # type: ignore[import-not-found]
+    except ModuleNotFoundError:  # Python 3.10
+        try:
+            import tomli as tomllib  # type: ignore[no-redef]
+        except ModuleNotFoundError:
+            return None
+    return tomllib
+
+
+def find_config(start: Path) -> Path | None:
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        candidate = folder / "mpql.toml"
+        if candidate.is_file():
+            return candidate
+        candidate = folder / "pyproject.toml"
+        if candidate.is_file():
+            try:
+                text = candidate.read_text(encoding="utf-8")
+            except OSError:
+                continue
+            if "[tool.mpql" in text:
+                return candidate
+    return None
+
+
+def load_config(path: Path) -> dict:
+    """The lint settings of a config file, with ``schema`` resolved against its folder."""
+    toml = _toml()
+    if toml is None:
+        raise ConfigError(f"{path}: reading TOML config needs Python 3.11+ or the `tomli` "
+                          "package (pip install tomli); or pass --isolated to ignore it")
+    try:
+        data = toml.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config: {exc.strerror}") from None
+    except Exception as exc:  # tomllib.TOMLDecodeError: message has line and column
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    if path.name == "pyproject.toml":
+        table = data.get("tool", {}).get("mpql", {})
+    else:
+        table = data
+    settings = {}
+    for source in (table, table.get("lint", {})):
+        for key, value in source.items():
+            if key == "lint" and source is table:
+                continue
+            norm = key.replace("-", "_")
+            if norm not in KEYS:
+                if source is table and isinstance(value, dict):
+                    continue  # another command's table, e.g. [tool.mpql.sandbox]
+                raise ConfigError(f"{path}: unknown key `{key}` in the mpql config; expected "
+                                  "one of " + ", ".join(k.replace("_", "-") for k in KEYS))
+            settings[norm] = value
+    for key in ("select", "extend_select", "ignore"):
+        if key in settings:
+            value = settings[key]
+            if isinstance(value, str):
+                value = [value]
+            if not isinstance(value, list):
+                raise ConfigError(f"{path}: `{key.replace('_', '-')}` must be a list of codes")
+            settings[key] = tuple(str(v) for v in value)
+    if "per_file_ignores" in settings:
+        pfi = settings["per_file_ignores"]
+        if not isinstance(pfi, dict):
+            raise ConfigError(f"{path}: `per-file-ignores` must map globs to lists of codes")
+        settings["per_file_ignores"] = {
+            str(k): tuple([v] if isinstance(v, str) else v) for k, v in pfi.items()}
+    if "schema" in settings:
+        settings["schema"] = str((path.parent / str(settings["schema"])).resolve())
+    if "behaviors" in settings and isinstance(settings["behaviors"], list):
+        settings["behaviors"] = ",".join(settings["behaviors"])
+    return settings

@@ -1,0 +1,467 @@
+"""Finding expressions inside host files: ``.mpql``, Python sources and JSON documents.
+
+Each expression found becomes a :class:`Unit`: its text, where each of its characters sits in
+the host file (so diagnostics and fix edits land on the right line and column of the host),
+the context it carries (directives, call site), and how a replacement must be escaped to be
+written back into the host (a Python or JSON string literal).
+
+* ``.mpql``: blank-line separated blocks (``split_mpql``); ``# mpql: key=value`` directives
+  apply from their line to the end of the file.
+* Python: string literals passed as ``where=``/``on=``/``selector=``/``born_where=`` keyword
+  arguments, or stored under those keys in dict literals (found with ``ast``). Literals built
+  with f-strings, ``%``, ``.format()`` or ``+`` are reported as not checkable (X001). Escapes
+  are mapped character by character; implicitly concatenated literals (``"a" "b"``) cannot be
+  mapped exactly and are reported at the literal's start, with a note.
+* JSON: string values under those keys, at any depth; a sibling ``"endpoint"`` key sets the
+  endpoint. JSON has no comments, so suppress findings with per-file ignores.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from typing import Callable
+
+import attrs
+
+from ..language.source import split_mpql
+
+__all__ = ["Unit", "HostError", "extract", "file_kind", "KEYS", "parse_directive", "noqa_map"]
+
+#: Keys whose string value is an expression, and the parameter each stands for.
+KEYS = {"where": "where", "selector": "where", "born_where": "where", "on": "on"}
+
+_DIRECTIVE = re.compile(r"#\s*mpql:\s*(.*)$")
+_NOQA = re.compile(r"#\s*mpql:\s*noqa\b(?::\s*([\w\-, ]+))?", re.IGNORECASE)
+_ENDPOINT_WORDS = [("engage", "engage"), ("profile", "engage"), ("people", "engage"),
+                   ("export", "export"), ("segmentation", "segmentation"),
+                   ("funnel", "funnels"), ("retention", "retention"), ("jql", "jql")]
+
+
+@attrs.frozen
+class Unit:
+    """One expression inside a host file."""
+
+    text: str
+    start: int  # host offset of the literal (or block) start
+    end: int
+    #: host offset of each character of ``text`` (len(text)+1 entries), or None when the
+    #: mapping is approximate (everything is reported at ``start``).
+    offsets: tuple | None
+    settings: dict = attrs.field(factory=dict)  # endpoint/param/behaviors from the host
+    escape: Callable[[str], str] | None = None  # how replacement text is written in the host
+    note: str | None = None
+    not_checkable: str | None = None  # why, for X001
+
+    def host_span(self, start: int, end: int) -> tuple[int, int]:
+        if self.offsets is None:
+            return self.start, self.start
+        last = len(self.offsets) - 1
+        return self.offsets[min(start, last)], self.offsets[min(end, last)]
+
+
+class HostError(Exception):
+    """The host file cannot be parsed (args: message, offset)."""
+
+
+def file_kind(name: str) -> str:
+    lowered = name.lower()
+    if lowered.endswith((".py", ".pyi")):
+        return "python"
+    if lowered.endswith(".json"):
+        return "json"
+    return "mpql"
+
+
+def extract(kind: str, text: str, problems: list | None = None) -> list[Unit]:
+    if kind == "python":
+        return _extract_python(text)
+    if kind == "json":
+        return _extract_json(text)
+    return _extract_mpql(text, problems)
+
+
+# ---------------------------------------------------------------------------------------------
+# directives and noqa
+
+
+def parse_directive(comment_body: str) -> dict:
+    """``endpoint=export param=on`` → dict; raises ValueError on a malformed item."""
+    out = {}
+    for item in comment_body.split():
+        if "=" not in item:
+            raise ValueError(f"directive item `{item}` is not key=value")
+        key, value = item.split("=", 1)
+        key = key.strip().lower().replace("-", "_")
+        if key not in ("endpoint", "param", "behaviors"):
+            raise ValueError(f"unknown directive key `{key}` (expected endpoint, param or "
+                             "behaviors)")
+        out[key] = value.strip()
+    return out
+
+
+def _directives(text: str):
+    """(offset, settings | error message) for each ``# mpql:`` directive comment."""
+    pos = 0
+    for line in text.splitlines(keepends=True):
+        hash_at = _comment_start(line)
+        if hash_at is not None:
+            m = _DIRECTIVE.match(line[hash_at:].rstrip("\r\n"))
+            if m and not m.group(1).lower().startswith("noqa"):
+                try:
+                    yield pos + hash_at, parse_directive(m.group(1))
+                except ValueError as exc:
+                    yield pos + hash_at, str(exc)
+        pos += len(line)
+
+
+def _comment_start(line: str) -> int | None:
+    """Offset of a `#` comment outside string literals, or None."""
+    quote = None
+    i = 0
+    while i < len(line):
+        c = line[i]
+        if quote:
+            if c == "\\":
+                i += 2
+                continue
+            if c == quote:
+                quote = None
+        elif c in "\"'":
+            quote = c
+        elif c == "#":
+            return i
+        i += 1
+    return None
+
+
+def noqa_map(text: str) -> dict:
+    """line number (1-based) → set of selectors, or None for a blanket ``noqa``."""
+    out: dict = {}
+    if "noqa" not in text:
+        return out
+    for lineno, line in enumerate(text.splitlines(), 1):
+        hash_at = _comment_start(line)
+        if hash_at is None:
+            continue
+        m = _NOQA.search(line, hash_at)
+        if m:
+            codes = m.group(1)
+            out[lineno] = None if not codes else {c.strip() for c in codes.split(",")
+                                                  if c.strip()}
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# .mpql
+
+
+def _extract_mpql(text: str, problems: list | None) -> list[Unit]:
+    directives = list(_directives(text)) if "mpql:" in text else []
+    units = []
+    for chunk in split_mpql(text):
+        settings: dict = {}
+        for offset, found in directives:
+            if offset < chunk.offset + len(chunk.text) and isinstance(found, dict):
+                settings.update(found)
+        n = len(chunk.text)
+        units.append(Unit(chunk.text, chunk.offset, chunk.offset + n,
+                          _Linear(chunk.offset, n + 1), settings, escape=_identity))
+    if problems is not None:
+        for offset, found in directives:
+            if isinstance(found, str):
+                problems.append((offset, found))
+    return units
+
+
+class _Linear:
+    """offsets[i] == base + i without materialising the list (blocks can be long)."""
+
+    __slots__ = ("base", "length")
+
+    def __init__(self, base: int, length: int):
+        self.base, self.length = base, length
+
+    def __len__(self):
+        return self.length
+
+    def __getitem__(self, i):
+        return self.base + i
+
+
+def _identity(text: str) -> str:
+    return text
+
+
+# ---------------------------------------------------------------------------------------------
+# Python
+
+
+def _extract_python(text: str) -> list[Unit]:
+    try:
+        tree = ast.parse(text)
+    except SyntaxError as exc:
+        raise HostError(f"not valid Python: {exc.msg}",
+                        _offset_of(text, exc.lineno or 1, (exc.offset or 1) - 1, chars=True))
+    lines = _LineStarts(text)
+    directives = [(o, d) for o, d in _directives(text) if isinstance(d, dict)] \
+        if "mpql:" in text else []
+    units = []
+    for node in ast.walk(tree):
+        pairs = []
+        site: dict = {}
+        if isinstance(node, ast.Call):
+            fname = _call_name(node.func).lower()
+            for word, endpoint in _ENDPOINT_WORDS:
+                if word in fname:
+                    site["endpoint"] = endpoint
+                    break
+            pairs = [(kw.arg, kw.value) for kw in node.keywords if kw.arg in KEYS]
+        elif isinstance(node, ast.Dict):
+            for key, value in zip(node.keys, node.values):
+                if isinstance(key, ast.Constant) and isinstance(key.value, str):
+                    if key.value in KEYS:
+                        pairs.append((key.value, value))
+                    elif key.value == "endpoint" and isinstance(value, ast.Constant) \
+                            and isinstance(value.value, str):
+                        site["endpoint"] = value.value
+        for key, value in pairs:
+            unit = _python_unit(text, lines, value, dict(site, param=KEYS[key]))
+            if unit is not None:
+                for offset, found in directives:
+                    if offset < unit.start:
+                        unit.settings.update(found)
+                units.append(unit)
+    units.sort(key=lambda u: u.start)
+    return units
+
+
+def _call_name(func) -> str:
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    if isinstance(func, ast.Name):
+        return func.id
+    return ""
+
+
+class _LineStarts:
+    def __init__(self, text: str):
+        self.text = text
+        self.starts = [0]
+        for i, c in enumerate(text):
+            if c == "\n":
+                self.starts.append(i + 1)
+
+    def offset(self, lineno: int, col_bytes: int) -> int:
+        start = self.starts[lineno - 1]
+        end = self.starts[lineno] if lineno < len(self.starts) else len(self.text)
+        line = self.text[start:end]
+        return start + len(line.encode("utf-8")[:col_bytes].decode("utf-8", "ignore"))
+
+
+def _offset_of(text: str, lineno: int, col: int, chars: bool = False) -> int:
+    starts = _LineStarts(text)
+    lineno = max(1, min(lineno, len(starts.starts)))
+    if chars:
+        return min(len(text), starts.starts[lineno - 1] + max(0, col))
+    return starts.offset(lineno, col)
+
+
+def _is_stringy(node) -> bool:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return True
+    if isinstance(node, ast.JoinedStr):
+        return True
+    if isinstance(node, ast.BinOp):
+        return _is_stringy(node.left) or _is_stringy(node.right)
+    return False
+
+
+def _python_unit(text, lines, value, site) -> Unit | None:
+    start = lines.offset(value.lineno, value.col_offset)
+    end = lines.offset(value.end_lineno, value.end_col_offset)
+    if isinstance(value, ast.JoinedStr):
+        return Unit("", start, end, None, site, not_checkable="an f-string")
+    if isinstance(value, ast.BinOp) and _is_stringy(value):
+        how = "`%` formatting" if isinstance(value.op, ast.Mod) else "concatenation"
+        return Unit("", start, end, None, site, not_checkable=how)
+    if isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute) \
+            and value.func.attr == "format" and _is_stringy(value.func.value):
+        return Unit("", start, end, None, site, not_checkable="`.format()`")
+    if not (isinstance(value, ast.Constant) and isinstance(value.value, str)):
+        return None  # a variable or a builder expression: checked where it is built
+    segment = text[start:end]
+    mapped = _map_python_literal(segment, value.value)
+    if mapped is None:
+        return Unit(value.value, start, end, None, site,
+                    note="position approximate: the literal is implicitly concatenated or "
+                         "its escapes could not be mapped")
+    offsets, escape = mapped
+    return Unit(value.value, start, end, tuple(start + o for o in offsets), site, escape)
+
+
+_PY_PREFIX = re.compile(r"^([rRuU]{0,2})('''|\"\"\"|'|\")")
+
+
+def _map_python_literal(segment: str, value: str):
+    m = _PY_PREFIX.match(segment)
+    if not m:
+        return None
+    prefix, quote = m.group(1).lower(), m.group(2)
+    body_start = m.end()
+    if not segment.endswith(quote) or len(segment) < body_start + len(quote):
+        return None
+    body = segment[body_start: len(segment) - len(quote)]
+    raw = "r" in prefix
+    offsets: list[int] = []
+    out: list[str] = []
+    if raw:
+        out.append(body)
+        offsets.extend(body_start + i for i in range(len(body)))
+    else:
+        i = 0
+        while i < len(body):
+            c = body[i]
+            if c != "\\":
+                out.append(c)
+                offsets.append(body_start + i)
+                i += 1
+                continue
+            j = _escape_end(body, i)
+            piece = body[i:j]
+            try:
+                decoded = ast.literal_eval('"' + piece + '"') if piece != "\\\n" else ""
+            except (SyntaxError, ValueError):
+                return None
+            for k, ch in enumerate(decoded):
+                out.append(ch)
+                offsets.append(body_start + i + (k if len(decoded) == len(piece) else 0))
+            i = j
+    if "".join(out) != value:
+        return None  # implicit concatenation, or something this mapper does not model
+    offsets.append(body_start + len(body))
+    single = quote[0]
+    triple = len(quote) == 3
+
+    def escape(replacement: str):
+        if raw:
+            if "\\" in replacement or single in replacement or (
+                    not triple and "\n" in replacement):
+                return None
+            return replacement
+        r = replacement.replace("\\", "\\\\")
+        if not triple:
+            r = r.replace(single, "\\" + single).replace("\n", "\\n")
+        elif single * 3 in r:
+            return None
+        return r
+
+    return offsets, escape
+
+
+def _escape_end(body: str, i: int) -> int:
+    nxt = body[i + 1: i + 2]
+    if nxt == "x":
+        return i + 4
+    if nxt == "u":
+        return i + 6
+    if nxt == "U":
+        return i + 10
+    if nxt == "N":
+        close = body.find("}", i)
+        return close + 1 if close != -1 else i + 2
+    if nxt and nxt in "01234567":
+        j = i + 1
+        while j < len(body) and j < i + 4 and body[j] in "01234567":
+            j += 1
+        return j
+    return i + 2
+
+
+# ---------------------------------------------------------------------------------------------
+# JSON
+
+
+def _extract_json(text: str) -> list[Unit]:
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise HostError(f"not valid JSON: {exc.msg}", exc.pos)
+    units = []
+    stack: list = []  # frames: ["obj", expecting_key, key, strings, endpoint] or ["arr"]
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == '"':
+            j = _json_string_end(text, i)
+            frame = stack[-1] if stack else None
+            if frame is not None and frame[0] == "obj" and frame[1]:
+                frame[2] = json.loads(text[i:j])
+                frame[1] = False
+            elif frame is not None and frame[0] == "obj":
+                if frame[2] in KEYS:
+                    frame[3].append((frame[2], i, j))
+                elif frame[2] == "endpoint":
+                    frame[4] = json.loads(text[i:j])
+            i = j
+            continue
+        if c == "{":
+            stack.append(["obj", True, None, [], None])
+        elif c == "[":
+            stack.append(["arr"])
+        elif c in "}]":
+            frame = stack.pop()
+            if frame[0] == "obj":
+                for key, s, e in frame[3]:
+                    units.append(_json_unit(text, s, e, KEYS[key], frame[4]))
+        elif c == "," and stack and stack[-1][0] == "obj":
+            stack[-1][1] = True
+        i += 1
+    units.sort(key=lambda u: u.start)
+    return units
+
+
+def _json_string_end(text: str, i: int) -> int:
+    j = i + 1
+    while True:
+        c = text[j]
+        if c == "\\":
+            j += 2
+        elif c == '"':
+            return j + 1
+        else:
+            j += 1
+
+
+def _json_unit(text, start, end, param, endpoint) -> Unit:
+    token = text[start:end]
+    value = json.loads(token)
+    offsets: list[int] = []
+    i = 1
+    body_end = len(token) - 1
+    while i < body_end:
+        if token[i] != "\\":
+            offsets.append(start + i)
+            i += 1
+            continue
+        if token[i + 1] == "u":
+            code = int(token[i + 2: i + 6], 16)
+            if 0xD800 <= code < 0xDC00 and token[i + 6: i + 8] == "\\u":
+                offsets.append(start + i)
+                i += 12
+                continue
+            offsets.append(start + i)
+            i += 6
+            continue
+        offsets.append(start + i)
+        i += 2
+    settings = {"param": param}
+    if isinstance(endpoint, str):
+        settings["endpoint"] = endpoint
+    if len(offsets) != len(value):
+        return Unit(value, start, end, None, settings,
+                    note="position approximate: escapes could not be mapped")
+    offsets.append(start + body_end)
+    return Unit(value, start, end, tuple(offsets), settings,
+                escape=lambda r: json.dumps(r, ensure_ascii=False)[1:-1])

@@ -1,0 +1,233 @@
+"""User schemas: which properties a project has, and their types.
+
+A schema makes the checker stricter: declared types replace "unknown", and a property the
+schema does not list gets a "did you mean" warning (rule S007). Two file formats are read
+(docs/lint.md "Schemas"):
+
+* **mpql's simple mapping** (what ``mpql schema infer`` writes)::
+
+      {"mpql_schema": 1,
+       "event":   {"plan": "string", "amount": "number", "signup": "datetime"},
+       "profile": {"$email": "string", "age": "number"}}
+
+  A flat ``{"name": "type"}`` object is accepted too and applies to events and profiles.
+
+* **Mixpanel's Lexicon Schemas API export** (``GET /api/app/projects/{id}/schemas``): a
+  ``{"results": [...]}`` or ``{"entries": [...]}`` object, or a bare list, of entries
+  ``{"entityType": "event"|"profile", "name": …, "schemaJson": {"properties": {…}}}``
+  whose properties are JSON-schema fragments (``"type": "string"``, ``"format": "date-time"``,
+  ``"type": ["number", "null"]``). Event properties are merged over all events; a property
+  declared with different types on different events becomes ``unknown``.
+
+Inference (``infer_schema``) reads export JSONL (``{"event": …, "properties": {…}}``) or
+engage results (``{"$distinct_id": …, "$properties": {…}}``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Iterable
+
+import attrs
+
+from ..errors import ConfigError, InputError
+from . import types as T
+
+__all__ = ["Schema", "load_schema", "parse_schema", "infer_schema", "value_type"]
+
+_TYPE_ALIASES = {
+    "string": T.STRING, "str": T.STRING, "text": T.STRING,
+    "number": T.NUMBER, "integer": T.NUMBER, "int": T.NUMBER, "float": T.NUMBER,
+    "numeric": T.NUMBER,
+    "boolean": T.BOOLEAN, "bool": T.BOOLEAN,
+    "datetime": T.DATETIME, "date-time": T.DATETIME, "date": T.DATETIME,
+    "list": T.LIST, "array": T.LIST,
+    "object": T.UNKNOWN, "unknown": T.UNKNOWN, "any": T.UNKNOWN,
+}
+
+ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?(?:Z|[+-]\d{2}:?\d{2})?$")
+
+
+@attrs.frozen
+class Schema:
+    """Declared property types per entity (``event``, ``profile``). ``None`` for an entity means
+    the schema says nothing about it (no "unknown property" warnings there)."""
+
+    event: dict | None = None
+    profile: dict | None = None
+    source: str = "<schema>"
+
+    def lookup(self, entity: str, name: str) -> str | None:
+        table = self.event if entity == "event" else self.profile
+        if table is None:
+            return None
+        return table.get(name)
+
+    def covers(self, entity: str) -> bool:
+        return (self.event if entity == "event" else self.profile) is not None
+
+    def names(self, entity: str) -> list[str]:
+        table = self.event if entity == "event" else self.profile
+        return sorted(table or ())
+
+    def to_json(self) -> dict:
+        out: dict = {"mpql_schema": 1}
+        if self.event is not None:
+            out["event"] = dict(sorted(self.event.items()))
+        if self.profile is not None:
+            out["profile"] = dict(sorted(self.profile.items()))
+        return out
+
+
+def load_schema(path) -> Schema:
+    """Read a schema file; ConfigError names the file and what is wrong with it."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"schema file {path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"schema file {path}: cannot read it: {exc}") from None
+    except json.JSONDecodeError as exc:
+        raise ConfigError(
+            f"schema file {path}: not valid JSON (line {exc.lineno}, column {exc.colno}: "
+            f"{exc.msg})") from None
+    return parse_schema(data, source=str(path))
+
+
+def parse_schema(data, source: str = "<schema>") -> Schema:
+    """A Schema from already-decoded JSON in either supported format."""
+    if isinstance(data, Schema):
+        return data
+    if isinstance(data, list) or (isinstance(data, dict) and (
+            "results" in data or "entries" in data)):
+        return _parse_lexicon(data, source)
+    if not isinstance(data, dict):
+        raise ConfigError(f"schema {source}: expected a JSON object, found {type(data).__name__}")
+    if "event" in data or "profile" in data or "mpql_schema" in data:
+        event = _parse_mapping(data.get("event"), source, "event")
+        profile = _parse_mapping(data.get("profile"), source, "profile")
+        return Schema(event, profile, source)
+    flat = _parse_mapping(data, source, "")
+    return Schema(flat, dict(flat), source)
+
+
+def _parse_mapping(table, source: str, where: str) -> dict | None:
+    if table is None:
+        return None
+    if not isinstance(table, dict):
+        raise ConfigError(f"schema {source}: `{where}` must map property names to types")
+    out = {}
+    for name, declared in table.items():
+        out[name] = _type_name(declared, source, f"{where}.{name}" if where else name)
+    return out
+
+
+def _type_name(declared, source: str, where: str) -> str:
+    if isinstance(declared, dict):  # {"type": "string"} fragments are accepted here too
+        return _json_schema_type(declared)
+    if not isinstance(declared, str) or declared.lower() not in _TYPE_ALIASES:
+        raise ConfigError(
+            f"schema {source}: `{where}` has type {declared!r}; expected one of "
+            + ", ".join(T.VALUE_TYPES))
+    return _TYPE_ALIASES[declared.lower()]
+
+
+def _json_schema_type(fragment: dict) -> str:
+    declared = fragment.get("type")
+    if isinstance(declared, list):
+        kinds = [k for k in declared if k != "null"]
+        declared = kinds[0] if len(kinds) == 1 else None
+    if declared == "string" and fragment.get("format") in ("date-time", "date"):
+        return T.DATETIME
+    if isinstance(declared, str):
+        return _TYPE_ALIASES.get(declared.lower(), T.UNKNOWN)
+    return T.UNKNOWN
+
+
+def _parse_lexicon(data, source: str) -> Schema:
+    entries = data if isinstance(data, list) else data.get("results", data.get("entries"))
+    if not isinstance(entries, list):
+        raise ConfigError(f"schema {source}: Lexicon `results` must be a list of entries")
+    event: dict = {}
+    profile: dict = {}
+    seen_event = seen_profile = False
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, dict) or "entityType" not in entry:
+            raise ConfigError(
+                f"schema {source}: Lexicon entry {i} has no `entityType` (expected "
+                '{"entityType": "event", "name": …, "schemaJson": {…}})')
+        kind = entry["entityType"]
+        props = (entry.get("schemaJson") or {}).get("properties") or {}
+        if kind == "event":
+            seen_event = True
+            target = event
+        elif kind == "profile":
+            seen_profile = True
+            target = profile
+        else:  # groups, lookup tables: not addressable from a where expression
+            continue
+        for name, fragment in props.items():
+            kind_of = _json_schema_type(fragment) if isinstance(fragment, dict) else T.UNKNOWN
+            _merge(target, name, kind_of)
+    return Schema(event if seen_event else None, profile if seen_profile else None, source)
+
+
+def _merge(table: dict, name: str, kind: str) -> None:
+    old = table.get(name)
+    table[name] = kind if old in (None, kind) else T.UNKNOWN
+
+
+def value_type(value) -> str:
+    """The checker type of a JSON value as Mixpanel would store it."""
+    if isinstance(value, bool):
+        return T.BOOLEAN
+    if isinstance(value, (int, float)):
+        return T.NUMBER
+    if isinstance(value, str):
+        return T.DATETIME if ISO_DATETIME.match(value) else T.STRING
+    if isinstance(value, list):
+        return T.LIST
+    return T.UNKNOWN
+
+
+def infer_schema(lines: Iterable[str], source: str = "<input>") -> tuple[Schema, dict]:
+    """Infer a schema from JSONL records. Returns the schema and statistics
+    (records read, properties whose values disagree on type)."""
+    event: dict = {}
+    profile: dict = {}
+    conflicts: dict = {}
+    records = 0
+    for lineno, line in enumerate(lines, 1):
+        line = line.strip()
+        if not line or line == "terminated early":  # export's end-of-stream sentinel
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{source}:{lineno}: not a JSON record ({exc.msg})") from None
+        if not isinstance(record, dict):
+            raise InputError(f"{source}:{lineno}: expected a JSON object per line")
+        if isinstance(record.get("properties"), dict):
+            table, props = event, record["properties"]
+        elif isinstance(record.get("$properties"), dict):
+            table, props = profile, record["$properties"]
+        else:
+            raise InputError(
+                f"{source}:{lineno}: expected an export record with `properties` or an "
+                "engage profile with `$properties`")
+        records += 1
+        for name, value in props.items():
+            if value is None:
+                continue
+            kind = value_type(value)
+            old = table.get(name)
+            if old is not None and old != kind:
+                conflicts.setdefault(name, {old}).add(kind)
+                kind = T.UNKNOWN
+            table[name] = kind if old in (None, kind) else T.UNKNOWN
+    schema = Schema(event or None, profile or None, source)
+    return schema, {"records": records,
+                    "conflicts": {k: sorted(v) for k, v in sorted(conflicts.items())}}
