@@ -1,0 +1,805 @@
+"""Sample data for the sandbox: a deterministic generator and the on-disk dataset format.
+
+A dataset is a directory::
+
+    manifest.json            {"format": "mpql-sandbox/1", "first_date", "last_date", counts, …}
+    profiles.jsonl           one engage result per line: {"$distinct_id", "$properties"}
+    events/YYYY-MM-DD.jsonl  one export line per event, by UTC day of its time:
+                             {"event": NAME, "properties": {"time": EPOCH_MS, …}}
+
+Event lines are stored exactly as ``/export`` sends them with ``time_in_ms=true`` (``time`` is
+the first key of ``properties``, in integer milliseconds); the server turns them into the
+default second-precision form with one byte-level regex, so an unfiltered export is streamed
+from disk without parsing a single line (memory stays flat, throughput is disk speed).
+
+The generator (``generate``) is deterministic: the same arguments give byte-identical files.
+Every random choice comes from ``random.Random`` seeded with ``(seed, purpose, day)`` strings,
+so one day's file does not depend on how many days come before it.
+
+Ground truth: ``Dataset.events`` and ``Dataset.profiles`` compute locally, with the evaluator,
+what the server answers — tests compare what a client received over HTTP with these.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import os
+import random
+import re
+import shutil
+import tempfile
+import unicodedata
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
+
+from ..errors import InputError, SandboxError
+
+__all__ = [
+    "Dataset",
+    "generate",
+    "write_dataset",
+    "default_dataset",
+    "FORMAT",
+    "to_seconds_form",
+]
+
+FORMAT = "mpql-sandbox/1"
+#: bumped whenever the generator's output changes, so cached default datasets are rebuilt.
+GENERATOR_VERSION = 1
+
+DEFAULT_USERS = 150
+DEFAULT_DAYS = 30
+DEFAULT_EVENTS_PER_USER_DAY = 3.0
+DEFAULT_SEED = 0
+
+_DUMPS = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+# `"properties":{"time":<ms>` at the start of a stored line → drop the last three digits.
+# Anchored at the line start (the event name is a JSON string, quotes inside it are escaped), so
+# a string value that happens to contain the same text can never match.
+_MS_TIME = re.compile(rb'^(\{"event":"(?:[^"\\\n]|\\.)*","properties":\{"time":-?\d*?)\d{3}(?=[,}])', re.M)
+_EVENT_NAME = re.compile(rb'^\{"event":"((?:[^"\\\n]|\\.)*)"')
+
+
+def to_seconds_form(block: bytes) -> bytes:
+    """Rewrite stored lines (``time`` in ms) to the default export form (``time`` in seconds).
+
+    Works on any number of whole lines at once; the regex runs in C over the whole block."""
+    return _MS_TIME.sub(rb"\1", block)
+
+
+def event_name_of(line: bytes) -> str | None:
+    """The event name of a stored line without parsing the whole line (None if not found)."""
+    m = _EVENT_NAME.match(line)
+    if m is None:
+        return None
+    raw = m.group(1)
+    return json.loads(b'"' + raw + b'"') if b"\\" in raw else raw.decode("utf-8")
+
+
+# ----------------------------------------------------------------------------------------------
+# Dataset
+
+
+def _parse_date(text: str, what: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except (TypeError, ValueError):
+        raise InputError(f"{what}: expected a date as YYYY-MM-DD, found {text!r}") from None
+
+
+class Dataset:
+    """A dataset directory, opened for reading.
+
+    Profiles are loaded into memory (they are few and every engage query scans them); events
+    stay on disk and are streamed day file by day file.
+    """
+
+    def __init__(self, path: str | os.PathLike) -> None:
+        self.path = Path(path)
+        manifest_path = self.path / "manifest.json"
+        if not manifest_path.is_file():
+            raise SandboxError(
+                f"{self.path}: not a sandbox dataset (no manifest.json); create one with "
+                "`mpql sandbox generate --out DIR`"
+            )
+        try:
+            self.manifest: dict = json.loads(manifest_path.read_text("utf-8"))
+        except (OSError, ValueError) as exc:
+            raise SandboxError(f"{manifest_path}: unreadable manifest ({exc})") from None
+        if self.manifest.get("format") != FORMAT:
+            raise SandboxError(
+                f"{manifest_path}: expected format {FORMAT!r}, found {self.manifest.get('format')!r}"
+            )
+        self.first_date = _parse_date(self.manifest["first_date"], "manifest first_date")
+        self.last_date = _parse_date(self.manifest["last_date"], "manifest last_date")
+        self._profiles: list[dict] | None = None
+        self._profile_lines: list[bytes] | None = None
+
+    def __repr__(self) -> str:
+        return (
+            f"Dataset({str(self.path)!r}, {self.first_date}..{self.last_date}, "
+            f"events={self.manifest.get('events')}, profiles={self.manifest.get('profiles')})"
+        )
+
+    # -- profiles ------------------------------------------------------------------------------
+
+    def _load_profiles(self) -> None:
+        lines: list[bytes] = []
+        records: list[dict] = []
+        path = self.path / "profiles.jsonl"
+        if path.exists():
+            with path.open("rb") as fh:
+                for number, line in enumerate(fh, 1):
+                    line = line.rstrip(b"\n")
+                    if not line:
+                        continue
+                    try:
+                        records.append(json.loads(line))
+                    except ValueError as exc:
+                        raise SandboxError(f"{path}:{number}: not JSON ({exc})") from None
+                    lines.append(line)
+        self._profiles, self._profile_lines = records, lines
+
+    @property
+    def all_profiles(self) -> list[dict]:
+        """Every profile, in file order (the order engage pages through them). Do not mutate."""
+        if self._profiles is None:
+            self._load_profiles()
+        return self._profiles  # type: ignore[return-value]
+
+    def profiles(
+        self,
+        where: str | None = None,
+        *,
+        distinct_ids: Sequence[str] | None = None,
+        output_properties: Sequence[str] | None = None,
+        now: float | None = None,
+    ) -> list[dict]:
+        """The profiles an engage query selects, in the order the server pages through them
+        (all pages concatenated)."""
+        selected = select_profiles(self.all_profiles, where, distinct_ids=distinct_ids, now=now)
+        return [project_profile(p, output_properties) for p in selected]
+
+    # -- events --------------------------------------------------------------------------------
+
+    def day_files(self, from_date: dt.date, to_date: dt.date) -> list[Path]:
+        """The existing day files for ``from_date..to_date`` (inclusive), in date order."""
+        files = []
+        day = max(from_date, self.first_date)
+        last = min(to_date, self.last_date)
+        while day <= last:
+            path = self.path / "events" / f"{day.isoformat()}.jsonl"
+            if path.exists():
+                files.append(path)
+            day += dt.timedelta(days=1)
+        return files
+
+    def events(
+        self,
+        from_date: str | dt.date,
+        to_date: str | dt.date,
+        *,
+        where: str | None = None,
+        event: Sequence[str] | None = None,
+        limit: int | None = None,
+        time_in_ms: bool = False,
+        now: float | None = None,
+    ) -> list[dict]:
+        """What ``/export`` returns for these parameters, parsed (one dict per line), in the
+        order the server streams them."""
+        return [
+            json.loads(line)
+            for block in self.iter_event_lines(
+                from_date, to_date, where=where, event=event, limit=limit,
+                time_in_ms=time_in_ms, now=now,
+            )
+            for line in block.splitlines()
+            if line
+        ]
+
+    def iter_event_lines(
+        self,
+        from_date: str | dt.date,
+        to_date: str | dt.date,
+        *,
+        where: str | None = None,
+        event: Sequence[str] | None = None,
+        limit: int | None = None,
+        time_in_ms: bool = False,
+        now: float | None = None,
+        predicate: Callable[[dict], bool] | None = None,
+        block_size: int = 1 << 18,
+    ) -> Iterator[bytes]:
+        """Export output as blocks of whole lines (each ending in ``\\n``), streamed from disk.
+
+        The server writes these blocks to the socket; ``events()`` parses them. Memory is
+        bounded by ``block_size`` whatever the size of the range. ``predicate`` is an already
+        compiled `where` (the server compiles it before sending the status line).
+        """
+        if isinstance(from_date, str):
+            from_date = _parse_date(from_date, "from_date")
+        if isinstance(to_date, str):
+            to_date = _parse_date(to_date, "to_date")
+        if where:
+            predicate = compile_where(where, "events", now=now)
+        names = set(event) if event is not None else None
+        remaining = limit
+        for path in self.day_files(from_date, to_date):
+            for block in _read_line_blocks(path, block_size):
+                if predicate is None and names is None and remaining is None:
+                    yield block if time_in_ms else to_seconds_form(block)
+                    continue
+                out = []
+                seconds_block = to_seconds_form(block)
+                ms_lines = block.split(b"\n") if time_in_ms else None
+                for i, line in enumerate(seconds_block.split(b"\n")):
+                    if not line:
+                        continue
+                    if names is not None and event_name_of(line) not in names:
+                        continue
+                    if predicate is not None and not predicate(json.loads(line)):
+                        continue
+                    out.append(ms_lines[i] if ms_lines is not None else line)
+                    if remaining is not None:
+                        remaining -= 1
+                        if remaining <= 0:
+                            break
+                if out:
+                    out.append(b"")
+                    yield b"\n".join(out)
+                if remaining is not None and remaining <= 0:
+                    return
+
+
+def _read_line_blocks(path: Path, block_size: int) -> Iterator[bytes]:
+    """Blocks of whole lines from a file, each ending in a newline."""
+    tail = b""
+    with path.open("rb") as fh:
+        while True:
+            chunk = fh.read(block_size)
+            if not chunk:
+                break
+            chunk = tail + chunk
+            cut = chunk.rfind(b"\n") + 1
+            tail = chunk[cut:]
+            if cut:
+                yield chunk[:cut]
+    if tail.strip():
+        yield tail + b"\n"
+
+
+def compile_where(where: str, scope: str, *, now: float | None = None) -> Callable[[dict], bool]:
+    """Compile a `where` with the evaluator (imported lazily: the CLI's start-up stays fast)."""
+    from mpql import compile_predicate
+
+    return compile_predicate(where, scope=scope, now=now)
+
+
+def select_profiles(
+    profiles: Iterable[dict],
+    where: str | None,
+    *,
+    distinct_ids: Sequence[str] | None = None,
+    now: float | None = None,
+) -> list[dict]:
+    predicate = compile_where(where, "profiles", now=now) if where else None
+    wanted = None if distinct_ids is None else {str(d) for d in distinct_ids}
+    out = []
+    for profile in profiles:
+        if wanted is not None and str(profile.get("$distinct_id")) not in wanted:
+            continue
+        if predicate is not None and not predicate(profile):
+            continue
+        out.append(profile)
+    return out
+
+
+def project_profile(profile: dict, output_properties: Sequence[str] | None) -> dict:
+    if output_properties is None:
+        return profile
+    props = profile.get("$properties", {})
+    return {
+        "$distinct_id": profile.get("$distinct_id"),
+        "$properties": {k: props[k] for k in output_properties if k in props},
+    }
+
+
+# ----------------------------------------------------------------------------------------------
+# Writing datasets
+
+
+def write_dataset(
+    out: str | os.PathLike,
+    events: Iterable[Mapping[str, Any]],
+    profiles: Iterable[Mapping[str, Any]] = (),
+    *,
+    overwrite: bool = False,
+    extra_manifest: Mapping[str, Any] | None = None,
+) -> "Dataset":
+    """Write records you made yourself as a dataset the sandbox can serve.
+
+    ``events`` are export lines ``{"event": NAME, "properties": {"time": T, …}}``; ``T`` may be
+    epoch seconds (int or float) or milliseconds (an int above 10**11 is read as ms).
+    ``profiles`` are engage results ``{"$distinct_id": ID, "$properties": {…}}``. Events are
+    split into day files by the UTC date of their time, keeping their order within a day.
+    """
+    out = Path(out)
+    _prepare_out(out, overwrite)
+    events_dir = out / "events"
+    events_dir.mkdir(parents=True, exist_ok=True)
+    by_day: dict[str, list[bytes]] = {}
+    n_events = 0
+    for number, record in enumerate(events, 1):
+        line = _normalise_event(record, number)
+        ms = int(json.loads(line)["properties"]["time"])
+        day = dt.datetime.fromtimestamp(ms / 1000, dt.timezone.utc).date().isoformat()
+        by_day.setdefault(day, []).append(line)
+        n_events += 1
+    for day, lines in by_day.items():
+        (events_dir / f"{day}.jsonl").write_bytes(b"\n".join(lines) + b"\n")
+    n_profiles = 0
+    with (out / "profiles.jsonl").open("wb") as fh:
+        for number, profile in enumerate(profiles, 1):
+            if not isinstance(profile, Mapping) or "$distinct_id" not in profile:
+                raise InputError(f"profile #{number}: expected {{'$distinct_id', '$properties'}}, found {profile!r:.80}")
+            fh.write(_DUMPS({"$distinct_id": profile["$distinct_id"],
+                             "$properties": dict(profile.get("$properties") or {})}).encode() + b"\n")
+            n_profiles += 1
+    days = sorted(by_day)
+    today = dt.datetime.now(dt.timezone.utc).date().isoformat()
+    manifest = {
+        "format": FORMAT,
+        "first_date": days[0] if days else today,
+        "last_date": days[-1] if days else today,
+        "events": n_events,
+        "profiles": n_profiles,
+        **dict(extra_manifest or {}),
+    }
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", "utf-8")
+    return Dataset(out)
+
+
+def _normalise_event(record: Mapping[str, Any], number: int) -> bytes:
+    if not isinstance(record, Mapping) or not isinstance(record.get("event"), str) \
+            or not isinstance(record.get("properties"), Mapping):
+        raise InputError(f"event #{number}: expected {{'event': str, 'properties': {{...}}}}, found {record!r:.80}")
+    props = dict(record["properties"])
+    t = props.pop("time", None)
+    if isinstance(t, bool) or not isinstance(t, (int, float)):
+        raise InputError(f"event #{number}: properties.time must be a number (epoch s or ms), found {t!r}")
+    ms = int(t) if (isinstance(t, int) and t > 10**11) else int(round(t * 1000))
+    return _DUMPS({"event": record["event"], "properties": {"time": ms, **props}}).encode()
+
+
+def _prepare_out(out: Path, overwrite: bool) -> None:
+    if out.exists():
+        if not out.is_dir():
+            raise InputError(f"{out}: exists and is not a directory")
+        if any(out.iterdir()):
+            if not overwrite:
+                raise InputError(f"{out}: directory is not empty (use --force to replace it)")
+            if not (out / "manifest.json").exists():
+                raise InputError(
+                    f"{out}: refusing to replace a non-empty directory that is not a sandbox dataset"
+                )
+            shutil.rmtree(out)
+    out.mkdir(parents=True, exist_ok=True)
+
+
+# ----------------------------------------------------------------------------------------------
+# The generator
+
+_FIRST = ["Olivia", "Liam", "Emma", "Noah", "Amelia", "Oliver", "Ava", "Elijah", "Sophia", "Mateo",
+          "Isabella", "Lucas", "Mia", "Levi", "Charlotte", "Hugo", "Léa", "Jonas", "Sofía", "Yuki",
+          "Priya", "Arjun", "Chloé", "Lukas", "Ana", "João", "Fatima", "Omar", "Zoë", "Mei",
+          "Hannah", "Ethan", "Grace", "Kai", "Nora", "Ravi", "Ingrid", "Tomás", "Aisha", "Finn"]
+_LAST = ["Smith", "Johnson", "Garcia", "Müller", "Rossi", "Dubois", "Silva", "Kowalski", "Tanaka",
+         "Patel", "Nguyen", "Kim", "Andersen", "O'Brien", "Novak", "Fernández", "Jensen", "Ivanova",
+         "Schmidt", "Martin", "Brown", "Lee", "Walker", "Haddad", "Costa", "Sato", "Khan", "Moreau",
+         "Lindqvist", "Okafor"]
+_COMPANY_A = ["Blue", "Bright", "North", "Quantum", "Silver", "Rapid", "Green", "Iron", "Lunar",
+              "Clever", "Open", "True"]
+_COMPANY_B = ["Harbor", "Labs", "Works", "Systems", "Analytics", "Cloud", "Retail", "Health",
+              "Logistics", "Media", "Robotics", "Foods"]
+_COMPANY_C = ["Inc", "GmbH", "Ltd", "LLC", "SA", "BV", "AB", "KK"]
+# (country code, weight, [(city, region, timezone)])
+_GEO = [
+    ("US", 34, [("San Francisco", "California", "America/Los_Angeles"),
+                ("New York", "New York", "America/New_York"), ("Austin", "Texas", "America/Chicago"),
+                ("Seattle", "Washington", "America/Los_Angeles")]),
+    ("GB", 10, [("London", "England", "Europe/London"), ("Manchester", "England", "Europe/London")]),
+    ("DE", 9, [("Berlin", "Berlin", "Europe/Berlin"), ("München", "Bavaria", "Europe/Berlin")]),
+    ("FR", 7, [("Paris", "Île-de-France", "Europe/Paris"), ("Lyon", "Auvergne-Rhône-Alpes", "Europe/Paris")]),
+    ("BR", 6, [("São Paulo", "São Paulo", "America/Sao_Paulo")]),
+    ("IN", 8, [("Bengaluru", "Karnataka", "Asia/Kolkata"), ("Mumbai", "Maharashtra", "Asia/Kolkata")]),
+    ("JP", 5, [("Tokyo", "Tokyo", "Asia/Tokyo")]),
+    ("CA", 5, [("Toronto", "Ontario", "America/Toronto")]),
+    ("AU", 4, [("Sydney", "New South Wales", "Australia/Sydney")]),
+    ("NL", 4, [("Amsterdam", "North Holland", "Europe/Amsterdam")]),
+    ("SE", 3, [("Stockholm", "Stockholm", "Europe/Stockholm")]),
+    ("ES", 5, [("Madrid", "Madrid", "Europe/Madrid")]),
+]
+_PLANS = [("free", 45), ("starter", 28), ("pro", 20), ("enterprise", 7)]
+_PLAN_MRR = {"free": 0, "starter": 29, "pro": 99, "enterprise": 499}
+_STAGES = ["subscriber", "lead", "marketingqualifiedlead", "salesqualifiedlead", "opportunity",
+           "customer", "evangelist"]
+_TAGS = ["beta", "vip", "churn-risk", "newsletter", "partner", "trial-extended", "webinar"]
+_UTM = [None, None, None, "google", "newsletter", "linkedin", "twitter", "partner", "producthunt"]
+# platform → (weight, [(os, weight)], [(browser, weight)] or None for the mobile SDKs, mp_lib)
+_PLATFORMS = {
+    "web": (70, [("Mac OS X", 40), ("Windows", 45), ("Linux", 8), ("Chrome OS", 7)],
+            [("Chrome", 60), ("Safari", 18), ("Firefox", 10), ("Microsoft Edge", 12)], "web"),
+    "ios": (18, [("iOS", 1)], None, "iphone"),
+    "android": (12, [("Android", 1)], None, "android"),
+}
+_PAGES = ["/", "/pricing", "/features", "/blog", "/docs", "/dashboard", "/settings", "/reports",
+          "/integrations", "/billing", "/team"]
+_FEATURES = ["dashboards", "alerts", "exports", "sso", "api", "reports", "segments", "funnels"]
+_ITEMS = [("Notebook", 12.5), ("Desk Lamp", 39.0), ("Headphones", 129.99), ("Backpack", 74.0),
+          ("Coffee Beans", 16.75), ("Keyboard", 89.9), ("Monitor Arm", 59.0), ("Water Bottle", 24.0)]
+_SEARCHES = ["pricing", "export csv", "api key", "invoice", "sso setup", "funnel", "retention",
+             "delete account", "dark mode", "webhooks"]
+# event name → relative weight for an identified user's ordinary activity
+_EVENT_MIX = [("Page Viewed", 34), ("Logged In", 7), ("Search", 8), ("Viewed Item", 14),
+              ("Added to Cart", 6), ("Purchase", 3), ("Feature Used", 14), ("Invite Sent", 2),
+              ("Support Ticket Created", 1), ("Subscription Upgraded", 1)]
+
+
+def _pick(rng: random.Random, weighted: Sequence[tuple]) -> Any:
+    total = sum(w for _, w, *_ in weighted)
+    x = rng.random() * total
+    for item in weighted:
+        x -= item[1]
+        if x < 0:
+            return item[0]
+    return weighted[-1][0]
+
+
+def _poisson(rng: random.Random, lam: float) -> int:
+    if lam <= 0:
+        return 0
+    if lam > 30:
+        return max(0, int(round(rng.gauss(lam, math.sqrt(lam)))))
+    limit, k, p = math.exp(-lam), 0, 1.0
+    while True:
+        p *= rng.random()
+        if p <= limit:
+            return k
+        k += 1
+
+
+def _uuid(rng: random.Random) -> str:
+    h = f"{rng.getrandbits(128):032x}"
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{h[16:20]}-{h[20:32]}"
+
+
+def _iso(ts: float) -> str:
+    return dt.datetime.fromtimestamp(int(ts), dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def _day_start(day: dt.date) -> int:
+    return int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc).timestamp())
+
+
+class _User:
+    __slots__ = ("index", "distinct_id", "device_id", "platform", "os", "browser",
+                 "browser_version", "app_version", "country", "city", "region", "timezone",
+                 "signup", "engagement", "plan", "props", "last_seen", "screen")
+
+
+def _make_users(n: int, seed: int, first: dt.date, last: dt.date) -> list[_User]:
+    rng = random.Random(f"{seed}:users")
+    users = []
+    customer_ids: set[int] = set()
+    span = (last - first).days + 1
+    for i in range(n):
+        u = _User()
+        u.index = i
+        u.distinct_id = f"u-{rng.getrandbits(40):010x}"
+        u.device_id = _uuid(rng)
+        u.platform = _pick(rng, [(k, v[0]) for k, v in _PLATFORMS.items()])
+        _, oses, browsers, _ = _PLATFORMS[u.platform]
+        u.os = _pick(rng, oses)
+        u.browser = _pick(rng, browsers) if browsers else None
+        u.browser_version = rng.choice([118, 119, 120, 121, 122, 17.1, 17.2, 124])
+        u.app_version = rng.choice(["4.2.0", "4.2.1", "4.3.0", "5.0.0"])
+        u.screen = rng.choice([(1920, 1080), (1440, 900), (2560, 1440), (390, 844), (412, 915)])
+        country = _pick(rng, [(c, w, cities) for c, w, cities in _GEO])
+        cities = next(cs for c, _, cs in _GEO if c == country)
+        u.country = country
+        u.city, u.region, u.timezone = rng.choice(cities)
+        # A quarter of the users sign up during the range (they have anonymous events first);
+        # the rest signed up up to 180 days before it.
+        if rng.random() < 0.25:
+            u.signup = first + dt.timedelta(days=rng.randrange(span))
+        else:
+            u.signup = first - dt.timedelta(days=rng.randrange(1, 181))
+        u.engagement = rng.choice([0.15, 0.3, 0.5, 0.7, 0.9])
+        u.plan = _pick(rng, _PLANS)
+        first_name, last_name = rng.choice(_FIRST), rng.choice(_LAST)
+        company = f"{rng.choice(_COMPANY_A)} {rng.choice(_COMPANY_B)} {rng.choice(_COMPANY_C)}"
+        domain = re.sub(r"[^a-z]", "", company.lower().rsplit(" ", 1)[0]) + ".example"
+        ascii_name = unicodedata.normalize("NFKD", f"{first_name}.{last_name}").encode("ascii", "ignore")
+        local = re.sub(r"[^a-z.]", "", ascii_name.decode().lower())
+        created = _day_start(u.signup) + rng.randrange(6 * 3600, 22 * 3600)
+        props: dict[str, Any] = {
+            "$created": _iso(created),
+            "$email": f"{local}{i}@{domain}",
+            "$first_name": first_name,
+            "$last_name": last_name,
+            "$name": f"{first_name} {last_name}",
+            "$city": u.city,
+            "$region": u.region,
+            "$country_code": u.country,
+            "$timezone": u.timezone,
+        }
+        # HubSpot contact ids: numeric, sent as strings by the CRM sync; 10 % never synced.
+        if rng.random() < 0.9:
+            while True:
+                cid = rng.randrange(10_000_000, 99_999_999_999)
+                if cid not in customer_ids:
+                    customer_ids.add(cid)
+                    break
+            props["customer_id"] = str(cid)
+        seats = rng.choice([1, 1, 2, 3, 5, 10, 25, 50])
+        props["plan"] = u.plan
+        props["company"] = company
+        # Typing traps: some numbers and booleans arrive as strings (CSV imports, CRM sync).
+        props["seats"] = str(seats) if rng.random() < 0.2 else seats
+        mrr = _PLAN_MRR[u.plan] * (seats if u.plan != "free" else 0)
+        props["mrr"] = f"{mrr:.2f}" if rng.random() < 0.15 else mrr
+        props["lifecycle_stage"] = rng.choice(_STAGES)
+        props["is_paying"] = u.plan != "free"
+        props["newsletter_opt_in"] = rng.choice(["true", "false", True, False])
+        tags = sorted(rng.sample(_TAGS, rng.choice([0, 0, 1, 1, 2, 3])))
+        if tags:
+            props["tags"] = tags
+        if u.plan != "free" or rng.random() < 0.3:
+            props["trial_ends"] = (u.signup + dt.timedelta(days=14)).isoformat()
+        if rng.random() < 0.4:
+            props["last_purchase_at"] = created + rng.randrange(0, 90 * 86400)  # a date as a number
+        utm = rng.choice(_UTM)
+        if utm:
+            props["utm_source"] = utm
+        u.props = props
+        u.last_seen = created + rng.randrange(0, 3600)
+        users.append(u)
+    return users
+
+
+def _base_props(u: _User, ms: int, rng: random.Random, distinct_id: str, identified: bool) -> dict:
+    p: dict[str, Any] = {
+        "time": ms,
+        "distinct_id": distinct_id,
+        "$insert_id": f"{rng.getrandbits(128):032x}",
+        "mp_processing_time_ms": ms + rng.randrange(200, 90_000),
+        "$device_id": u.device_id,
+    }
+    if identified:
+        p["$user_id"] = u.distinct_id
+    p["$os"] = u.os
+    if u.browser:
+        p["$browser"] = u.browser
+        p["$browser_version"] = u.browser_version
+        p["$screen_width"], p["$screen_height"] = u.screen
+        p["mp_lib"] = "web"
+        p["$lib_version"] = "2.55.1"
+    else:
+        p["$app_version_string"] = u.app_version
+        p["$model"] = "iPhone15,2" if u.platform == "ios" else "Pixel 8"
+        p["mp_lib"] = "iphone" if u.platform == "ios" else "android"
+        p["$lib_version"] = "5.0.3"
+    p["$city"] = u.city
+    p["$region"] = u.region
+    p["mp_country_code"] = u.country
+    return p
+
+
+def _event_props(name: str, u: _User, rng: random.Random, ms: int) -> dict:
+    p: dict[str, Any] = {}
+    if name == "Page Viewed":
+        page = rng.choice(_PAGES)
+        p["$current_url"] = f"https://app.example.com{page}"
+        p["page"] = page
+        if rng.random() < 0.3:
+            p["$referring_domain"] = rng.choice(["www.google.com", "t.co", "news.ycombinator.com", "$direct"])
+    elif name == "Search":
+        p["query"] = rng.choice(_SEARCHES)
+        p["results"] = rng.randrange(0, 60)
+    elif name in ("Viewed Item", "Added to Cart"):
+        item, price = rng.choice(_ITEMS)
+        p["item"] = item
+        p["price"] = price
+    elif name == "Purchase":
+        item, price = rng.choice(_ITEMS)
+        qty = rng.choice([1, 1, 1, 2, 3])
+        amount = round(price * qty, 2)
+        p["item"] = item
+        p["quantity"] = qty
+        # A typing trap: some SDK calls send the amount as a string.
+        p["amount"] = f"{amount:.2f}" if rng.random() < 0.2 else amount
+        p["currency"] = "USD"
+        p["order_id"] = f"ORD-{rng.randrange(10**7, 10**8)}"
+        p["order_date"] = _iso(ms // 1000)  # a date stored as a string
+        u.props["last_purchase_at"] = ms // 1000
+    elif name == "Feature Used":
+        p["feature"] = rng.choice(_FEATURES)
+        p["duration_s"] = round(rng.uniform(2, 600), 1)
+    elif name == "Invite Sent":
+        p["invitee_count"] = rng.choice([1, 1, 2, 5])
+    elif name == "Support Ticket Created":
+        p["priority"] = rng.choice(["low", "normal", "high", "urgent"])
+    elif name == "Subscription Upgraded":
+        order = [k for k, _ in _PLANS]
+        i = order.index(u.plan)
+        new = order[min(i + 1, len(order) - 1)]
+        p["from_plan"], p["to_plan"] = u.plan, new
+        p["trial_ends_at"] = _iso(ms // 1000 + 14 * 86400)
+    elif name == "Logged In":
+        p["method"] = rng.choice(["password", "google", "sso", "magic-link"])
+    return p
+
+
+def generate(
+    out: str | os.PathLike,
+    *,
+    users: int = DEFAULT_USERS,
+    days: int = DEFAULT_DAYS,
+    events_per_user_day: float = DEFAULT_EVENTS_PER_USER_DAY,
+    seed: int = DEFAULT_SEED,
+    end_date: str | dt.date | None = None,
+    overwrite: bool = False,
+) -> Dataset:
+    """Generate a deterministic dataset into ``out`` and return it opened.
+
+    ``end_date`` is the last day with events (default: yesterday, UTC). The same arguments
+    (including ``end_date``) always give byte-identical files.
+    """
+    if users < 1 or days < 1 or events_per_user_day < 0:
+        raise InputError(
+            f"generate: expected users ≥ 1, days ≥ 1, events-per-user-day ≥ 0; "
+            f"found users={users}, days={days}, events-per-user-day={events_per_user_day}"
+        )
+    if end_date is None:
+        end_date = dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=1)
+    elif isinstance(end_date, str):
+        end_date = _parse_date(end_date, "end date")
+    first = end_date - dt.timedelta(days=days - 1)
+    out = Path(out)
+    _prepare_out(out, overwrite)
+    (out / "events").mkdir()
+    population = _make_users(users, seed, first, end_date)
+    # Visitors who never sign up: anonymous devices, no profile, events on one day only.
+    anon_rng = random.Random(f"{seed}:anonymous")
+    anon = []
+    for _ in range(max(1, users // 5)):
+        v = _make_users(1, anon_rng.getrandbits(32), first, end_date)[0]
+        v.distinct_id = f"$device:{v.device_id}"
+        anon.append((first + dt.timedelta(days=anon_rng.randrange(days)), v))
+    n_events = 0
+    event_names = [n for n, _ in _EVENT_MIX]
+    for d in range(days):
+        day = first + dt.timedelta(days=d)
+        rng = random.Random(f"{seed}:events:{day.isoformat()}")
+        start = _day_start(day)
+        lines: list[bytes] = []
+
+        def emit(u: _User, name: str, ts_ms: int, distinct_id: str, identified: bool, extra=None):
+            props = _base_props(u, ts_ms, rng, distinct_id, identified)
+            props.update(_event_props(name, u, rng, ts_ms))
+            if extra:
+                props.update(extra)
+            line = _DUMPS({"event": name, "properties": props}).encode()
+            lines.append(line)
+            if rng.random() < 0.004:  # an SDK retry: the same event (same $insert_id) twice
+                lines.append(line)
+
+        for u in population:
+            if u.signup > day:
+                continue
+            t = start + rng.randrange(0, 20 * 3600)
+            if u.signup == day:
+                # Anonymous browsing before identify. Export shows the canonical distinct_id
+                # (the spec's S11: events always export the canonical id); `$user_id` is unset.
+                for _ in range(rng.randrange(1, 4)):
+                    emit(u, "Page Viewed", t * 1000 + rng.randrange(1000), u.distinct_id, False)
+                    t += rng.randrange(5, 120)
+                emit(u, "Signed Up", t * 1000 + rng.randrange(1000), u.distinct_id, True,
+                     {"signup_method": rng.choice(["email", "google", "sso"]), "plan": u.plan})
+                t += rng.randrange(1, 5)
+                emit(u, "$identify", t * 1000 + rng.randrange(1000), u.distinct_id, True,
+                     {"$anon_distinct_id": f"$device:{u.device_id}", "$identified_id": u.distinct_id})
+                t += rng.randrange(5, 60)
+                u.last_seen = t
+            if rng.random() >= u.engagement:
+                continue
+            count = _poisson(rng, events_per_user_day / u.engagement)
+            for _ in range(count):
+                name = _pick(rng, _EVENT_MIX) if event_names else "Page Viewed"
+                emit(u, name, t * 1000 + rng.randrange(1000), u.distinct_id, True)
+                u.last_seen = t
+                t += rng.randrange(3, 400)
+                if t >= start + 86400:
+                    t = start + 86399
+        for visit_day, v in anon:
+            if visit_day != day:
+                continue
+            t = start + rng.randrange(0, 20 * 3600)
+            for _ in range(rng.randrange(1, 5)):
+                emit(v, "Page Viewed", t * 1000 + rng.randrange(1000), v.distinct_id, False)
+                t += rng.randrange(5, 200)
+        if lines:
+            (out / "events" / f"{day.isoformat()}.jsonl").write_bytes(b"\n".join(lines) + b"\n")
+        n_events += len(lines)
+    n_profiles = 0
+    with (out / "profiles.jsonl").open("wb") as fh:
+        for u in population:
+            props = dict(u.props)
+            props["$last_seen"] = _iso(u.last_seen)
+            fh.write(_DUMPS({"$distinct_id": u.distinct_id, "$properties": props}).encode() + b"\n")
+            n_profiles += 1
+    manifest = {
+        "format": FORMAT,
+        "generator": {"version": GENERATOR_VERSION, "users": users, "days": days,
+                      "events_per_user_day": events_per_user_day, "seed": seed,
+                      "end_date": end_date.isoformat()},
+        "first_date": first.isoformat(),
+        "last_date": end_date.isoformat(),
+        "events": n_events,
+        "profiles": n_profiles,
+    }
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", "utf-8")
+    return Dataset(out)
+
+
+def _cache_root() -> Path:
+    env = os.environ.get("MPQL_CACHE_DIR")
+    if env:
+        return Path(env)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return Path(xdg) / "mpql" if xdg else Path.home() / ".cache" / "mpql"
+
+
+def default_dataset(end_date: dt.date | None = None) -> Dataset:
+    """The small default dataset (150 users, 30 days ending yesterday), generated on first use
+    and cached under ``$MPQL_CACHE_DIR`` (default ``~/.cache/mpql``); falls back to a temporary
+    directory when the cache is not writable."""
+    if end_date is None:
+        end_date = dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=1)
+    name = f"sandbox-default-v{GENERATOR_VERSION}-{end_date.isoformat()}"
+    for root in (_cache_root(), Path(tempfile.gettempdir()) / f"mpql-{os.getuid() if hasattr(os, 'getuid') else 'user'}"):
+        target = root / name
+        if (target / "manifest.json").exists():
+            return Dataset(target)
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+            work = Path(tempfile.mkdtemp(prefix=name + ".", dir=root))
+        except OSError:
+            continue
+        try:
+            generate(work / "data", end_date=end_date)
+            try:
+                os.replace(work / "data", target)  # atomic: concurrent first uses do not clash
+            except OSError:
+                if not (target / "manifest.json").exists():
+                    raise
+        except OSError:
+            continue
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        _prune_old_defaults(root, end_date)
+        return Dataset(target)
+    raise SandboxError("could not create the default sandbox dataset (no writable cache or temp dir)")
+
+
+def _prune_old_defaults(root: Path, end_date: dt.date) -> None:
+    """Remove cached default datasets more than a week old (a server started yesterday may
+    still be streaming yesterday's, so recent ones stay)."""
+    pattern = re.compile(r"sandbox-default-v\d+-(\d{4}-\d{2}-\d{2})")
+    for old in root.glob("sandbox-default-v*"):
+        m = pattern.fullmatch(old.name)
+        if m and old.is_dir() and dt.date.fromisoformat(m.group(1)) < end_date - dt.timedelta(days=7):
+            shutil.rmtree(old, ignore_errors=True)
