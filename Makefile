@@ -20,6 +20,7 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(MPQL) lint examples/
 	$(MPQL) fmt --check examples/
+	$(MPQL) demo
 
 test: $(STAMP)
 	$(PY) -m pytest -q

@@ -8,6 +8,12 @@ HubSpot workflow filters on the distinct ids that the engage step found.
 
 This module is the contract between mpql/planner and mpql/executor: fields may be added, but
 renaming or removing one means changing both sides.
+
+Executors need not re-implement the id substitution, batching and client-side filtering that a
+consuming step implies: ``mpql.planner.expand(step, ids)`` (also ``Plan.expand``) turns a step
+plus the id sets of the steps it consumes into the concrete HTTP requests (every date chunk and
+id batch, URLs fully encoded) and the record filter to apply locally, if any. It is the single
+implementation of the rules in docs/planner.md.
 """
 
 from __future__ import annotations
@@ -33,6 +39,20 @@ class Consumes:
     executor keeps only records whose id is in the set). ``placeholder``: the text in
     ``params["where"]`` that the executor replaces with the id test. ``reason``: why this
     strategy was chosen (shown by Plan.explain()).
+
+    Added by the planner (all optional, defaults keep the original meaning):
+    ``property``: the event property the id test reads (``properties[<property>]``; default
+    ``"$distinct_id"``, configurable because the spelling is UNCONFIRMED, spec §1.10).
+    ``negated``: the producing step found the ids for which the profile condition is *not*
+    true (used when the condition also holds for users without a profile); the ``not`` is
+    already in the where template, so substitution is the same either way. ``splittable``:
+    the id test is a top-level conjunct of the where, so splitting the ids into batches is
+    exact and duplicate-free; when False the id list must go into one request or not at all.
+    ``fallback``: the strategy used when the ids do not fit (``"client-filter"``).
+    ``batch_size``: None means batches are packed by URL length, not by count. Ids are
+    compared as strings (engage may return numbers; export ids are strings). The
+    placeholder is a sentinel property (``properties["$mpql:ids-of-step-1"]``) so the where
+    stays parseable; replace it by the parenthesised id test.
     """
 
     step: int
@@ -41,6 +61,10 @@ class Consumes:
     batch_size: int | None = None
     placeholder: str | None = None
     reason: str = ""
+    property: str = "$distinct_id"
+    negated: bool = False
+    splittable: bool = True
+    fallback: str | None = "client-filter"
 
 
 @attrs.frozen
@@ -58,6 +82,17 @@ class Step:
     "query" (Query API: 60/h, 5 concurrent) or "export" (60/h, 3/s, 100 concurrent).
     ``client_filter``: wire-style expression text the executor applies to records locally
     (evaluator), or None. ``why``: one sentence on why this endpoint was chosen.
+
+    Added by the planner: ``inputs``: every ``Consumes`` of this step (a where can contain
+    several profile conditions, each answered by its own engage step); ``consumes`` is
+    ``inputs[0]`` (so a one-input executor keeps working), but a step with several inputs must
+    be run through ``expand`` or handle every entry of ``inputs``. ``url_params``:
+    names of params that go in the URL query string even when ``encoding`` is "form"
+    (``project_id``, ``workspace_id``). ``max_url_length``: the longest URL the planner lets
+    a request have (id batching and the client-filter fallback keep to it). ``limit``: the
+    query's overall record cap (``params["limit"]`` is per request; the executor stops after
+    ``limit`` records in total). ``from_date``/``to_date``: export range (also in params).
+    Booleans in params are sent as ``true``/``false``; json_params with compact separators.
     """
 
     endpoint: str
@@ -73,12 +108,52 @@ class Step:
     client_filter: str | None = None
     output: bool = True  # whether this step's records are part of the query's result
     why: str = ""
+    inputs: tuple = attrs.field(default=(), converter=tuple)
+    url_params: tuple = attrs.field(default=("project_id", "workspace_id"), converter=tuple)
+    max_url_length: int | None = None
+    limit: int | None = None
 
 
 @attrs.frozen
 class Plan:
+    """Ordered steps plus where they run. ``summary``: one line describing the query;
+    ``notes``: warnings the planner wants a human to see (request budget, UNCONFIRMED
+    behaviour relied upon). ``explain()``, ``to_json()``, ``to_curl()`` render it;
+    ``expand(i, ids)`` gives step ``i``'s concrete requests."""
+
     steps: tuple = attrs.field(converter=tuple)
     region: str = "us"
     #: "service_account" or "project_secret"; credentials themselves are never stored here.
     auth_kind: str = "service_account"
     project_id: str | None = None
+    summary: str = ""
+    notes: tuple = attrs.field(default=(), converter=tuple)
+
+    def explain(self) -> str:
+        """Readable text: one block per step, with why that endpoint and strategy."""
+        from .render import explain
+
+        return explain(self)
+
+    def to_json(self, indent: int | None = 2) -> str:
+        from .render import to_json
+
+        return to_json(self, indent=indent)
+
+    def to_dict(self) -> dict:
+        from .render import to_dict
+
+        return to_dict(self)
+
+    def to_curl(self, ids: Mapping[int, Any] | None = None) -> str:
+        """Shell-safe curl commands (``$MP_USERNAME:$MP_SECRET`` placeholders, never a
+        secret). Consumed ids not given in ``ids`` are shown as sample values."""
+        from .render import to_curl
+
+        return to_curl(self, ids=ids)
+
+    def expand(self, index: int, ids: Mapping[int, Any] | None = None, **kwargs):
+        """Step ``index``'s concrete requests given the ids of the steps it consumes."""
+        from .expand import expand
+
+        return expand(self.steps[index], ids, **kwargs)

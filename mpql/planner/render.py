@@ -1,0 +1,148 @@
+"""Plans for people and machines: ``explain`` (text), ``to_json``/``to_dict``, ``to_curl``.
+
+``to_curl`` renders exactly the requests ``expand`` would send (so it is also a test of them),
+in the layout of the Mixpanel API guide, with ``"$MP_USERNAME:$MP_SECRET"`` (or
+``"$MP_SECRET:"`` for a project secret) in double quotes so the shell fills them in from the
+environment — a plan never holds a secret. Every other piece is single-quoted; the encoder
+percent-encodes ``'``, so nothing in a URL or body can end the quoting.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from typing import Any, Mapping
+
+import attrs
+
+from ..language import parse
+from ..language.printer import format_expr
+from .model import Plan, Step
+
+__all__ = ["explain", "to_json", "to_dict", "to_curl", "FORMAT_VERSION"]
+
+FORMAT_VERSION = 1
+_RATE = {"query": "Query API: 60/hour, 5 concurrent; only page 0 counts",
+         "export": "Export API: 60/hour, 3/second, 100 concurrent"}
+
+
+def to_dict(plan: Plan) -> dict:
+    data = attrs.asdict(plan, recurse=True, retain_collection_types=False)
+    return {"format": "mpql-plan", "version": FORMAT_VERSION, **data}
+
+
+def to_json(plan: Plan, indent: int | None = 2) -> str:
+    return json.dumps(to_dict(plan), ensure_ascii=False, indent=indent)
+
+
+def _value(step: Step, name: str, value: Any) -> str:
+    if name in step.json_params:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if name == "where":
+        try:
+            return format_expr(parse(value))  # pretty, easier to read than the wire form
+        except Exception:  # pragma: no cover - the planner only stores valid wheres
+            return str(value)
+    return str(value)
+
+
+def explain(plan: Plan) -> str:
+    from .query import date_chunks
+
+    auth = {"service_account": "service account", "project_secret": "project secret (deprecated)"}
+    who = auth.get(plan.auth_kind, plan.auth_kind)
+    if plan.project_id:
+        who += f", project {plan.project_id}"
+    n = len(plan.steps)
+    lines = [f"plan: {plan.summary}" if plan.summary else "plan:",
+             f"      {n} step{'s' if n != 1 else ''}, region {plan.region}, {who}"]
+    for i, step in enumerate(plan.steps):
+        lines.append("")
+        lines.append(f"step {i + 1}  {step.method} {step.url}")
+        lines.append(f"  why:      {step.why}")
+        width = max((len(k) for k in step.params), default=0)
+        first = True
+        for k, v in step.params.items():
+            label = "params:" if first else ""
+            lines.append(f"  {label:<9} {k.ljust(width)} = {_value(step, k, v)}")
+            first = False
+        enc = ("form-encoded POST body; " + ", ".join(step.url_params) + " in the URL"
+               if step.encoding == "form" else "percent-encoded URL query (spaces as %20)")
+        lines.append(f"  encoding: {enc}")
+        if step.pagination == "page":
+            lines.append("  pages:    page 0, then session_id + page 1, 2, … until a page is "
+                         "shorter than page_size")
+        if step.endpoint == "export":
+            chunks = date_chunks(step.params["from_date"], step.params["to_date"], step.chunking)
+            what = f"{step.chunking} chunks" if step.chunking else "one range"
+            lines.append(f"  chunks:   {len(chunks)} request{'s' if len(chunks) != 1 else ''}"
+                         f" ({what})")
+        if step.limit is not None:
+            lines.append(f"  limit:    {step.limit} records in total")
+        lines.append(f"  rate:     {_RATE.get(step.rate_class, step.rate_class)}")
+        for c in step.inputs:
+            lines.append(f"  consumes: {c.placeholder} = properties[\"{c.property}\"] in "
+                         f"[$distinct_id of step {c.step + 1}]"
+                         + (f" (step {c.step + 1} lists the profiles where the condition is "
+                            "NOT true)" if c.negated else ""))
+            lines.append(f"            strategy {c.strategy}"
+                         + (", split into batches" if c.splittable else ", one request")
+                         + (f", falling back to {c.fallback}" if c.fallback else "")
+                         + f": {c.reason}")
+        if not step.output:
+            lines.append("  output:   not part of the result (feeds a later step)")
+    if plan.notes:
+        lines.append("")
+        lines.extend(f"note: {note}" for note in plan.notes)
+    return "\n".join(lines)
+
+
+def _sq(text: str) -> str:
+    return f"'{text}'" if "'" not in text else shlex.quote(text)
+
+
+def _curl_url(plan: Plan, url: str) -> str:
+    if plan.auth_kind == "service_account" and not plan.project_id and "project_id=" not in url:
+        # No project id known: let the shell supply it.
+        sep = "&" if "?" in url else "?"
+        return _sq(url + sep + "project_id=") + '"$MP_PROJECT_ID"'
+    return _sq(url)
+
+
+def to_curl(plan: Plan, ids: Mapping[int, Any] | None = None) -> str:
+    from .expand import expand
+
+    user = '"$MP_USERNAME:$MP_SECRET"' if plan.auth_kind == "service_account" else '"$MP_SECRET:"'
+    blocks = ["#!/bin/sh",
+              f"# mpql plan: {plan.summary}" if plan.summary else "# mpql plan",
+              "# Credentials come from the environment: MP_USERNAME, MP_SECRET"
+              + ("" if plan.project_id or plan.auth_kind != "service_account"
+                 else ", MP_PROJECT_ID")]
+    for i, step in enumerate(plan.steps):
+        sample = {}
+        for c in step.inputs:
+            given = (ids or {}).get(c.step)
+            sample[c.step] = given if given is not None else [f"DISTINCT_ID_FROM_STEP_{c.step + 1}"]
+        expansion = expand(step, sample, predicate_factory=lambda e: (lambda r: True))
+        blocks.append("")
+        head = f"# step {i + 1}: {step.endpoint}"
+        if step.inputs and not ids:
+            head += " (ids of earlier steps shown as DISTINCT_ID_FROM_STEP_N)"
+        blocks.append(head)
+        if step.pagination == "page":
+            blocks.append("# page 0; further pages add session_id=<from the response>&page=N")
+        if expansion.keep is not None:
+            blocks.append("# the results must then be filtered by distinct id locally "
+                          "(mpql run does this)")
+        for req in expansion.requests:
+            parts = [f"curl --request {req.method}", f"--url {_curl_url(plan, req.url)}",
+                     f"--user {user}"]
+            parts += [f"--header {_sq(f'{k}: {v}')}" for k, v in req.headers.items()]
+            if req.body is not None:
+                parts.append(f"--data {_sq(req.body)}")
+            blocks.append(" \\\n     ".join(parts))
+        if not expansion.requests:
+            blocks.append("# nothing to request: " + expansion.reason)
+    return "\n".join(blocks) + "\n"
