@@ -89,9 +89,17 @@ def _span_field():
     return attrs.field(default=None, eq=False, repr=False, kw_only=True)
 
 
-@attrs.frozen
+_node = attrs.frozen(eq=False)  # equality and hashing come from Expr (iterative)
+
+
+@_node
 class Expr:
-    """Base of every node. ``span`` is where the node came from in parsed text, else None."""
+    """Base of every node. ``span`` is where the node came from in parsed text, else None.
+
+    Equality is structural and ignores spans. It is implemented iteratively (not by attrs'
+    generated recursive ``__eq__``) so that comparing or hashing a 10 000-term ``or`` chain
+    does not hit the recursion limit.
+    """
 
     span: Span | None = _span_field()
 
@@ -99,6 +107,55 @@ class Expr:
         from .printer import format_expr
 
         return format_expr(self)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Expr):
+            return NotImplemented
+        stack = [(self, other)]
+        while stack:
+            a, b = stack.pop()
+            if a is b:
+                continue
+            if a.__class__ is not b.__class__:
+                return False
+            for name in _values(a.__class__):
+                x, y = getattr(a, name), getattr(b, name)
+                if isinstance(x, Expr):
+                    stack.append((x, y))
+                elif isinstance(x, tuple):
+                    if len(x) != len(y):
+                        return False
+                    stack.extend(zip(x, y))
+                elif x != y:
+                    return False
+        return True
+
+    def __ne__(self, other: object) -> bool:
+        result = self.__eq__(other)
+        return result if result is NotImplemented else not result
+
+    def __hash__(self) -> int:
+        parts = []
+        for node in walk(self):
+            parts.append(node.__class__.__name__)
+            for name in _values(node.__class__):
+                value = getattr(node, name)
+                if not isinstance(value, (Expr, tuple)):
+                    parts.append(value)
+                elif isinstance(value, tuple):
+                    parts.append(len(value))
+        return hash(tuple(parts))
+
+
+_VALUES: dict = {}
+
+
+def _values(cls) -> tuple:
+    """Names of the fields that take part in equality (all but span), cached per class."""
+    names = _VALUES.get(cls)
+    if names is None:
+        names = _VALUES[cls] = tuple(f.name for f in attrs.fields(cls) if f.name != "span")
+    return names
 
 
 def _one_of(*allowed: str):
@@ -122,13 +179,13 @@ def _tuple_of_exprs(value) -> tuple:
     return items
 
 
-@attrs.frozen
+@_node
 class Property(Expr):
     scope: str = attrs.field(validator=_one_of(*SCOPES))
     name: str = attrs.field(validator=attrs.validators.instance_of(str))
 
 
-@attrs.frozen
+@_node
 class String(Expr):
     value: str = attrs.field(validator=attrs.validators.instance_of(str))
 
@@ -140,69 +197,69 @@ def _check_number(_instance, _attribute, value):
         raise ValueError("Number.value must be finite (Mixpanel has no NaN or infinity)")
 
 
-@attrs.frozen
+@_node
 class Number(Expr):
     value: Union[int, float] = attrs.field(validator=_check_number)
 
 
-@attrs.frozen
+@_node
 class Boolean(Expr):
     value: bool = attrs.field(validator=attrs.validators.instance_of(bool))
 
 
-@attrs.frozen
+@_node
 class Now(Expr):
     """The ``NOW`` macro: current server time in Unix seconds (spec §1.7)."""
 
 
-@attrs.frozen
+@_node
 class ListLiteral(Expr):
     items: tuple = attrs.field(converter=_tuple_of_exprs)
 
 
-@attrs.frozen
+@_node
 class Call(Expr):
     name: str = attrs.field(validator=attrs.validators.instance_of(str))
     args: tuple = attrs.field(converter=_tuple_of_exprs)
 
 
-@attrs.frozen
+@_node
 class Neg(Expr):
     operand: Expr = attrs.field(validator=_is_expr)
 
 
-@attrs.frozen
+@_node
 class Not(Expr):
     operand: Expr = attrs.field(validator=_is_expr)
 
 
-@attrs.frozen
+@_node
 class Arith(Expr):
     op: str = attrs.field(validator=_one_of(*ARITH_OPS))
     left: Expr = attrs.field(validator=_is_expr)
     right: Expr = attrs.field(validator=_is_expr)
 
 
-@attrs.frozen
+@_node
 class Compare(Expr):
     op: str = attrs.field(validator=_one_of(*COMPARE_OPS))
     left: Expr = attrs.field(validator=_is_expr)
     right: Expr = attrs.field(validator=_is_expr)
 
 
-@attrs.frozen
+@_node
 class In(Expr):
     left: Expr = attrs.field(validator=_is_expr)
     right: Expr = attrs.field(validator=_is_expr)
 
 
-@attrs.frozen
+@_node
 class And(Expr):
     left: Expr = attrs.field(validator=_is_expr)
     right: Expr = attrs.field(validator=_is_expr)
 
 
-@attrs.frozen
+@_node
 class Or(Expr):
     left: Expr = attrs.field(validator=_is_expr)
     right: Expr = attrs.field(validator=_is_expr)

@@ -22,8 +22,9 @@ from ..diagnostics import Diagnostic, Edit, Fix
 from ..errors import ParseError
 from . import ast as A
 from .ast import Span
+from .printer import quote
 
-__all__ = ["parse", "FUNCTIONS", "SYNTAX_CODES", "grammar_path", "get_parser"]
+__all__ = ["parse", "FUNCTIONS", "SYNTAX_CODES", "MAX_DEPTH", "grammar_path", "get_parser"]
 
 #: Function name → (min args, max args).
 FUNCTIONS: dict[str, tuple[int, int]] = {
@@ -70,7 +71,19 @@ SYNTAX_CODES = {
     "E119": "not-in",
     "E120": "unsupported-syntax",
     "E121": "too-deeply-nested",
+    "E122": "misspelled-operator",
+    "E123": "unquoted-property-name",
+    "E124": "call-without-parentheses",
+    "E125": "misplaced-keyword",
 }
+
+#: Deepest nesting the parser accepts (CEL requires at least 12; 100 is far beyond any real
+#: filter). A chain of one operator (``a or b or c …``) counts as one level however long it
+#: is, so long generated disjunctions are fine. Recursive consumers of the tree (printer,
+#: checker, evaluator) can rely on this bound.
+MAX_DEPTH = 100
+
+_KEYWORDS = ("and", "or", "not", "in", "true", "false", "now")
 
 #: How each terminal reads in "expected …" messages.
 TERMINAL_DESCRIPTIONS = {
@@ -145,22 +158,57 @@ def parse(text: str) -> A.Expr:
 
     parser = get_parser()
     try:
-        return parser.parse(text)
+        node = _u(parser.parse(text))
     except _ConvertError as exc:
-        raise ParseError(_diag(text, *exc.args)) from None
+        raise ParseError(_url_encoded(text) or _diag(text, *exc.args)) from None
     except VisitError as exc:  # pragma: no cover - defensive: lark wraps callback errors
         if isinstance(exc.orig_exc, _ConvertError):
-            raise ParseError(_diag(text, *exc.orig_exc.args)) from None
+            raise ParseError(_url_encoded(text) or _diag(text, *exc.orig_exc.args)) from None
         raise
     except UnexpectedInput as exc:
         raise ParseError(_explain(text, exc)) from None
-    except RecursionError:
+    except RecursionError:  # pragma: no cover - the LALR parser is iterative; belt and braces
         raise ParseError(
             _diag(
                 text, "E121", "expression is nested too deeply to parse",
                 Span(0, len(text)), "split it into smaller expressions",
             )
         ) from None
+    # Each nesting level needs at least one character, so short texts cannot be too deep.
+    if len(text) > MAX_DEPTH:
+        deep = _too_deep(node)
+        if deep is not None:
+            raise ParseError(_diag(
+                text, "E121", f"expression is nested more than {MAX_DEPTH} levels deep",
+                deep.span or Span(0, len(text)),
+                "flatten it: chains like `a or b or c` do not count as nesting; "
+                "parentheses around a single value can simply be removed",
+            ))
+    return node
+
+
+def _chain_kind(node):
+    if isinstance(node, (A.And, A.Or)):
+        return type(node)
+    if isinstance(node, A.Arith):
+        return "+" if node.op in "+-" else "*"
+    return None
+
+
+def _too_deep(root: A.Expr):
+    """The first node nested deeper than MAX_DEPTH, or None. Iterative; a left operand that
+    continues the same operator chain stays at its parent's level."""
+    stack = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return node
+        kind = _chain_kind(node)
+        for child in A.children(node):
+            same = kind is not None and child is getattr(node, "left", None) \
+                and _chain_kind(child) == kind
+            stack.append((child, depth if same else depth + 1))
+    return None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -261,6 +309,11 @@ def _number(token) -> A.Number:
         if value.is_integer() and "." not in text and abs(value) < 2**53:
             value = int(value)  # 1e3 is the integer 1000
     else:
+        # Mixpanel numbers are doubles: an integer literal past the largest double is an
+        # error (and Python refuses to convert more than 4300 digits anyway).
+        if len(text.lstrip("0")) > 309:
+            raise _ConvertError("E117", f"number `{text[:20]}…` is too large", span,
+                                "Mixpanel numbers are double-precision floats (at most ~1.8e308)")
         value = int(text)
     return A.Number(value, span=span)
 
@@ -277,6 +330,19 @@ _ACCESSOR_ALIASES = {"property": "properties", "props": "properties", "prop": "p
                      "people": "user", "profile": "user", "users": "user", "events": "event",
                      "behavior": "behaviors", "behaviour": "behaviors",
                      "behaviours": "behaviors"}
+
+
+def _reject_keyword(tok) -> None:
+    """The contextual lexer reads a keyword as a NAME where the keyword cannot appear (``a and
+    and b``, ``or x``); say so instead of calling it an unknown name."""
+    word = tok.value.lower()
+    if word in ("and", "or", "in"):
+        joins = "two values" if word == "in" else "two conditions"
+        example = {"and": "a and b", "or": "a or b", "in": '"x" in properties["tags"]'}[word]
+        raise _ConvertError(
+            "E125", f"`{tok.value}` needs a value on each side", _sp(tok),
+            f"`{word}` joins {joins}, as in {example}; a value is missing before this one",
+        )
 
 
 class _ToAst:
@@ -342,6 +408,7 @@ class _ToAst:
         name_tok, str_tok = c[0], c[2]
         span = _cover(c[0], c[3])
         scope = name_tok.value
+        _reject_keyword(name_tok)
         if scope not in A.SCOPES:
             guess = _ACCESSOR_ALIASES.get(scope.lower()) or _did_you_mean(scope, A.SCOPES)
             raise _ConvertError(
@@ -359,6 +426,7 @@ class _ToAst:
         name = name_tok.value
         args = c[2] or []
         span = _cover(c[0], c[3])
+        _reject_keyword(name_tok)
         if name in A.SCOPES:
             raise _ConvertError(
                 "E109", f"`{name}` is indexed with square brackets, not called",
@@ -393,6 +461,7 @@ class _ToAst:
         tok = c[0]
         name, span = tok.value, _sp(tok)
         lowered = name.lower()
+        _reject_keyword(tok)
         if lowered in ("null", "none", "nil", "undefined"):
             raise _ConvertError(
                 "E113", f"`{name}` is not a value in Mixpanel expressions", span,
@@ -423,20 +492,42 @@ def _diag(text, code, message, span, help=None, fix=None) -> Diagnostic:
                       source=text, help=help, fix=fix)
 
 
-_URL_ENCODED = re.compile(r"%(?:22|5[bBdD]|3[dDcCeE]|20|28|29|21|26|7[cC])|\+(?:==|!=|and|or|in)\+")
+# A form-encoded expression: `+` for spaces around an operator, or percent-escapes of the
+# characters every expression has (quote, brackets, `=`). Only consulted once parsing failed.
+_FORM_ENCODED = re.compile(r"\+(?:==|!=|%3[dD]%3[dD]|and|or|in|not)\+", re.IGNORECASE)
+_PERCENT = re.compile(r"%(?:22|27|5[bBdD]|3[dDcCeE]|28|29|21|20|2[bB]|26|7[cC])")
+
+
+def _url_encoded(text: str) -> Diagnostic | None:
+    found = _FORM_ENCODED.search(text)
+    if found is None and '"' not in text and "[" not in text:
+        found = _PERCENT.search(text)
+    if found is None:
+        return None
+    from urllib.parse import unquote_plus
+
+    decoded = unquote_plus(text)
+    fix = None
+    help = ("decode it first (urllib.parse.unquote_plus); mpql encodes expressions itself "
+            "when it sends them")
+    if decoded != text:
+        try:
+            parse(decoded)
+        except ParseError:
+            pass
+        else:
+            help = f"decoded, it reads: {decoded}"
+            fix = Fix("decode the expression", [Edit(Span(0, len(text)), decoded)])
+    return _diag(text, "E114", "this expression looks URL-encoded",
+                 Span(found.start(), found.end()), help, fix)
 
 
 def _explain(text: str, exc) -> Diagnostic:
     from lark.exceptions import UnexpectedCharacters, UnexpectedToken
 
-    encoded = _URL_ENCODED.search(text)
+    encoded = _url_encoded(text)
     if encoded:
-        return _diag(
-            text, "E114", "this expression looks URL-encoded",
-            Span(encoded.start(), encoded.end()),
-            "decode it before use, e.g. urllib.parse.unquote_plus(text); "
-            "mpql encodes expressions itself when it sends them",
-        )
+        return encoded
 
     if _blank(text):
         return _diag(text, "E107", "empty expression", Span(0, len(text)),
@@ -448,7 +539,13 @@ def _explain(text: str, exc) -> Diagnostic:
 
     if isinstance(exc, UnexpectedToken):
         tok = exc.token
-        expected = set(exc.expected or ())
+        try:
+            # `accepts` replays the parser on each candidate: exact, unlike `expected`, which
+            # holds every terminal of the LALR state (including ones a default reduction
+            # would reject).
+            expected = set(exc.accepts or exc.expected or ())
+        except Exception:  # pragma: no cover - accepts() is best effort
+            expected = set(exc.expected or ())
         if tok.type == "$END":
             return _explain_end(text, expected)
         return _explain_token(text, tok, expected)
@@ -460,9 +557,22 @@ def _blank(text: str) -> bool:
     return not re.sub(r"#[^\n]*", "", text).strip()
 
 
+# Operator spellings from other languages → the mpql operator (E122; `=` alone is E101).
+_MISSPELLED = {"===": "==", "!==": "!=", "=>": ">=", "=<": "<=", "=!": "!=", "<>": "!=",
+               "≠": "!=", "≤": "<=", "≥": ">="}
+
+
 def _explain_char(text: str, pos: int) -> Diagnostic:
     ch = text[pos]
     two = text[pos : pos + 2]
+    # The lexer stops at the `=` of `===`/`!==` after taking `==`/`!=`: look back one.
+    for start in (pos - 2, pos - 1, pos):
+        for bad, good in _MISSPELLED.items():
+            if start >= 0 and text.startswith(bad, start) and start <= pos < start + len(bad):
+                span = Span(start, start + len(bad))
+                code = "E101" if bad == "===" else "E122"
+                return _diag(text, code, f"`{bad}` is not an operator", span, f"use `{good}`",
+                             Fix(f"replace `{bad}` with `{good}`", [Edit(span, good)]))
     if ch == "=":
         return _diag(text, "E101", "`=` is not a comparison operator", Span(pos, pos + 1),
                      "use `==` to test equality",
@@ -475,7 +585,8 @@ def _explain_char(text: str, pos: int) -> Diagnostic:
     if ch in "&|":
         word = "and" if ch == "&" else "or"
         return _diag(text, "E102", f"`{ch}` is not an operator in Mixpanel expressions",
-                     Span(pos, pos + 1), f"use `{word}`")
+                     Span(pos, pos + 1), f"use `{word}`",
+                     Fix(f"replace `{ch}` with `{word}`", [Edit(Span(pos, pos + 1), word)]))
     if ch == "!":
         return _diag(text, "E102", "`!` is not an operator in Mixpanel expressions",
                      Span(pos, pos + 1), "use `not` (or `!=` to compare)",
@@ -483,26 +594,42 @@ def _explain_char(text: str, pos: int) -> Diagnostic:
     if ch in "\"'":
         end = text.find("\n", pos)
         end = len(text) if end == -1 else end
+        rest = text[pos + 1 : end]
+        # Closing at the end of the line is only a plausible fix when nothing after the quote
+        # looks like more expression (`properties["a] == 1` needs the quote after `a`).
+        at = pos + 1 + len(rest.rstrip())
+        fix = None if any(c in rest for c in "])=<>!,") or text[end:].strip() else Fix(
+            f"add the closing `{ch}`", [Edit(Span(at, at), ch)])
         return _diag(text, "E104", "unterminated string", Span(pos, end),
-                     f"close it with `{ch}`; a string cannot span lines (write \\n for a newline)")
+                     f"close it with `{ch}`; a string cannot span lines (write \\n for a newline)",
+                     fix)
     if ch == ".":
-        word = re.match(r"\.([A-Za-z_$][\w$]*)", text[pos:])
-        before = re.search(r"([A-Za-z_]\w*)\s*$", text[:pos])
+        word = re.match(r"\.([^\W\d][\w$]*|\$[\w$]*)", text[pos:])
+        before = re.search(r"([^\W\d][\w$]*)\s*$", text[:pos])
         if word and before:
             acc, name = before.group(1), word.group(1)
-            start = pos - len(text[:pos]) + before.start(1)
+            start = before.start(1)
             target = acc if acc in A.SCOPES else _ACCESSOR_ALIASES.get(acc.lower(), "properties")
-            repl = f'{target}["{name}"]'
+            repl = f"{target}[{quote(name)}]"
+            end = pos + len(word.group(0))
             return _diag(text, "E120", "dotted property access is not supported",
-                         Span(start, pos + len(word.group(0))),
-                         f"write `{repl}`",
-                         Fix(f"use `{repl}`",
-                             [Edit(Span(start, pos + len(word.group(0))), repl)]))
+                         Span(start, end), f"write `{repl}`",
+                         Fix(f"use `{repl}`", [Edit(Span(start, end), repl)]))
     if ch in "{}":
         return _diag(text, "E118", f"unexpected character `{ch}`", Span(pos, pos + 1),
                      "objects are not values in Mixpanel expressions")
-    shown = ch if ch.isprintable() else repr(ch)
-    return _diag(text, "E118", f"unexpected character `{shown}`", Span(pos, pos + 1),
+    if ch == ";":
+        return _diag(text, "E118", "unexpected `;`", Span(pos, pos + 1),
+                     "one expression per filter: join conditions with `and` / `or`; in a .mpql "
+                     "file, separate expressions with a blank line")
+    if ch == "`":
+        return _diag(text, "E118", "unexpected character `` ` ``", Span(pos, pos + 1),
+                     'strings are double-quoted: "text"')
+    if not ch.isprintable():
+        return _diag(text, "E118", f"unexpected control character U+{ord(ch):04X}",
+                     Span(pos, pos + 1), "remove it (inside a string, write it as \\uXXXX)",
+                     Fix("remove the character", [Edit(Span(pos, pos + 1), "")]))
+    return _diag(text, "E118", f"unexpected character `{ch}`", Span(pos, pos + 1),
                  "remove it; expressions use properties[\"…\"], literals and operators")
 
 
@@ -537,22 +664,31 @@ def _scan_brackets(text: str):
     return stack, None
 
 
-def _last_token_span(text: str) -> Span:
+def _code_end(text: str) -> int:
+    """Offset just past the last token: trailing whitespace and comments do not count."""
     stripped = re.sub(r"#[^\n]*", lambda m: " " * len(m.group(0)), text).rstrip()
-    end = len(stripped)
-    m = re.search(r"(==|!=|>=|<=|[<>+\-*/%,(\[]|\w+)$", stripped)
+    return len(stripped)
+
+
+def _last_token_span(text: str) -> Span:
+    end = _code_end(text)
+    m = re.search(r"(==|!=|>=|<=|[<>+\-*/%,(\[]|\w+)$", text[:end])
     return Span(m.start() if m else max(0, end - 1), end)
 
 
 def _explain_end(text: str, expected: set) -> Diagnostic:
-    end = len(text.rstrip())
+    end = _code_end(text)
     last = _last_token_span(text)
     last_text = last.slice(text)
     wants_value = bool(expected & _VALUE_TERMINALS)
     if wants_value and last_text not in ("(", "["):
+        last = Span(len(text[: last.start].rstrip()), last.end)  # drop the space before it
         return _diag(
             text, "E106", f"expression ends after `{last_text}`; expected a value",
             Span(end, end), "complete the expression or remove the trailing operator",
+            Fix(f"remove the trailing `{last_text}`", [Edit(last, "")], applicability="unsafe")
+            if last_text not in (",",) else
+            Fix("remove the trailing `,`", [Edit(last, "")]),
         )
     unclosed, _ = _scan_brackets(text)
     if unclosed:
@@ -561,15 +697,22 @@ def _explain_end(text: str, expected: set) -> Diagnostic:
         return _diag(text, "E105", f"`{ch}` is never closed", Span(pos, pos + 1),
                      f"add `{closer}` to close it",
                      Fix(f"add `{closer}`", [Edit(Span(end, end), closer)]))
-    return _diag(text, "E106", "unexpected end of expression", Span(end, end),
+    return _diag(text, "E106", "unexpected end of expression", Span(end, end),  # pragma: no cover
                  "expected " + _describe(expected))
+
+
+def _previous_word(text: str, pos: int):
+    """The name just before offset ``pos`` (skipping spaces) as (word, start), or None."""
+    m = re.search(r"([^\W\d][\w$]*)\s*$", text[:pos])
+    return (m.group(1), m.start(1)) if m else None
 
 
 def _explain_token(text: str, tok, expected: set) -> Diagnostic:
     span = Span(tok.start_pos, tok.end_pos)
     value = tok.value
     lowered = value.lower()
-    after_value = bool(expected & {"AND", "OR", "$END", "RPAR"}) or "CMP_OP" in expected
+    after_value = bool(expected & {"AND", "OR", "$END", "RPAR", "ADD_OP", "MUL_OP"})
+    before = text[: tok.start_pos].rstrip()
 
     if tok.type in ("RPAR", "RSQB") and tok.type not in expected:
         _, stray = _scan_brackets(text)
@@ -577,17 +720,70 @@ def _explain_token(text: str, tok, expected: set) -> Diagnostic:
             ch, pos = stray
             return _diag(text, "E105", f"unmatched `{ch}`", Span(pos, pos + 1),
                          f"remove it, or add the missing `{_CLOSERS[ch]}` before it")
+        if tok.type == "RPAR" and before.endswith("("):
+            return _diag(text, "E100", "empty parentheses", Span(span.start - 1, span.end)
+                         if text[span.start - 1] == "(" else span,
+                         "put an expression inside, or remove them")
+    prev = _previous_word(text, tok.start_pos)
+    if prev and prev[0].lower() in ("and", "or", "in") and "NAME" not in expected:
+        # `or x`, `(and y`: the keyword was read as a name because no operator can stand
+        # there; the value it needs on its left is missing.
+        head = text[: prev[1]].rstrip()
+        if not head or head[-1] in "([,=<>!+-*/%" or re.search(
+                r"(?<![\w$])(?:and|or|not|in)$", head, re.IGNORECASE):
+            word = prev[0]
+            return _diag(text, "E125", f"`{word}` needs a value on each side",
+                         Span(prev[1], prev[1] + len(word)),
+                         f"`{word.lower()}` joins two "
+                         + ("values" if word.lower() == "in" else "conditions")
+                         + "; a value is missing before it")
+    if expected == {"STRING"} and before.endswith("["):
+        # properties[zone] / properties[1]: the name must be a quoted string.
+        bad = re.match(r"[^\]\s]+", text[tok.start_pos:])
+        raw = bad.group(0) if bad else value
+        fixed = quote(raw.strip("'\"`"))
+        bad_span = Span(tok.start_pos, tok.start_pos + len(raw))
+        acc = _previous_word(text, len(before) - 1)
+        return _diag(text, "E123", "a property name must be a double-quoted string", bad_span,
+                     f"write {acc[0] if acc else ''}[{fixed}]",
+                     Fix(f"quote the name: {fixed}", [Edit(bad_span, fixed)]))
+    if tok.type == "CMP_OP" and before.endswith("<") and value == ">":
+        bad_span = Span(tok.start_pos - 1, tok.end_pos)
+        if text[bad_span.start] == "<":
+            return _diag(text, "E122", "`<>` is not an operator", bad_span, "use `!=`",
+                         Fix("replace `<>` with `!=`", [Edit(bad_span, "!=")]))
     if tok.type in ("CMP_OP", "IN") and tok.type not in expected and after_value:
         return _diag(text, "E115", "comparisons do not chain", span,
                      "combine two comparisons with `and`: a < b and b < c")
-    if tok.type == "NOT" and after_value and text[tok.end_pos:].lstrip().lower().startswith("in"):
-        return _diag(text, "E119", "`not in` is not supported", span,
-                     'negate the whole test instead: not "a" in properties["x"]')
+    if tok.type == "NOT" and after_value:
+        if text[tok.end_pos:].lstrip().lower().startswith("in"):
+            return _diag(text, "E119", "`not in` is not supported", span,
+                         'negate the whole test instead: not "a" in properties["x"]')
+        return _diag(text, "E125", "`not` cannot follow a value", span,
+                     "put `not` in front of what it negates: not defined(x), not a == b")
+    if tok.type == "COMMA" and expected == {"RPAR"}:
+        return _diag(text, "E100", "unexpected `,` inside parentheses", span,
+                     "parentheses hold one expression; write a list in square brackets: "
+                     '[1, 2, "a"]')
+    if after_value and tok.type in _VALUE_TERMINALS - {"LPAR", "LSQB"}:
+        prev = _previous_word(text, tok.start_pos)
+        if prev and (prev[0] in FUNCTIONS or prev[0].lower() in FUNCTIONS):
+            fn, fn_start = prev
+            arg = re.match(r"(?:[^\W\d][\w$]*\s*\[\s*\"(?:[^\"\\\n]|\\.)*\"\s*\]"
+                           r"|\"(?:[^\"\\\n]|\\.)*\"|[\w.$]+)", text[tok.start_pos:])
+            arg_end = tok.start_pos + (len(arg.group(0)) if arg else len(value))
+            call_span = Span(fn_start, arg_end)
+            replacement = f"{fn}({text[tok.start_pos:arg_end]})"
+            return _diag(text, "E124", f"`{fn}` is a function: its argument goes in parentheses",
+                         call_span, f"write {replacement}",
+                         Fix(f"write {replacement}", [Edit(call_span, replacement)]))
     if tok.type == "NAME" and after_value:
         if lowered in ("contains", "has", "includes", "like", "startswith", "endswith",
-                       "matches"):
+                       "matches", "has_prefix"):
             return _diag(text, "E112", f"`{value}` is not an operator", span,
-                         'test substrings and list members with `in`: "text" in properties["x"]')
+                         'test substrings and list members with `in`: "text" in properties["x"]'
+                         + ("; for a prefix, has_prefix(string, prefix)"
+                            if lowered in ("startswith", "has_prefix") else ""))
         if lowered == "is":
             return _diag(text, "E112", "`is` is not an operator", span,
                          "use `==` to compare, or `not defined(...)` to test a missing value")
@@ -602,10 +798,23 @@ def _explain_token(text: str, tok, expected: set) -> Diagnostic:
     return _diag(text, "E100", f"unexpected `{value}`", span, "expected " + _describe(expected))
 
 
+_VALUE_START = {"STRING", "NUMBER", "NAME", "TRUE", "FALSE", "NOW", "LPAR", "LSQB", "MINUS", "NOT"}
+_OPERATORS = {"ADD_OP", "MUL_OP", "CMP_OP", "IN", "AND", "OR"}
+
+
 def _describe(expected: set) -> str:
-    names = sorted({TERMINAL_DESCRIPTIONS.get(t, t) for t in expected if not t.startswith("__")})
-    if not names:
+    """Expected terminals in words, grouped: "a value", "an operator", "`)`", …"""
+    expected = {t for t in expected if not t.startswith("__")}
+    parts = []
+    if len(expected & _VALUE_START) >= 5:
+        parts.append("a value")
+        expected -= _VALUE_START
+    if len(expected & (_OPERATORS | {"MINUS"})) >= 3:
+        parts.append("an operator")
+        expected -= _OPERATORS | {"MINUS"}
+    parts += sorted(TERMINAL_DESCRIPTIONS.get(t, t) for t in expected if t != "$END")
+    if "$END" in expected:
+        parts.append("the end of the expression")
+    if not parts:  # pragma: no cover
         return "something else"
-    if len(names) > 6:
-        return ", ".join(names[:6]) + " or …"
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " or " + parts[-1]

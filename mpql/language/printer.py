@@ -8,8 +8,9 @@ fewest escapes, numbers as plain decimals. Parsing a pretty print gives back an 
 ``NOW -1`` as ``NOW`` followed by the literal ``-1`` (spec §1.4, §1.9), so every operator
 expression below the top is parenthesised and every binary operator has spaces around it.
 
-The printer is iterative-free but shallow-recursive: depth is bounded by the parser (which
-rejects deeper input) and by builders, which produce balanced trees.
+The printer recurses once per nesting level, which the parser bounds (``MAX_DEPTH``); long
+chains of one operator (``a or b or c …``, the shape generated filters have) are printed
+iteratively, so their length does not matter.
 """
 
 from __future__ import annotations
@@ -62,7 +63,8 @@ def format_number(value) -> str:
     if value.is_integer() and abs(value) < 1e16:
         return f"{int(value)}.0" if value or math.copysign(1, value) > 0 else "-0.0"
     text = format(Decimal(repr(value)), "f")
-    return text
+    # A float must print as a float: `1e300` is not the integer 10**300.
+    return text if "." in text else text + ".0"
 
 
 def _prec(node: A.Expr) -> int:
@@ -126,15 +128,28 @@ class _Printer:
                 return f"-({self.emit(operand)})"
             inner = self.sub(operand, _NEG)
             return "-" + inner if not inner.startswith("-") else "- " + inner
-        if isinstance(node, (A.And, A.Or)):
-            prec = _prec(node)
-            word = "and" if isinstance(node, A.And) else "or"
-            return f"{self.sub(node.left, prec)} {word} {self.sub(node.right, prec + 1)}"
-        if isinstance(node, A.Arith):
-            prec = _ARITH_PREC[node.op]
-            return f"{self.sub(node.left, prec)} {node.op} {self.sub(node.right, prec + 1)}"
+        if isinstance(node, (A.And, A.Or, A.Arith)):
+            return self.chain(node)
         if isinstance(node, A.Compare):
             return f"{self.sub(node.left, _ADD)} {node.op} {self.sub(node.right, _ADD)}"
         if isinstance(node, A.In):
             return f"{self.sub(node.left, _ADD)} in {self.sub(node.right, _ADD)}"
         raise TypeError(f"cannot print {type(node).__name__}: not an mpql Expr node")
+
+    def chain(self, node: A.Expr) -> str:
+        """A left-nested run of one precedence level (``a or b or c``, ``a + b - c``), walked
+        iteratively so that a filter with thousands of terms does not exhaust the stack."""
+        prec = _prec(node)
+        tail: list[str] = []
+        while _prec(node) == prec and isinstance(node, (A.And, A.Or, A.Arith)):
+            word = node.op if isinstance(node, A.Arith) else (
+                "and" if isinstance(node, A.And) else "or")
+            tail.append(f" {word} {self.sub(node.right, prec + 1)}")
+            node = node.left
+        head = self.sub(node, prec)
+        tail.reverse()
+        if self.wire and prec in (_ADD, _MUL) and len(tail) > 1:
+            # Associativity is undocumented too: `a - b - c` goes out as `((a - b) - c)`.
+            # `and`/`or` chains stay flat: they are associative whatever the grouping.
+            return "(" * (len(tail) - 1) + head + ")".join(tail)
+        return head + "".join(tail)

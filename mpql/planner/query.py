@@ -227,7 +227,7 @@ class Query:
              max_distinct_ids: int = DEFAULT_MAX_DISTINCT_IDS,
              base_url: str | None = None) -> Plan:
         """Compile to a Plan. ``auth``: ServiceAccount / ProjectSecret (only its kind and
-        project id are recorded). ``chunk``: export date chunks, "day" | "week" | "month" |
+        project id are recorded), or just the kind as a string (then pass ``project_id``). ``chunk``: export date chunks, "day" | "week" | "month" |
         "none". ``distinct_id_property``: how export's where spells the event's distinct id
         (UNCONFIRMED, spec §1.10). ``engage_accessor``: rewrite profile references in engage
         wheres to ``user[...]`` or ``properties[...]`` ("as-written" keeps them).
@@ -270,7 +270,7 @@ class _Context:
             raise PlanError(f"max_distinct_ids must be a positive integer, got {max_ids!r}")
         if base_url is not None:
             E.check_base_url(base_url)
-        if auth is not None:
+        if auth is not None and not isinstance(auth, str):
             kind = getattr(auth, "kind", None)
             if kind not in ("service_account", "project_secret"):
                 raise PlanError(f"auth must be a ServiceAccount or ProjectSecret, got "
@@ -279,7 +279,11 @@ class _Context:
         else:
             from .auth import _optional_id
 
-            kind = "service_account"
+            # No credentials (or just their kind): plan for them without knowing the secret.
+            kind = auth or "service_account"
+            if kind not in ("service_account", "project_secret"):
+                raise PlanError(f"auth must be a ServiceAccount, a ProjectSecret, "
+                                f"'service_account' or 'project_secret', got {auth!r}")
             params = {}
             try:
                 if project_id is not None:

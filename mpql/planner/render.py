@@ -27,7 +27,7 @@ _RATE = {"query": "Query API: 60/hour, 5 concurrent; only page 0 counts",
 
 
 def to_dict(plan: Plan) -> dict:
-    data = attrs.asdict(plan, recurse=True, retain_collection_types=False)
+    data = attrs.asdict(plan)
     return {"format": "mpql-plan", "version": FORMAT_VERSION, **data}
 
 

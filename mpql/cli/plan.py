@@ -1,0 +1,127 @@
+"""``mpql plan``: show the Mixpanel requests a query compiles to (text, JSON or curl).
+
+No network and no credentials: the plan records only the project id (``--project-id`` or
+``MP_PROJECT_ID``); curl output reads ``MP_USERNAME``/``MP_SECRET`` from the shell at run time.
+Exit codes: 0 planned; 2 usage error, invalid query (QueryError), unplannable query
+(PlanError) or an expression that does not parse (the diagnostic is printed).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import sys
+
+from .common import make_parser
+
+EXAMPLES = """examples:
+  mpql plan --events --from 2024-01-01 --to 2024-01-31 \\
+      --where 'user["customer_id"] == "hubspot-user-12345"' --format curl
+  mpql plan --events --from 2024-01-01 --to 2024-01-07 --event Purchase \\
+      --where 'properties["plan"] == "pro"' --chunk week
+  mpql plan --profiles --where 'user["$email"] == "a@example.com"' --output-property '$email'
+"""
+
+
+def build_parser(prog):
+    p = make_parser(prog, "Show the Mixpanel requests a query compiles to.\n\n" + EXAMPLES)
+    kind = p.add_mutually_exclusive_group(required=True)
+    kind.add_argument("--events", action="store_true", help="an events query (/export)")
+    kind.add_argument("--profiles", action="store_true", help="a profiles query (/engage)")
+    p.add_argument("--where", metavar="EXPR", help="the filter expression")
+    p.add_argument("--from", dest="from_date", metavar="YYYY-MM-DD", help="first day (events)")
+    p.add_argument("--to", dest="to_date", metavar="YYYY-MM-DD", help="last day (events)")
+    p.add_argument("--event", action="append", default=[], metavar="NAME",
+                   help="only these events (repeatable)")
+    p.add_argument("--limit", type=int, metavar="N", help="at most N events (≤ 100000)")
+    p.add_argument("--time-in-ms", action="store_true", help="millisecond timestamps")
+    p.add_argument("--output-property", action="append", default=[], metavar="NAME",
+                   help="profile properties to return (repeatable; profiles)")
+    p.add_argument("--distinct-id", action="append", default=[], metavar="ID",
+                   help="fetch these profiles (repeatable; profiles)")
+    p.add_argument("--cohort-id", type=int, metavar="N", help="only members of a cohort")
+    p.add_argument("--group-key", metavar="ID", help="query group profiles (data_group_id)")
+    p.add_argument("--region", default="us", choices=("us", "eu", "in"),
+                   help="the project's data residency (default: us)")
+    p.add_argument("--chunk", default="day", choices=("day", "week", "month", "none"),
+                   help="export date chunks (default: day)")
+    p.add_argument("--project-id", default=os.environ.get("MP_PROJECT_ID"), metavar="N",
+                   help="project id (default: $MP_PROJECT_ID)")
+    p.add_argument("--workspace-id", default=os.environ.get("MP_WORKSPACE_ID"), metavar="N",
+                   help="workspace (data view) id (default: $MP_WORKSPACE_ID)")
+    p.add_argument("--auth", default="service-account",
+                   choices=("service-account", "project-secret"),
+                   help="how the requests will authenticate (project secrets are deprecated)")
+    p.add_argument("--distinct-id-property", default="$distinct_id", metavar="NAME",
+                   help='how export\'s where spells the event distinct id (UNCONFIRMED; '
+                        'default: $distinct_id)')
+    p.add_argument("--engage-accessor", default="as-written",
+                   choices=("as-written", "user", "properties"),
+                   help="rewrite profile references in engage wheres")
+    p.add_argument("--max-url-length", type=int, default=8000, metavar="N",
+                   help="longest URL a request may have (default: 8000)")
+    p.add_argument("--today", metavar="YYYY-MM-DD",
+                   help="the date treated as today for the to_date check (default: UTC today)")
+    p.add_argument("--format", default="text", choices=("text", "json", "curl"),
+                   help="text (explain), json, or curl commands")
+    return p
+
+
+def run(args) -> int:
+    from ..errors import ParseError
+    from ..planner import Query
+
+    kind = "events" if args.events else "profiles"
+    if kind == "events":
+        misplaced = [f for f, v in (("--output-property", args.output_property),
+                                    ("--distinct-id", args.distinct_id),
+                                    ("--cohort-id", args.cohort_id),
+                                    ("--group-key", args.group_key)) if v]
+        if not args.from_date or not args.to_date:
+            return _usage("--events needs --from and --to (YYYY-MM-DD, inclusive)")
+    else:
+        misplaced = [f for f, v in (("--from", args.from_date), ("--to", args.to_date),
+                                    ("--event", args.event), ("--limit", args.limit),
+                                    ("--time-in-ms", args.time_in_ms)) if v]
+    if misplaced:
+        return _usage(f"{', '.join(misplaced)} do{'es' if len(misplaced) == 1 else ''} not "
+                      f"apply to --{kind}")
+    today = None
+    if args.today:
+        try:
+            today = _dt.date.fromisoformat(args.today)
+        except ValueError:
+            return _usage(f"--today must be YYYY-MM-DD, got {args.today!r}")
+    try:
+        if kind == "events":
+            query = Query.events(args.where, from_date=args.from_date, to_date=args.to_date,
+                                 events=args.event or None, limit=args.limit,
+                                 time_in_ms=args.time_in_ms, today=today)
+        else:
+            query = Query.profiles(args.where, output_properties=args.output_property or None,
+                                   distinct_ids=args.distinct_id or None,
+                                   cohort_id=args.cohort_id, group_key=args.group_key)
+    except ParseError as exc:
+        print(exc.render(filename="--where"), file=sys.stderr)
+        return 2
+    auth = args.auth.replace("-", "_")
+    if auth == "project_secret":
+        print("mpql plan: warning: project-secret authentication is deprecated and retires on "
+              "2027-03-03; use a service account", file=sys.stderr)
+    plan = query.plan(region=args.region, auth=auth, chunk=args.chunk,
+                      project_id=args.project_id, workspace_id=args.workspace_id,
+                      distinct_id_property=args.distinct_id_property,
+                      engage_accessor=args.engage_accessor,
+                      max_url_length=args.max_url_length)
+    if args.format == "json":
+        sys.stdout.write(plan.to_json() + "\n")
+    elif args.format == "curl":
+        sys.stdout.write(plan.to_curl())
+    else:
+        sys.stdout.write(plan.explain() + "\n")
+    return 0
+
+
+def _usage(message: str) -> int:
+    print(f"mpql plan: error: {message}", file=sys.stderr)
+    return 2
