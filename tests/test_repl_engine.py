@@ -134,15 +134,54 @@ def test_endpoint_switches_what_is_evaluated(s):
     assert not ok and "unknown endpoint `nope`" in out
 
 
-def test_user_properties_join_profiles_outside_raw_export(s):
+def test_user_properties_are_read_from_the_loaded_profiles(s):
     session, buf = s
-    expr = 'user["customer_id"] == "C-1"'
-    ok, out = answer(session, buf, expr)
-    # Raw export lines carry no profile: user[...] is undefined there.
-    assert "0 of 4 events match" in out
-    answer(session, buf, ":endpoint segmentation")
-    ok, out = answer(session, buf, expr)
+    ok, out = answer(session, buf, 'user["customer_id"] == "C-1"')
+    # Raw export lines carry no profile (the checker warns), but the planner answers user[...]
+    # with an /engage step first, so the REPL evaluates it against the loaded profiles.
     assert "2 of 4 events match (50.0%)" in out
+    assert "S003" in out
+
+
+@pytest.mark.parametrize("expr, endpoint", [
+    ('properties["plan"] == "pro"', "export"),
+    ('properties["$os"] == "Windows" or properties["amount"] == "7"', "export"),
+    ('user["customer_id"] == "C-1" and properties["$os"] == "Mac OS X"', "export"),
+    ('properties["customer_id"] == "C-2"', "engage"),
+])
+def test_run_over_http_agrees_with_the_local_evaluation(expr, endpoint, monkeypatch):
+    for name in ("MP_SECRET", "MP_USERNAME", "MP_PROJECT_ID"):
+        monkeypatch.delenv(name, raising=False)
+    session, buf = new_session(endpoint=endpoint)
+    try:
+        ok, local = answer(session, buf, expr)
+        ok, remote = answer(session, buf, ":run 100")
+    finally:
+        session.close()
+    assert ok, remote
+    n = int(local.split(" of ")[0].splitlines()[-1])
+    assert f"from the sandbox at http://127.0.0.1:" in remote
+    assert f"; the local evaluation selects {n}" in remote
+    assert remote.splitlines()[-1].startswith(f"{n} record")
+    # the records listed are the local matches, in the same order
+    def rows(text):
+        return [x for x in text.splitlines() if x.startswith("  ") and x[2] not in " |="]
+
+    assert rows(remote)[:3] == rows(local)[:3] and rows(local)
+
+
+def test_run_respects_the_limit(s, monkeypatch):
+    monkeypatch.delenv("MP_SECRET", raising=False)
+    session, buf = s
+    try:
+        answer(session, buf, "1 == 1")
+        ok, out = answer(session, buf, ":run 2")
+    finally:
+        session.close()
+    assert out.splitlines()[-1].startswith("2 records from the sandbox")
+    assert "(the limit; :run N for more)" in out
+    ok, out = answer(session, buf, ":run zero")
+    assert not ok and ":run takes a positive number of records, found `zero`" in out
 
 
 def test_format_commands_use_the_current_expression_or_their_argument(s):

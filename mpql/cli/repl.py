@@ -106,13 +106,16 @@ def run(args) -> int:
     endpoint = args.endpoint or ("engage" if data.profiles and not data.events else "export")
     session = Session(data, out=out, endpoint=endpoint, schema_path=args.schema, show=args.show,
                       timing=interactive)
-    if not interactive:
-        return run_script(sys.stdin, session, echo=not args.no_echo)
+    try:
+        if not interactive:
+            return run_script(sys.stdin, session, echo=not args.no_echo)
 
-    from ..repl.app import build_prompt_session, default_history_path, interact
+        from ..repl.app import build_prompt_session, default_history_path, interact
 
-    history = None if args.no_history else (
-        Path(args.history).expanduser() if args.history else default_history_path())
-    out.write(f"mpql repl — {session.describe_data()}; endpoint {session.endpoint}. "
-              ":help for commands, Ctrl-D to quit.", "dim")
-    return interact(session, build_prompt_session(session, history_path=history))
+        history = None if args.no_history else (
+            Path(args.history).expanduser() if args.history else default_history_path())
+        out.write(f"mpql repl — {session.describe_data()}; endpoint {session.endpoint}. "
+                  ":help for commands, Ctrl-D to quit.", "dim")
+        return interact(session, build_prompt_session(session, history_path=history))
+    finally:
+        session.close()

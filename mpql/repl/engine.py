@@ -18,6 +18,7 @@ imported when first used; if one is missing the command says so instead of prete
 from __future__ import annotations
 
 import json
+import os
 import time
 from datetime import datetime, timedelta, timezone
 from importlib import import_module
@@ -75,7 +76,7 @@ class Current:
 
     text: str
     expr: A.Expr
-    matches: list = attrs.field(factory=list)  # indexes into the evaluated records
+    matches: list | None = None  # indexes into the evaluated records, once evaluated
     scope: str = EVENT
 
 
@@ -129,6 +130,10 @@ class Session:
         self.notices: set[str] = set()
         self.catalog = Catalog()
         self._profile_index: dict | None = None
+        self._data_version = 0
+        self._sandbox_server = None
+        self._sandbox_version = -1
+        self._tmp = None
         self._rebuild_catalog()
         if schema_path:
             self.schema = self._load_schema(schema_path)
@@ -255,9 +260,10 @@ class Session:
         evaluator = _layer("mpql.evaluator", "evaluation", name)
         scope = "profiles" if self.scope == PROFILE else "events"
         kwargs: dict = {"now": self.now} if self.now is not None else {}
-        if self.scope == EVENT and self.endpoint != "export" and self.data.profiles:
-            # Outside raw export, user["x"] on an event reads that user's profile; export
-            # lines carry no profile, so there it stays undefined (and the checker says so).
+        if self.scope == EVENT and self.data.profiles:
+            # user["x"] on an event reads that user's profile. Raw export lines carry no
+            # profile (the checker says so), but mpql's planner answers such a filter with an
+            # /engage step first (see :plan), so :run returns exactly these events.
             kwargs["profiles"] = self._profiles_by_id()
         return getattr(evaluator, name)(expr, scope=scope, **kwargs)
 
@@ -351,18 +357,27 @@ class Session:
                 head.append(f"distinct_id={json.dumps(props['distinct_id'], ensure_ascii=False)}")
             if "time" in props:
                 head.append(_fmt_time(props["time"]))
-        shown = []
+        profile = None
+        if self.scope == EVENT and self.data.profiles:
+            found = self._profiles_by_id().get(props.get("distinct_id"))
+            profile = (found or {}).get("$properties") or {}
+        cells: dict[str, str] = {}
         for node in A.walk(expr):
-            if isinstance(node, A.Property) and node.name not in shown \
-                    and node.name not in ("distinct_id", "time"):
-                shown.append(node.name)
-        return head + [f"{name}={_fmt_json(props[name])}" if name in props else f"{name}=∅"
-                       for name in shown]
+            if not isinstance(node, A.Property) or node.name in ("distinct_id", "time"):
+                continue
+            source, label = props, node.name
+            if node.scope == "user" and self.scope == EVENT:
+                source, label = profile or {}, f"user.{node.name}"
+            if label not in cells:
+                cells[label] = (f"{label}={_fmt_json(source[node.name])}"
+                                if node.name in source else f"{label}=∅")
+        return head + list(cells.values())
 
     # -- data and schema -----------------------------------------------------------------
 
     def _rebuild_catalog(self) -> None:
         self._profile_index = None
+        self._data_version += 1
         cat = Catalog.from_records(self.data.events, self.data.profiles)
         if self.schema is not None:
             for scope in (EVENT, PROFILE):
@@ -533,7 +548,7 @@ class Session:
         except ValueError:
             self._error(f":run takes a positive number of records, found `{arg}`")
             return False
-        query = self._query(None)
+        query = self._query(None, limit)
         if query is None:
             return False
         return self._run_query(query, limit)
@@ -573,7 +588,7 @@ class Session:
         today = (self.now or datetime.now(timezone.utc)).date()
         return (today - timedelta(days=7)).isoformat(), (today - timedelta(days=1)).isoformat()
 
-    def _query(self, arg: str | None):
+    def _query(self, arg: str | None, limit: int | None = None):
         if self.current is None:
             self._error("no expression yet: type a filter first")
             return None
@@ -581,7 +596,8 @@ class Session:
         if self.scope == PROFILE:
             return planner.Query.profiles(where=self.current.expr)
         start, end = self._dates(arg or "")
-        return planner.Query.events(where=self.current.expr, from_date=start, to_date=end)
+        return planner.Query.events(where=self.current.expr, from_date=start, to_date=end,
+                                    **({"limit": limit} if limit else {}))
 
     def _plan(self, arg: str):
         query = self._query(arg)
@@ -590,17 +606,78 @@ class Session:
         return query.plan()
 
     def _run_query(self, query, limit: int) -> bool:
-        executor = _layer("mpql.executor", ":run", "Client")
-        client = executor.Client()
-        shown = 0
-        for record in client.run(query.plan()):
-            self.out.write(json.dumps(record, ensure_ascii=False, sort_keys=True))
-            shown += 1
-            if shown >= limit:
-                break
-        self.out.write(f"{shown} record(s)" + (f" (stopped at the limit of {limit})"
-                                               if shown >= limit else ""))
+        executor = _layer("mpql.executor", ":run", "Client", "Credentials")
+        creds = executor.Credentials.from_env()
+        if creds is not None:
+            region = os.environ.get("MP_REGION") or "us"
+            client, target = executor.Client(creds, region), "Mixpanel"
+            chunk = "day"
+            self.out.write("note: this runs against Mixpanel and counts against the project's "
+                           "rate limits (60 queries/hour)", "dim")
+        else:
+            sandbox = self._sandbox()
+            creds = executor.Credentials.from_auth(sandbox.credentials)
+            client = executor.Client(creds, base_url=sandbox.url)
+            target = f"the sandbox at {sandbox.url}, serving the loaded data"
+            chunk = "none"  # one local request instead of one per day
+        plan = query.plan(auth=_planner_auth(creds), chunk=chunk)
+        rows = []
+        for record in client.run(plan, limit=limit):
+            rows.append(self._summary(record, self.current.expr))
+        for line in _align(rows):
+            self.out.write("  " + line, "match")
+        more = " (the limit; :run N for more)" if len(rows) >= limit else ""
+        local = ""
+        if self.current.matches is not None and self.current.scope == self.scope \
+                and target != "Mixpanel":
+            local = f"; the local evaluation selects {len(self.current.matches):,}"
+        self.out.write(f"{_plural(len(rows), 'record')} from {target}{more}{local}", "result")
         return True
+
+    def _sandbox(self):
+        """A private sandbox serving exactly the loaded data (started on first :run, restarted
+        when the data changes, stopped by close())."""
+        if self._sandbox_server is not None and self._sandbox_version == self._data_version:
+            return self._sandbox_server
+        self.close()
+        sandbox_mod = _layer("mpql.sandbox", ":run without credentials", "Sandbox",
+                             "write_dataset")
+        from ..sandbox._limits import Limits
+
+        if self.data.sample:
+            data_dir = None  # the default dataset: what was loaded
+        else:
+            import tempfile
+
+            if not self.data.events and not self.data.profiles:
+                raise MpqlError("no data loaded for the sandbox to serve: :load FILE first, "
+                                "or set MP_USERNAME/MP_SECRET/MP_PROJECT_ID to run on Mixpanel")
+            self._tmp = tempfile.TemporaryDirectory(prefix="mpql-repl-")
+            data_dir = Path(self._tmp.name) / "data"
+            sandbox_mod.write_dataset(data_dir, self.data.events, self.data.profiles)
+        # Rate limits are the sandbox's to simulate for tests; this one is the REPL's own.
+        sandbox = sandbox_mod.Sandbox(data_dir, limits=Limits.unlimited())
+        sandbox.start()
+        self._sandbox_server, self._sandbox_version = sandbox, self._data_version
+        return sandbox
+
+    def close(self) -> None:
+        """Stop what the session started (the :run sandbox)."""
+        if self._sandbox_server is not None:
+            self._sandbox_server.stop()
+            self._sandbox_server = None
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
+
+
+def _planner_auth(creds):
+    from ..planner import ProjectSecret, ServiceAccount
+
+    if creds.kind == "service_account":
+        return ServiceAccount(creds.username, creds.secret, creds.project_id,
+                              workspace_id=creds.workspace_id)
+    return ProjectSecret(creds.secret)
 
 
 _BOOLEAN_CALLS = ("defined", "boolean", "has_prefix")
@@ -624,6 +701,10 @@ def _align(rows: list[list[str]], width: int = 160) -> list[str]:
         line = "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip()
         lines.append(line if len(line) <= width else line[: width - 1] + "…")
     return lines
+
+
+def _plural(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
 
 
 def _fmt_json(value) -> str:
