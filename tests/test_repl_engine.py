@@ -75,7 +75,31 @@ def test_empty_result_names_the_value_never_seen_and_suggests_one(s):
     ok, out = answer(session, buf, 'properties["$os"] == "mac os x"')
     assert "0 of 4 events match (0.0%)" in out
     assert 'why: properties["$os"] is never "mac os x" in the loaded events; did you mean ' \
-        '"Mac OS X"? Most common values: "Mac OS X" (2), "Windows" (1), "Linux" (1)' in out
+        '"Mac OS X"? (most common: "Mac OS X" (2), "Windows" (1), "Linux" (1))' in out
+
+
+def test_export_spellings_of_distinct_id_and_time_are_not_missing_properties(s):
+    session, buf = s
+    ok, out = answer(session, buf, 'properties["$distinct_id"] == "u9"')
+    assert "0 of 4 events match" in out and "no loaded event has" not in out
+    assert 'properties["$distinct_id"] is never "u9"' in out
+    ok, out = answer(session, buf, 'defined(properties["$time"])')
+    assert "4 of 4 events match" in out
+
+
+def test_fix_applies_safe_fixes_and_enters_the_result(s):
+    session, buf = s
+    ok, out = answer(session, buf, ":fix")
+    assert not ok and "nothing to fix" in out
+    answer(session, buf, 'properties["plan"] = "pro"')
+    ok, out = answer(session, buf, ":fix")
+    assert ok
+    assert out.splitlines()[:3] == ["fixed: replace `=` with `==`",
+                                    'mpql> properties["plan"] == "pro"',
+                                    'properties["plan"] == "pro"']
+    assert "3 of 4 events match (75.0%)" in out
+    ok, out = answer(session, buf, ":fix")
+    assert out.strip() == "no safe fixes for the last expression"
 
 
 def test_empty_result_names_a_missing_property(s):
@@ -160,7 +184,7 @@ def test_run_over_http_agrees_with_the_local_evaluation(expr, endpoint, monkeypa
         session.close()
     assert ok, remote
     n = int(local.split(" of ")[0].splitlines()[-1])
-    assert f"from the sandbox at http://127.0.0.1:" in remote
+    assert "from the sandbox (serving the loaded data over HTTP on 127.0.0.1)" in remote
     assert f"; the local evaluation selects {n}" in remote
     assert remote.splitlines()[-1].startswith(f"{n} record")
     # the records listed are the local matches, in the same order

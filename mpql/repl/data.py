@@ -58,7 +58,7 @@ def _open_text(path: Path) -> str:
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
     except IsADirectoryError:
-        raise InputError(f"{path}: is a directory; give a .jsonl file") from None
+        raise InputError(f"{path}: is a directory") from None
     except OSError as exc:
         raise InputError(f"{path}: cannot read: {exc.strerror}") from None
     if raw[:2] == b"\x1f\x8b":
@@ -73,8 +73,12 @@ def _open_text(path: Path) -> str:
 
 
 def load_file(path) -> Dataset:
-    """Read one data file. Raises InputError naming the file (and line) on bad content."""
+    """Read one data file, or a directory (a sandbox dataset written by ``mpql sandbox
+    generate``, or any directory of ``*.jsonl`` files). Raises InputError naming the file (and
+    line) on bad content."""
     path = Path(path)
+    if path.is_dir():
+        return _load_dir(path)
     text = _open_text(path)
     data = Dataset(sources=[str(path)])
     stripped = text.lstrip()
@@ -109,6 +113,29 @@ def load_file(path) -> Dataset:
                 _add(data, record, f"{path}:{lineno}")
     if not data.events and not data.profiles:
         data.notes.append(f"{path}: no records")
+    return data
+
+
+def _load_dir(path: Path) -> Dataset:
+    if (path / "manifest.json").is_file():
+        try:
+            from ..sandbox import Dataset as SandboxDataset
+        except ImportError:
+            SandboxDataset = None
+        if SandboxDataset is not None:
+            # The sandbox stores times in ms; read events as /export serves them (seconds).
+            sample = SandboxDataset(path)
+            return Dataset(sample.events(sample.first_date, sample.last_date),
+                           list(sample.all_profiles), [str(path)])
+    files = sorted(p for p in path.rglob("*.jsonl") if p.is_file())
+    if not files:
+        raise InputError(f"{path}: a directory with no .jsonl files")
+    data = Dataset(sources=[str(path)])
+    for file in files:
+        part = load_file(file)
+        data.events.extend(part.events)
+        data.profiles.extend(part.profiles)
+        data.notes.extend(n for n in part.notes if not n.endswith(": no records"))
     return data
 
 

@@ -37,6 +37,7 @@ from .data import Dataset, load_file
 __all__ = ["Session", "PlainOutput", "COMMANDS", "Unavailable"]
 
 INPUT_NAME = "<input>"
+PROMPT_ECHO = "mpql> "
 
 
 class Unavailable(MpqlError):
@@ -125,6 +126,9 @@ class Session:
         self.schema = None
         self.schema_path = schema_path
         self.current: Current | None = None
+        #: the last expression entered (even if it did not parse) and its diagnostics, for :fix
+        self.last_input: str | None = None
+        self.last_diagnostics: list = []
         self.failures = 0  # inputs that ended in an error (the non-interactive exit code)
         self.quit = False
         self.notices: set[str] = set()
@@ -185,15 +189,29 @@ class Session:
     def records(self) -> list:
         return self.data.profiles if self.scope == PROFILE else self.data.events
 
-    def _parse(self, text: str) -> A.Expr | None:
+    def _render(self, diagnostic) -> None:
+        """One diagnostic, exactly as `mpql lint` prints it (its "full" format)."""
+        d = attrs.evolve(diagnostic, filename=INPUT_NAME)
+        try:
+            from ..checker.output import render
+
+            text = render("full", [d])
+        except ImportError:
+            text = d.render()
+        self.out.write(text, d.severity)
+
+    def _parse(self, text: str, *, remember: bool = False) -> A.Expr | None:
         try:
             return parse(text)
         except ParseError as exc:
-            self.out.write(exc.diagnostic.render(INPUT_NAME), "error")
+            self._render(exc.diagnostic)
+            if remember:
+                self.last_input, self.last_diagnostics = text, [exc.diagnostic]
             return None
 
     def _run_expression(self, text: str) -> bool:
-        expr = self._parse(text)
+        self.last_input, self.last_diagnostics = text, []
+        expr = self._parse(text, remember=True)
         if expr is None:
             return False
         self.current = Current(text, expr, scope=self.scope)
@@ -252,7 +270,8 @@ class Session:
         diagnostics = checker.check(text, endpoint=self.endpoint, param=param,
                                     schema=self.schema)
         for d in diagnostics:
-            self.out.write(d.render(INPUT_NAME), d.severity)
+            self._render(d)
+        self.last_diagnostics = list(diagnostics)
         return list(diagnostics)
 
     def _compile(self, expr: A.Expr, *, values: bool = False):
@@ -323,6 +342,10 @@ class Session:
     def _explain_empty(self, current: Current, diagnostics, predicate) -> None:
         from .explain import explain_empty
 
+        if self.data.profiles:
+            # The REPL answers user[...] from the loaded profiles (as the planner's /engage
+            # step would), so "raw export has no profiles" does not explain this result.
+            diagnostics = [d for d in diagnostics if d.name != "profile-in-raw-export"]
         if diagnostics:
             codes = ", ".join(sorted({d.code for d in diagnostics}))
             self.out.write(f"why: the checker's findings above ({codes}) can explain an empty "
@@ -568,6 +591,31 @@ class Session:
             self.out.write(json.dumps(records[i], ensure_ascii=False, sort_keys=True))
         return True
 
+    @_command("fix", "", "apply the last expression's safe fixes and enter the result "
+              "(:fix unsafe for all fixes)")
+    def cmd_fix(self, arg):
+        from ..diagnostics import apply_edits
+
+        if arg not in ("", "unsafe"):
+            self._error(f":fix takes nothing or `unsafe`, found `{arg}`")
+            return False
+        if self.last_input is None:
+            self._error("nothing to fix: enter an expression first")
+            return False
+        fixes = [d.fix for d in self.last_diagnostics if d.fix is not None
+                 and (d.fix.applicability == "safe" or arg == "unsafe")]
+        if not fixes:
+            unsafe = any(d.fix is not None for d in self.last_diagnostics)
+            self.out.write("no safe fixes for the last expression"
+                           + ("; :fix unsafe applies the unsafe ones" if unsafe else ""))
+            return True
+        text = self.last_input
+        edits = [e for fix in fixes for e in fix.edits]
+        fixed = apply_edits(text, edits)
+        self.out.write("fixed: " + "; ".join(f.message for f in fixes), "dim")
+        self.out.write(f"{PROMPT_ECHO}{fixed}", "echo")
+        return self._run_expression(fixed)
+
     @_command("quit", "", "leave the REPL (also Ctrl-D)", aliases=("q", "exit"))
     def cmd_quit(self, arg):
         self.quit = True
@@ -618,7 +666,7 @@ class Session:
             sandbox = self._sandbox()
             creds = executor.Credentials.from_auth(sandbox.credentials)
             client = executor.Client(creds, base_url=sandbox.url)
-            target = f"the sandbox at {sandbox.url}, serving the loaded data"
+            target = "the sandbox (serving the loaded data over HTTP on 127.0.0.1)"
             chunk = "none"  # one local request instead of one per day
         plan = query.plan(auth=_planner_auth(creds), chunk=chunk)
         rows = []

@@ -93,11 +93,26 @@ def explain_empty(expr: A.Expr, catalog: Catalog, scope: str, endpoint: str,
     return notes
 
 
+#: Event properties Mixpanel's filters spell differently from the export lines that carry
+#: them (the evaluator resolves them the same way, mpql/evaluator/records.py).
+EXPORT_ALIASES = {"$distinct_id": "distinct_id", "$time": "time"}
+
+
+def _lookup(catalog: Catalog, scope: str, name: str, *, values: bool = False):
+    field = catalog.get(scope, name)
+    if (field is None or not field.count) and scope == "event" and name in EXPORT_ALIASES:
+        # `$time` is a datetime made from `time`: an alias for presence, not for values.
+        if values and name == "$time":
+            return None
+        field = catalog.get(scope, EXPORT_ALIASES[name])
+    return field
+
+
 def _missing_property(prop: A.Property, catalog: Catalog, endpoint: str, noun: str):
     scope = scope_for_accessor(prop.scope, endpoint)
     if scope is None:
         return None
-    field = catalog.get(scope, prop.name)
+    field = _lookup(catalog, scope, prop.name)
     if field is not None and field.count:
         return None
     if catalog.records[scope] == 0:
@@ -114,7 +129,7 @@ def _field_for(node, catalog: Catalog, endpoint: str):
     scope = scope_for_accessor(node.scope, endpoint)
     if scope is None:
         return None
-    field = catalog.get(scope, node.name)
+    field = _lookup(catalog, scope, node.name, values=True)
     return field if field is not None and field.count else None
 
 
@@ -162,7 +177,7 @@ def _never_takes(prop, wanted, field, noun) -> str:
     if guesses:
         text += f"; did you mean {quote(guesses[0])}?"
     if shown:
-        text += f" Most common values: {shown}"
+        text += f" (most common: {shown})"
     return text
 
 

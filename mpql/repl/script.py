@@ -26,18 +26,22 @@ CONTINUATION = " ...> "
 def run_script(lines, session: Session, *, echo: bool = True) -> int:
     """Feed ``lines`` (an iterable of strings, e.g. a file) to ``session``; the exit code."""
     buffer: list[str] = []
-    first = [True]
+    gap = [False]  # a blank line goes between one exchange and the next comment or prompt
+
+    def spaced(text: str, style: str) -> None:
+        if gap[0]:
+            session.out.write("")
+            gap[0] = False
+        session.out.write(text, style)
 
     def flush() -> None:
         text = "\n".join(buffer)
         buffer.clear()
         if echo:
-            if not first[0]:
-                session.out.write("")  # a blank line between exchanges
-            first[0] = False
             for i, line in enumerate(text.split("\n")):
-                session.out.write((PROMPT if i == 0 else CONTINUATION) + line, "echo")
+                spaced((PROMPT if i == 0 else CONTINUATION) + line, "echo")
         session.submit(text)
+        gap[0] = echo
 
     for raw in lines:
         line = raw.rstrip("\r\n")
@@ -46,7 +50,7 @@ def run_script(lines, session: Session, *, echo: bool = True) -> int:
                 continue
             if line.lstrip().startswith("#"):
                 if echo:
-                    session.out.write(line, "dim")
+                    spaced(line, "dim")
                 continue
         buffer.append(line)
         text = "\n".join(buffer)
