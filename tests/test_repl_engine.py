@@ -94,8 +94,7 @@ def test_fix_applies_safe_fixes_and_enters_the_result(s):
     answer(session, buf, 'properties["plan"] = "pro"')
     ok, out = answer(session, buf, ":fix")
     assert ok
-    assert out.splitlines()[:3] == ["fixed: replace `=` with `==`",
-                                    'mpql> properties["plan"] == "pro"',
+    assert out.splitlines()[:2] == ['fixed (replace `=` with `==`): properties["plan"] == "pro"',
                                     'properties["plan"] == "pro"']
     assert "3 of 4 events match (75.0%)" in out
     ok, out = answer(session, buf, ":fix")
@@ -184,7 +183,7 @@ def test_run_over_http_agrees_with_the_local_evaluation(expr, endpoint, monkeypa
         session.close()
     assert ok, remote
     n = int(local.split(" of ")[0].splitlines()[-1])
-    assert "from the sandbox (serving the loaded data over HTTP on 127.0.0.1)" in remote
+    assert "from the sandbox on 127.0.0.1 serving the loaded data" in remote
     assert f"; the local evaluation selects {n}" in remote
     assert remote.splitlines()[-1].startswith(f"{n} record")
     # the records listed are the local matches, in the same order
@@ -203,7 +202,7 @@ def test_run_respects_the_limit(s, monkeypatch):
     finally:
         session.close()
     assert out.splitlines()[-1].startswith("2 records from the sandbox")
-    assert "(the limit; :run N for more)" in out
+    assert "stopped at the limit (:run N for more)" in out
     ok, out = answer(session, buf, ":run zero")
     assert not ok and ":run takes a positive number of records, found `zero`" in out
 
@@ -321,3 +320,13 @@ def test_layers_that_are_missing_say_so(s, monkeypatch):
     answer(session, buf, "1 == 1")
     ok, out = answer(session, buf, ":plan")
     assert not ok and "planning is not available yet: it needs mpql.planner" in out
+
+
+def test_mixed_types_are_pointed_out_even_when_something_matches(s):
+    session, buf = s
+    ok, out = answer(session, buf, 'properties["amount"] > 5')
+    assert "1 of 4 events match (25.0%)" in out  # 12 matches; "7" is a string, never > 5
+    assert 'note: properties["amount"] is a string in 1 of the 3 events that have it; `>` ' \
+        "against a number never selects those; wrap it in number(...) to compare them all" in out
+    ok, out = answer(session, buf, 'number(properties["amount"]) > 5')
+    assert "2 of 4 events match (50.0%)" in out and "note:" not in out

@@ -70,6 +70,10 @@ class Field:
         names = [t for t, _ in self._type_counts.most_common()] or list(self.types)
         return "|".join(names) if names else "unknown"
 
+    def type_counts(self) -> dict[str, int]:
+        """Observed type name → records holding a value of that type."""
+        return dict(self._type_counts)
+
     def top_values(self, n: int = 10) -> list[tuple[object, int]]:
         """Most common scalar values with their counts; empty for high-cardinality fields."""
         if not self._values:

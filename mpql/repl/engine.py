@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from datetime import datetime, timedelta, timezone
 from importlib import import_module
@@ -37,7 +38,6 @@ from .data import Dataset, load_file
 __all__ = ["Session", "PlainOutput", "COMMANDS", "Unavailable"]
 
 INPUT_NAME = "<input>"
-PROMPT_ECHO = "mpql> "
 
 
 class Unavailable(MpqlError):
@@ -319,7 +319,10 @@ class Session:
         current.matches = matches
         total = len(records)
         share = 100.0 * len(matches) / total
-        took = f" in {elapsed * 1000:.1f} ms" if self.timing else ""
+        took = ""
+        if self.timing:
+            took = (f" in {elapsed * 1000:.1f} ms" if elapsed >= 0.001
+                    else f" in {elapsed * 1e6:.0f} µs")
         self.out.write(f"{len(matches):,} of {total:,} {noun} match ({share:.1f}%){took}",
                        "result")
         if errors:
@@ -332,6 +335,10 @@ class Session:
         if len(matches) > self.show:
             self.out.write(f"  … {len(matches) - self.show:,} more (:show N prints full records)",
                            "dim")
+        from .explain import mixed_type_notes
+
+        for note in mixed_type_notes(current.expr, self.catalog, self.scope, self.endpoint):
+            self.out.write(f"note: {note}", "warning")
         if not matches and errors:
             self.out.write(f"why: Mixpanel fails the query on these {noun} (above) instead of "
                            "selecting them", "warning")
@@ -612,8 +619,7 @@ class Session:
         text = self.last_input
         edits = [e for fix in fixes for e in fix.edits]
         fixed = apply_edits(text, edits)
-        self.out.write("fixed: " + "; ".join(f.message for f in fixes), "dim")
-        self.out.write(f"{PROMPT_ECHO}{fixed}", "echo")
+        self.out.write(f"fixed ({'; '.join(f.message for f in fixes)}): {fixed}", "dim")
         return self._run_expression(fixed)
 
     @_command("quit", "", "leave the REPL (also Ctrl-D)", aliases=("q", "exit"))
@@ -666,7 +672,7 @@ class Session:
             sandbox = self._sandbox()
             creds = executor.Credentials.from_auth(sandbox.credentials)
             client = executor.Client(creds, base_url=sandbox.url)
-            target = "the sandbox (serving the loaded data over HTTP on 127.0.0.1)"
+            target = "the sandbox on 127.0.0.1 serving the loaded data"
             chunk = "none"  # one local request instead of one per day
         plan = query.plan(auth=_planner_auth(creds), chunk=chunk)
         rows = []
@@ -674,7 +680,7 @@ class Session:
             rows.append(self._summary(record, self.current.expr))
         for line in _align(rows):
             self.out.write("  " + line, "match")
-        more = " (the limit; :run N for more)" if len(rows) >= limit else ""
+        more = " — stopped at the limit (:run N for more)" if len(rows) >= limit else ""
         local = ""
         if self.current.matches is not None and self.current.scope == self.scope \
                 and target != "Mixpanel":
@@ -738,15 +744,21 @@ def is_filter(expr: A.Expr) -> bool:
     return isinstance(expr, A.Call) and expr.name in _BOOLEAN_CALLS
 
 
+_NUMERIC = re.compile(r"[\d,.]+%?\Z")
+
+
 def _align(rows: list[list[str]], width: int = 160) -> list[str]:
     """Rows of columns as lines, columns padded to a common width, lines cut at ``width``."""
     widths: dict[int, int] = {}
     for row in rows:
         for i, cell in enumerate(row):
             widths[i] = max(widths.get(i, 0), len(cell))
+    numeric = {i for i in widths
+               if all(i >= len(row) or _NUMERIC.match(row[i]) for row in rows)}
     lines = []
     for row in rows:
-        line = "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip()
+        line = "  ".join(cell.rjust(widths[i]) if i in numeric else cell.ljust(widths[i])
+                         for i, cell in enumerate(row)).rstrip()
         lines.append(line if len(line) <= width else line[: width - 1] + "…")
     return lines
 

@@ -18,7 +18,7 @@ from ..language import ast as A
 from ..language.printer import format_expr, quote
 from .catalog import Catalog, scope_for_accessor, value_type
 
-__all__ = ["explain_empty", "describe_property"]
+__all__ = ["explain_empty", "mixed_type_notes", "describe_property"]
 
 MAX_NOTES = 6
 
@@ -199,3 +199,34 @@ def _type_mismatch(node: A.Compare, catalog, endpoint, noun) -> list[str]:
                     f"needs numbers on both sides (wrap it in number(...) if the strings are "
                     "numeric)"]
     return []
+
+
+def mixed_type_notes(expr: A.Expr, catalog: Catalog, scope: str, endpoint: str) -> list[str]:
+    """Notes for comparisons that silently skip some records because the property holds
+    different types in different records (`seats` is 50 in most profiles, "50" in some).
+    Shown whether or not anything matched: the result is smaller than it looks."""
+    notes = []
+    seen = set()
+    for node in A.walk(expr):
+        if not isinstance(node, A.Compare):
+            continue
+        for side, other in ((node.left, node.right), (node.right, node.left)):
+            field = _field_for(side, catalog, endpoint)
+            value = _literal(other)
+            if field is None or value is _NOLIT or (side.scope, side.name) in seen:
+                continue
+            counts = field.type_counts()
+            lit_type = value_type(value)
+            if lit_type == "string" and "datetime" in counts:
+                lit_type = "datetime"
+            others = {t: n for t, n in counts.items() if t not in (lit_type, "null")}
+            if lit_type not in counts or not others:
+                continue
+            seen.add((side.scope, side.name))
+            what = ", ".join(f"a {t} in {n:,}" for t, n in sorted(others.items()))
+            cast = {"number": "number", "string": "string"}.get(lit_type)
+            hint = f"; wrap it in {cast}(...) to compare them all" if cast else ""
+            notes.append(f"{describe_property(side)} is {what} of the {field.count:,} "
+                         f"{scope}s that have it; `{node.op}` against a {lit_type} never "
+                         f"selects those{hint}")
+    return notes
