@@ -99,3 +99,50 @@ def test_other_commands_do_not_import_the_repl_front_end(tmp_path):
             "print(any(m.startswith(('prompt_toolkit', 'pygments')) for m in sys.modules))")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert r.stdout.splitlines()[-1] == "False"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pseudo-terminal")
+def test_interactive_session_on_a_pseudo_terminal(events, tmp_path):
+    """The terminal path of `mpql repl` for real: prompt_toolkit on a pty, an expression
+    answered in colour, history written, :quit ends it with 0."""
+    import os
+    import pty
+    import re
+    import select
+    import time
+
+    master, slave = pty.openpty()
+    history = tmp_path / "history"
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "TERM": "xterm-256color",
+           "MPQL_HISTORY": str(history), "MPQL_CACHE_DIR": str(tmp_path / "c"),
+           "PROMPT_TOOLKIT_NO_CPR": "1"}  # nobody answers cursor-position requests here
+    proc = subprocess.Popen([sys.executable, "-m", "mpql", "repl", "--data", str(events)],
+                            stdin=slave, stdout=slave, stderr=slave, env=env, close_fds=True)
+    os.close(slave)
+    seen = b""
+
+    def read_until(pattern: bytes, timeout=20.0):
+        nonlocal seen
+        deadline = time.monotonic() + timeout
+        while pattern not in re.sub(rb"\x1b\[[0-9;?]*[A-Za-z]", b"", seen):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no {pattern!r} in {seen[-2000:]!r}")
+            ready, _, _ = select.select([master], [], [], 0.1)
+            if ready:
+                try:
+                    seen += os.read(master, 65536)
+                except OSError:
+                    break
+
+    try:
+        read_until(b"mpql>")
+        os.write(master, b'properties["$os"] == "Windows"\r')
+        read_until(b"1 of 2 events match (50.0%)")
+        os.write(master, b":quit\r")
+        assert proc.wait(timeout=20) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        os.close(master)
+    assert b"\x1b[" in seen  # styled output: a terminal, not the scripted path
+    assert 'properties["$os"] == "Windows"' in history.read_text()

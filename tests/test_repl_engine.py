@@ -4,6 +4,7 @@ commands, data loading, and that no input ever ends the session."""
 from __future__ import annotations
 
 import gzip
+import re
 import io
 import json
 
@@ -330,3 +331,22 @@ def test_mixed_types_are_pointed_out_even_when_something_matches(s):
         "against a number never selects those; wrap it in number(...) to compare them all" in out
     ok, out = answer(session, buf, 'number(properties["amount"]) > 5')
     assert "2 of 4 events match (50.0%)" in out and "note:" not in out
+
+
+def test_a_schema_feeds_the_checker_and_completion(tmp_path):
+    from mpql.repl.completion import complete
+
+    schema = tmp_path / "schema.json"
+    schema.write_text(json.dumps({"mpql_schema": 1, "event": {
+        "$os": "string", "plan": "string", "amount": "number", "revenue": "number"}}))
+    session, buf = new_session(schema_path=str(schema))
+    ok, out = answer(session, buf, 'properties["revnue"] > 1')
+    assert "S007" in out and "did you mean `revenue`?" in out
+    got = {s.display: s.meta for s in complete('properties["rev', session.catalog)}
+    assert got == {"revenue": "number"}  # declared, not seen in the data
+    ok, out = answer(session, buf, ":schema")
+    assert re.search(r"revenue\s+number\s+schema only", out)
+    # the declared type wins over the observed number|string
+    assert re.search(r"amount\s+number\s+3/4", out)
+    ok, out = answer(session, buf, f":schema {tmp_path / 'missing.json'}")
+    assert not ok and "missing.json: no such file" in out

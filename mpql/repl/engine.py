@@ -516,7 +516,7 @@ class Session:
             self.out.write(f"{scope} properties ({accessor}; {n:,} {scope}s loaded):")
             width = max(len(f.name) for f in fields)
             for f in fields:
-                seen = f"{f.count:,}/{n:,}" if n else "declared"
+                seen = f"{f.count:,}/{n:,}" if f.count else "schema only"
                 top = ", ".join(_fmt_json(v) for v, _ in f.top_values(3))
                 extra = f"  e.g. {top}" if top and not f.high_cardinality else ""
                 line = f"  {f.name.ljust(width)}  {f.type:<16} {seen:>13}{extra}"
