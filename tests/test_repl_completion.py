@@ -184,6 +184,8 @@ def test_property_accepting_any_suggestion_leaves_a_valid_prefix(prefix, data):
     ("", "empty"),
     ("   \n  ", "empty"),
     ("# just a comment", "empty"),
+    ("# one comment\n  # and another", "empty"),
+    ('"# not a comment"', "complete"),
     (":help", "command"),
     ("  :load x.jsonl", "command"),
     ('properties["a"] == 1', "complete"),
@@ -215,6 +217,21 @@ def test_property_complete_input_either_parses_or_fails_for_a_reason_other_than_
     with pytest.raises(ParseError) as info:
         parse(text)
     assert info.value.code in ("E105", "E106", "E107")
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(alphabet='# \n"\'ab1=()', max_size=20))
+def test_property_empty_means_the_parser_finds_no_expression(text):
+    from mpql.errors import ParseError
+
+    if text.lstrip().startswith(":"):
+        return
+    try:
+        parse(text)
+        code = None
+    except ParseError as exc:
+        code = exc.code
+    assert (input_status(text) == "empty") == (code == "E107")
 
 
 def test_catalog_counts_types_and_values():

@@ -106,7 +106,7 @@ def input_status(text: str) -> str:
     stripped = text.strip()
     if stripped.startswith(":"):
         return "command"
-    if not _strip_comments(stripped).strip():
+    if _only_comments(stripped):
         return "empty"
     try:
         parse(text)
@@ -127,23 +127,13 @@ def input_status(text: str) -> str:
     return "complete"
 
 
-def _strip_comments(text: str) -> str:
-    out, i, n = [], 0, len(text)
-    while i < n:
-        state = _scan(text[i:])
-        if state is None:
-            out.append(text[i:])
-            break
-        kind, start, _ = state
-        out.append(text[i : i + start])
-        if kind == "string":  # unterminated string: keep it, it is content
-            out.append(text[i + start :])
-            break
-        nl = text.find("\n", i + start)
-        if nl == -1:
-            break
-        i = nl
-    return "".join(out)
+# A string (possibly unterminated: strings end at a newline) or a comment.
+_STRING_OR_COMMENT = re.compile(r"(\"(?:[^\"\\\n]|\\.)*\"?|'(?:[^'\\\n]|\\.)*'?)|#[^\n]*")
+
+
+def _only_comments(text: str) -> bool:
+    """Nothing but whitespace and `#` comments (a `#` inside a string is not a comment)."""
+    return not _STRING_OR_COMMENT.sub(lambda m: m.group(1) or "", text).strip()
 
 
 def _scan(text: str):
