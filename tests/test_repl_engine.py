@@ -350,3 +350,37 @@ def test_a_schema_feeds_the_checker_and_completion(tmp_path):
     assert re.search(r"amount\s+number\s+3/4", out)
     ok, out = answer(session, buf, f":schema {tmp_path / 'missing.json'}")
     assert not ok and "missing.json: no such file" in out
+
+
+def test_plan_and_curl_for_the_current_filter(s):
+    session, buf = s
+    ok, out = answer(session, buf, ":plan")
+    assert not ok and "no expression yet" in out
+    answer(session, buf, 'properties["plan"] == "pro"')
+    ok, out = answer(session, buf, ":plan")
+    assert ok
+    # dates default to the loaded events' range (1700000000.. is 2023-11-14/15 UTC)
+    assert "from_date = 2023-11-14" in out and "to_date   = 2023-11-15" in out
+    assert "https://data.mixpanel.com/api/2.0/export" in out
+    ok, out = answer(session, buf, ":curl 2024-01-01 2024-01-02")
+    assert ok and "from_date=2024-01-01&to_date=2024-01-01" in out
+    assert '"$MP_USERNAME:$MP_SECRET"' in out
+    ok, out = answer(session, buf, ":plan 2024-02-30")
+    assert not ok and out.startswith("error: ") and "Traceback" not in out
+    answer(session, buf, ":endpoint engage")
+    ok, out = answer(session, buf, ":plan")
+    assert "https://mixpanel.com/api/query/engage" in out
+
+
+def test_an_internal_error_is_reported_and_the_session_goes_on(s, monkeypatch):
+    session, buf = s
+
+    def boom(*_args, **_kw):
+        raise RuntimeError("kaput")
+
+    monkeypatch.setattr(session, "_check", boom)
+    ok, out = answer(session, buf, "1 == 1")
+    assert not ok and "internal error (RuntimeError: kaput) while handling '1 == 1'" in out
+    monkeypatch.undo()
+    ok, out = answer(session, buf, "1 == 1")
+    assert ok and "4 of 4 events match" in out

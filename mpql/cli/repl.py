@@ -30,7 +30,9 @@ def build_parser(prog):
         "nothing matches). With no --data/--profiles, the sandbox's sample data is loaded.\n"
         "When standard input is not a terminal, inputs are read from it (one expression or\n"
         ":command per line; an incomplete expression continues on the next line) and a\n"
-        "transcript is printed.",
+        "transcript is printed.\n\n"
+        "exit codes: 0 every input succeeded; 1 at least one scripted input failed (syntax\n"
+        "error, error diagnostic, failed command); 2 usage or start-up error; 130 interrupted",
     )
     p.add_argument("--data", action="append", default=[], metavar="EVENTS.jsonl",
                    help="export JSONL to load (repeatable; profiles in it are loaded too)")
@@ -97,18 +99,24 @@ def run(args) -> int:
         raise MpqlError("--show must be 0 or more")
     interactive = sys.stdin.isatty() and sys.stdout.isatty()
     if interactive:
-        from ..repl.app import TerminalOutput
-
-        out = TerminalOutput()
-    else:
-        out = PlainOutput(sys.stdout)
+        try:
+            from ..repl.app import TerminalOutput
+        except ImportError as exc:  # an install without the REPL's dependencies
+            if not (exc.name or "").startswith(("prompt_toolkit", "pygments")):
+                raise
+            print(f"mpql repl: {exc.name} is not installed, so line editing, completion and "
+                  "history are off (pip install prompt_toolkit pygments)", file=sys.stderr)
+            interactive = False
+    out = TerminalOutput() if interactive else PlainOutput(sys.stdout)
     data = _load_data(args, out)
     endpoint = args.endpoint or ("engage" if data.profiles and not data.events else "export")
     session = Session(data, out=out, endpoint=endpoint, schema_path=args.schema, show=args.show,
                       timing=interactive)
     try:
         if not interactive:
-            return run_script(sys.stdin, session, echo=not args.no_echo)
+            # On a terminal without prompt_toolkit the user's own typing is the echo.
+            echo = not args.no_echo and not sys.stdin.isatty()
+            return run_script(sys.stdin, session, echo=echo)
 
         from ..repl.app import build_prompt_session, default_history_path, interact
 
