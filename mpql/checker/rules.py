@@ -341,8 +341,8 @@ _rule("U006", "event-accessor-outside-export", "warning",
       fix="unsafe")
 _rule("U007", "engage-unsupported-operation", "warning",
       "operation outside Engage's reduced grammar",
-      "Flags `floor`, `round`, `ceil`, `boolean`, `has_prefix`, `*`, `/` and `%` in an "
-      "`engage` filter.",
+      "Flags `floor`, `round`, `ceil`, `has_prefix`, `*`, `/` and `%` in an `engage` filter. "
+      "(`boolean()` is not flagged: mixpanel-utils uses it in engage selectors.)",
       "Engage re-parses `where` with a smaller grammar (comparisons, `in`, `and`/`or`/`not`, "
       "`+`/`-`, `defined`, `number`, `string`, `list`, `datetime`, `NOW`); other operations are "
       "UNCONFIRMED there (spec §1.8).",

@@ -99,7 +99,7 @@ def split_events_where(where: A.Expr, first_step: int = 0):
         else:
             truth = empty_profile_truth(p)
             negated = truth is True
-            part = ProfilePart(p, A.Not(p) if negated else p, negated, first_step + len(parts))
+            part = ProfilePart(p, _negate(p) if negated else p, negated, first_step + len(parts))
             parts.append(part)
         node = A.Property("properties", sentinel_name(part.step))
         return A.Not(node) if part.negated else node
@@ -122,6 +122,21 @@ def split_events_where(where: A.Expr, first_step: int = 0):
         )
 
     return visit(where), parts
+
+
+_ALWAYS_BOOLEAN = (A.Compare, A.In, A.And, A.Or, A.Not, A.Boolean)
+
+
+def _negate(p: A.Expr) -> A.Expr:
+    """``not p``, without a double negation where that is exact: ``not not q`` equals ``q``
+    in boolean position whenever ``q`` is boolean or undefined (comparisons, ``in``, logic,
+    ``defined``), but not for a bare non-boolean value, so only those are unwrapped."""
+    if isinstance(p, A.Not) and (
+        isinstance(p.operand, _ALWAYS_BOOLEAN)
+        or (isinstance(p.operand, A.Call) and p.operand.name in ("defined", "has_prefix"))
+    ):
+        return p.operand
+    return A.Not(p)
 
 
 def polarities(node: A.Expr, positive: bool = True, out=None) -> list:

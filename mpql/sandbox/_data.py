@@ -187,14 +187,16 @@ class Dataset:
         limit: int | None = None,
         time_in_ms: bool = False,
         now: float | None = None,
+        profiles: Mapping | None = None,
     ) -> list[dict]:
         """What ``/export`` returns for these parameters, parsed (one dict per line), in the
-        order the server streams them."""
+        order the server streams them. ``profiles`` (distinct_id → profile) lets ``user["x"]``
+        read the event's user; without it ``user[...]`` is undefined."""
         return [
             json.loads(line)
             for block in self.iter_event_lines(
                 from_date, to_date, where=where, event=event, limit=limit,
-                time_in_ms=time_in_ms, now=now,
+                time_in_ms=time_in_ms, now=now, profiles=profiles,
             )
             for line in block.splitlines()
             if line
@@ -210,6 +212,7 @@ class Dataset:
         limit: int | None = None,
         time_in_ms: bool = False,
         now: float | None = None,
+        profiles: Mapping | None = None,
         predicate: Callable[[dict], bool] | None = None,
         block_size: int = 1 << 18,
     ) -> Iterator[bytes]:
@@ -224,7 +227,7 @@ class Dataset:
         if isinstance(to_date, str):
             to_date = _parse_date(to_date, "to_date")
         if where:
-            predicate = compile_where(where, "events", now=now)
+            predicate = compile_where(where, "events", now=now, profiles=profiles)
         names = set(event) if event is not None else None
         remaining = limit
         for path in self.day_files(from_date, to_date):
@@ -271,10 +274,13 @@ def _read_line_blocks(path: Path, block_size: int) -> Iterator[bytes]:
         yield tail + b"\n"
 
 
-def compile_where(where: str, scope: str, *, now: float | None = None) -> Callable[[dict], bool]:
+def compile_where(where: str, scope: str, *, now: float | None = None,
+                  profiles: Mapping | None = None) -> Callable[[dict], bool]:
     """Compile a `where` with the evaluator (imported lazily: the CLI's start-up stays fast)."""
     from mpql import compile_predicate
 
+    if profiles is not None:
+        return compile_predicate(where, scope=scope, now=now, profiles=profiles)
     return compile_predicate(where, scope=scope, now=now)
 
 

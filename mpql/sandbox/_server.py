@@ -349,11 +349,11 @@ class _Handler(BaseHTTPRequestHandler):
             return None
         try:
             from mpql import compile_predicate
-            return compile_predicate(where, scope=scope, now=self.sandbox.now())
+
+            profiles = self.sandbox._profiles_by_id() if scope == "events" else None
+            return compile_predicate(where, scope=scope, now=self.sandbox.now(), profiles=profiles)
         except MpqlError as exc:
-            detail = exc.render() if hasattr(exc, "render") else str(exc)
-            raise _HTTPError(400, f"Invalid 'where' expression: {str(exc)}\n{detail}"
-                             if detail != str(exc) else f"Invalid 'where' expression: {exc}")
+            raise _HTTPError(400, f"Invalid 'where' expression: {exc}") from None
 
     def _engage(self) -> None:
         sb = self.sandbox
@@ -492,6 +492,8 @@ class _Handler(BaseHTTPRequestHandler):
             except StopIteration:
                 done = True
                 break
+            except MpqlError as exc:  # the `where` failed on a record: Mixpanel fails the query
+                raise _HTTPError(400, f"Error evaluating 'where': {exc}") from None
             head.append(block)
             size += len(block)
         use_gzip = self._accepts_gzip() and size > GZIP_MIN_BYTES
@@ -499,10 +501,21 @@ class _Handler(BaseHTTPRequestHandler):
         truncated_gzip = use_gzip and fault is not None and fault.truncate is not None
         compressor = zlib.compressobj(self.sandbox.gzip_level, zlib.DEFLATED, 31) if use_gzip else None
 
+        def guarded(rest: Iterator[bytes]) -> Iterator[bytes]:
+            # Once the status line is out, a failing `where` can only end the stream the way
+            # Mixpanel's own failures do: a final `terminated early` line.
+            try:
+                yield from rest
+            except MpqlError as exc:
+                self._error = f"Error evaluating 'where': {exc}"
+                yield b"terminated early\n"
+
         def encoded() -> Iterator[tuple[bytes, int]]:
             """(wire bytes, complete records in them) for every block."""
-            for block in _chain(head, None if done else it):
-                records = block.count(b"\n") if self._records_in_body is None else 0
+            for block in _chain(head, None if done else guarded(it)):
+                records = 0
+                if self._records_in_body is None and block != b"terminated early\n":
+                    records = block.count(b"\n")
                 data = compressor.compress(block) if compressor else block
                 if data:
                     yield data, records
@@ -669,7 +682,9 @@ class Sandbox:
     ``now``: a fixed epoch time for `NOW` in `where` and for "today" (default: the real clock).
     ``page_size``: engage page size (1000 like Mixpanel). ``session_ttl``: engage session
     lifetime in (unscaled) seconds. ``on_request``: called with each ``RequestRecord`` once
-    the request is answered (on the server's thread; keep it quick).
+    the request is answered (on the server's thread; keep it quick). ``user_on_export``:
+    whether ``user["x"]`` in an export `where` reads the event's user profile (UNCONFIRMED for
+    Mixpanel, spec §1.10; off by default, so ``user[...]`` is undefined on export).
     """
 
     def __init__(
@@ -689,6 +704,7 @@ class Sandbox:
         now: float | None = None,
         gzip_level: int = 6,
         on_request: Callable[[RequestRecord], None] | None = None,
+        user_on_export: bool = False,
     ) -> None:
         if page_size < 1:
             raise SandboxError(f"page_size must be ≥ 1, found {page_size}")
@@ -705,6 +721,8 @@ class Sandbox:
         self.gzip_level = gzip_level
         self._now = now
         self._on_request = on_request
+        self.user_on_export = user_on_export
+        self._profile_map: dict | None = None
         self._faults = FaultSet(parse_faults(faults))
         self._limiter = RateLimiter(self.limits, time_scale)
         self._lock = threading.Lock()
@@ -770,6 +788,13 @@ class Sandbox:
             self._dataset = default_dataset() if self._data_arg is None else Dataset(self._data_arg)
         return self._dataset
 
+    def _profiles_by_id(self) -> dict | None:
+        if not self.user_on_export:
+            return None
+        if self._profile_map is None:
+            self._profile_map = {p.get("$distinct_id"): p for p in self.dataset.all_profiles}
+        return self._profile_map
+
     def now(self) -> float:
         return self._now if self._now is not None else time.time()
 
@@ -781,7 +806,8 @@ class Sandbox:
         whole range), computed locally."""
         ds = self.dataset
         return ds.events(from_date or ds.first_date, to_date or ds.last_date, where=where,
-                         now=kwargs.pop("now", self.now()), **kwargs)
+                         now=kwargs.pop("now", self.now()),
+                         profiles=kwargs.pop("profiles", self._profiles_by_id()), **kwargs)
 
     def profiles(self, where: str | None = None, **kwargs: Any) -> list[dict]:
         """Ground truth: every profile ``/engage`` returns for this `where` (all pages)."""
