@@ -32,12 +32,16 @@ Everything else calls the generic ``Ops`` functions, so semantics live in values
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Mapping
+from datetime import datetime, timezone
 
 from ..errors import EvaluationError
 from ..language import ast as A
 from .records import EVENTS, PROFILES, SPECIAL_NAMES, Resolver, shape_error
-from .values import ISO_PROPERTY, Ops, Undefined
+from .values import ISO_PROPERTY, MAX_SECONDS, Ops, Undefined
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 __all__ = ["compile_function"]
 
@@ -85,11 +89,21 @@ class _Compiler:
             "_typed": ops.typed,
             "_read": resolver.read,
             "_EvaluationError": EvaluationError,
+            "_NUMBER": frozenset({int, float}),
+            "_SIMPLE": frozenset({str, int, float}),
         }
         self._names: dict = {}
         self._count = 0
+        # `name in p` is only right when p is a real mapping (on a list or a string it would
+        # answer silently); the prologue checks the type only when the body uses it.
+        self.uses_in = False
 
     # -- namespace helpers --------------------------------------------------------------------
+
+    def literal(self, value: str) -> str:
+        """A property name as a Python literal (repr of an exact str is always safe)."""
+        assert type(value) is str
+        return repr(value)
 
     def bind(self, value, prefix: str = "_k") -> str:
         key = (prefix, type(value), value) if _hashable(value) else None
@@ -122,13 +136,22 @@ class _Compiler:
             return _Code("U", BOOLU, Undefined)
         if value is None:
             return _Code("None", ANY, None)
+        t = type(value)
+        if t is str or t is int or t is float:
+            # repr() of an exact str/int/float is a Python literal of the same value (finite:
+            # Number nodes and Ops never produce NaN or infinity), so it is safe to inline.
+            text = repr(value)
+            return _Code(f"({text})" if text.startswith("-") else text, _kind_of(value), value)
         return _Code(self.bind(value), _kind_of(value), value)
 
     # -- nodes --------------------------------------------------------------------------------
 
-    def compile(self, node: A.Expr) -> _Code:
+    def compile(self, node: A.Expr, truth: bool = False) -> _Code:
+        """``truth``: the caller only asks whether the value is ``True`` (and/or operands,
+        ``not`` operands, the filter itself), so undefined and false may be produced alike —
+        which lets the fast paths drop their ``else U`` branches."""
         method = getattr(self, "_c_" + type(node).__name__)
-        return method(node)
+        return method(node, truth)
 
     def _fold(self, node: A.Expr, parts: list) -> _Code | None:
         """Evaluate a node whose operands are all constants, once, at compile time."""
@@ -142,16 +165,16 @@ class _Compiler:
             return None  # raise per record, as the interpreter would
         return self.const(value)
 
-    def _c_String(self, node):
+    def _c_String(self, node, truth=False):
         return self.const(node.value)
 
     _c_Number = _c_String
     _c_Boolean = _c_String
 
-    def _c_Now(self, node):
+    def _c_Now(self, node, truth=False):
         return self.const(Undefined if self.now is None else self.now)
 
-    def _c_ListLiteral(self, node):
+    def _c_ListLiteral(self, node, truth=False):
         items = [self.compile(i) for i in node.items]
         if all(i.const is not _NOCONST for i in items):
             value = [i.const for i in items]
@@ -166,24 +189,25 @@ class _Compiler:
             and node.scope in _DIRECT_SCOPES[self.scope]
             and node.name not in SPECIAL_NAMES[self.scope]
         ):
-            return self.bind(node.name, "_n")
+            return self.literal(node.name)
         return None
 
-    def _c_Property(self, node):
+    def _c_Property(self, node, truth=False):
         direct = self._direct(node)
         if direct is not None:
             raw = f"p.get({direct}, U)"
             if self.sem.iso_strings_are_datetimes:
                 return _Code(f"_typed({raw})", ANY)
             return _Code(raw, ANY)
-        return _Code(f"_read(r, p, {node.scope!r}, {self.bind(node.name, '_n')})", ANY)
+        return _Code(f"_read(r, p, {node.scope!r}, {self.literal(node.name)})", ANY)
 
-    def _c_Neg(self, node):
+    def _c_Neg(self, node, truth=False):
         operand = self.compile(node.operand)
         return self._fold(node, [operand]) or _Code(f"{self.fn('neg')}({operand.src})", ANY)
 
-    def _c_Not(self, node):
-        operand = self.compile(node.operand)
+    def _c_Not(self, node, truth=False):
+        # not_() maps undefined and false alike, so the operand is in a truth context
+        operand = self.compile(node.operand, truth=True)
         folded = self._fold(node, [operand])
         if folded:
             return folded
@@ -194,7 +218,7 @@ class _Compiler:
             return _Code(f"({operand.src} is not True)", BOOL)
         return _Code(f"{self.fn('not_')}({operand.src})", BOOLU)
 
-    def _c_Arith(self, node):
+    def _c_Arith(self, node, truth=False):
         left, right = self.compile(node.left), self.compile(node.right)
         folded = self._fold(node, [left, right])
         if folded:
@@ -202,7 +226,7 @@ class _Compiler:
         name = {"+": "add", "-": "sub", "*": "mul", "/": "div", "%": "mod"}[node.op]
         return _Code(f"{self.fn(name)}({left.src}, {right.src})", ANY)
 
-    def _c_Compare(self, node):
+    def _c_Compare(self, node, truth=False):
         left, right = self.compile(node.left), self.compile(node.right)
         folded = self._fold(node, [left, right])
         if folded:
@@ -210,9 +234,9 @@ class _Compiler:
         op = node.op
         special = None
         if right.const is not _NOCONST:
-            special = self._compare_prop_const(op, node.left, right.const, right.src)
+            special = self._compare_prop_const(op, node.left, right.const, right.src, truth)
         elif left.const is not _NOCONST:
-            special = self._compare_prop_const(_FLIP[op], node.right, left.const, left.src)
+            special = self._compare_prop_const(_FLIP[op], node.right, left.const, left.src, truth)
         if special is not None:
             return special
         name = {"==": "eq", "!=": "ne", "<": "lt", "<=": "le", ">": "gt", ">=": "ge"}[op]
@@ -222,7 +246,9 @@ class _Compiler:
             kind = BOOLU
         return _Code(f"{self.fn(name)}({left.src}, {right.src})", kind)
 
-    def _compare_prop_const(self, op, prop_node, c, c_src) -> _Code | None:
+    def _compare_prop_const(self, op, prop_node, c, c_src, truth) -> _Code | None:
+        if type(c) is datetime and op not in ("==", "!="):
+            return self._compare_datetime(op, prop_node, c, c_src, truth)
         direct = self._direct(prop_node)
         if direct is None:
             return None
@@ -250,6 +276,8 @@ class _Compiler:
         # ordering against a number: both operands must be numbers [S1]
         if tc is int or tc is float:
             t = self.tmp()
+            if truth:
+                return _Code(f"(type({t} := p.get({direct})) in _NUMBER and {t} {op} {c_src})", BOOL)
             return _Code(
                 f"({t} {op} {c_src} if (type({t} := p.get({direct})) is int "
                 f"or type({t}) is float) else U)",
@@ -257,7 +285,38 @@ class _Compiler:
             )
         return None
 
-    def _c_In(self, node):
+    def _compare_datetime(self, op, node, c, c_src, truth) -> _Code | None:
+        """``<prop> OP datetime-constant`` and ``datetime(<prop>) OP datetime-constant``."""
+        generic = None
+        if (
+            self.scope == EVENTS
+            and type(node) is A.Property
+            and node.scope in ("properties", "event")
+            and node.name == "$time"
+        ):
+            # The event time of an export line is the integer `time` (seconds, or ms above
+            # 4294967295 [S24]); datetime(n) keeps whole seconds, so for a positive int the
+            # comparison is plain integer arithmetic. Anything unusual takes the generic path.
+            self.uses_in = True
+            t = self.tmp()
+            seconds = int((c - _EPOCH).total_seconds())
+            generic = f"{self.fn(_OP_NAMES[op])}(_read(r, p, {node.scope!r}, '$time'), {c_src})"
+            if truth:
+                generic = f"({generic} is True)"
+            return _Code(
+                f"(({t} if {t} <= {MAX_SECONDS} else {t} // 1000) {op} {seconds} "
+                f"if type({t} := p.get('time')) is int and 0 < {t} < {_MAX_MS} "
+                f"and '$time' not in p else {generic})",
+                BOOL if truth else BOOLU,
+            )
+        cast = type(node) is A.Call and node.name == "datetime"
+        direct = self._direct(node.args[0] if cast else node)
+        if direct is None:
+            return None
+        compare = _make_datetime_compare(self.ops, op, c, cast)
+        return _Code(f"{self.bind(compare, '_cmp')}(p.get({direct}, U))", BOOLU)
+
+    def _c_In(self, node, truth=False):
         left, right = self.compile(node.left), self.compile(node.right)
         folded = self._fold(node, [left, right])
         if folded:
@@ -275,6 +334,9 @@ class _Compiler:
             if simple:
                 members = self.bind(frozenset(items), "_s")
                 t = self.tmp()
+                if truth:
+                    # other types (bool, null, list, object, undefined) are never members
+                    return _Code(f"(type({t} := p.get({direct}, U)) in _SIMPLE and {t} in {members})", BOOL)
                 fallback = f"_typed({t})" if iso else t
                 return _Code(
                     f"({t} in {members} if (type({t} := p.get({direct}, U)) is str "
@@ -286,8 +348,15 @@ class _Compiler:
         direct = self._direct(node.right)
         if direct is not None and type(left.const) is str:
             t = self.tmp()
-            if iso:
+            if iso and truth:
                 # an ISO-shaped string property is a datetime: `in` on it is undefined
+                return _Code(
+                    f"(({left.src} in {t} and ({t}[4:5] != '-' or _typed({t}) is {t})) "
+                    f"if type({t} := p.get({direct}, U)) is str "
+                    f"else ({in_}({left.src}, _typed({t})) is True))",
+                    BOOL,
+                )
+            if iso:
                 guard = f"type({t} := p.get({direct}, U)) is str and ({t}[4:5] != '-' or _typed({t}) is {t})"
                 fallback = f"_typed({t})"
             else:
@@ -299,7 +368,7 @@ class _Compiler:
         return _Code(f"{in_}({left.src}, {right.src})", BOOLU)
 
     def _logic(self, node, kind_name: str, parts_nodes: list) -> _Code:
-        parts = [self.compile(n) for n in parts_nodes]
+        parts = [self.compile(n, truth=True) for n in parts_nodes]
         joiner = " and " if kind_name == "and" else " or "
         pieces = []
         for sub, code in zip(parts_nodes, parts):
@@ -318,13 +387,13 @@ class _Compiler:
                 pieces.append(f"_ops.truth({code.src}, {kind_name!r}, {self.bind(sub, '_node')})")
         return _Code("(" + joiner.join(pieces) + ")", BOOL)
 
-    def _c_And(self, node):
+    def _c_And(self, node, truth=False):
         return self._logic(node, "and", A.conjuncts(node))
 
-    def _c_Or(self, node):
+    def _c_Or(self, node, truth=False):
         return self._logic(node, "or", A.disjuncts(node))
 
-    def _c_Call(self, node):
+    def _c_Call(self, node, truth=False):
         args = [self.compile(a) for a in node.args]
         folded = self._fold(node, args)
         if folded:
@@ -334,6 +403,7 @@ class _Compiler:
             direct = self._direct(node.args[0])
             if direct is not None:
                 if self.sem.null_is_defined:
+                    self.uses_in = True
                     return _Code(f"({direct} in p)", BOOL)
                 return _Code(f"(p.get({direct}) is not None)", BOOL)
             return _Code(f"{self.fn('defined')}({args[0].src})", BOOL)
@@ -356,6 +426,49 @@ _CALLS = {
 }
 
 
+_OP_NAMES = {"==": "eq", "!=": "ne", "<": "lt", "<=": "le", ">": "gt", ">=": "ge"}
+_OPERATORS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
+_MAX_MS = 253402300800000  # 10000-01-01 in ms: beyond it datetime(n) is undefined
+
+
+def _make_datetime_compare(ops: Ops, op: str, c, cast: bool):
+    """One closure for ``[datetime(]prop[)] OP c``: the same steps as typed() → to_datetime()
+    → ordering, without the calls in between."""
+    compare = _OPERATORS[op]
+    typed = ops.typed
+    to_datetime = ops.to_datetime
+
+    if cast:
+        def datetime_compare(v):
+            t = type(v)
+            if t is str:
+                v = typed(v)
+                if type(v) is not datetime:
+                    v = to_datetime(v)
+            elif t is not datetime:
+                v = to_datetime(v)
+            return compare(v, c) if type(v) is datetime else Undefined
+    else:
+        def datetime_compare(v):
+            if type(v) is str:
+                v = typed(v)
+            return compare(v, c) if type(v) is datetime else Undefined
+
+    return datetime_compare
+
+
+def _failed(record, scope: str, exc: Exception) -> Exception:
+    """The exception to raise when a compiled function failed: the shape error if the record
+    is not of the scope's shape, else the original exception (a bug, not bad input)."""
+    try:
+        props = record[_PROPS_KEY[scope]]
+    except (KeyError, TypeError, IndexError):
+        return shape_error(record, scope)
+    if not isinstance(props, Mapping):
+        return shape_error(record, scope)
+    return exc
+
+
 def _hashable(value) -> bool:
     try:
         hash(value)
@@ -371,7 +484,7 @@ def compile_function(
     Mixpanel value of the expression. ``f.source`` is the generated Python source (what
     ``mpql filter --explain`` prints)."""
     c = _Compiler(ops, resolver, now)
-    code = c.compile(node)
+    code = c.compile(node, truth=predicate)
     if predicate:
         if code.kind == BOOL:
             body = code.src
@@ -382,19 +495,25 @@ def compile_function(
     else:
         body = code.src
     key = _PROPS_KEY[resolver.scope]
-    c.ns["_shape_error"] = shape_error
     c.ns["_Mapping"] = Mapping
     c.ns["_scope"] = resolver.scope
+    c.ns["_failed"] = _failed
     name = "_mpql_filter" if predicate else "_mpql_value"
+    check = (
+        "        if type(p) is not dict and not isinstance(p, _Mapping):\n"
+        "            raise TypeError\n"
+        if c.uses_in else ""
+    )
+    # A record of the wrong shape fails somewhere in here (no key, not a mapping, no .get);
+    # only then is the shape examined, so well-formed records pay nothing for the check.
     source = (
         f"def {name}(r):\n"
         f"    try:\n"
         f"        p = r[{key!r}]\n"
-        f"    except (KeyError, TypeError, IndexError):\n"
-        f"        raise _shape_error(r, _scope) from None\n"
-        f"    if type(p) is not dict and not isinstance(p, _Mapping):\n"
-        f"        raise _shape_error(r, _scope)\n"
-        f"    return {body}\n"
+        f"{check}"
+        f"        return {body}\n"
+        f"    except (KeyError, TypeError, AttributeError, IndexError) as exc:\n"
+        f"        raise _failed(r, _scope, exc) from None\n"
     )
     code_obj = compile(source, f"<mpql {name}>", "exec")
     exec(code_obj, c.ns)  # noqa: S102 - source built only from compiler-written tokens

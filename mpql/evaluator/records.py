@@ -125,7 +125,7 @@ class Resolver:
                 if self.profile_of is None:
                     return Undefined
                 did = self.distinct_id(record, props)
-                profile = self.profile_of(did) if _hashable(did) else None
+                profile = self.profile_of(did)
                 if profile is None:
                     return Undefined
                 return self.typed(profile.get(name, Undefined))
@@ -140,7 +140,7 @@ class Resolver:
             if self.behaviors_of is None:
                 return Undefined
             did = self.distinct_id(record, props)
-            counts = self.behaviors_of(did) if _hashable(did) else None
+            counts = self.behaviors_of(did)
             if counts is None:
                 return Undefined
             return counts.get(name, Undefined)
@@ -158,22 +158,18 @@ class Resolver:
         return self.typed(value)
 
 
-def _hashable(value) -> bool:
-    return type(value) in (str, int, float) or value is None
-
-
 def mapping_lookup(mapping, *, engage_records: bool):
     """``mapping.get`` that unwraps Engage-shaped values (``{"$properties": {…}}``)."""
     if mapping is None:
         return None
     get = mapping.get
 
-    if not engage_records:
-        return get
-
     def lookup(key):
+        # distinct ids are strings (or numbers); anything else (undefined, a list) has no entry
+        if type(key) not in (str, int, float):
+            return None
         found = get(key)
-        if isinstance(found, Mapping) and isinstance(found.get("$properties"), Mapping):
+        if engage_records and isinstance(found, Mapping) and isinstance(found.get("$properties"), Mapping):
             return found["$properties"]
         return found
 

@@ -212,13 +212,36 @@ def parse_datetime_text(text: str, tz) :
         return Undefined
 
 
+_fromisoformat = datetime.fromisoformat
+_ISO_CACHE: dict = {}
+_ISO_CACHE_MAX = 1 << 16
+_NOT_A_DATE = object()
+
+
 def _iso_property(value: str):
-    """A property string that Mixpanel would have typed as a date (UTC [S13]), else itself."""
+    """A property string that Mixpanel would have typed as a date (UTC [S13]), else itself.
+
+    Exports repeat the same timestamps a lot (``$last_seen`` of one user on all their
+    events), so results are memoised in a bounded dict (cleared when full)."""
+    found = _ISO_CACHE.get(value)
+    if found is not None:
+        # Not the cached string itself: callers test `typed(v) is v`, and an equal string
+        # may be a different object.
+        return value if found is _NOT_A_DATE else found
+    result = _NOT_A_DATE
     if ISO_PROPERTY.match(value):
-        dt = parse_datetime_text(value, _UTC)
-        if dt is not Undefined:
-            return dt
-    return value
+        try:
+            dt = _fromisoformat(value)  # C parser; validates the calendar (no 2024-02-30)
+        except ValueError:
+            pass
+        else:
+            if dt.tzinfo is None:
+                dt = dt.replace(tzinfo=_UTC)
+            result = dt.replace(microsecond=0) if dt.microsecond else dt
+    if len(_ISO_CACHE) >= _ISO_CACHE_MAX:
+        _ISO_CACHE.clear()
+    _ISO_CACHE[value] = result
+    return value if result is _NOT_A_DATE else result
 
 
 def _finite(x):
