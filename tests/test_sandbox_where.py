@@ -35,9 +35,7 @@ def _raw_events(ds, first: dt.date, last: dt.date) -> list[dict]:
         path = ds.path / "events" / f"{day.isoformat()}.jsonl"
         if path.exists():
             for line in path.read_text("utf-8").splitlines():
-                record = json.loads(line)
-                record["properties"]["time"] //= 1000  # stored in ms; export sends seconds
-                out.append(record)
+                out.append(json.loads(line))  # stored as export sends it by default
         day += dt.timedelta(days=1)
     return out
 

@@ -72,12 +72,57 @@ class Fault:
         return (self.first is None or n >= self.first) and (self.last is None or n <= self.last)
 
 
-_SELECTOR = re.compile(
-    r"""^\s*(?P<target>[a-z]+)\s*
-        (?:\[(?P<params>[^\]]*)\])?\s*
-        (?:\#\s*(?P<which>[^\s]*))?\s*$""",
-    re.X,
-)
+def _scan_selector(text: str):
+    """(target, params text or None, which or None) — brackets and quotes inside the parameter
+    filter are skipped, so values like ``event=["A","B"]`` work."""
+    text = text.strip()
+    m = re.match(r"[a-z]+", text)
+    if not m:
+        return None
+    target, i = m.group(0), m.end()
+    params = None
+    if i < len(text) and text[i] == "[":
+        depth, quoted, j = 0, False, i
+        while j < len(text):
+            ch = text[j]
+            if ch == '"' and text[j - 1] != "\\":
+                quoted = not quoted
+            elif not quoted and ch == "[":
+                depth += 1
+            elif not quoted and ch == "]":
+                depth -= 1
+                if depth == 0:
+                    break
+            j += 1
+        if j >= len(text):
+            return None
+        params, i = text[i + 1:j], j + 1
+    rest = text[i:].strip()
+    which = None
+    if rest:
+        if not rest.startswith("#"):
+            return None
+        which = rest[1:].strip()
+    return target, params, which
+
+
+def _split_params(text: str) -> list[str]:
+    """Split a parameter filter on commas outside quotes and brackets."""
+    parts, buf, depth, quoted = [], [], 0, False
+    for ch in text:
+        if ch == '"':
+            quoted = not quoted
+        elif not quoted and ch == "[":
+            depth += 1
+        elif not quoted and ch == "]":
+            depth -= 1
+        if ch == "," and depth == 0 and not quoted:
+            parts.append("".join(buf))
+            buf = []
+        else:
+            buf.append(ch)
+    parts.append("".join(buf))
+    return parts
 
 
 def _split(text: str, sep: str) -> list[str]:
@@ -129,26 +174,28 @@ def _num(value: str, what: str, rule: str, *, integer: bool = False, minimum: fl
 
 def _parse_rule(rule: str) -> Fault:
     pieces = _split(rule, ":")
-    m = _SELECTOR.match(pieces[0])
-    if not m:
+    scanned = _scan_selector(pieces[0])
+    if scanned is None:
         raise InputError(
             f"fault rule {rule!r}: expected a selector like `export#2` or `engage[page=1]`, "
             f"found {pieces[0].strip()!r}"
         )
-    target = m.group("target")
+    target, params_text, which = scanned
     if target not in TARGETS:
         raise InputError(
             f"fault rule {rule!r}: unknown target {target!r}; expected one of {', '.join(TARGETS)}"
         )
     params = []
-    if m.group("params"):
-        for item in m.group("params").split(","):
+    if params_text:
+        for item in _split_params(params_text):
             name, eq, value = item.partition("=")
             if not eq or not name.strip():
                 raise InputError(f"fault rule {rule!r}: expected name=value inside [...], found {item!r}")
-            params.append((name.strip(), value.strip()))
+            value = value.strip()
+            if len(value) >= 2 and value[0] == value[-1] == '"':
+                value = value[1:-1]
+            params.append((name.strip(), value))
     first = last = None
-    which = m.group("which")
     if which is not None and which != "*":
         wm = re.fullmatch(r"(\d+)(?:(-)(\d+)|(\+))?", which)
         if not wm or int(wm.group(1)) < 1:

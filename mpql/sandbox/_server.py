@@ -219,6 +219,8 @@ class _Handler(BaseHTTPRequestHandler):
                     self._rate_class = rate_class
                 else:
                     raise _HTTPError(429, rejection.message, headers=rejection.headers)
+                if fault is not None and fault.delay:
+                    time.sleep(fault.delay)
                 if self._endpoint == "engage":
                     self._engage()
                 else:
@@ -246,7 +248,9 @@ class _Handler(BaseHTTPRequestHandler):
     def _pre_fault(self, fault: Fault) -> None:
         """The parts of a fault that happen before the normal response: slow first byte, drop,
         an injected status."""
-        if fault.delay:
+        # A delay alone is a slow first byte of a normal answer, so it waits after admission
+        # (holding a concurrency slot, like a slow query); with an error status it comes first.
+        if fault.delay and (fault.drop or fault.expired or fault.status is not None):
             time.sleep(fault.delay)
         if fault.drop:
             self._commit(0)
@@ -260,7 +264,11 @@ class _Handler(BaseHTTPRequestHandler):
                 rate_class = "query" if self._endpoint != "export" else "export"
                 policy = fault.policy or "hour"
                 if policy != "none":
-                    headers += self.sandbox._limiter.policy_headers(rate_class, tripped=policy)
+                    # The running limits if there are any, else Mixpanel's defaults: an injected
+                    # 429 always describes a limit, even on a sandbox without rate limiting.
+                    headers += (self.sandbox._limiter.policy_headers(rate_class, tripped=policy)
+                                or RateLimiter(Limits(), self.sandbox.time_scale).policy_headers(
+                                    rate_class, tripped=policy))
                 if fault.retry_after is not None:
                     ra = fault.retry_after
                     headers.append(("Retry-After", str(int(ra)) if float(ra).is_integer() else str(ra)))
@@ -702,7 +710,7 @@ class Sandbox:
         page_size: int = 1000,
         session_ttl: float = 3600.0,
         now: float | None = None,
-        gzip_level: int = 6,
+        gzip_level: int = 1,
         on_request: Callable[[RequestRecord], None] | None = None,
         user_on_export: bool = False,
     ) -> None:
