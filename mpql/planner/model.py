@@ -145,6 +145,24 @@ class Plan:
 
         return to_dict(self)
 
+    @classmethod
+    def from_dict(cls, data: Mapping) -> "Plan":
+        from .render import from_dict
+
+        return from_dict(data)
+
+    @classmethod
+    def from_json(cls, text: str) -> "Plan":
+        import json
+
+        from ..errors import InputError
+
+        try:
+            data = json.loads(text)
+        except ValueError as exc:
+            raise InputError(f"mpql plan is not valid JSON: {exc}") from None
+        return cls.from_dict(data)
+
     def to_curl(self, ids: Mapping[int, Any] | None = None) -> str:
         """Shell-safe curl commands (``$MP_USERNAME:$MP_SECRET`` placeholders, never a
         secret). Consumed ids not given in ``ids`` are shown as sample values."""
