@@ -22,7 +22,6 @@ import argparse
 import datetime as dt
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -41,8 +40,8 @@ while True:
 """
 
 
-def run_measured(cmd, env=None, stdin=None) -> tuple[float, int, int]:
-    """(wall seconds, peak RSS in KB, exit code) of one child process."""
+def run_measured(cmd, env=None, stdin=None) -> tuple[float, int, float]:
+    """(wall seconds, peak RSS in KB, CPU seconds user+sys) of one child process."""
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stdin=subprocess.PIPE if stdin else None,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -55,7 +54,7 @@ def run_measured(cmd, env=None, stdin=None) -> tuple[float, int, int]:
     err = proc.stderr.read().decode(errors="replace")
     if proc.returncode != 0:
         raise SystemExit(f"{cmd[0]} failed ({proc.returncode}): {err[-2000:]}")
-    return elapsed, usage.ru_maxrss, proc.returncode
+    return elapsed, usage.ru_maxrss, usage.ru_utime + usage.ru_stime
 
 
 def count_lines(path: Path) -> int:
@@ -72,6 +71,8 @@ def main() -> int:
     ap.add_argument("--workers", type=int, default=4)
     ap.add_argument("--days", type=int, default=12)
     ap.add_argument("--keep", metavar="DIR", help="keep datasets here (reused across runs)")
+    ap.add_argument("--repeat", type=int, default=3,
+                    help="alternate curl and mpql this many times; medians are reported")
     args = ap.parse_args()
     if not shutil.which("curl"):
         raise SystemExit("curl is not installed (apt-get install curl)")
@@ -112,23 +113,25 @@ def main() -> int:
                 config.append(f'url = "{url}/api/2.0/export?project_id={DEFAULT_PROJECT_ID}'
                               f'&from_date={day}&to_date={day}"')
                 config.append(f'output = "{work}/curl-{day}.jsonl"')
-            curl_s, _, _ = run_measured(
-                ["curl", "--parallel", "--parallel-max", str(args.workers), "-K", "-"],
-                stdin="\n".join(config) + "\n")
-            curl_lines = sum(count_lines(work / f"curl-{day}.jsonl") for day in days)
-            nbytes = sum((work / f"curl-{day}.jsonl").stat().st_size for day in days)
-            for day in days:
-                (work / f"curl-{day}.jsonl").unlink()
             env = dict(os.environ, MP_USERNAME=DEFAULT_USERNAME, MP_SECRET=DEFAULT_SECRET,
                        MP_PROJECT_ID=str(DEFAULT_PROJECT_ID))
             out = work / "mpql.jsonl"
-            mpql_s, rss_kb, _ = run_measured(
-                [sys.executable, "-m", "mpql", "run", "--events", "--from", first, "--to", last,
-                 "--chunk", "day", "-o", str(out), "--quiet", "--base-url", url,
-                 "--workers", str(args.workers), "--export-per-second", "1000",
-                 "--export-per-hour", "100000"], env=env)
-            mpql_lines = count_lines(out)
-            out.unlink()
+            curl_runs, mpql_runs = [], []
+            for _ in range(args.repeat):  # alternate, so load changes hit both alike
+                curl_runs.append(run_measured(
+                    ["curl", "--parallel", "--parallel-max", str(args.workers), "-K", "-"],
+                    stdin="\n".join(config) + "\n"))
+                curl_lines = sum(count_lines(work / f"curl-{day}.jsonl") for day in days)
+                nbytes = sum((work / f"curl-{day}.jsonl").stat().st_size for day in days)
+                for day in days:
+                    (work / f"curl-{day}.jsonl").unlink()
+                mpql_runs.append(run_measured(
+                    [sys.executable, "-m", "mpql", "run", "--events", "--from", first, "--to",
+                     last, "--chunk", "day", "-o", str(out), "--quiet", "--base-url", url,
+                     "--workers", str(args.workers), "--export-per-second", "1000",
+                     "--export-per-hour", "100000"], env=env))
+                mpql_lines = count_lines(out)
+                out.unlink()
             shutil.rmtree(work, ignore_errors=True)
         finally:
             server.terminate()
@@ -136,13 +139,18 @@ def main() -> int:
         if mpql_lines != curl_lines:
             raise SystemExit(f"line counts differ: mpql {mpql_lines}, curl {curl_lines}")
         mb = nbytes / 1e6
-        rows.append((size, mb, curl_lines, curl_s, mpql_s, rss_kb / 1024))
-    print(f"{'target':>7} {'MB':>7} {'events':>9} {'curl s':>7} {'mpql s':>7} "
-          f"{'curl MB/s':>9} {'mpql MB/s':>9} {'ratio':>6} {'mpql RSS MB':>11}")
-    for size, mb, lines, cs, ms, rss in rows:
-        print(f"{size:>7} {mb:>7.1f} {lines:>9} {cs:>7.2f} {ms:>7.2f} {mb / cs:>9.1f} "
-              f"{mb / ms:>9.1f} {cs / ms:>6.2f} {rss:>11.1f}")
-    print("ratio = mpql throughput / curl throughput (target >= 0.8); RSS target <= 100 MB, flat")
+        med = lambda xs: sorted(xs)[len(xs) // 2]  # noqa: E731
+        rows.append((size, mb, curl_lines, med([r[0] for r in curl_runs]),
+                     med([r[0] for r in mpql_runs]), max(r[1] for r in mpql_runs) / 1024,
+                     med([r[2] for r in curl_runs]), med([r[2] for r in mpql_runs])))
+    print(f"{'target':>6} {'MB':>6} {'events':>8} {'curl s':>7} {'mpql s':>7} {'curl MB/s':>9} "
+          f"{'mpql MB/s':>9} {'ratio':>6} {'curl cpu':>8} {'mpql cpu':>8} {'mpql RSS MB':>11}")
+    for size, mb, lines, cs, ms, rss, ccpu, mcpu in rows:
+        print(f"{size:>6} {mb:>6.1f} {lines:>8} {cs:>7.2f} {ms:>7.2f} {mb / cs:>9.1f} "
+              f"{mb / ms:>9.1f} {cs / ms:>6.2f} {ccpu:>8.2f} {mcpu:>8.2f} {rss:>11.1f}")
+    print(f"medians of {args.repeat} alternating runs; ratio = mpql throughput / curl "
+          "throughput (target >= 0.8); cpu = client CPU seconds (user+sys); RSS = peak of "
+          "the mpql process (target <= 100 MB, flat in size)")
     if not args.keep:
         shutil.rmtree(root, ignore_errors=True)
     return 0

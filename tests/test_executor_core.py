@@ -234,5 +234,5 @@ def test_gzip_cut_exactly_at_a_line_boundary_is_detected():
 
     assert b"".join(body_chunks(Resp(gzip.compress(body)))) == body
     with pytest.raises(StreamBroken, match="trailer"):
-        got = b"".join(body_chunks(Resp(cut)))
+        b"".join(body_chunks(Resp(cut)))
     assert zlib.decompressobj(wbits=31).decompress(cut) == body  # the cut really is at a line end

@@ -17,14 +17,12 @@ import time
 import attrs
 import pytest
 
-pytest.importorskip("mpql.sandbox", reason="the sandbox branch is not merged yet")
-
 from mpql.errors import (
     AuthenticationError, BadRequestError, DeadlineExceeded, ForbiddenError, RateLimitError,
     ServerError,
 )
 from mpql.executor import Client, Credentials, Limits, RetryPolicy
-from mpql.planner.model import Consumes, Plan, Step
+from mpql.planner import Plan, Query, ServiceAccount, Step
 from mpql.sandbox import Sandbox
 from mpql.sandbox._limits import Limits as ServerLimits
 
@@ -136,24 +134,27 @@ def test_write_then_dedupe_removes_only_exact_duplicates(box, tmp_path):
     assert len(lines) == len(ident)
 
 
-def test_consumed_ids_where_in_and_client_filter_agree(box):
-    """The HubSpot shape: engage finds ids, export keeps those users' events."""
-    pid = str(box.credentials.project_id)
-    a, b = window(box, 3)
-    where_u = 'user["plan"] == "pro"'
-    find = Step("engage", "POST", ENGAGE_URL, {"where": where_u}, encoding="form",
-                pagination="page", rate_class="query", output=False)
-    ids = {p["$distinct_id"] for p in box.profiles(where_u)}
-    assert ids
-    truth = [e for e in box.events(a, b) if e["properties"].get("distinct_id") in ids]
-    got = {}
-    for strategy in ("where-in", "client-filter"):
-        export = Step("export", "GET", EXPORT_URL,
-                      {"from_date": a, "to_date": b, "where": "@IDS@"}, chunking="day",
-                      rate_class="export",
-                      consumes=Consumes(0, strategy=strategy, batch_size=7, placeholder="@IDS@"))
-        got[strategy] = list(client_for(box).run(Plan([find, export], project_id=pid)))
-        assert multiset(got[strategy]) == multiset(truth), strategy
+@pytest.mark.parametrize("max_url", [8000, 900, 300])
+@pytest.mark.parametrize("where", [
+    'user["plan"] == "pro"',
+    'user["plan"] == "pro" and properties["$os"] == "iOS"',
+    'not (user["plan"] == "pro") or properties["$browser"] == "Chrome"',
+])
+def test_mixed_scope_plans_equal_ground_truth(box, where, max_url):
+    """The HubSpot shape: engage finds ids, export keeps those users' events — whatever id
+    strategy the URL budget forces (inline, batched, client-filter). Ground truth: the
+    original where evaluated locally on every event with its user's profile."""
+    from mpql.evaluator import compile_predicate
+
+    a, b = window(box, 2)
+    plan = Query.events(where, from_date=a, to_date=b).plan(
+        auth=ServiceAccount("u", "s", box.credentials.project_id), max_url_length=max_url)
+    assert [s.endpoint for s in plan.steps] == ["engage", "export"]
+    profiles = {p["$distinct_id"]: p for p in box.profiles()}
+    test = compile_predicate(where, scope="events", profiles=profiles)
+    truth = [e for e in box.events(a, b) if test(e)]
+    got = list(client_for(box).run(plan))
+    assert got and multiset(got) == multiset(truth)
 
 
 # -- the fault matrix -----------------------------------------------------------------------
@@ -303,3 +304,42 @@ def test_secret_never_appears_in_reprs_errors_or_logs(tmp_path, caplog):
     auth = creds.authorization()
     for text in texts:
         assert secret not in text and auth.split()[1] not in text
+
+
+# -- shortcuts, limits, progress ------------------------------------------------------------
+
+def test_client_shortcuts_plan_and_run(box):
+    client = client_for(box)
+    a, b = window(box, 2)
+    where = 'properties["$browser"] == "Chrome"'
+    assert multiset(client.events(where, a, b)) == multiset(box.events(a, b, where=where))
+    assert multiset(client.profiles('user["plan"] == "pro"')) == \
+        multiset(box.profiles('user["plan"] == "pro"'))
+
+
+def test_limit_stops_early_and_a_plan_limit_is_a_total_cap(box, tmp_path):
+    a, b = window(box, 4)
+    plan = Query.events(None, from_date=a, to_date=b, limit=50).plan(
+        project_id=box.credentials.project_id)
+    got = list(client_for(box).run(plan))
+    assert len(got) == 50  # params["limit"] is per request; the total is capped too
+    out = tmp_path / "l.jsonl"
+    result = client_for(box).write(export_plan(box), str(out), limit=123)
+    assert result.records == 123 == len(out.read_bytes().splitlines())
+
+
+def test_progress_line_counts_without_a_terminal():
+    import io
+
+    from mpql.executor._progress import Progress
+    from mpql.executor._transport import Stats
+
+    stream = io.StringIO()
+    progress = Progress(stream, enabled=True, interval=0)
+    stats = Stats(records=1234, bytes=5 * 1024 * 1024, units_done=3, units_total=12, retries=2)
+    progress(stats)
+    progress.close(stats)
+    text = stream.getvalue()
+    assert "3/12 chunks" in text and "1,234 records" in text and "2 retries" in text
+    assert "ETA" in text and text.endswith("\n")
+    assert Progress(io.StringIO()).enabled is False  # not a terminal: silent

@@ -43,17 +43,17 @@ def _indent(text: str, prefix: str = "    ") -> str:
     return "\n".join(prefix + line for line in text.splitlines())
 
 
-def _pick_customer(sandbox) -> str:
+def _pick_customer(sandbox, from_date, to_date) -> str:
+    """A customer ID from the sample data whose user has events in the window."""
     from mpql.errors import SandboxError
 
-    data = getattr(sandbox, "dataset", None)
-    profiles = data.all_profiles() if data is not None and hasattr(data, "all_profiles") else []
-    for profile in profiles:
+    active = {e["properties"].get("distinct_id") for e in sandbox.events(from_date, to_date)}
+    for profile in sandbox.profiles():
         cid = (profile.get("$properties") or {}).get("customer_id")
-        if cid:
+        if cid and profile.get("$distinct_id") in active:
             return str(cid)
-    raise SandboxError("the sandbox's sample data has no profile with a customer_id; pass "
-                       "--customer-id")
+    raise SandboxError("the sandbox's sample data has no profile with a customer_id and "
+                       "events; pass --customer-id")
 
 
 def run(args) -> int:
@@ -71,11 +71,13 @@ def run(args) -> int:
         first, last = sandbox_dates(sandbox)
         from_date = args.from_date or first
         to_date = args.to_date or last
-        customer = args.customer_id or _pick_customer(sandbox)
+        customer = args.customer_id or _pick_customer(sandbox, from_date, to_date)
         print(f"mpql demo: the HubSpot -> Mixpanel workflow (API guide, Part 5) against the "
               f"embedded sandbox at {sandbox.url}")
         print(f"HubSpot contact's customer ID: {customer!r}; export window {from_date} .. "
               f"{to_date}")
+        print("(plans and curl show Mixpanel's real hosts; the executor sends the same "
+              "requests to the sandbox)")
 
         # Step 1: /engage, find the profile.
         _rule("step 1: find the Mixpanel user by customer_id (/engage)")
@@ -99,7 +101,7 @@ def run(args) -> int:
         _rule("step 2: export that user's events (/export)")
         q2 = Query.events(where=prop("$distinct_id") == distinct_id, from_date=from_date,
                           to_date=to_date)
-        plan2 = q2.plan(region=client.region, auth=auth)
+        plan2 = q2.plan(region=client.region, auth=auth, chunk="week")
         print(_indent(plan2.explain()))
         print("\n  curl equivalent:")
         print(_indent(plan2.to_curl()))
@@ -112,7 +114,7 @@ def run(args) -> int:
         _rule("the same as ONE query: events where user[\"customer_id\"] == ID")
         q3 = Query.events(where=user("customer_id") == customer, from_date=from_date,
                           to_date=to_date)
-        plan3 = q3.plan(region=client.region, auth=auth)
+        plan3 = q3.plan(region=client.region, auth=auth, chunk="week")
         print(_indent(plan3.explain()))
         combined = list(client.run(plan3))
         key = lambda e: json.dumps(e, sort_keys=True)  # noqa: E731

@@ -169,7 +169,7 @@ def run(args) -> int:
             if exc.request:
                 print(f"  request: {exc.request}", file=sys.stderr)
             if args.output:
-                print(f"  (the output so far is kept; rerun with --resume to continue)",
+                print("  (the output so far is kept; rerun with --resume to continue)",
                       file=sys.stderr)
             return EXIT_ERROR
         progress.close(client.last_stats)

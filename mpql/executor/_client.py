@@ -6,21 +6,22 @@ up to 1 MiB). Units are fetched in parallel where the limits allow but committed
 plan order, and only once complete: so a retried unit can never lose or duplicate a record, and
 the output is the same whatever the timing (the basis of ``--resume``, see ``_output``).
 
-Steps that consume an earlier step's ids (``Consumes``) get them in one of three ways: spliced
-into ``where`` in batches (``where-in``), in the ``distinct_ids`` parameter
-(``distinct-ids-param``), or by filtering the returned records locally (``client-filter``).
-A step's ``client_filter`` expression is applied with the evaluator's ``compile_predicate``.
+The concrete requests of a step come from the planner's ``expand(step, ids)`` — the single
+implementation of date chunking, encoding and the id strategies (ids spliced into ``where``,
+in batches, or a local ``keep`` filter); this module runs them. Ids a step produces for a
+later one are collected from its records. A step's ``client_filter`` expression is applied
+with the evaluator's ``compile_predicate``; ``Step.limit`` caps the records in total.
 """
 
 from __future__ import annotations
 
 import collections
-import datetime as dt
 import hashlib
 import itertools
 import json
 import math
 import tempfile
+import urllib.parse
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -28,20 +29,19 @@ from typing import IO, Any, BinaryIO, Callable, Iterable, Iterator
 
 import attrs
 
-from mpql.errors import ConfigError, ExecutionError, PlanError, TransportError
+from mpql.errors import ConfigError, PlanError, TransportError
 
 from ._auth import Credentials, region_from_env
 from ._jsonl import LineSplitter, StreamBroken, check_line, dedupe_key
 from ._output import FileSink, StreamSink
 from ._pacer import Limits, Pacer
 from ._retry import RetryPolicy
-from ._transport import Call, Stats, Transport, body_chunks
+from ._transport import Call, Stats, Transport, body_chunks, encode_params
 
 __all__ = ["Client", "RunResult"]
 
 SPOOL_IN_MEMORY = 1 << 20
 DEFAULT_PAGE_SIZE = 1000
-DEFAULT_BATCH = 100  # ids per where-in batch when the plan does not say
 
 
 @attrs.define
@@ -86,60 +86,12 @@ def _fingerprint(plan: Any, **options: Any) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
-def _date_chunks(start: str, end: str, chunking: str | None) -> list[tuple[str, str]]:
-    try:
-        a = dt.date.fromisoformat(str(start))
-        b = dt.date.fromisoformat(str(end))
-    except ValueError as exc:
-        raise PlanError(f"export step: from_date/to_date must be YYYY-MM-DD ({exc})") from None
-    if b < a:
-        raise PlanError(f"export step: from_date {a} is after to_date {b}")
-    if chunking in (None, "", "none"):
-        return [(a.isoformat(), b.isoformat())]
-    out = []
-    cur = a
-    while cur <= b:
-        if chunking == "day":
-            nxt = cur
-        elif chunking == "week":
-            nxt = cur + dt.timedelta(days=6)
-        elif chunking == "month":
-            first_next = (cur.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
-            nxt = first_next - dt.timedelta(days=1)
-        else:
-            raise PlanError(f"export step: unknown chunking {chunking!r}; expected day, week, "
-                            f"month or None")
-        nxt = min(nxt, b)
-        out.append((cur.isoformat(), nxt.isoformat()))
-        cur = nxt + dt.timedelta(days=1)
-    return out
-
-
-def _wire_params(step, params: dict) -> dict:
-    """JSON-encode the parameters Mixpanel expects as JSON text (``event``, ``distinct_ids``…)."""
-    out = {}
-    for k, v in params.items():
-        if v is None:
-            continue
-        if k in step.json_params or isinstance(v, (list, tuple, dict)):
-            if not isinstance(v, str):
-                v = json.dumps(list(v) if isinstance(v, tuple) else v, ensure_ascii=False,
-                               separators=(",", ":"))
-        elif isinstance(v, bool):
-            v = "true" if v else "false"
-        out[k] = v
-    return out
-
-
-def _quote(value: str) -> str:
-    return json.dumps(value, ensure_ascii=False)
-
-
-def _id_test(ids: list) -> str:
-    if not ids:
-        return "false"
-    items = ", ".join(_quote(i) if isinstance(i, str) else json.dumps(i) for i in ids)
-    return f'properties["$distinct_id"] in [{items}]'
+def _cap(plan, limit: int | None) -> int | None:
+    """The overall record cap: the caller's, or the plan's output steps' ``limit``."""
+    caps = [s.limit for s in plan.steps if s.output and getattr(s, "limit", None) is not None]
+    if limit is not None:
+        caps.append(limit)
+    return min(caps) if caps else None
 
 
 def _record_id(record: dict, field: str):
@@ -173,31 +125,41 @@ class _Run:
 
     # -- helpers -------------------------------------------------------------------------
 
-    def url(self, step) -> str:
+    def rebase(self, url: str) -> str:
+        """``url`` sent to ``base_url`` instead of Mixpanel's host (same path and query)."""
         base = self.client.base_url
         if not base:
-            return step.url
-        import urllib.parse as up
+            return url
+        parts = urllib.parse.urlsplit(url)
+        return base + parts.path + (f"?{parts.query}" if parts.query else "")
 
-        path = up.urlsplit(step.url).path
-        return base + path
-
-    def query_params(self, step, params: dict) -> tuple[dict, dict | None]:
-        """Split params into (URL query, form body) per the step's encoding; add project_id."""
+    def with_identity(self, url: str) -> str:
+        """Add ``project_id`` (and ``workspace_id``) from the credentials when the plan was
+        made without them: Mixpanel rejects service-account requests that lack it."""
         creds = self.client._credentials
-        ident = {}
-        pid = params.pop("project_id", None) or self.plan.project_id
-        if pid is None and creds is not None and creds.kind == "service_account":
-            pid = creds.project_id
-        if pid is not None:
-            ident["project_id"] = pid
-        wid = params.pop("workspace_id", None) or (creds.workspace_id if creds else None)
-        if wid is not None:
-            ident["workspace_id"] = wid
-        wire = _wire_params(step, params)
-        if step.encoding == "form":
-            return ident, wire
-        return {**ident, **wire}, None
+        if creds is None or creds.kind != "service_account":
+            return url
+        query = urllib.parse.urlsplit(url).query
+        names = {k for k, _ in urllib.parse.parse_qsl(query, keep_blank_values=True)}
+        extra = {}
+        if "project_id" not in names and creds.project_id:
+            extra["project_id"] = creds.project_id
+        if "workspace_id" not in names and creds.workspace_id:
+            extra["workspace_id"] = creds.workspace_id
+        if not extra:
+            return url
+        return url + ("&" if query else "?") + encode_params(extra)
+
+    def call(self, step, request, *, label: str, counted: bool = True, extra=None) -> Call:
+        url = self.with_identity(self.rebase(request.url))
+        body = request.body
+        if extra:
+            if body is not None:
+                body = (body + "&" if body else "") + encode_params(extra)
+            else:
+                url += ("&" if "?" in url else "?") + encode_params(extra)
+        rate = step.rate_class or ("export" if step.endpoint == "export" else "query")
+        return Call(request.method, url, body, rate_class=rate, counted=counted, label=label)
 
     def predicate(self, index: int, step) -> Callable[[dict], bool] | None:
         if not step.client_filter:
@@ -241,18 +203,19 @@ class _Run:
 
     # -- record filtering -------------------------------------------------------------------
 
-    def filters(self, index: int, step, ids: set | None):
+    def filters(self, index: int, step, keep_ids: Callable[[dict], bool] | None):
+        """A factory of per-unit record filters (dedupe state is per unit: duplicates share
+        their ``time``, hence their date chunk), or None when every record is kept."""
         pred = self.predicate(index, step)
-        field = step.consumes.field if step.consumes else "$distinct_id"
         dedupe = self.dedupe and step.endpoint == "export"
-        if pred is None and ids is None and not dedupe:
+        if pred is None and keep_ids is None and not dedupe:
             return None
 
         def make():
             seen: set = set()
 
             def keep(record: dict) -> bool:
-                if ids is not None and _record_id(record, field) not in ids:
+                if keep_ids is not None and not keep_ids(record):
                     return False
                 if pred is not None and not pred(record):
                     return False
@@ -269,15 +232,11 @@ class _Run:
 
     # -- export ------------------------------------------------------------------------------
 
-    def fetch_export(self, index: int, step, key: str, params: dict, make_keep) -> Unit:
-        query, form = self.query_params(step, dict(params))
-        call = Call(step.method or "GET", self.url(step), query, form,
-                    rate_class=step.rate_class or "export", label=key)
-
+    def fetch_export(self, call: Call, make_keep) -> Unit:
         def consume(resp) -> Unit:
             spool = self.spool()
             try:
-                return self._read_export(resp, spool, key, make_keep)
+                return self._read_export(resp, spool, call.label, make_keep)
             except BaseException:
                 spool.close()
                 raise
@@ -316,54 +275,24 @@ class _Run:
         self.stats.add(bytes=nbytes)
         return Unit(key, spool, records, spool.tell())
 
-    def export_units(self, index: int, step, ids: list | None) -> Iterator[Unit]:
-        params = dict(step.params)
-        chunks = _date_chunks(params.pop("from_date", None), params.pop("to_date", None),
-                              step.chunking)
-        batches: list[tuple[str, dict, set | None]] = []
-        cons = step.consumes
-        if cons is None:
-            batches.append(("", params, None))
-        elif cons.strategy == "where-in":
-            where = params.get("where") or ""
-            placeholder = cons.placeholder
-            if not placeholder or placeholder not in where:
-                raise PlanError(f"step {index}: where-in needs the placeholder "
-                                f"{placeholder!r} in `where`, found {where!r}")
-            size = cons.batch_size or DEFAULT_BATCH
-            if not ids and where.strip() == placeholder:
-                return  # nothing can match: no requests at all
-            groups = [ids[i:i + size] for i in range(0, len(ids), size)] or [[]]
-            for n, group in enumerate(groups):
-                digest = hashlib.sha1(json.dumps(group).encode()).hexdigest()[:8]
-                p = dict(params, where=where.replace(placeholder, _id_test(group)))
-                batches.append((f"b{n}.{digest}:", p, None))
-        elif cons.strategy == "client-filter":
-            where = params.get("where")
-            if cons.placeholder and where and cons.placeholder in where:
-                if where.strip() != cons.placeholder:
-                    raise PlanError(f"step {index}: client-filter with the placeholder inside "
-                                    f"a larger `where` is not supported: {where!r}")
-                params.pop("where")
-            batches.append(("", params, set(ids or ())))
-        else:
-            raise PlanError(f"step {index}: export cannot consume ids with strategy "
-                            f"{cons.strategy!r}; expected where-in or client-filter")
+    def export_units(self, index: int, step, ids: dict) -> Iterator[Unit]:
+        from mpql.planner import expand
+
+        expansion = expand(step, ids)
+        make = self.filters(index, step, expansion.keep)
         units = []
-        for prefix, p, idset in batches:
-            for a, b in chunks:
-                units.append((f"s{index}:{prefix}{a}..{b}", dict(p, from_date=a, to_date=b),
-                              idset))
+        for request in expansion.requests:
+            chunk = "..".join(request.chunk) if request.chunk else "all"
+            digest = hashlib.sha1(f"{request.url}\n{request.body}".encode()).hexdigest()[:10]
+            key = f"s{index}:{chunk}:{digest}"
+            units.append(self.call(step, request, label=key))
         with self.stats.lock:
             self.stats.units_total = (self.stats.units_total or 0) + len(units)
-        make_plain = self.filters(index, step, None)
 
-        def fetch(item) -> Unit:
-            key, p, idset = item
-            if key in self.skip:
-                return Unit(key, None)
-            make = self.filters(index, step, idset) if idset is not None else make_plain
-            return self.fetch_export(index, step, key, p, make)
+        def fetch(call: Call) -> Unit:
+            if call.label in self.skip:
+                return Unit(call.label, None)
+            return self.fetch_export(call, make)
 
         limits = self.client.limits
         workers = max(1, min(limits.workers, limits.export_concurrency))
@@ -371,15 +300,9 @@ class _Run:
 
     # -- engage ------------------------------------------------------------------------------
 
-    def fetch_page(self, index: int, step, params: dict, page: int, session_id, make_keep,
-                   key: str) -> Unit:
-        p = dict(params)
-        if page > 0:
-            p["page"] = page
-            p["session_id"] = session_id
-        query, form = self.query_params(step, p)
-        call = Call(step.method or "POST", self.url(step), query, form,
-                    rate_class=step.rate_class or "query", counted=page == 0, label=key)
+    def fetch_page(self, step, request, page: int, session_id, make_keep, key: str) -> Unit:
+        extra = {"page": page, "session_id": session_id} if page > 0 else None
+        call = self.call(step, request, label=key, counted=page == 0, extra=extra)
 
         def consume(resp) -> Unit:
             body = b"".join(body_chunks(resp, self.stop))
@@ -407,36 +330,19 @@ class _Run:
 
         return self.transport.send(call, consume)
 
-    def engage_units(self, index: int, step, ids: list | None) -> Iterator[Unit]:
-        params = dict(step.params)
-        params.pop("page", None)
-        params.pop("session_id", None)
-        cons = step.consumes
-        idset = None
-        if cons is not None:
-            if cons.strategy == "distinct-ids-param":
-                if not ids:
-                    return
-                size = cons.batch_size or 2000
-                for n in range(0, len(ids), size):
-                    p = dict(params, distinct_ids=list(ids[n:n + size]))
-                    yield from self._engage_pages(index, step, p, f"s{index}:b{n // size}:",
-                                                  None)
-                return
-            if cons.strategy == "client-filter":
-                idset = set(ids or ())
-            elif cons.strategy == "where-in":
-                where = params.get("where") or ""
-                if not cons.placeholder or cons.placeholder not in where:
-                    raise PlanError(f"step {index}: where-in needs the placeholder in `where`")
-                params["where"] = where.replace(cons.placeholder, _id_test(list(ids or ())))
-            else:
-                raise PlanError(f"step {index}: unknown consumes strategy {cons.strategy!r}")
-        yield from self._engage_pages(index, step, params, f"s{index}:", idset)
+    def engage_units(self, index: int, step, ids: dict) -> Iterator[Unit]:
+        from mpql.planner import expand
 
-    def _engage_pages(self, index, step, params, prefix, idset) -> Iterator[Unit]:
-        make = self.filters(index, step, idset)
-        first = self.fetch_page(index, step, params, 0, None, make, f"{prefix}p0")
+        if step.inputs or step.consumes is not None:
+            raise PlanError(f"step {index + 1}: an engage step cannot consume ids")
+        params = {k: v for k, v in step.params.items() if k not in ("page", "session_id")}
+        expansion = expand(attrs.evolve(step, params=params), ids)
+        for n, request in enumerate(expansion.requests):
+            yield from self._engage_pages(index, step, request, f"s{index}:r{n}:")
+
+    def _engage_pages(self, index, step, request, prefix) -> Iterator[Unit]:
+        make = self.filters(index, step, None)
+        first = self.fetch_page(step, request, 0, None, make, f"{prefix}p0")
         page_size = first.extra["page_size"] or DEFAULT_PAGE_SIZE
         session_id = first.extra["session_id"]
         total = first.extra["total"]
@@ -455,7 +361,7 @@ class _Run:
             key = f"{prefix}p{page}"
             if key in self.skip:
                 return Unit(key, None, extra={"count": page_size})
-            return self.fetch_page(index, step, params, page, session_id, make, key)
+            return self.fetch_page(step, request, page, session_id, make, key)
 
         page = 1
         if isinstance(total, int) and total > page_size:
@@ -480,14 +386,16 @@ class _Run:
         steps = list(self.plan.steps)
         produced: dict[int, list] = {}
         for index, step in enumerate(steps):
-            ids = None
-            if step.consumes is not None:
-                if step.consumes.step not in produced:
-                    raise PlanError(f"step {index} consumes step {step.consumes.step}, which "
-                                    f"has not run before it")
-                ids = produced[step.consumes.step]
-            consumers = [s.consumes.field for s in steps[index + 1:]
-                         if s.consumes is not None and s.consumes.step == index]
+            inputs = list(step.inputs) or ([step.consumes] if step.consumes else [])
+            ids = {}
+            for c in inputs:
+                if c.step not in produced:
+                    raise PlanError(f"step {index + 1} consumes step {c.step + 1}, which has "
+                                    f"not run before it")
+                ids[c.step] = produced[c.step]
+            consumers = [c.field for s in steps[index + 1:]
+                         for c in (list(s.inputs) or ([s.consumes] if s.consumes else []))
+                         if c.step == index]
             if step.endpoint == "export":
                 gen = self.export_units(index, step, ids)
             elif step.endpoint == "engage":
@@ -574,6 +482,7 @@ class Client:
     def run(self, plan, *, dedupe: bool = False, limit: int | None = None) -> Iterator[dict]:
         """Yield the plan's output records (dicts) as each unit completes, in plan order."""
         self._require_credentials()
+        limit = _cap(plan, limit)
         run = _Run(self, plan, dedupe=dedupe)
         self.last_stats = run.stats
         gen = run.units()
@@ -610,6 +519,7 @@ class Client:
         interrupted run; the result is byte-identical to an uninterrupted run.
         """
         self._require_credentials()
+        limit = _cap(plan, limit)
         if isinstance(out, str):
             sink: Any = FileSink(out, _fingerprint(plan, dedupe=dedupe, limit=limit),
                                  resume=resume)

@@ -61,27 +61,20 @@ def encode_params(params: Mapping[str, Any]) -> str:
 
 @attrs.frozen
 class Call:
-    """A request, fully described without credentials."""
+    """A request, fully encoded, without credentials: ``url`` includes the query string and
+    ``body`` is the form-encoded body (POST) or None."""
 
     method: str
     url: str
-    query: Mapping[str, Any] = attrs.field(factory=dict)
-    form: Mapping[str, Any] | None = None
+    body: str | None = None
     rate_class: str = "export"
     counted: bool = True
     label: str = ""
 
-    def full_url(self) -> str:
-        q = encode_params(self.query)
-        return f"{self.url}?{q}" if q else self.url
-
-    def body(self) -> str | None:
-        return None if self.form is None else encode_params(self.form)
-
     def describe(self, secrets: tuple = ()) -> str:
-        text = f"{self.method} {self.full_url()}"
-        body = self.body()
-        if body:
+        text = f"{self.method} {self.url}"
+        if self.body:
+            body = self.body
             text += f" (body: {body[:300]}{'…' if len(body) > 300 else ''})"
         return redact(text, secrets)
 
@@ -260,14 +253,14 @@ class Transport:
             error: ExecutionError
             retry_after = None
             headers = {}
-            if call.form is not None:
+            if call.body is not None:
                 headers["Content-Type"] = "application/x-www-form-urlencoded"
             with self.pacer.slot(call.rate_class, call.counted, sleep=self._sleep):
                 self._check(call)
                 self.stats.add(requests=1)
                 try:
                     resp = self.session().request(
-                        call.method, call.full_url(), data=call.body(), headers=headers,
+                        call.method, call.url, data=call.body, headers=headers,
                         stream=True, timeout=self.timeout, allow_redirects=False)
                 except requests.Timeout:
                     error = TransportError(
