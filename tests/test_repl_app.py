@@ -162,3 +162,13 @@ def test_completer_adapter_offers_files_after_load(session, tmp_path):
     got = [(c.text, c.display_meta_text) for c in completer.get_completions(
         Document('properties["'), CompleteEvent())]
     assert ('plan"]', "string, 2 events") in got
+
+
+def test_toolbar_reports_the_input_as_it_is_typed():
+    from mpql.repl.app import live_status
+
+    assert live_status("") == ("type an expression or :help", "dim")
+    assert live_status('properties["a"] == 1') == ("✓ valid", "ok")
+    assert live_status('properties["a"] == 1 and')[0].startswith("… incomplete")
+    msg, style = live_status('properties["a"] = 1')
+    assert style == "error" and msg.startswith("✗ E101 ") and msg.endswith("(1:17)")

@@ -103,8 +103,8 @@ def test_other_commands_do_not_import_the_repl_front_end(tmp_path):
 
 @pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pseudo-terminal")
 def test_interactive_session_on_a_pseudo_terminal(events, tmp_path):
-    """The terminal path of `mpql repl` for real: prompt_toolkit on a pty, an expression
-    answered in colour, history written, :quit ends it with 0."""
+    """The terminal path of `mpql repl` for real: prompt_toolkit on a pty, the toolbar's live
+    status, an expression answered in colour, history written, :quit ends it with 0."""
     import os
     import pty
     import re
@@ -114,8 +114,7 @@ def test_interactive_session_on_a_pseudo_terminal(events, tmp_path):
     master, slave = pty.openpty()
     history = tmp_path / "history"
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "TERM": "xterm-256color",
-           "MPQL_HISTORY": str(history), "MPQL_CACHE_DIR": str(tmp_path / "c"),
-           "PROMPT_TOOLKIT_NO_CPR": "1"}  # nobody answers cursor-position requests here
+           "MPQL_HISTORY": str(history), "MPQL_CACHE_DIR": str(tmp_path / "c")}
     proc = subprocess.Popen([sys.executable, "-m", "mpql", "repl", "--data", str(events)],
                             stdin=slave, stdout=slave, stderr=slave, env=env, close_fds=True)
     os.close(slave)
@@ -130,13 +129,21 @@ def test_interactive_session_on_a_pseudo_terminal(events, tmp_path):
             ready, _, _ = select.select([master], [], [], 0.1)
             if ready:
                 try:
-                    seen += os.read(master, 65536)
+                    chunk = os.read(master, 65536)
                 except OSError:
                     break
+                seen += chunk
+                # Answer cursor-position requests as a terminal would (prompt_toolkit draws
+                # the bottom toolbar only once it knows where the cursor is).
+                for _ in range(chunk.count(b"\x1b[6n")):
+                    os.write(master, b"\x1b[5;1R")
 
     try:
         read_until(b"mpql>")
-        os.write(master, b'properties["$os"] == "Windows"\r')
+        read_until(b"type an expression or :help")  # the live status in the toolbar
+        os.write(master, b'properties["$os"] =')
+        read_until("✗ E101".encode())
+        os.write(master, b'= "Windows"\r')
         read_until(b"1 of 2 events match (50.0%)")
         os.write(master, b":quit\r")
         assert proc.wait(timeout=20) == 0

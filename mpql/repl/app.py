@@ -34,7 +34,7 @@ from .lexer import MpqlLexer, MpqlReplLexer
 from .script import CONTINUATION, PROMPT
 
 __all__ = ["MpqlCompleter", "TerminalOutput", "build_prompt_session", "interact",
-           "default_history_path"]
+           "default_history_path", "live_status"]
 
 STYLE = Style.from_dict({
     "error": "#e06c75",
@@ -44,6 +44,9 @@ STYLE = Style.from_dict({
     "dim": "#7f848e",
     "echo": "#7f848e",
     "bottom-toolbar": "noreverse bg:#2c313a #abb2bf",
+    "bottom-toolbar.ok": "noreverse bg:#2c313a #98c379",
+    "bottom-toolbar.error": "noreverse bg:#2c313a #e06c75",
+    "bottom-toolbar.dim": "noreverse bg:#2c313a #7f848e",
 })
 
 
@@ -113,6 +116,36 @@ def _style():
     return _STYLE_CACHE[0]
 
 
+_LIVE_CACHE: dict = {}
+
+
+def live_status(text: str) -> tuple[str, str]:
+    """What the toolbar says about the input as it is typed: (message, style)."""
+    cached = _LIVE_CACHE.get(text)
+    if cached is not None:
+        return cached
+    from ..errors import ParseError
+    from ..language import parse
+
+    status = input_status(text)
+    if status == "empty":
+        result = ("type an expression or :help", "dim")
+    elif status == "command":
+        result = ("command", "dim")
+    elif status == "incomplete":
+        result = ("… incomplete: Enter continues on a new line", "dim")
+    else:
+        try:
+            parse(text)
+            result = ("✓ valid", "ok")
+        except ParseError as exc:
+            result = (f"✗ {exc.code} {exc.diagnostic.message} ({exc.line}:{exc.column})",
+                      "error")
+    _LIVE_CACHE.clear()  # one entry: the toolbar asks again for the same text on each render
+    _LIVE_CACHE[text] = result
+    return result
+
+
 def _key_bindings() -> KeyBindings:
     kb = KeyBindings()
 
@@ -150,11 +183,18 @@ def build_prompt_session(session: Session, *, history_path: Path | None, input=N
             session.out.write(f"note: history not saved ({history_path}: {exc.strerror})", "dim")
 
     def toolbar():
+        from prompt_toolkit.application.current import get_app
+
         s = session
-        return FormattedText([("class:bottom-toolbar",
-                               f" endpoint: {s.endpoint} · {len(s.data.events):,} events · "
-                               f"{len(s.data.profiles):,} profiles · Tab completes · "
-                               "Alt-Enter submits · :help · Ctrl-D quits ")])
+        text = get_app().current_buffer.text
+        state, style = live_status(text)
+        return FormattedText([
+            (f"class:bottom-toolbar.{style}", f" {state} "),
+            ("class:bottom-toolbar",
+             f" endpoint: {s.endpoint} · {len(s.data.events):,} events · "
+             f"{len(s.data.profiles):,} profiles · Tab completes · Alt-Enter submits · "
+             ":help · Ctrl-D quits "),
+        ])
 
     return PromptSession(
         message=PROMPT,
