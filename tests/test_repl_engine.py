@@ -9,6 +9,8 @@ import io
 import json
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from mpql.errors import InputError
 from mpql.repl.data import Dataset, load_file
@@ -393,3 +395,23 @@ def test_an_internal_error_is_reported_and_the_session_goes_on(s, monkeypatch):
     monkeypatch.undo()
     ok, out = answer(session, buf, "1 == 1")
     assert ok and "4 of 4 events match" in out
+
+
+TOKENS = ['properties["plan"]', 'properties["amount"]', 'user["customer_id"]', 'event["x"]',
+          '"pro"', '"7"', "12", "-3", "1.5", "true", "NOW", "and", "or", "not", "in", "==",
+          "!=", ">", "<=", "+", "-", "*", "/", "%", "(", ")", "[", "]", ",", "defined(",
+          "number(", "string(", "datetime(", "boolean(", "list(", 'behaviors["b"]',
+          ":wire", ":ast", ":fix", ":schema", ":endpoint engage", ":endpoint export", " ",
+          "\n", "#", "=", "x"]
+
+
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.lists(st.sampled_from(TOKENS), max_size=8).map(" ".join), max_size=4))
+def test_property_no_input_ends_the_session_or_crashes_it(inputs):
+    session, buf = new_session()
+    for text in inputs:
+        ok = session.submit(text)
+        assert isinstance(ok, bool)
+    out = buf.getvalue()
+    assert "internal error" not in out, out
+    assert session.failures <= len(inputs)
