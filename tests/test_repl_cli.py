@@ -94,11 +94,14 @@ def test_profiles_only_default_to_the_engage_endpoint(tmp_path):
     assert "1 of 1 profiles match (100.0%)" in r.stdout
 
 
-def test_other_commands_do_not_import_the_repl_front_end(tmp_path):
-    code = ("import sys, mpql.cli; mpql.cli.main(['fmt', '-e', '1==1']); "
-            "print(any(m.startswith(('prompt_toolkit', 'pygments')) for m in sys.modules))")
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
-    assert r.stdout.splitlines()[-1] == "False"
+@pytest.mark.parametrize("argv", [["fmt", "-e", "1==1"], ["repl", "--data", "EVENTS"]])
+def test_only_interactive_sessions_import_prompt_toolkit_and_pygments(argv, events):
+    argv = [str(events) if a == "EVENTS" else a for a in argv]
+    code = (f"import sys, mpql.cli; mpql.cli.main({argv!r}); "
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'prompt_toolkit', 'pygments'}))")
+    r = subprocess.run([sys.executable, "-c", code], input="1 == 1\n", capture_output=True,
+                       text=True, timeout=60)
+    assert r.stdout.splitlines()[-1] == "[]", r.stdout + r.stderr
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pseudo-terminal")

@@ -108,11 +108,20 @@ _STYLE_CACHE: list = []
 
 
 def _style():
+    """Pygments' `default` style (readable on light and dark terminals) plus the REPL's own
+    classes; ``$MPQL_REPL_STYLE`` names another Pygments style (e.g. `monokai`)."""
     if not _STYLE_CACHE:
         from pygments.styles import get_style_by_name
+        from pygments.util import ClassNotFound
 
-        _STYLE_CACHE.append(merge_styles([
-            style_from_pygments_cls(get_style_by_name("monokai")), STYLE]))
+        name = os.environ.get("MPQL_REPL_STYLE") or "default"
+        try:
+            pygments_style = get_style_by_name(name)
+        except ClassNotFound:
+            print(f"mpql repl: unknown Pygments style `{name}` in MPQL_REPL_STYLE; using the "
+                  "default", file=sys.stderr)
+            pygments_style = get_style_by_name("default")
+        _STYLE_CACHE.append(merge_styles([style_from_pygments_cls(pygments_style), STYLE]))
     return _STYLE_CACHE[0]
 
 
@@ -226,5 +235,7 @@ def interact(session: Session, prompt_session: PromptSession) -> int:
             continue
         except EOFError:
             break
-        session.submit(text)
+        if text.strip():
+            session.submit(text)
+            session.out.write("")  # a blank line before the next prompt
     return 0
