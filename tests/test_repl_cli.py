@@ -90,7 +90,7 @@ def test_profiles_only_default_to_the_engage_endpoint(tmp_path):
     path.write_text(json.dumps({"$distinct_id": "u1", "$properties": {"plan": "pro"}}) + "\n")
     r = repl(["--profiles", str(path)], ':endpoint\nproperties["plan"] == "pro"\n', tmp_path)
     assert r.returncode == 0, r.stdout
-    assert "endpoint: engage (expressions are evaluated against 1 profiles)" in r.stdout
+    assert "endpoint: engage (expressions are evaluated against 1 profile)" in r.stdout
     assert "1 of 1 profiles match (100.0%)" in r.stdout
 
 

@@ -255,7 +255,7 @@ def test_load_adds_records_and_reports_bad_lines_with_their_number(s, tmp_path):
     good = tmp_path / "more.jsonl"
     good.write_text(json.dumps(EVENTS[0]) + "\n\n" + json.dumps(PROFILES[0]) + "\n")
     ok, out = answer(session, buf, f":load {good}")
-    assert ok and "loaded 1 events and 1 profiles" in out and "now 5 events and 3 profiles" in out
+    assert ok and "loaded 1 event and 1 profile" in out and "now 5 events and 3 profiles" in out
     bad = tmp_path / "bad.jsonl"
     bad.write_text(json.dumps(EVENTS[0]) + "\n{oops\n")
     ok, out = answer(session, buf, f":load {bad}")

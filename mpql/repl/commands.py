@@ -100,9 +100,8 @@ class Commands:
                 self._error(f"unknown endpoint `{arg}`: expected one of {', '.join(ENDPOINTS)}")
                 return False
             self.endpoint = arg
-        noun = f"{self.scope}s"
         self.out.write(f"endpoint: {self.endpoint} (expressions are evaluated against "
-                       f"{len(self.records):,} {noun})")
+                       f"{plural(len(self.records), self.scope)})")
         return True
 
     @_command("load", "FILE", "load events and/or profiles from a JSONL file (adds to the data)")
@@ -120,9 +119,11 @@ class Commands:
         for note in loaded.notes:
             self.out.write(f"note: {note}", "warning")
         self._rebuild_catalog()
-        self.out.write(f"loaded {len(loaded.events):,} events and {len(loaded.profiles):,} "
-                       f"profiles from {arg}" + ("" if first else
-                                                 f" (now {self.describe_data()})"))
+        if self.current is not None:
+            self.current.matches = None  # they index records that have changed
+        self.out.write(f"loaded {plural(len(loaded.events), 'event')} and "
+                       f"{plural(len(loaded.profiles), 'profile')} from {arg}"
+                       + ("" if first else f" (now {self.describe_data()})"))
         return True
 
     @_command("schema", "[FILE]", "list known properties with types; with FILE, load a schema")

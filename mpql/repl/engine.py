@@ -33,7 +33,7 @@ from .commands import COMMANDS, Commands
 from .completion import ENDPOINTS, input_status
 from .data import Dataset
 from .layers import Unavailable, layer
-from .textfmt import align, fmt_json, fmt_time
+from .textfmt import align, fmt_json, fmt_time, plural
 
 __all__ = ["Session", "PlainOutput", "COMMANDS", "Unavailable"]
 
@@ -381,9 +381,9 @@ class Session(Commands):
         return schema_mod.load_schema(path)
 
     def describe_data(self) -> str:
-        ev, pr = len(self.data.events), len(self.data.profiles)
         where = ", ".join(self.data.sources) or "nothing"
-        return f"{ev:,} events and {pr:,} profiles from {where}"
+        return (f"{plural(len(self.data.events), 'event')} and "
+                f"{plural(len(self.data.profiles), 'profile')} from {where}")
 
 _BOOLEAN_CALLS = ("defined", "boolean", "has_prefix")
 
