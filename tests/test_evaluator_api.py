@@ -157,3 +157,20 @@ def test_typing_memo_keeps_string_identity():
     keep = compile_predicate('"e" in properties["s"]')
     assert keep({"event": "e", "properties": {"s": first}}) is True
     assert keep({"event": "e", "properties": {"s": second}}) is True
+
+
+def test_explain_shows_every_value_and_what_was_skipped():
+    from mpql.evaluator import explain
+
+    record = {"event": "e", "properties": {"plan": "free", "n": "42"}}
+    text = explain('properties["plan"] == "pro" and properties["n"] > 10', record)
+    lines = text.splitlines()
+    assert lines[0].startswith('properties["plan"] == "pro" and properties["n"] > 10')
+    assert lines[0].endswith("→ false")
+    assert any('properties["plan"]' in ln and '"free" (string)' in ln for ln in lines)
+    assert lines[-1].endswith("not evaluated (the left operand decided)")
+    text = explain('properties["n"] > 10', record)
+    assert '"42" (string)' in text and text.splitlines()[0].endswith("→ undefined")
+    text = explain('true and properties["plan"]', record)
+    assert "error: Mixpanel would reject the query" in text
+    assert "✗ not a boolean operand" in text.splitlines()[-1]

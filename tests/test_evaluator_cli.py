@@ -170,3 +170,13 @@ def test_explain_prints_generated_source():
     done = mpql("--explain", "-w", 'properties["plan"] == "pro"')
     assert done.returncode == 0
     assert b"def _mpql_filter(r):" in done.stdout and b"p.get(" in done.stdout
+
+
+def test_invert_and_trace(events_file):
+    done = mpql("-v", "-w", 'properties["plan"] == "pro"', str(events_file))
+    assert done.returncode == 0
+    assert [json.loads(x)["properties"]["plan"] for x in done.stdout.splitlines()] == ["free"]
+    done = mpql("--trace", "--count", "-w", 'properties["n"] > 5', str(events_file))
+    assert done.returncode == 0 and done.stdout.strip() == b"1"
+    err = done.stderr.decode()
+    assert f"{events_file}:2:" in err and '"7" (string)' in err and "→ undefined" in err

@@ -179,3 +179,13 @@ class TestAst:
             A.Number(float("nan"))
         with pytest.raises(TypeError):
             A.And(A.Boolean(True), "x")
+
+
+def test_ast_primer_examples_run():
+    """The examples in docs/ast.md are doctests."""
+    import doctest
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "docs" / "ast.md"
+    result = doctest.testfile(str(path), module_relative=False, verbose=False)
+    assert result.attempted >= 8 and result.failed == 0

@@ -100,3 +100,53 @@ def test_examples_run(script):
                        text=True, timeout=60)
     assert r.returncode == 0, r.stderr
     assert r.stdout
+
+
+def test_curl_with_ids_from_step_1():
+    r = mpql(*HUBSPOT, "--format", "curl", "--chunk", "none", "--project-id", "1",
+             "--ids", "1=abc,d e")
+    assert r.returncode == 0, r.stderr
+    assert 'properties["$distinct_id"]%20in%20["abc"%2C%20"d%20e"]' in r.stdout
+    r = mpql(*HUBSPOT, "--format", "curl", "--ids", "3=x")
+    assert r.returncode == 2 and "STEP from 1 to 2" in r.stderr
+
+
+def test_curl_is_shell_safe_with_hostile_values(tmp_path):
+    """Run the generated script with `curl` replaced by a function that prints its arguments:
+    every value must arrive intact, and no metacharacter may run anything."""
+    from urllib.parse import unquote
+
+    from mpql import Query, user
+
+    hostile = ["it's", "$(touch pwned)", "`touch pwned`", 'a"b\\c', "semi;colon&amp|pipe",
+               "new\nline", "ü +%20"]
+    plan = Query.events((user("customer_id") == "x'$(touch pwned)") &
+                        (user("n").is_in(hostile)),
+                        from_date="2024-01-01", to_date="2024-01-01").plan(chunk="none",
+                                                                           check=False)
+    script = plan.to_curl(ids={0: hostile})
+    shim = 'curl() { for a in "$@"; do printf "%s\\n" "$a"; done; printf "%s\\n" "--END--"; }\n'
+    path = tmp_path / "plan.sh"
+    path.write_text(shim + script.split("\n", 1)[1])
+    r = subprocess.run(["sh", str(path)], capture_output=True, text=True, cwd=tmp_path,
+                       env={"MP_USERNAME": "u", "MP_SECRET": "s", "MP_PROJECT_ID": "42",
+                            "PATH": "/usr/bin:/bin"})
+    assert r.returncode == 0, r.stderr
+    assert not (tmp_path / "pwned").exists()
+    args = r.stdout.split("--END--\n")
+    engage, export = (a.splitlines() for a in args[:2])
+    assert engage[engage.index("--user") + 1] == "u:s"
+    body = engage[engage.index("--data") + 1]
+    sent = dict(p.split("=", 1) for p in body.split("&"))
+    assert unquote(sent["where"]) == plan.steps[0].params["where"]
+    url = export[export.index("--url") + 1]
+    assert "project_id=42" in url
+    where = unquote(url.split("where=", 1)[1].split("&", 1)[0])
+    assert mpql_parse(where) == mpql_parse(
+        plan.expand(1, {0: hostile}).requests[0].params["where"])
+
+
+def mpql_parse(text):
+    import mpql
+
+    return mpql.parse(text)

@@ -278,3 +278,51 @@ def test_plan_json_round_trip():
         Plan.from_json("{}")
     with pytest.raises(mpql.InputError, match="not valid JSON"):
         Plan.from_json("{")
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=60)
+@given(ids=st.lists(st.text(min_size=1, max_size=40), min_size=1, max_size=150, unique=True),
+       max_url=st.integers(min_value=300, max_value=2000))
+def test_property_batches_partition_ids_and_fit(ids, max_url):
+    plan = events((user("c") == "x") & (prop("a") == 1)).plan(max_url_length=max_url,
+                                                            chunk="none")
+    try:
+        exp = plan.expand(1, {0: ids})
+    except PlanError as exc:  # one id alone longer than the whole budget
+        assert "longer than" in str(exc) or "even without" in str(exc)
+        return
+    assert all(len(r.url) <= max_url for r in exp.requests)
+    if exp.strategy in ("where-in", "where-in-batched"):
+        seen = []
+        for r in exp.requests:
+            node = mpql.parse(r.params["where"]).left
+            items = ([node.right.value] if node.op == "==" else [i.value for i in node.right.items]
+                     ) if hasattr(node, "op") else [i.value for i in node.right.items]
+            seen += items
+        assert sorted(seen) == sorted(ids)  # every id exactly once: no duplicates, none lost
+    else:
+        assert exp.strategy == "client-filter" and exp.keep is not None
+
+
+def _checker_available():
+    try:
+        import mpql.checker  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(not _checker_available(), reason="mpql.checker (issue 3) not available")
+def test_checker_findings_become_notes_and_strict_raises():
+    plan = events('user["c"] == "x" and NOW - 1 > properties["t"]').plan()
+    assert any(n.startswith("step 1: U005") for n in plan.notes)  # user[...] in engage
+    assert any(n.startswith("step 2: U004") for n in plan.notes)  # NOW on export
+    assert not any("S003" in n for n in plan.notes)  # user[...] never reaches export
+    assert events('properties["a"] == 1').plan().notes == ()
+    with pytest.raises(mpql.CheckError):
+        events('properties["p"] == 5 and properties["p"] == "x"').plan(strict=True)
+    assert events('properties["p"] == 5 and properties["p"] == "x"').plan(check=False).notes == ()

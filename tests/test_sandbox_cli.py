@@ -93,8 +93,9 @@ def test_info_and_serve_subprocess(tmp_path):
     generate(tmp_path / "h", users=10, days=2, seed=3, end_date="2026-01-02")
     info = _mpql("sandbox", "info", "--data", str(tmp_path / "h"))
     assert info.returncode == 0 and "2026-01-01..2026-01-02" in info.stdout
+    log = tmp_path / "requests.jsonl"
     proc = subprocess.Popen([sys.executable, "-m", "mpql", "sandbox", "serve", "--data", str(tmp_path / "h"),
-                             "--faults", "engage#1:503"],
+                             "--faults", "engage#1:503", "--log", str(log)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         header = [proc.stdout.readline() for _ in range(6)]
@@ -107,13 +108,18 @@ def test_info_and_serve_subprocess(tmp_path):
         r = requests.post(f"{url}/api/query/engage", params={"project_id": pid}, auth=auth)
         assert r.status_code == 200 and r.json()["total"] == 10
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=15)
+        _out, err = proc.communicate(timeout=15)
     finally:
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == 0, err
     assert "→ 503" in err and "→ 200" in err  # the request log
     assert "stopped" in err and "Traceback" not in err
+    logged = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [(r["status"], r["fault"]) for r in logged] == [(503, "engage#1:503"), (200, None)]
+    assert logged[1]["auth"] == "service_account" and logged[1]["query"] == {"project_id": pid}
+    assert all("Authorization" not in r["headers"] for r in logged)
+    assert auth[1] not in log.read_text()  # the secret never reaches the log
 
 
 def test_serve_errors_exit_2(tmp_path):

@@ -8,6 +8,7 @@ import zlib
 
 import pytest
 import requests
+import urllib3
 
 from mpql.errors import InputError
 from mpql.sandbox import Fault, parse_faults
@@ -233,3 +234,43 @@ def test_fault_spec_from_constructor(sandbox_dataset):
     with Sandbox(sandbox_dataset, faults="engage#1:504", limits=Limits.unlimited()) as sb:
         assert _post_engage(sb).status_code == 504
         assert _post_engage(sb).status_code == 200
+
+
+def test_any_target_terminated_early_leaves_engage_json_intact(sandbox):
+    sandbox.add_faults("any#1-2:terminated-early=3")
+    assert _post_engage(sandbox).json()["status"] == "ok"
+    assert _get_export(sandbox).text.splitlines()[-1] == "terminated early"
+
+
+def test_split_line(sandbox):
+    sandbox.add_faults("export#1:split-line=3")
+    r = _get_export(sandbox, limit="5")
+    lines = r.content.split(b"\n")[:-1]
+    assert len(lines) == 6
+    truth = [json.dumps(e, ensure_ascii=False, separators=(",", ":")).encode() for e in sandbox.events(limit=5)]
+    assert lines[:2] == truth[:2] and lines[4:] == truth[3:]
+    assert lines[2] + lines[3] == truth[2]  # the halves re-join to the record (Airbyte's repair)
+    with pytest.raises(ValueError):
+        json.loads(lines[2])
+
+
+def test_stall_mid_body(sandbox):
+    sandbox.add_faults("export#1:stall=1.0:stall-after=2000; export#2:stall=0.3:stall-after=2000")
+    r = _get_export(sandbox, stream=True, timeout=(5, 0.3))
+    first = r.raw.read(2000)  # the first 2000 bytes arrive at once…
+    assert len(first) == 2000
+    with pytest.raises(urllib3.exceptions.ReadTimeoutError):  # …then the read times out
+        r.raw.read(10)
+    r.close()
+    t0 = time.monotonic()
+    full = _get_export(sandbox).content
+    assert time.monotonic() - t0 >= 0.3 and full == _get_export(sandbox).content
+
+
+def test_body_fault_rules_are_validated():
+    with pytest.raises(InputError, match="stall-after needs stall"):
+        parse_faults("export:stall-after=10")
+    with pytest.raises(InputError, match="only applies to export"):
+        parse_faults("engage:split-line")
+    with pytest.raises(InputError, match="cannot be combined"):
+        parse_faults("export:503:stall=1")

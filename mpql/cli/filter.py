@@ -51,6 +51,11 @@ def build_parser(prog):
                    help="value of NOW: Unix seconds or an ISO datetime (default: current time)")
     p.add_argument("--lenient", action="store_true",
                    help="treat non-boolean and/or operands as undefined instead of failing")
+    p.add_argument("--invert", "-v", action="store_true",
+                   help="write the records the filter does NOT select (errors still fail)")
+    p.add_argument("--trace", action="store_true",
+                   help="for every record, print each sub-expression's value to stderr "
+                        "(why it matched or not; use on a few lines)")
     p.add_argument("--explain", action="store_true",
                    help="print the Python the expression compiles to, and exit")
     return p
@@ -116,6 +121,21 @@ def _load_profiles(path: str, report) -> dict:
     return profiles
 
 
+def _trace(where, record, scope, semantics, now, profiles, name, number) -> None:
+    from ..errors import InputError
+    from ..evaluator import explain
+
+    profile = None
+    if profiles is not None and isinstance(record, dict):
+        did = (record.get("properties") or {}).get("distinct_id")
+        profile = profiles.get(did) if isinstance(did, (str, int, float)) else None
+    try:
+        text = explain(where, record, scope=scope, semantics=semantics, now=now, profile=profile)
+    except InputError:
+        return  # reported as a malformed line by the caller
+    print(f"{name}:{number}:\n{text}\n", file=sys.stderr)
+
+
 def _reason(exc) -> str:
     if isinstance(exc, KeyError):
         return f"missing key {exc.args[0]!r}"
@@ -149,10 +169,13 @@ def run(args) -> int:
 
     profiles = _load_profiles(args.profiles_from, report) if args.profiles_from else None
     scope = PROFILES if args.profiles else EVENTS
+    now = _parse_now(args.now)
+    if now is None:
+        import time
+
+        now = int(time.time())  # one instant for the whole run, shared with --trace
     try:
-        keep = compile_predicate(
-            args.where, scope, now=_parse_now(args.now), profiles=profiles, semantics=semantics
-        )
+        keep = compile_predicate(args.where, scope, now=now, profiles=profiles, semantics=semantics)
     except ParseError as exc:
         print(exc.render(filename="--where"), file=sys.stderr)
         return EXIT_ERROR
@@ -162,7 +185,8 @@ def run(args) -> int:
 
     out = sys.stdout.buffer
     write = out.write
-    loads = json.loads
+    # One decoder for the run: json.loads(line, parse_constant=…) would build one per line.
+    decode = json.JSONDecoder(parse_constant=_reject_constant).decode
     count = 0
     for path in args.paths or ["-"]:
         handle, name = _open(path)
@@ -171,8 +195,8 @@ def run(args) -> int:
             try:
                 for number, line in enumerate(handle, 1):
                     try:
-                        record = loads(line, parse_constant=_reject_constant)
-                    except ValueError as exc:
+                        record = decode(line.decode("utf-8"))
+                    except ValueError as exc:  # includes UnicodeDecodeError
                         if not line.strip():
                             continue
                         if line.strip() == b"terminated early":
@@ -181,8 +205,10 @@ def run(args) -> int:
                         else:
                             report(name, number, f"not valid JSON: {_reason(exc)}")
                         continue
+                    if args.trace:
+                        _trace(args.where, record, scope, semantics, now, profiles, name, number)
                     try:
-                        selected = keep(record)
+                        selected = keep(record) is not args.invert
                     except InputError as exc:
                         report(name, number, str(exc))
                         continue

@@ -29,7 +29,11 @@ EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
 
 def build_parser(prog):
-    p = make_parser(prog, __doc__.split("\n\n", 2)[2].split("\n\n")[0])
+    p = make_parser(prog, (
+        "Format expressions canonically. Files (and directories, searched for *.mpql) are\n"
+        "rewritten in place, keeping comments; -e and standard input print the result.\n\n"
+        "exit codes: 0 nothing to change, 1 --check/--diff found changes,\n"
+        "2 usage error, unreadable file or a syntax error (that file is left untouched)"))
     add_input_arguments(p)
     p.add_argument("--check", action="store_true",
                    help="write nothing; exit 1 if anything is not formatted")

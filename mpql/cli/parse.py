@@ -30,7 +30,10 @@ EXIT_OK, EXIT_FINDINGS = 0, 1
 
 
 def build_parser(prog):
-    p = make_parser(prog, "Print the syntax tree of expressions (from -e, files, or - for stdin).")
+    p = make_parser(prog, (
+        "Print the syntax tree of expressions (from -e, .mpql files, or - for stdin).\n\n"
+        "exit codes: 0 all parsed, 1 syntax errors (on stderr), 2 usage error or unreadable "
+        "input"))
     add_input_arguments(p)
     p.add_argument("--json", action="store_true", help="print the tree as JSON, with spans")
     return p

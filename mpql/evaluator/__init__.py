@@ -27,13 +27,14 @@ from datetime import datetime
 from ..errors import EvaluationError
 from ..language import ast as A
 from .compiler import compile_function
-from .interpreter import Interpreter
+from .interpreter import Interpreter, Tracer
 from .records import EVENTS, PROFILES, RECORD_SCOPES, Resolver, mapping_lookup, properties_of
 from .semantics import DEFAULT, Semantics
 from .values import Ops, Undefined, UndefinedType, format_value, kind
 
 __all__ = [
     "evaluate",
+    "explain",
     "compile_predicate",
     "compile_expression",
     "Undefined",
@@ -116,6 +117,11 @@ def evaluate(
     ``Undefined``. Raises ``EvaluationError`` where Mixpanel fails the query (a non-boolean
     ``and``/``or`` operand, per ``semantics.logic_operand``).
     """
+    node, record, interp, props = _prepare(expr, record, now, profile, behaviors, scope, semantics, Interpreter)
+    return interp.value(node, record, props)
+
+
+def _prepare(expr, record, now, profile, behaviors, scope, semantics, interpreter_class):
     node = _node(expr)
     if scope is None:
         if isinstance(record, Mapping) and isinstance(record.get("$properties"), Mapping):
@@ -138,8 +144,31 @@ def evaluate(
         behaviors_of=None if behaviors is None else (lambda _did: behaviors),
     )
     props = properties_of(record, scope)
-    interp = Interpreter(ops, resolver, _now_seconds(now, sem, scope))
-    return interp.value(node, record, props)
+    return node, record, interpreter_class(ops, resolver, _now_seconds(now, sem, scope)), props
+
+
+def explain(
+    expr,
+    record: Mapping,
+    *,
+    now=None,
+    profile: Mapping | None = None,
+    behaviors: Mapping | None = None,
+    scope: str | None = None,
+    semantics: Semantics | None = None,
+) -> str:
+    """Every sub-expression of ``expr`` with its value on ``record``, as a tree (arguments as
+    for ``evaluate``). The first line is the filter's own value; operands that ``and``/``or``
+    did not need are marked "not evaluated". Never raises EvaluationError: the failing
+    operand is shown as an error."""
+    node, record, interp, props = _prepare(expr, record, now, profile, behaviors, scope, semantics, Tracer)
+    try:
+        interp.value(node, record, props)
+    except EvaluationError:
+        pass
+    from .tracing import render_trace
+
+    return render_trace(interp.steps, node)
 
 
 def _resolver(scope, ops, profiles, behaviors) -> Resolver:

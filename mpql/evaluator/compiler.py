@@ -33,13 +33,14 @@ Everything else calls the generic ``Ops`` functions, so semantics live in values
 from __future__ import annotations
 
 import operator
+import re
 from collections.abc import Mapping
 from datetime import datetime, timezone
 
 from ..errors import EvaluationError
 from ..language import ast as A
 from .records import EVENTS, PROFILES, SPECIAL_NAMES, Resolver, shape_error
-from .values import ISO_PROPERTY, MAX_SECONDS, Ops, Undefined
+from .values import _ISO_CACHE, ISO_PROPERTY, MAX_SECONDS, Ops, Undefined
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
@@ -91,6 +92,8 @@ class _Compiler:
             "_EvaluationError": EvaluationError,
             "_NUMBER": frozenset({int, float}),
             "_SIMPLE": frozenset({str, int, float}),
+            "_iso_memo": _ISO_CACHE.get,
+            "_datetime": datetime,
         }
         self._names: dict = {}
         self._count = 0
@@ -297,7 +300,8 @@ class _Compiler:
             # The event time of an export line is the integer `time` (seconds, or ms above
             # 4294967295 [S24]); datetime(n) keeps whole seconds, so for a positive int the
             # comparison is plain integer arithmetic. Anything unusual takes the generic path.
-            self.uses_in = True
+            # (`'$time' not in p` runs after `p.get`, which has already failed on a
+            # non-mapping, so this needs no type check in the prologue.)
             t = self.tmp()
             seconds = int((c - _EPOCH).total_seconds())
             generic = f"{self.fn(_OP_NAMES[op])}(_read(r, p, {node.scope!r}, '$time'), {c_src})"
@@ -313,8 +317,17 @@ class _Compiler:
         direct = self._direct(node.args[0] if cast else node)
         if direct is None:
             return None
-        compare = _make_datetime_compare(self.ops, op, c, cast)
-        return _Code(f"{self.bind(compare, '_cmp')}(p.get({direct}, U))", BOOLU)
+        compare = self.bind(_make_datetime_compare(self.ops, op, c, cast), "_cmp")
+        if truth and (cast or self.sem.iso_strings_are_datetimes):
+            # An ISO string seen before is in the typing memo: one C-level dict lookup gives
+            # its datetime, and the comparison needs no Python call at all.
+            t, d = self.tmp(), self.tmp()
+            return _Code(
+                f"({d} {op} {c_src} if type({t} := p.get({direct}, U)) is str "
+                f"and type({d} := _iso_memo({t})) is _datetime else ({compare}({t}) is True))",
+                BOOL,
+            )
+        return _Code(f"{compare}(p.get({direct}, U))", BOOLU)
 
     def _c_In(self, node, truth=False):
         left, right = self.compile(node.left), self.compile(node.right)
@@ -426,6 +439,8 @@ _CALLS = {
 }
 
 
+_STARTS_WITH_GET = re.compile(r"\(*(?:type\(_t\d+ := )?p\.get\(")
+
 _OP_NAMES = {"==": "eq", "!=": "ne", "<": "lt", "<=": "le", ">": "gt", ">=": "ge"}
 _OPERATORS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
 _MAX_MS = 253402300800000  # 10000-01-01 in ms: beyond it datetime(n) is undefined
@@ -499,10 +514,13 @@ def compile_function(
     c.ns["_scope"] = resolver.scope
     c.ns["_failed"] = _failed
     name = "_mpql_filter" if predicate else "_mpql_value"
+    # When the first thing the body does is `p.get(…)`, a non-mapping fails right there, so
+    # a later `name in p` is safe without the check.
+    needs_check = c.uses_in and not _STARTS_WITH_GET.match(body)
     check = (
         "        if type(p) is not dict and not isinstance(p, _Mapping):\n"
         "            raise TypeError\n"
-        if c.uses_in else ""
+        if needs_check else ""
     )
     # A record of the wrong shape fails somewhere in here (no key, not a mapping, no .get);
     # only then is the shape examined, so well-formed records pay nothing for the check.

@@ -12,7 +12,7 @@ from ..language import ast as A
 from .records import Resolver
 from .values import Ops, Undefined
 
-__all__ = ["Interpreter"]
+__all__ = ["Interpreter", "Tracer"]
 
 
 class Interpreter:
@@ -107,3 +107,31 @@ _FUNCTIONS = {
     "ceil": lambda ops, a: ops.ceil(a),
     "has_prefix": lambda ops, a, b: ops.has_prefix(a, b),
 }
+
+
+class Tracer(Interpreter):
+    """The interpreter, recording every sub-expression it evaluates with its value.
+
+    ``steps`` is ``[(depth, node, value)]`` in evaluation order (parents before children);
+    a sub-expression that ``and``/``or`` did not need is absent. ``value`` is the exception
+    for the step where an ``EvaluationError`` was raised.
+    """
+
+    def __init__(self, ops: Ops, resolver: Resolver, now) -> None:
+        super().__init__(ops, resolver, now)
+        self.steps: list = []
+        self._depth = 0
+
+    def _eval(self, node, record, props):
+        step = [self._depth, node, Undefined]
+        self.steps.append(step)
+        self._depth += 1
+        try:
+            value = super()._eval(node, record, props)
+        except Exception as exc:
+            step[2] = exc
+            raise
+        finally:
+            self._depth -= 1
+        step[2] = value
+        return value

@@ -231,12 +231,15 @@ def _iso_property(value: str):
     result = _NOT_A_DATE
     if ISO_PROPERTY.match(value):
         try:
-            dt = _fromisoformat(value)  # C parser; validates the calendar (no 2024-02-30)
+            # The C parser validates the calendar (no 2024-02-30). Appending the offset is
+            # several times faster than .replace(tzinfo=…) on a naive result.
+            if len(value) == 10:
+                dt = _fromisoformat(value + "T00:00:00+00:00")
+            else:
+                dt = _fromisoformat(value if value[-1] == "Z" else value + "+00:00")
         except ValueError:
             pass
         else:
-            if dt.tzinfo is None:
-                dt = dt.replace(tzinfo=_UTC)
             result = dt.replace(microsecond=0) if dt.microsecond else dt
     if len(_ISO_CACHE) >= _ISO_CACHE_MAX:
         _ISO_CACHE.clear()

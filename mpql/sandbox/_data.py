@@ -34,18 +34,19 @@ import re
 import shutil
 import tempfile
 import unicodedata
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any
 
 from ..errors import InputError, SandboxError
 
 __all__ = [
-    "Dataset",
-    "generate",
-    "write_dataset",
-    "default_dataset",
     "FORMAT",
+    "Dataset",
+    "default_dataset",
+    "generate",
     "to_ms_form",
+    "write_dataset",
 ]
 
 FORMAT = "mpql-sandbox/2"
@@ -68,11 +69,14 @@ _EVENT_NAME = re.compile(rb'^\{"event":"((?:[^"\\\n]|\\.)*)"')
 
 def to_ms_form(block: bytes, ms_digits: Sequence[bytes] | None) -> bytes:
     """Stored lines (``time`` in seconds) → the ``time_in_ms=true`` form, given each line's
-    three millisecond digits (None: no sidecar, so ``000``)."""
-    if ms_digits is None:
-        return _SECONDS_TIME.sub(rb"\g<1>000\2", block)
-    it = iter(ms_digits)
-    return _SECONDS_TIME.sub(lambda m: m.group(1) + next(it, b"000") + m.group(2), block)
+    three millisecond digits (None: no sidecar, so 0 ms)."""
+    it = iter(ms_digits or ())
+
+    def splice(m: re.Match) -> bytes:
+        head, seconds = m.group(1).rsplit(b":", 1)
+        return b"%s:%d%s" % (head, int(seconds) * 1000 + int(next(it, b"0") or b"0"), m.group(2))
+
+    return _SECONDS_TIME.sub(splice, block)
 
 
 def event_name_of(line: bytes) -> str | None:
@@ -338,7 +342,7 @@ def write_dataset(
     *,
     overwrite: bool = False,
     extra_manifest: Mapping[str, Any] | None = None,
-) -> "Dataset":
+) -> Dataset:
     """Write records you made yourself as a dataset the sandbox can serve.
 
     ``events`` are export lines ``{"event": NAME, "properties": {"time": T, …}}``; ``T`` may be
@@ -389,7 +393,7 @@ def _normalise_event(record: Mapping[str, Any], number: int) -> bytes:
     t = props.pop("time", None)
     if isinstance(t, bool) or not isinstance(t, (int, float)):
         raise InputError(f"event #{number}: properties.time must be a number (epoch s or ms), found {t!r}")
-    ms = int(t) if (isinstance(t, int) and t > 10**11) else int(round(t * 1000))
+    ms = t if (isinstance(t, int) and t > 10**11) else round(t * 1000)
     return _event_line(record["event"], ms // 1000, props), ms
 
 
@@ -492,7 +496,7 @@ def _poisson(rng: random.Random, lam: float) -> int:
     if lam <= 0:
         return 0
     if lam > 30:
-        return max(0, int(round(rng.gauss(lam, math.sqrt(lam)))))
+        return max(0, round(rng.gauss(lam, math.sqrt(lam))))
     limit, k, p = math.exp(-lam), 0, 1.0
     while True:
         p *= rng.random()
@@ -515,9 +519,26 @@ def _day_start(day: dt.date) -> int:
 
 
 class _User:
-    __slots__ = ("index", "distinct_id", "device_id", "platform", "os", "browser",
-                 "browser_version", "app_version", "country", "city", "region", "timezone",
-                 "signup", "engagement", "plan", "props", "last_seen", "screen")
+    __slots__ = (
+        "app_version",
+        "browser",
+        "browser_version",
+        "city",
+        "country",
+        "device_id",
+        "distinct_id",
+        "engagement",
+        "index",
+        "last_seen",
+        "os",
+        "plan",
+        "platform",
+        "props",
+        "region",
+        "screen",
+        "signup",
+        "timezone",
+    )
 
 
 def _make_users(n: int, seed: int, first: dt.date, last: dt.date) -> list[_User]:
@@ -719,7 +740,8 @@ def generate(
         start = _day_start(day)
         lines: list[tuple[bytes, int]] = []
 
-        def emit(u: _User, name: str, ts_ms: int, distinct_id: str, identified: bool, extra=None):
+        def emit(u: _User, name: str, ts_ms: int, distinct_id: str, identified: bool, extra=None,
+                 rng=rng, lines=lines):  # bound now: this day's generator and output
             props = _base_props(u, ts_ms, rng, distinct_id, identified)
             props.update(_event_props(name, u, rng, ts_ms))
             if extra:

@@ -17,7 +17,7 @@ import math
 import threading
 import time
 from collections import deque
-from typing import Callable
+from collections.abc import Callable
 
 import attrs
 
@@ -38,7 +38,7 @@ class Limits:
     retry_after: bool = True
 
     @classmethod
-    def unlimited(cls) -> "Limits":
+    def unlimited(cls) -> Limits:
         return cls(None, None, None, None, None)
 
 

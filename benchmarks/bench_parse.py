@@ -1,0 +1,182 @@
+"""Parse speed and CLI start-up, side by side with references measured in the same run.
+
+    python benchmarks/bench_parse.py [--repeat N] [--runs N]
+
+1. ``mpql.parse`` on the golden corpus (tests/golden/identity.mpql, ~200 expressions) against
+   ``sqlglot.condition`` on the equivalent SQL conditions and ``ast.parse(mode="eval")`` on the
+   equivalent Python expressions (both generated from the same trees, so every input has the
+   same shape and size). Best of N timed passes over the whole corpus.
+   Targets (issue 2): mpql ≤ 0.5 × sqlglot, ≤ 5 × ast.parse.
+2. Start-up: ``python -m mpql lint -e EXPR`` against ``python -c pass`` (subprocess, median
+   of N runs), plus ``import mpql`` + first parse in-process. Target: ≤ 6 × ``python -c pass``.
+
+Needs the ``bench`` extra (sqlglot); without it the sqlglot column is skipped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast as pyast
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import mpql  # noqa: E402
+from mpql.language import ast as A  # noqa: E402
+
+
+def corpus() -> list[str]:
+    lines = (ROOT / "tests" / "golden" / "identity.mpql").read_text(encoding="utf-8").split("\n")
+    return [line for line in lines if line.strip() and not line.startswith("#")]
+
+
+def _sql_string(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def to_sql(node: A.Expr) -> str:
+    """The same condition in SQL (fully parenthesised, like mpql's wire style)."""
+    if isinstance(node, A.Property):
+        return f'{node.scope}."' + node.name.replace('"', '""') + '"'
+    if isinstance(node, A.String):
+        return _sql_string(node.value)
+    if isinstance(node, A.Number):
+        return mpql.format(node)
+    if isinstance(node, A.Boolean):
+        return "TRUE" if node.value else "FALSE"
+    if isinstance(node, A.Now):
+        return "CURRENT_TIMESTAMP"
+    if isinstance(node, A.ListLiteral):
+        return "ARRAY(" + ", ".join(to_sql(i) for i in node.items) + ")"
+    if isinstance(node, A.Call):
+        return f"{node.name.upper()}(" + ", ".join(to_sql(a) for a in node.args) + ")"
+    if isinstance(node, A.Neg):
+        return f"-({to_sql(node.operand)})"
+    if isinstance(node, A.Not):
+        return f"NOT ({to_sql(node.operand)})"
+    if isinstance(node, A.Arith):
+        return f"({to_sql(node.left)}) {node.op} ({to_sql(node.right)})"
+    if isinstance(node, A.Compare):
+        op = {"==": "=", "!=": "<>"}.get(node.op, node.op)
+        return f"({to_sql(node.left)}) {op} ({to_sql(node.right)})"
+    if isinstance(node, A.In):
+        if isinstance(node.right, A.ListLiteral) and node.right.items:
+            return f"({to_sql(node.left)}) IN (" + ", ".join(to_sql(i) for i in node.right.items) + ")"
+        return f"POSITION(({to_sql(node.left)}) IN ({to_sql(node.right)})) > 0"
+    if isinstance(node, (A.And, A.Or)):
+        word = "AND" if isinstance(node, A.And) else "OR"
+        return f"({to_sql(node.left)}) {word} ({to_sql(node.right)})"
+    raise TypeError(type(node).__name__)
+
+
+def to_python(node: A.Expr) -> str:
+    if isinstance(node, A.Property):
+        return f"{node.scope}[{node.name!r}]"
+    if isinstance(node, A.String):
+        return repr(node.value)
+    if isinstance(node, A.Number):
+        return mpql.format(node)
+    if isinstance(node, A.Boolean):
+        return repr(node.value)
+    if isinstance(node, A.Now):
+        return "NOW"
+    if isinstance(node, A.ListLiteral):
+        return "[" + ", ".join(to_python(i) for i in node.items) + "]"
+    if isinstance(node, A.Call):
+        return f"{node.name}(" + ", ".join(to_python(a) for a in node.args) + ")"
+    if isinstance(node, A.Neg):
+        return f"-({to_python(node.operand)})"
+    if isinstance(node, A.Not):
+        return f"not ({to_python(node.operand)})"
+    if isinstance(node, (A.Arith, A.Compare)):
+        return f"({to_python(node.left)}) {node.op} ({to_python(node.right)})"
+    if isinstance(node, A.In):
+        return f"({to_python(node.left)}) in ({to_python(node.right)})"
+    if isinstance(node, (A.And, A.Or)):
+        word = "and" if isinstance(node, A.And) else "or"
+        return f"({to_python(node.left)}) {word} ({to_python(node.right)})"
+    raise TypeError(type(node).__name__)
+
+
+def best_of(fn, items, repeat: int) -> float:
+    """Best wall time of ``repeat`` passes of ``fn`` over ``items``, in seconds."""
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        for item in items:
+            fn(item)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def median_run(cmd: list[str], runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--repeat", type=int, default=7, help="timed passes over the corpus")
+    ap.add_argument("--runs", type=int, default=15, help="subprocess runs for start-up")
+    args = ap.parse_args()
+
+    texts = corpus()
+    trees = [mpql.parse(t) for t in texts]  # also warms the parser (built once per process)
+    sql = [to_sql(t) for t in trees]
+    python = [to_python(t) for t in trees]
+    chars = sum(map(len, texts))
+    print(f"corpus: {len(texts)} expressions, {chars} characters of mpql "
+          f"(tests/golden/identity.mpql); best of {args.repeat} passes")
+
+    rows = [("mpql.parse", best_of(mpql.parse, texts, args.repeat))]
+    rows.append(("ast.parse (Python)",
+                 best_of(lambda s: pyast.parse(s, mode="eval"), python, args.repeat)))
+    try:
+        import sqlglot
+    except ImportError:
+        print("sqlglot not installed (pip install -e '.[bench]'): skipping that column")
+    else:
+        for s in sql:  # every SQL translation must parse, or the comparison is unfair
+            sqlglot.condition(s)
+        rows.append((f"sqlglot.condition {sqlglot.__version__}",
+                     best_of(sqlglot.condition, sql, args.repeat)))
+    base = rows[0][1]
+    print(f"{'parser':<28}{'total ms':>10}{'µs/expr':>10}{'mpql ÷ this':>13}")
+    for name, seconds in rows:
+        print(f"{name:<28}{seconds * 1e3:>10.1f}{seconds / len(texts) * 1e6:>10.1f}"
+              f"{base / seconds:>13.2f}")
+    by = dict(rows)
+    ratios = {"ast": base / by["ast.parse (Python)"]}
+    sg = [v for k, v in by.items() if k.startswith("sqlglot")]
+    if sg:
+        ratios["sqlglot"] = base / sg[0]
+        print(f"target mpql ≤ 0.5 × sqlglot: {ratios['sqlglot']:.2f} × "
+              f"-> {'met' if ratios['sqlglot'] <= 0.5 else 'MISSED'}")
+    print(f"target mpql ≤ 5 × ast.parse: {ratios['ast']:.2f} × "
+          f"-> {'met' if ratios['ast'] <= 5 else 'MISSED'}")
+
+    expr = 'properties["$city"] == "Chicago" and not defined(user["churned"])'
+    bare = median_run([sys.executable, "-c", "pass"], args.runs)
+    cli = median_run([sys.executable, "-m", "mpql", "lint", "-e", expr], args.runs)
+    imp = median_run([sys.executable, "-c", "import mpql; mpql.parse('1')"], args.runs)
+    print(f"\nstart-up, median of {args.runs} runs:")
+    print(f"{'python -c pass':<44}{bare * 1e3:>8.1f} ms")
+    label = 'python -c "import mpql; mpql.parse(...)"'
+    print(f"{label:<44}{imp * 1e3:>8.1f} ms"
+          f"{imp / bare:>8.2f} ×")
+    print(f"{'mpql lint -e EXPR':<44}{cli * 1e3:>8.1f} ms{cli / bare:>8.2f} ×")
+    print(f"target mpql lint ≤ 6 × python -c pass: {cli / bare:.2f} × "
+          f"-> {'met' if cli / bare <= 6 else 'MISSED'}")
+
+
+if __name__ == "__main__":
+    main()
