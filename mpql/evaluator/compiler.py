@@ -344,6 +344,13 @@ class _Compiler:
                 type(i) in (int, float) or (type(i) is str and not (iso and ISO_PROPERTY.match(i)))
                 for i in items
             )
+            if simple and truth and 1 <= len(items) <= 8 and all(
+                type(i) is str or i not in (0, 1) for i in items
+            ):
+                # A short tuple of literals compares with ==, which never confuses types here
+                # (no 0/1 items, so no True == 1) and never hashes the value (lists are fine).
+                items_src = ", ".join(self.const(i).src for i in items)
+                return _Code(f"(p.get({direct}) in ({items_src},))", BOOL)
             if simple:
                 members = self.bind(frozenset(items), "_s")
                 t = self.tmp()
@@ -516,7 +523,10 @@ def compile_function(
     name = "_mpql_filter" if predicate else "_mpql_value"
     # When the first thing the body does is `p.get(…)`, a non-mapping fails right there, so
     # a later `name in p` is safe without the check.
-    needs_check = c.uses_in and not _STARTS_WITH_GET.match(body)
+    # A body that never reads p (a constant filter) checks too, so a bad record is still
+    # reported rather than silently matched.
+    touches = "p.get(" in body or "_read(" in body
+    needs_check = (c.uses_in or not touches) and not _STARTS_WITH_GET.match(body)
     check = (
         "        if type(p) is not dict and not isinstance(p, _Mapping):\n"
         "            raise TypeError\n"
