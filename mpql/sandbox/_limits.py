@@ -13,10 +13,10 @@ rounded up, because that is what a client has to wait.
 
 from __future__ import annotations
 
+import bisect
 import math
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
 
 import attrs
@@ -54,18 +54,24 @@ class Rejection:
 class _Window:
     def __init__(self, quota: int, seconds: float) -> None:
         self.quota, self.seconds = quota, seconds
-        self.stamps: deque[float] = deque()
+        # Arrival times, sorted. Requests are admitted in the order their threads get here,
+        # which is not always the order they arrived in, hence insort rather than append.
+        self.stamps: list[float] = []
 
     def expire(self, now: float) -> None:
-        while self.stamps and self.stamps[0] <= now - self.seconds:
-            self.stamps.popleft()
+        cut = bisect.bisect_right(self.stamps, now - self.seconds)
+        if cut:
+            del self.stamps[:cut]
+
+    def add(self, at: float) -> None:
+        bisect.insort(self.stamps, at)
 
     def remaining(self, now: float) -> int:
         self.expire(now)
         return max(0, self.quota - len(self.stamps))
 
     def reset_in(self, now: float) -> float:
-        return (self.stamps[0] + self.seconds - now) if self.stamps else 0.0
+        return max(0.0, self.stamps[0] + self.seconds - now) if self.stamps else 0.0
 
 
 class _Class:
@@ -97,12 +103,15 @@ class RateLimiter:
                              limits.export_concurrent, time_scale),
         }
 
-    def acquire(self, rate_class: str, *, counts: bool = True) -> Rejection | None:
+    def acquire(self, rate_class: str, *, counts: bool = True, at: float | None = None) -> Rejection | None:
         """Admit a request (None) or say why not. An admitted request holds a concurrency slot
-        until ``release``; ``counts=False`` skips the hourly budget (engage pages > 0)."""
+        until ``release``; ``counts=False`` skips the hourly budget (engage pages > 0). ``at``
+        is when the request arrived (on this limiter's clock; default: now) — the server
+        passes the moment it read the request line, so the time spent reading headers, body
+        and checking credentials does not shift a request into a later window."""
         c = self._classes[rate_class]
         with self._lock:
-            now = self._clock()
+            now = self._clock() if at is None else min(at, self._clock())
             if c.concurrent is not None and c.in_flight >= c.concurrent:
                 return self._reject(c, now, "concurrency",
                                     f"Too many concurrent requests: at most {c.concurrent} "
@@ -116,9 +125,9 @@ class RateLimiter:
                                     f"Rate limit exceeded: at most {c.hour.quota} {rate_class} "
                                     "requests per hour per project", retry=c.hour.reset_in(now))
             if c.second is not None:
-                c.second.stamps.append(now)
+                c.second.add(now)
             if counts and c.hour is not None:
-                c.hour.stamps.append(now)
+                c.hour.add(now)
             c.in_flight += 1
             return None
 

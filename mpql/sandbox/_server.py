@@ -142,6 +142,12 @@ class _Handler(BaseHTTPRequestHandler):
     def version_string(self) -> str:
         return "mpql-sandbox"
 
+    def parse_request(self) -> bool:
+        # The request line has just been read: this is when the request arrived, for the
+        # rate limiter (reading headers and body, and auth, must not delay its timestamp).
+        self._arrived = time.monotonic()
+        return super().parse_request()
+
     # http.server logs every request to stderr; the sandbox records them instead.
     def log_message(self, format: str, *args: Any) -> None:
         pass
@@ -216,7 +222,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self._authenticate()
                 rate_class = "query" if self._endpoint == "engage" else "export"
                 counts = not (self._endpoint == "engage" and self._params.get("session_id"))
-                rejection = sb._limiter.acquire(rate_class, counts=counts)
+                rejection = sb._limiter.acquire(rate_class, counts=counts, at=self._arrived)
                 if rejection is None:
                     self._rate_class = rate_class
                 else:
