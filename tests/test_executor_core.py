@@ -236,3 +236,64 @@ def test_gzip_cut_exactly_at_a_line_boundary_is_detected():
     with pytest.raises(StreamBroken, match="trailer"):
         b"".join(body_chunks(Resp(cut)))
     assert zlib.decompressobj(wbits=31).decompress(cut) == body  # the cut really is at a line end
+
+
+def test_decoded_pieces_are_bounded_whatever_the_compression_ratio():
+    """Memory flatness: one 64 KiB gzip read of very compressible data must not be inflated
+    into one huge bytes object (it was: RSS grew with chunk size until this bound)."""
+    import gzip
+
+    from mpql.executor._transport import PIECE, body_chunks
+
+    body = b'{"event":"a","properties":{"x":"' + b"y" * 100 + b'"}}\n'
+    body *= 200_000  # ~27 MB, compresses ~100x
+
+    class Raw:
+        def stream(self, n, decode_content):
+            data = gzip.compress(body)
+            for i in range(0, len(data), n):
+                yield data[i:i + n]
+
+    class Resp:
+        headers = {"Content-Encoding": "gzip"}
+        raw = Raw()
+
+    total = 0
+    for piece in body_chunks(Resp()):
+        assert len(piece) <= PIECE
+        total += len(piece)
+    assert total == len(body)
+
+
+@given(records=st.lists(record, min_size=1, max_size=15), cuts=st.lists(st.integers(0, 5000),
+       max_size=20), crlf=st.booleans(), blanks=st.booleans(), filtered=st.booleans())
+def test_export_reader_fast_and_slow_paths_agree(records, cuts, crlf, blanks, filtered):
+    """Whatever the framing (CRLF, blank lines, chunk boundaries), the spool holds exactly
+    one `\\n`-terminated line per record, byte for byte as sent (minus the `\\r`)."""
+    import tempfile
+
+    from mpql.executor import Client
+    from mpql.executor._client import _Run
+    from mpql.planner import Plan
+
+    lines = [json.dumps(r, ensure_ascii=False).encode() for r in records]
+    eol = b"\r\n" if crlf else b"\n"
+    body = b"".join(l + eol + (eol if blanks else b"") for l in lines)
+    points = sorted({c % (len(body) + 1) for c in cuts})
+    pieces = [body[a:b] for a, b in zip([0] + points, points + [len(body)])]
+
+    class Raw:
+        def stream(self, n, decode_content):
+            yield from pieces
+
+    class Resp:
+        headers: dict = {}
+        raw = Raw()
+
+    run = _Run(Client(base_url="http://127.0.0.1:9"), Plan([]), dedupe=False)
+    make = (lambda: (lambda rec: True)) if filtered else None
+    with tempfile.TemporaryFile() as spool:
+        unit = run._read_export(Resp(), spool, "k", make)
+        spool.seek(0)
+        assert spool.read() == b"".join(l + b"\n" for l in lines)
+    assert unit.records == len(records)

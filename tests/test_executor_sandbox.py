@@ -343,3 +343,29 @@ def test_progress_line_counts_without_a_terminal():
     assert "3/12 chunks" in text and "1,234 records" in text and "2 retries" in text
     assert "ETA" in text and text.endswith("\n")
     assert Progress(io.StringIO()).enabled is False  # not a terminal: silent
+
+
+def test_a_failure_stops_workers_waiting_in_the_pacer_or_backoff(box):
+    """One chunk fails for good while the other workers wait for an hourly token (60/h with
+    a real hour) or back off: the run must end at once, not after the hour."""
+    import threading
+
+    a, b = window(box, 4)
+    box.add_faults(f"export[from_date={a}]:400; export:503")
+    client = client_for(box, limits=Limits(export_per_hour=2, export_per_second=1000),
+                        retry=RetryPolicy(base=30, cap=30, rng=random.Random(3)))
+    outcome = {}
+
+    def go():
+        try:
+            list(client.run(export_plan(box)))
+        except Exception as exc:  # noqa: BLE001 - the test inspects it
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=go, daemon=True)
+    started = time.monotonic()
+    worker.start()
+    worker.join(timeout=15)
+    assert not worker.is_alive(), "the run hung after a failure"
+    assert isinstance(outcome.get("error"), BadRequestError)
+    assert time.monotonic() - started < 15

@@ -250,11 +250,11 @@ class _Run:
         records = 0
         nbytes = 0
         write = spool.write
-        for data in body_chunks(resp, self.stop):
-            nbytes += len(data)
-            lines = splitter.feed(data)
-            if not lines:
-                continue
+
+        def slow(lines) -> None:
+            """Line by line: parses when filtering, normalises ``\r\n`` and blank lines,
+            and raises ``StreamBroken`` for the sentinel or a broken record."""
+            nonlocal records
             out = []
             for line in lines:
                 if not line or line == b"\r":
@@ -266,6 +266,25 @@ class _Run:
             if out:
                 records += len(out)
                 write(b"\n".join(out) + b"\n")
+
+        for data in body_chunks(resp, self.stop):
+            nbytes += len(data)
+            if keep is not None:
+                slow(splitter.feed(data))
+                continue
+            # Fast path, no per-line Python work: a block of complete lines is accepted as is
+            # when every line starts with `{` and ends with `}` — checked with two counts in C.
+            # Anything else (CRLF, blank lines, the sentinel, a split record) takes the slow
+            # path, which says exactly what is wrong.
+            block = splitter.feed_block(data)
+            if not block:
+                continue
+            n = block.count(b"\n")
+            if block[:1] == b"{" and block.count(b"}\n") == n and block.count(b"\n{") == n - 1:
+                write(block)
+                records += n
+            else:
+                slow(block[:-1].split(b"\n"))
         tail = splitter.close()
         if tail.strip():
             record = check_line(tail, last=True)

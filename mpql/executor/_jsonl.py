@@ -44,6 +44,14 @@ class LineSplitter:
         self._tail = lines.pop()
         return lines
 
+    def feed_block(self, chunk: bytes) -> bytes:
+        """Like ``feed``, but the complete lines come back as one block of bytes ending with
+        ``\n`` (or ``b""``), without splitting them."""
+        data = self._tail + chunk if self._tail else chunk
+        cut = data.rfind(b"\n") + 1
+        self._tail = data[cut:]
+        return data[:cut]
+
     def close(self) -> bytes:
         tail, self._tail = self._tail, b""
         return tail

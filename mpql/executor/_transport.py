@@ -43,6 +43,7 @@ __all__ = ["Call", "Transport", "Cancelled", "body_chunks", "encode_params", "St
 log = logging.getLogger("mpql.executor")
 
 CHUNK = 1 << 16
+PIECE = 1 << 18  # at most this many decoded bytes are handed on at once
 USER_AGENT = "mpql-executor"
 
 
@@ -113,14 +114,21 @@ def body_chunks(resp: requests.Response, stop: threading.Event | None = None) ->
             if stop is not None and stop.is_set():
                 raise Cancelled("cancelled")
             if decoder is None:
-                yield chunk
+                for i in range(0, len(chunk), PIECE):
+                    yield chunk[i:i + PIECE] if len(chunk) > PIECE else chunk
                 continue
+            # Bounded output per call: one compressed block can inflate 10-20x, and the lines
+            # split from it would multiply that again — memory must not grow with chunk size.
             try:
-                out = decoder.decompress(chunk)
+                out = decoder.decompress(chunk, PIECE)
+                while True:
+                    if out:
+                        yield out
+                    if not decoder.unconsumed_tail:
+                        break
+                    out = decoder.decompress(decoder.unconsumed_tail, PIECE)
             except zlib.error as exc:
                 raise StreamBroken(f"the gzip body is corrupt ({exc})") from None
-            if out:
-                yield out
         if decoder is not None:
             out = decoder.flush()
             if out:
@@ -212,11 +220,27 @@ class Transport:
         self.timeout = timeout
         self.stats = stats
         self.stop = stop
-        self._sleep = sleep or (lambda s: stop.wait(s))
+        self._sleep = self._interruptible(sleep)
         self.deadline_at = deadline_at
         self._local = threading.local()
         self._sessions: list[requests.Session] = []
         self._lock = threading.Lock()
+
+    def _interruptible(self, sleep: Callable[[float], None] | None) -> Callable[[float], None]:
+        """A sleep that ends early, raising ``Cancelled``, once the run is stopped — so no
+        worker keeps backing off (or spinning in the pacer) after the run failed."""
+        stop = self.stop
+
+        def wait(seconds: float) -> None:
+            if sleep is None:
+                stopped = stop.wait(seconds)
+            else:
+                sleep(seconds)
+                stopped = stop.is_set()
+            if stopped:
+                raise Cancelled("cancelled")
+
+        return wait
 
     def session(self) -> requests.Session:
         s = getattr(self._local, "session", None)
