@@ -157,6 +157,7 @@ def test_commands_and_their_arguments(cat):
     assert texts(complete(":e", cat)) == [":endpoint"]
     assert set(texts(complete(":", cat))) >= {":help", ":load", ":plan", ":run", ":quit"}
     assert texts(complete(":endpoint en", cat)) == ["engage"]
+    assert texts(complete(":help pl", cat)) == ["plan"]
 
 
 # -- property: every suggestion keeps the text completable ------------------------------------

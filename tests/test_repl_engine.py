@@ -415,3 +415,21 @@ def test_property_no_input_ends_the_session_or_crashes_it(inputs):
     out = buf.getvalue()
     assert "internal error" not in out, out
     assert session.failures <= len(inputs)
+
+
+def test_substring_tests_are_case_sensitive_and_the_explanation_says_so(s):
+    session, buf = s
+    ok, out = answer(session, buf, '"mac" in properties["$os"]')
+    assert "0 of 4 events match" in out
+    assert 'why: no value of properties["$os"] contains "mac"; with the case ignored these ' \
+        'would: "Mac OS X" (2) (`in` is case-sensitive)' in out
+    ok, out = answer(session, buf, '"Mac" in properties["$os"]')
+    assert "2 of 4 events match (50.0%)" in out
+
+
+def test_file_arguments_may_be_quoted(s, tmp_path):
+    session, buf = s
+    path = tmp_path / "with space.jsonl"
+    path.write_text(json.dumps(EVENTS[0]) + "\n")
+    ok, out = answer(session, buf, f':load "{path}"')
+    assert ok and "loaded 1 event and 0 profiles" in out

@@ -109,7 +109,7 @@ class Commands:
         if not arg:
             self._error(":load needs a file: :load events.jsonl")
             return False
-        loaded = load_file(Path(arg).expanduser())
+        loaded = load_file(Path(_unquote(arg)).expanduser())
         first = not self.data.events and not self.data.profiles
         if self.data.sample:
             # Loading your own file replaces the sample data rather than mixing with it.
@@ -129,6 +129,7 @@ class Commands:
     @_command("schema", "[FILE]", "list known properties with types; with FILE, load a schema")
     def cmd_schema(self, arg):
         if arg:
+            arg = _unquote(arg)
             self.schema = self._load_schema(arg)
             self.schema_path = arg
             self._rebuild_catalog()
@@ -349,6 +350,13 @@ class Commands:
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None
+
+
+def _unquote(arg: str) -> str:
+    """A file argument as typed, without the quotes around a name with spaces."""
+    if len(arg) >= 2 and arg[0] == arg[-1] and arg[0] in "\"'":
+        return arg[1:-1]
+    return arg
 
 
 def _planner_auth(creds):

@@ -346,7 +346,12 @@ def _complete_command(text: str) -> list[Suggestion]:
     if not sep:
         return [Suggestion(f":{name}", -len(text), "command", meta=help_)
                 for name, help_ in COMMAND_NAMES.items() if f":{name}".startswith(text)]
-    if head == ":endpoint" and " " not in rest.strip():
-        word = rest.strip()
+    word = rest.strip()
+    if " " in word:
+        return []
+    if head == ":endpoint":
         return [Suggestion(e, -len(word), "endpoint") for e in ENDPOINTS if e.startswith(word)]
+    if head in (":help", ":h", ":?"):
+        return [Suggestion(name, -len(word), "command", meta=help_)
+                for name, help_ in COMMAND_NAMES.items() if name.startswith(word.lstrip(":"))]
     return []

@@ -75,6 +75,10 @@ def explain_empty(expr: A.Expr, catalog: Catalog, scope: str, endpoint: str,
         elif isinstance(node, A.In) and isinstance(node.right, A.ListLiteral) \
                 and isinstance(node.left, A.Property):
             notes.extend(_unseen_in_list(node.left, node.right, catalog, endpoint, noun))
+        elif isinstance(node, A.In) and isinstance(node.left, A.String) \
+                and isinstance(node.right, A.Property):
+            notes.extend(_unseen_substring(node.left.value, node.right, catalog, endpoint,
+                                           noun))
         elif isinstance(node, A.Compare):
             notes.extend(_type_mismatch(node, catalog, endpoint, noun))
     parts = A.conjuncts(expr)
@@ -164,6 +168,22 @@ def _unseen_in_list(prop, lst, catalog, endpoint, noun) -> list[str]:
     if any(v in values for v in wanted):
         return []
     return [_never_takes(prop, wanted, field, noun)]
+
+
+def _unseen_substring(text: str, prop, catalog, endpoint, noun) -> list[str]:
+    # `"x" in prop` is a case-sensitive substring test (or list membership for list values).
+    field = _field_for(prop, catalog, endpoint)
+    if field is None or field.high_cardinality:
+        return []
+    values = [(v, n) for v, n in field.top_values(10_000) if isinstance(v, str)]
+    if any(text in v for v, _ in values):
+        return []
+    folded = [(v, n) for v, n in values if text.lower() in v.lower()]
+    if folded:
+        shown = ", ".join(f"{quote(v)} ({n})" for v, n in folded[:3])
+        return [f"no value of {describe_property(prop)} contains {quote(text)}; with the case "
+                f"ignored these would: {shown} (`in` is case-sensitive)"]
+    return [f"no value of {describe_property(prop)} in the loaded {noun} contains {quote(text)}"]
 
 
 def _never_takes(prop, wanted, field, noun) -> str:
