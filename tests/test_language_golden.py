@@ -79,3 +79,17 @@ def test_error(number, text, expected):
             mpql.parse(fixed)
         except mpql.ParseError as exc:
             assert (exc.code, exc.diagnostic.span) != (d.code, d.span)
+
+
+def test_language_doc_catalogue_is_current_and_complete():
+    """docs/language.md shows one rendered example per syntax code, exactly as mpql prints it
+    today (regenerate with python tests/golden/regen.py)."""
+    from mpql.language.parser import SYNTAX_CODES
+
+    examples = golden.catalogue_examples(golden.LANGUAGE_DOC.read_text(encoding="utf-8"))
+    assert [code for code, _, _ in examples] == list(SYNTAX_CODES)
+    for code, text, block in examples:
+        with pytest.raises(mpql.ParseError) as info:
+            mpql.parse(text)
+        assert info.value.code == code, text
+        assert info.value.diagnostic.render() == block

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import json
-import socket
 import zlib
 
 import pytest
@@ -44,6 +43,12 @@ def test_export_whole_range_equals_dataset(sandbox):
     got = _lines(r)
     assert got == sandbox.events()
     assert len(got) == sandbox.dataset.manifest["events"]
+    rec = sandbox.requests[-1]  # requests asks for gzip
+    assert rec.records == len(got) and rec.gzip and rec.bytes_sent < len(r.content)
+    plain = requests.get(r.url, auth=_auth(sandbox), headers={"Accept-Encoding": "identity"})
+    assert plain.content == r.content
+    rec = sandbox.requests[-1]  # served straight from the files (sendfile): counts still add up
+    assert rec.records == len(got) and rec.bytes_sent == len(r.content) and not rec.gzip
     # default precision is seconds; every line has the fields Mixpanel's export has
     assert all(10**9 < e["properties"]["time"] < 10**10 for e in got)
     assert all({"distinct_id", "$insert_id", "time"} <= e["properties"].keys() for e in got)
@@ -63,6 +68,11 @@ def test_export_time_in_ms_event_and_limit(sandbox):
     assert purchases == sandbox.events(event=["Purchase", "Signed Up"])
     limited = _lines(_export(sandbox, limit="7"))
     assert limited == sandbox.events()[:7]
+    # the filtered path splices each line's own milliseconds (sidecar alignment)
+    all_ms = _lines(_export(sandbox, time_in_ms="true"))
+    purchases_ms = _lines(_export(sandbox, time_in_ms="true", event='["Purchase"]', limit="40"))
+    assert purchases_ms == [e for e in all_ms if e["event"] == "Purchase"][:40]
+    assert len({e["properties"]["time"] % 1000 for e in all_ms}) > 100  # real ms, not "000"
 
 
 def test_export_day_range_selects_utc_days(sandbox):
@@ -331,3 +341,63 @@ def test_keep_alive_connection_is_reused(sandbox):
         for _ in range(3):
             assert s.get(f"{sandbox.url}/api/2.0/engage", params=_pid(sandbox), auth=_auth(sandbox)).ok
     assert len(sandbox.requests) == 3
+
+
+def test_head_gets_headers_only_and_connection_survives(sandbox):
+    with requests.Session() as s:
+        r = s.head(f"{sandbox.url}/api/2.0/export", params=_pid(sandbox), auth=_auth(sandbox))
+        assert r.status_code == 405 and r.content == b""
+        assert s.get(f"{sandbox.url}/api/2.0/engage", params=_pid(sandbox), auth=_auth(sandbox)).ok
+
+
+def test_chunked_request_body(sandbox):
+    def body():
+        yield b"output_properties=%5B%22plan"
+        yield b"%22%5D&page=0"
+
+    r = requests.post(f"{sandbox.url}/api/query/engage", params=_pid(sandbox), data=body(),
+                      headers={"Content-Type": "application/x-www-form-urlencoded"}, auth=_auth(sandbox))
+    assert r.status_code == 200
+    assert sandbox.requests[-1].form == {"output_properties": '["plan"]', "page": "0"}
+    assert all(set(p["$properties"]) <= {"plan"} for p in r.json()["results"])
+
+
+def test_raw_plus_in_query_string_is_a_space(sandbox):
+    """Mixpanel decodes a raw `+` as a space (spec §6.1); so does the sandbox."""
+    ds = sandbox.dataset
+    base = (f"{sandbox.url}/api/2.0/export?project_id={sandbox.credentials.project_id}"
+            f"&from_date={ds.last_date}&to_date={ds.last_date}")
+    raw = requests.get(base + '&where=properties["results"]+1>1', auth=_auth(sandbox))
+    assert raw.status_code == 400 and "Invalid 'where'" in raw.json()["error"]
+    assert sandbox.requests[-1].params["where"] == 'properties["results"] 1>1'
+    encoded = requests.get(base + '&where=properties["results"]%2B1>1', auth=_auth(sandbox))
+    assert encoded.status_code == 200
+
+
+def test_overlong_url_is_414_like_nginx(sandbox):
+    ids = [f"u-{i:010x}" for i in range(400)]
+    where = " or ".join(f'properties["$distinct_id"] == "{i}"' for i in ids)
+    r = _export(sandbox, where=where)
+    assert len(r.request.url) > 8192
+    assert r.status_code == 414 and "414 Request-URI Too Large" in r.text
+    # the same filter in a POST body is fine on engage (which is why engage is POSTed)
+    r = requests.post(f"{sandbox.url}/api/query/engage", params=_pid(sandbox), data={"where": where},
+                      auth=_auth(sandbox))
+    assert r.status_code == 200
+
+
+def test_today_follows_the_project_timezone(sandbox_dataset):
+    from mpql.errors import SandboxError
+
+    # 2026-03-10 03:00 UTC is still 2026-03-09 in Los Angeles and already the 10th in Tokyo.
+    now = dt.datetime(2026, 3, 10, 3, 0, tzinfo=dt.timezone.utc).timestamp()
+    for zone, ok_day, bad_day in [("America/Los_Angeles", "2026-03-09", "2026-03-10"),
+                                  ("Asia/Tokyo", "2026-03-10", "2026-03-11"),
+                                  ("UTC", "2026-03-10", "2026-03-11")]:
+        with Sandbox(sandbox_dataset, now=now, timezone=zone) as sb:
+            assert sb.today().isoformat() == ok_day
+            assert _export(sb, from_date=ok_day, to_date=ok_day).status_code == 200
+            bad = _export(sb, from_date=ok_day, to_date=bad_day)
+            assert bad.status_code == 400 and bad.text == "to_date cannot be later than today"
+    with pytest.raises(SandboxError, match="IANA"):
+        Sandbox(sandbox_dataset, timezone="Mars/Olympus")

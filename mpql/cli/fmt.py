@@ -1,9 +1,17 @@
 """``mpql fmt``: rewrite expressions in canonical form, or check that they already are.
 
-Files are rewritten in place, keeping comments and blank-line separation: each expression
-block is replaced by its canonical text; blocks with a leading comment keep it. ``-e`` and
-stdin print the result. ``--check`` writes nothing and exits 1 when anything would change;
-``--diff`` prints a unified diff instead of writing.
+    mpql fmt [FILES…] [-e EXPR] [--check] [--diff] [--style pretty|wire]
+
+Files (and directories, searched for ``*.mpql``) are rewritten in place; ``-e`` and standard
+input (``-``, or no arguments) print the result. ``--check`` writes nothing and exits 1 when
+anything would change; ``--diff`` prints a unified diff instead of writing (and also exits 1 on
+changes). A file with a syntax error is reported and left untouched (exit 2).
+
+Comments are kept. A ``.mpql`` text is a sequence of blocks separated by blank lines; each
+block's expression is replaced by its canonical form and its comments stay where they were
+relative to it: lines above the expression stay above, lines below stay below, a comment at the
+end of a one-line expression stays at its end; a comment inside a multi-line expression moves
+above it. Blocks are separated by exactly one blank line and the text ends with one newline.
 """
 
 from __future__ import annotations
@@ -11,50 +19,89 @@ from __future__ import annotations
 import difflib
 import sys
 
-from ..errors import ParseError
+from ..errors import InputError, ParseError
 from ..language import format_expr, parse
-from ..language.source import split_mpql
 from .common import add_input_arguments, make_parser, read_sources
 
-EXIT_OK, EXIT_FINDINGS = 0, 1
+__all__ = ["build_parser", "run", "format_text"]
+
+EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
 
 def build_parser(prog):
-    p = make_parser(prog, "Format expressions canonically.")
+    p = make_parser(prog, (
+        "Format expressions canonically. Files (and directories, searched for *.mpql) are\n"
+        "rewritten in place, keeping comments; -e and standard input print the result.\n\n"
+        "exit codes: 0 nothing to change, 1 --check/--diff found changes,\n"
+        "2 usage error, unreadable file or a syntax error (that file is left untouched)"))
     add_input_arguments(p)
     p.add_argument("--check", action="store_true",
-                   help="write nothing; exit 1 if any file is not formatted")
-    p.add_argument("--diff", action="store_true", help="print a diff instead of writing")
+                   help="write nothing; exit 1 if anything is not formatted")
+    p.add_argument("--diff", action="store_true",
+                   help="print a unified diff instead of writing; exit 1 if anything differs")
     p.add_argument("--style", choices=("pretty", "wire"), default="pretty",
                    help="pretty: canonical, minimal parentheses (default); "
                    "wire: fully parenthesised, as sent to Mixpanel")
     return p
 
 
-def format_text(text: str, style: str) -> str:
-    """A whole .mpql text with every expression block formatted; comments are kept: a block's
-    leading comment lines stay, trailing/inline comments after the expression are kept on a
-    line of their own before it."""
-    out, pos = [], 0
-    for chunk in split_mpql(text):
-        out.append(text[pos : chunk.offset])
-        lines = chunk.text.split("\n")
-        lead = []
-        while lines and (not lines[0].strip() or lines[0].lstrip().startswith("#")):
-            lead.append(lines.pop(0))
-        body = "\n".join(lines)
-        inner_comments = [ln.strip() for ln in lines if "#" in ln and _comment_of(ln)]
+def format_text(text: str, style: str = "pretty") -> str:
+    """A whole ``.mpql`` text with every expression formatted and every comment kept.
+
+    Raises ``ParseError`` whose diagnostic points into ``text`` (not into the block)."""
+    blocks = _blocks(text)
+    out = []
+    for offset, lines in blocks:
+        out.append(_format_block(text, offset, lines, style))
+    return "\n\n".join(out) + ("\n" if out else "")
+
+
+def _blocks(text: str) -> list[tuple[int, list[str]]]:
+    """(offset of the block, its lines without line endings) for each blank-line-separated
+    block, as in mpql.language.source.split_mpql."""
+    blocks, current, start, pos = [], [], 0, 0
+    for raw in text.splitlines(keepends=True):
+        line = raw.rstrip("\r\n")
+        if line.strip():
+            if not current:
+                start = pos
+            current.append(line)
+        elif current:
+            blocks.append((start, current))
+            current = []
+        pos += len(raw)
+    if current:
+        blocks.append((start, current))
+    return blocks
+
+
+def _format_block(text: str, offset: int, lines: list[str], style: str) -> str:
+    code_rows = [i for i, line in enumerate(lines) if _code_of(line).strip()]
+    if not code_rows:  # a comment-only block: keep it, minus trailing spaces
+        return "\n".join(line.rstrip() for line in lines)
+    first, last = code_rows[0], code_rows[-1]
+    above = [line.rstrip() for line in lines[:first]]
+    below = [line.rstrip() for line in lines[last + 1:]]
+    body_lines = lines[first : last + 1]
+    body_offset = offset + sum(len(line) + 1 for line in lines[:first])
+    body = "\n".join(body_lines)
+    try:
         node = parse(body)
-        keep = lead + [_comment_of(ln) for ln in lines if _comment_of(ln)]
-        out.append("\n".join(keep + [format_expr(node, style)]))
-        pos = chunk.offset + len(chunk.text)
-        del inner_comments
-    out.append(text[pos:])
-    return "".join(out)
+    except ParseError as exc:
+        raise ParseError(exc.diagnostic.with_source(text, body_offset)) from None
+    formatted = format_expr(node, style)
+    trailing = _comment_of(body_lines[-1])
+    # Comments inside a multi-line expression (on a line of their own or after code).
+    inner = [c for c in (_comment_of(line) for line in body_lines[:-1]) if c]
+    if trailing and len(body_lines) > 1:
+        inner.append(trailing)
+        trailing = ""
+    result = above + inner + [formatted + (f"  {trailing}" if trailing else "")] + below
+    return "\n".join(result)
 
 
-def _comment_of(line: str) -> str:
-    """The comment on a line, ignoring `#` inside strings ('' when none)."""
+def _split_comment(line: str) -> tuple[str, str]:
+    """(code, comment) of one line; a `#` inside a string is not a comment."""
     quote = None
     i = 0
     while i < len(line):
@@ -67,9 +114,17 @@ def _comment_of(line: str) -> str:
         elif c in "\"'":
             quote = c
         elif c == "#":
-            return line[i:].rstrip()
+            return line[:i], line[i:].rstrip()
         i += 1
-    return ""
+    return line, ""
+
+
+def _code_of(line: str) -> str:
+    return _split_comment(line)[0]
+
+
+def _comment_of(line: str) -> str:
+    return _split_comment(line)[1]
 
 
 def run(args) -> int:
@@ -77,32 +132,42 @@ def run(args) -> int:
     status = EXIT_OK
     for source in sources:
         try:
-            if source.path is None:
-                new = format_expr(parse(source.text), args.style) + "\n"
-            else:
-                new = format_text(source.text, args.style)
+            new = format_text(source.text, args.style)
         except ParseError as exc:
-            print(exc.diagnostic.render(source.name), file=sys.stderr)
-            status = max(status, 1)
+            d = exc.diagnostic
+            print(d.render(source.name) + "\n", file=sys.stderr)
+            print(f"error: cannot format {source.name}: {d.code} at line {d.line}",
+                  file=sys.stderr)
+            status = EXIT_ERROR
             continue
-        if source.path is None:
-            if args.check and new.rstrip("\n") != source.text.strip():
-                status = max(status, EXIT_FINDINGS)
-                print(f"would reformat {source.name}", file=sys.stderr)
-            elif not args.check:
+        if source.path is None:  # -e or stdin: the result goes to stdout
+            old = source.text if source.text.endswith("\n") else source.text + "\n"
+            if args.diff or args.check:
+                if new != old:
+                    status = max(status, EXIT_FINDINGS)
+                    if args.diff:
+                        _print_diff(source.name, old, new)
+                    else:
+                        print(f"would reformat {source.name}", file=sys.stderr)
+            else:
                 sys.stdout.write(new)
             continue
         if new == source.text:
             continue
+        status = max(status, EXIT_FINDINGS) if (args.check or args.diff) else status
         if args.diff:
-            sys.stdout.writelines(difflib.unified_diff(
-                source.text.splitlines(keepends=True), new.splitlines(keepends=True),
-                f"a/{source.name}", f"b/{source.name}"))
-            status = max(status, EXIT_FINDINGS)
+            _print_diff(source.name, source.text, new)
         elif args.check:
             print(f"would reformat {source.name}", file=sys.stderr)
-            status = max(status, EXIT_FINDINGS)
         else:
-            source.path.write_text(new, encoding="utf-8")
+            try:
+                source.path.write_text(new, encoding="utf-8")
+            except OSError as exc:
+                raise InputError(f"{source.name}: cannot write: {exc.strerror}") from None
             print(f"reformatted {source.name}", file=sys.stderr)
     return status
+
+
+def _print_diff(name: str, old: str, new: str) -> None:
+    sys.stdout.writelines(difflib.unified_diff(
+        old.splitlines(keepends=True), new.splitlines(keepends=True), name, name))

@@ -1,75 +1,135 @@
-"""``mpql parse``: print the syntax tree of an expression (as an indented tree or JSON)."""
+"""``mpql parse``: print the syntax tree of expressions, as an indented outline or JSON.
+
+    mpql parse [-e EXPR]… [FILE…|-] [--json]
+
+``-e`` and standard input hold one expression; a ``.mpql`` file holds several (separated by
+blank lines), each printed under a ``# file:line:column`` header. ``--json`` prints one JSON
+document: the tree of the single expression given with ``-e`` or on standard input, otherwise
+a list of ``{"file", "line", "column", "tree"}`` objects. A tree node is
+``{"type": "Compare", "op": "==", "left": {…}, "right": {…}, "span": [start, end]}`` with
+0-based, end-exclusive character offsets into the expression's source (the file, for files).
+
+Exit codes: 0 every expression parsed, 1 some had syntax errors (rendered on stderr), 2 usage
+error or unreadable input.
+"""
 
 from __future__ import annotations
 
 import json
 import sys
 
-import attrs
-
-from ..errors import ParseError
+from ..errors import InputError, ParseError
 from ..language import ast as A
 from ..language import parse
 from ..language.source import split_mpql
 from .common import add_input_arguments, make_parser, read_sources
 
+__all__ = ["build_parser", "run", "to_json", "to_tree"]
+
 EXIT_OK, EXIT_FINDINGS = 0, 1
 
 
 def build_parser(prog):
-    p = make_parser(prog, "Print the syntax tree of expressions (from -e, files, or - for stdin).")
+    p = make_parser(prog, (
+        "Print the syntax tree of expressions (from -e, .mpql files, or - for stdin).\n\n"
+        "exit codes: 0 all parsed, 1 syntax errors (on stderr), 2 usage error or unreadable "
+        "input"))
     add_input_arguments(p)
     p.add_argument("--json", action="store_true", help="print the tree as JSON, with spans")
     return p
 
 
-def to_json(node: A.Expr) -> dict:
-    """A node as plain data: {"type": ClassName, fields…, "span": [start, end]}."""
-    out: dict = {"type": type(node).__name__}
-    for field in attrs.fields(type(node)):
-        if field.name == "span":
+def _fields(node: A.Expr) -> tuple:
+    return A._values(type(node))
+
+
+def to_json(root: A.Expr, offset: int = 0) -> dict:
+    """A tree as plain data: ``{"type": ClassName, fields…, "span": [start, end]}``.
+    Iterative, so long operator chains do not exhaust the stack."""
+    made: dict[int, dict] = {}
+    stack = [(root, False)]
+    while stack:
+        node, ready = stack.pop()
+        if not ready:
+            stack.append((node, True))
+            stack.extend((child, False) for child in A.children(node))
             continue
-        value = getattr(node, field.name)
-        if isinstance(value, A.Expr):
-            value = to_json(value)
-        elif isinstance(value, tuple):
-            value = [to_json(v) for v in value]
-        out[field.name] = value
-    out["span"] = [node.span.start, node.span.end] if node.span else None
-    return out
+        out: dict = {"type": type(node).__name__}
+        for name in _fields(node):
+            value = getattr(node, name)
+            if isinstance(value, A.Expr):
+                value = made[id(value)]
+            elif isinstance(value, tuple):
+                value = [made[id(v)] for v in value]
+            out[name] = value
+        span = node.span
+        out["span"] = [span.start + offset, span.end + offset] if span else None
+        made[id(node)] = out
+    return made[id(root)]
 
 
-def to_tree(node: A.Expr, indent: str = "") -> list[str]:
-    fields = [f.name for f in attrs.fields(type(node)) if f.name != "span"]
-    scalars = [f"{n}={getattr(node, n)!r}" for n in fields
-               if not isinstance(getattr(node, n), (A.Expr, tuple))]
-    lines = [f"{indent}{type(node).__name__}" + (f" {' '.join(scalars)}" if scalars else "")]
-    for child in A.children(node):
-        lines.extend(to_tree(child, indent + "  "))
+def to_tree(root: A.Expr) -> list[str]:
+    """An indented outline, one node per line (iterative)."""
+    lines = []
+    stack = [(root, 0)]
+    while stack:
+        node, depth = stack.pop()
+        scalars = [f"{n}={getattr(node, n)!r}" for n in _fields(node)
+                   if not isinstance(getattr(node, n), (A.Expr, tuple))]
+        lines.append("  " * depth + type(node).__name__ + "".join(" " + s for s in scalars))
+        stack.extend((child, depth + 1) for child in reversed(A.children(node)))
     return lines
+
+
+def _dump(data) -> str:
+    # The JSON encoder recurses once per level; a long `a or b or …` chain is that deep.
+    limit = sys.getrecursionlimit()
+    try:
+        sys.setrecursionlimit(max(limit, 20_000))
+        # Compact: indentation would make a deep tree's output quadratic in its depth.
+        return json.dumps(data, ensure_ascii=False)
+    except RecursionError:
+        raise InputError("the tree is too deep to print as JSON; use the outline form") from None
+    finally:
+        sys.setrecursionlimit(limit)
 
 
 def run(args) -> int:
     sources = read_sources(args.expr, args.paths or ([] if args.expr else ["-"]))
     status = EXIT_OK
     results = []
+    single = len(sources) == 1 and sources[0].path is None
     for source in sources:
-        chunks = split_mpql(source.text) if source.path else [None]
-        for chunk in chunks:
-            text, offset = (source.text, 0) if chunk is None else (chunk.text, chunk.offset)
+        if source.path is None:
+            chunks = [(source.text, 0)]
+        else:
+            chunks = [(c.text, c.offset) for c in split_mpql(source.text)]
+        for text, offset in chunks:
             try:
                 node = parse(text)
             except ParseError as exc:
                 d = exc.diagnostic.with_source(source.text, offset, source.name)
-                print(d.render(), file=sys.stderr)
+                print(d.render() + "\n", file=sys.stderr)
                 status = EXIT_FINDINGS
                 continue
-            if args.json:
-                results.append(to_json(node))
+            if source.path is not None:
+                first = node.span.start + offset if node.span else offset
+                line = source.text.count("\n", 0, first) + 1
+                column = first - (source.text.rfind("\n", 0, first) + 1) + 1
             else:
+                line = column = 1
+            if args.json:
+                results.append({"file": source.name, "line": line, "column": column,
+                                "tree": to_json(node, offset)})
+            else:
+                if not single:
+                    print(f"# {source.name}:{line}:{column}")
                 print("\n".join(to_tree(node)))
     if args.json:
-        json.dump(results[0] if len(results) == 1 else results, sys.stdout, ensure_ascii=False,
-                  indent=2)
-        sys.stdout.write("\n")
+        if single:
+            data = results[0]["tree"] if results else None
+        else:
+            data = results
+        if data is not None:
+            sys.stdout.write(_dump(data) + "\n")
     return status

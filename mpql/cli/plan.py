@@ -62,6 +62,13 @@ def build_parser(prog):
                    help="longest URL a request may have (default: 8000)")
     p.add_argument("--today", metavar="YYYY-MM-DD",
                    help="the date treated as today for the to_date check (default: UTC today)")
+    p.add_argument("--ids", action="append", default=[], metavar="STEP=ID[,ID…]",
+                   help="distinct ids found by an engage step (1-based), to fill in the curl "
+                        "commands of the steps that consume them (repeatable)")
+    p.add_argument("--strict", action="store_true",
+                   help="fail (exit 2) if the checker finds an error in a where as sent")
+    p.add_argument("--no-check", action="store_true",
+                   help="do not run the checker on the wheres")
     p.add_argument("--format", default="text", choices=("text", "json", "curl"),
                    help="text (explain), json, or curl commands")
     return p
@@ -83,6 +90,8 @@ def run(args) -> int:
         misplaced = [f for f, v in (("--from", args.from_date), ("--to", args.to_date),
                                     ("--event", args.event), ("--limit", args.limit),
                                     ("--time-in-ms", args.time_in_ms)) if v]
+    if args.ids and args.format != "curl":
+        misplaced.append("--ids (only with --format curl)")
     if misplaced:
         return _usage(f"{', '.join(misplaced)} do{'es' if len(misplaced) == 1 else ''} not "
                       f"apply to --{kind}")
@@ -112,11 +121,19 @@ def run(args) -> int:
                       project_id=args.project_id, workspace_id=args.workspace_id,
                       distinct_id_property=args.distinct_id_property,
                       engage_accessor=args.engage_accessor,
-                      max_url_length=args.max_url_length)
+                      max_url_length=args.max_url_length, check=not args.no_check,
+                      strict=args.strict)
     if args.format == "json":
         sys.stdout.write(plan.to_json() + "\n")
     elif args.format == "curl":
-        sys.stdout.write(plan.to_curl())
+        ids = {}
+        for spec in args.ids:
+            step, sep, values = spec.partition("=")
+            if not sep or not step.isdigit() or not 1 <= int(step) <= len(plan.steps):
+                return _usage(f"--ids takes STEP=ID[,ID…] with STEP from 1 to "
+                              f"{len(plan.steps)}, got {spec!r}")
+            ids.setdefault(int(step) - 1, []).extend(v for v in values.split(",") if v)
+        sys.stdout.write(plan.to_curl(ids=ids or None))
     else:
         sys.stdout.write(plan.explain() + "\n")
     return 0

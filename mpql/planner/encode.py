@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+from functools import lru_cache
 from typing import Any, Iterable, Mapping
 from urllib.parse import quote
 
@@ -63,6 +64,7 @@ def export_url(region: str, base_url: str | None = None) -> str:
     return f"https://{_EXPORT_HOST[check_region(region)]}{EXPORT_PATH}"
 
 
+@lru_cache(maxsize=512)  # a batch's where is encoded once, not once per date chunk
 def encode_component(text: str) -> str:
     return quote(text, safe=_SAFE)
 

@@ -40,9 +40,6 @@ ENGAGE_ACCESSORS = ("as-written", "user", "properties")
 EXPORT_HOURLY_BUDGET = 60
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_RATE = {"query": "Query API: 60 requests/hour, 5 concurrent (only page 0 counts)",
-         "export": "Raw export API: 60 requests/hour, 3/second, 100 concurrent"}
-
 
 # ---------------------------------------------------------------------------------------------
 # Validation helpers
@@ -225,19 +222,23 @@ class Query:
              engage_accessor: str = "as-written",
              max_url_length: int = DEFAULT_MAX_URL_LENGTH,
              max_distinct_ids: int = DEFAULT_MAX_DISTINCT_IDS,
-             base_url: str | None = None) -> Plan:
+             base_url: str | None = None, check: bool = True, strict: bool = False) -> Plan:
         """Compile to a Plan. ``auth``: ServiceAccount / ProjectSecret (only its kind and
         project id are recorded), or just the kind as a string (then pass ``project_id``). ``chunk``: export date chunks, "day" | "week" | "month" |
         "none". ``distinct_id_property``: how export's where spells the event's distinct id
         (UNCONFIRMED, spec §1.10). ``engage_accessor``: rewrite profile references in engage
         wheres to ``user[...]`` or ``properties[...]`` ("as-written" keeps them).
-        ``base_url``: send everything to one server instead (the sandbox)."""
+        ``base_url``: send everything to one server instead (the sandbox).
+        ``check``: run the checker (mpql.checker, when installed) on every where as it will
+        be sent and add its findings to ``plan.notes``; ``strict``: raise CheckError if any
+        finding is an error."""
         ctx = _Context.make(self, region, auth, chunk, project_id, workspace_id,
                             distinct_id_property, engage_accessor, max_url_length,
                             max_distinct_ids, base_url)
-        if self.kind == "events":
-            return _plan_events(self, ctx)
-        return _plan_profiles(self, ctx)
+        plan = _plan_events(self, ctx) if self.kind == "events" else _plan_profiles(self, ctx)
+        if check or strict:
+            plan = _check(plan, self, strict)
+        return plan
 
 
 @attrs.frozen
@@ -552,6 +553,58 @@ def _plan_profiles(q: Query, ctx: _Context) -> Plan:
 
 
 # ---------------------------------------------------------------------------------------------
+
+
+def _check(plan: Plan, q: Query, strict: bool) -> Plan:
+    """Lint each where as it will be sent (engage wheres for "engage", the export where with
+    each id atom shown as a one-id test for "export"); findings become notes."""
+    try:
+        from ..checker import check
+    except ImportError:  # the checker is optional for planning
+        return plan
+    from .expand import id_test
+    from .rewrite import is_sentinel
+
+    behaviors = [b["name"] for b in q.behaviors] if q.behaviors else None
+    found, notes = [], []
+    for i, step in enumerate(plan.steps):
+        text = step.params.get("where")
+        if text is None:
+            continue
+        node = parse_where(text)
+        if step.inputs:
+            prop = {c.step: c.property for c in step.inputs}
+
+            def fn(n):
+                if is_sentinel(n):
+                    from .rewrite import sentinel_step
+
+                    return id_test(["id"], prop[sentinel_step(n)])
+                return n
+
+            node = A.transform(node, fn)
+        try:
+            diagnostics = check(node, endpoint=step.endpoint, behaviors=behaviors)
+        except Exception as exc:  # a checker bug must not block planning; say so instead
+            notes.append(f"step {i + 1}: the checker failed ({type(exc).__name__}: {exc})")
+            continue
+        for d in diagnostics:
+            found.append(d)
+            notes.append(f"step {i + 1}: {d.code} {d.severity}: {d.message}")
+    if strict and any(d.severity == "error" for d in found):
+        from ..errors import CheckError
+
+        raise CheckError([d for d in found if d.severity == "error"])
+    if not notes:
+        return plan
+    kept = [n for n in plan.notes if not n.startswith("engage where uses user[...]")]
+    return attrs.evolve(plan, notes=tuple(kept) + tuple(notes))
+
+
+def parse_where(text: str) -> A.Expr:
+    from ..language import parse
+
+    return parse(text)
 
 
 def date_chunks(from_date: str, to_date: str, chunk: str | None) -> list[tuple[str, str]]:

@@ -19,7 +19,7 @@ from ..language import parse
 from ..language.printer import format_expr
 from .model import Plan, Step
 
-__all__ = ["explain", "to_json", "to_dict", "to_curl", "FORMAT_VERSION"]
+__all__ = ["explain", "to_json", "to_dict", "from_dict", "to_curl", "FORMAT_VERSION"]
 
 FORMAT_VERSION = 1
 _RATE = {"query": "Query API: 60/hour, 5 concurrent; only page 0 counts",
@@ -29,6 +29,30 @@ _RATE = {"query": "Query API: 60/hour, 5 concurrent; only page 0 counts",
 def to_dict(plan: Plan) -> dict:
     data = attrs.asdict(plan)
     return {"format": "mpql-plan", "version": FORMAT_VERSION, **data}
+
+
+def from_dict(data: Mapping) -> Plan:
+    """The inverse of ``to_dict`` (e.g. a plan saved with ``mpql plan --format json``)."""
+    from ..errors import InputError
+    from .model import Consumes
+
+    if not isinstance(data, Mapping) or data.get("format") != "mpql-plan":
+        raise InputError("not an mpql plan: expected a JSON object with \"format\": \"mpql-plan\"")
+    if data.get("version") != FORMAT_VERSION:
+        raise InputError(f"mpql plan format version {data.get('version')!r} is not supported "
+                         f"(this mpql reads version {FORMAT_VERSION})")
+    try:
+        steps = []
+        for s in data["steps"]:
+            s = dict(s)
+            s["inputs"] = [Consumes(**c) for c in s.get("inputs", ())]
+            s["consumes"] = Consumes(**s["consumes"]) if s.get("consumes") else None
+            steps.append(Step(**s))
+        rest = {k: data[k] for k in ("region", "auth_kind", "project_id", "summary", "notes")
+                if k in data}
+        return Plan(steps=steps, **rest)
+    except (KeyError, TypeError) as exc:
+        raise InputError(f"malformed mpql plan: {exc}") from None
 
 
 def to_json(plan: Plan, indent: int | None = 2) -> str:

@@ -27,15 +27,15 @@ from ._server import (
 )
 
 __all__ = [
-    "Sandbox",
-    "Credentials",
-    "RequestRecord",
-    "Limits",
-    "Fault",
-    "parse_faults",
-    "Dataset",
-    "generate",
-    "write_dataset",
-    "default_dataset",
     "DEFAULT_PROJECT_ID",
+    "Credentials",
+    "Dataset",
+    "Fault",
+    "Limits",
+    "RequestRecord",
+    "Sandbox",
+    "default_dataset",
+    "generate",
+    "parse_faults",
+    "write_dataset",
 ]

@@ -16,6 +16,8 @@ Grammar (docs/sandbox.md has the full reference and examples)::
               | "truncate=" BYTES                  body cut after BYTES (uncompressed), ended cleanly;
                                                    with gzip: no final block, no gzip trailer
               | "terminated-early" [ "=" LINES ]   after LINES records, a `terminated early` line
+              | "split-line" [ "=" N ]             the Nth record (default 1) split across two lines
+              | "stall=" SECONDS [ ":stall-after=" BYTES ]   pause mid-body (default: after 0 bytes)
               | "expired"                          400 `Unable to authenticate request`
 
 Example: ``export#2:429:retry-after=1; engage#1:reset-after=300; export[from_date=2024-01-03]#1-2:503``.
@@ -29,17 +31,17 @@ from __future__ import annotations
 
 import re
 import threading
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 import attrs
 
 from ..errors import InputError
 
-__all__ = ["Fault", "parse_faults", "FaultSet"]
+__all__ = ["Fault", "FaultSet", "parse_faults"]
 
 TARGETS = ("export", "engage", "any")
 POLICIES = ("hour", "second", "concurrency", "none")
-EXPORT_ONLY = ("terminated_early",)
+EXPORT_ONLY = ("terminated_early", "split_line")
 
 
 @attrs.frozen
@@ -60,6 +62,9 @@ class Fault:
     drop: bool = False
     truncate: int | None = None
     terminated_early: int | None = None
+    split_line: int | None = None
+    stall: float = 0.0
+    stall_after: int = 0
     expired: bool = False
     text: str = ""
 
@@ -72,12 +77,57 @@ class Fault:
         return (self.first is None or n >= self.first) and (self.last is None or n <= self.last)
 
 
-_SELECTOR = re.compile(
-    r"""^\s*(?P<target>[a-z]+)\s*
-        (?:\[(?P<params>[^\]]*)\])?\s*
-        (?:\#\s*(?P<which>[^\s]*))?\s*$""",
-    re.X,
-)
+def _scan_selector(text: str):
+    """(target, params text or None, which or None) — brackets and quotes inside the parameter
+    filter are skipped, so values like ``event=["A","B"]`` work."""
+    text = text.strip()
+    m = re.match(r"[a-z]+", text)
+    if not m:
+        return None
+    target, i = m.group(0), m.end()
+    params = None
+    if i < len(text) and text[i] == "[":
+        depth, quoted, j = 0, False, i
+        while j < len(text):
+            ch = text[j]
+            if ch == '"' and text[j - 1] != "\\":
+                quoted = not quoted
+            elif not quoted and ch == "[":
+                depth += 1
+            elif not quoted and ch == "]":
+                depth -= 1
+                if depth == 0:
+                    break
+            j += 1
+        if j >= len(text):
+            return None
+        params, i = text[i + 1:j], j + 1
+    rest = text[i:].strip()
+    which = None
+    if rest:
+        if not rest.startswith("#"):
+            return None
+        which = rest[1:].strip()
+    return target, params, which
+
+
+def _split_params(text: str) -> list[str]:
+    """Split a parameter filter on commas outside quotes and brackets."""
+    parts, buf, depth, quoted = [], [], 0, False
+    for ch in text:
+        if ch == '"':
+            quoted = not quoted
+        elif not quoted and ch == "[":
+            depth += 1
+        elif not quoted and ch == "]":
+            depth -= 1
+        if ch == "," and depth == 0 and not quoted:
+            parts.append("".join(buf))
+            buf = []
+        else:
+            buf.append(ch)
+    parts.append("".join(buf))
+    return parts
 
 
 def _split(text: str, sep: str) -> list[str]:
@@ -129,26 +179,28 @@ def _num(value: str, what: str, rule: str, *, integer: bool = False, minimum: fl
 
 def _parse_rule(rule: str) -> Fault:
     pieces = _split(rule, ":")
-    m = _SELECTOR.match(pieces[0])
-    if not m:
+    scanned = _scan_selector(pieces[0])
+    if scanned is None:
         raise InputError(
             f"fault rule {rule!r}: expected a selector like `export#2` or `engage[page=1]`, "
             f"found {pieces[0].strip()!r}"
         )
-    target = m.group("target")
+    target, params_text, which = scanned
     if target not in TARGETS:
         raise InputError(
             f"fault rule {rule!r}: unknown target {target!r}; expected one of {', '.join(TARGETS)}"
         )
     params = []
-    if m.group("params"):
-        for item in m.group("params").split(","):
+    if params_text:
+        for item in _split_params(params_text):
             name, eq, value = item.partition("=")
             if not eq or not name.strip():
                 raise InputError(f"fault rule {rule!r}: expected name=value inside [...], found {item!r}")
-            params.append((name.strip(), value.strip()))
+            value = value.strip()
+            if len(value) >= 2 and value[0] == value[-1] == '"':
+                value = value[1:-1]
+            params.append((name.strip(), value))
     first = last = None
-    which = m.group("which")
     if which is not None and which != "*":
         wm = re.fullmatch(r"(\d+)(?:(-)(\d+)|(\+))?", which)
         if not wm or int(wm.group(1)) < 1:
@@ -198,26 +250,39 @@ def _parse_rule(rule: str) -> Fault:
             fields["truncate"] = int(_num(value, name, rule, integer=True, minimum=1))
         elif name == "terminated-early":
             fields["terminated_early"] = int(_num(value, name, rule, integer=True)) if eq else 10
+        elif name == "split-line":
+            fields["split_line"] = int(_num(value, name, rule, integer=True, minimum=1)) if eq else 1
+        elif name == "stall":
+            fields["stall"] = _num(value, "stall", rule)
+        elif name == "stall-after":
+            fields["stall_after"] = int(_num(value, "stall-after", rule, integer=True))
         elif name == "expired" and not eq:
             fields["expired"] = True
         else:
             raise InputError(
                 f"fault rule {rule!r}: unknown action {piece!r}; expected a status (429, 503, …), "
                 "retry-after=S, no-retry-after, policy=P, message=TEXT, delay=S, reset-after=N, "
-                "drop, truncate=N, terminated-early[=N] or expired"
+                "drop, truncate=N, terminated-early[=N], split-line[=N], stall=S, stall-after=N "
+                "or expired"
             )
     if (fields.get("retry_after") is not None or fields.get("no_retry_after") or fields.get("policy")) \
             and fields.get("status") is None:
         fields["status"] = 429
     if fields.get("status") is not None and any(
-        fields.get(k) for k in ("reset_after", "truncate", "terminated_early", "drop")
+        fields.get(k) is not None and fields.get(k) is not False
+        for k in ("reset_after", "truncate", "terminated_early", "drop", "split_line", "stall")
     ):
         raise InputError(
             f"fault rule {rule!r}: an error status cannot be combined with a body fault "
-            "(reset-after, truncate, terminated-early, drop)"
+            "(reset-after, truncate, terminated-early, split-line, stall, drop)"
         )
-    if target == "engage" and fields.get("terminated_early") is not None:
-        raise InputError(f"fault rule {rule!r}: terminated-early only applies to export (JSONL)")
+    if "stall_after" in fields and "stall" not in fields:
+        raise InputError(f"fault rule {rule!r}: stall-after needs stall=SECONDS")
+    for name in EXPORT_ONLY:
+        if target == "engage" and fields.get(name) is not None:
+            raise InputError(
+                f"fault rule {rule!r}: {name.replace('_', '-')} only applies to export (JSONL)"
+            )
     return Fault(target=target, params=tuple(params), first=first, last=last, text=rule, **fields)
 
 

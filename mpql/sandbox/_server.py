@@ -26,19 +26,20 @@ import struct
 import threading
 import time
 import zlib
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import attrs
 
-from ..errors import InputError, MpqlError, SandboxError
+from ..errors import MpqlError, SandboxError
 from ._data import Dataset, default_dataset, project_profile, select_profiles
 from ._faults import Fault, FaultSet, parse_faults
 from ._limits import Limits, RateLimiter
 
-__all__ = ["Sandbox", "Credentials", "RequestRecord"]
+__all__ = ["Credentials", "RequestRecord", "Sandbox"]
 
 DEFAULT_PROJECT_ID = 424242
 DEFAULT_USERNAME = "mpql-sandbox.0f1e2d.mp-service-account"
@@ -98,6 +99,10 @@ class RequestRecord:
     started: float
     duration: float
 
+    def to_dict(self) -> dict:
+        """A JSON-ready dict (what `mpql sandbox serve --log FILE` writes, one per line)."""
+        return attrs.asdict(self)
+
 
 class _Abort(Exception):
     """Stop handling this request now (the connection was reset or dropped on purpose)."""
@@ -114,6 +119,7 @@ class _HTTPError(Exception):
 
 
 _NGINX = {
+    414: "414 Request-URI Too Large",
     502: "502 Bad Gateway",
     503: "503 Service Temporarily Unavailable",
     504: "504 Gateway Time-out",
@@ -132,13 +138,19 @@ _FAULT_MESSAGES = {
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     timeout = 120  # an idle keep-alive connection is closed after this (seconds)
-    sandbox: "Sandbox"
+    sandbox: Sandbox
 
     def version_string(self) -> str:
         return "mpql-sandbox"
 
+    def parse_request(self) -> bool:
+        # The request line has just been read: this is when the request arrived, for the
+        # rate limiter (reading headers and body, and auth, must not delay its timestamp).
+        self._arrived = time.monotonic()
+        return super().parse_request()
+
     # http.server logs every request to stderr; the sandbox records them instead.
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
     def do_GET(self) -> None:
@@ -171,13 +183,10 @@ class _Handler(BaseHTTPRequestHandler):
         self._path = split.path
         self._query_string = split.query
         query = dict(parse_qsl(split.query, keep_blank_values=True))
-        body = b""
-        length = self.headers.get("Content-Length")
         try:
-            if length:
-                body = self.rfile.read(int(length))
+            body = self._read_body()
         except (ValueError, OSError):
-            self.close_connection = True
+            self.close_connection = True  # unreadable request: nothing sensible to answer
             return
         self._body = body.decode("utf-8", "replace")
         form: dict = {}
@@ -199,6 +208,9 @@ class _Handler(BaseHTTPRequestHandler):
         self._rate_class: str | None = None
         try:
             try:
+                if sb.max_url_length is not None and len(self.path) > sb.max_url_length:
+                    # nginx's answer to a request line beyond large_client_header_buffers (8k)
+                    raise _HTTPError(414, _NGINX[414], plain=True)
                 fault = sb._faults.pick(self._endpoint, self._params)
                 self._fault = fault
                 if fault is not None:
@@ -214,11 +226,13 @@ class _Handler(BaseHTTPRequestHandler):
                 self._authenticate()
                 rate_class = "query" if self._endpoint == "engage" else "export"
                 counts = not (self._endpoint == "engage" and self._params.get("session_id"))
-                rejection = sb._limiter.acquire(rate_class, counts=counts)
+                rejection = sb._limiter.acquire(rate_class, counts=counts, at=self._arrived)
                 if rejection is None:
                     self._rate_class = rate_class
                 else:
                     raise _HTTPError(429, rejection.message, headers=rejection.headers)
+                if fault is not None and fault.delay:
+                    time.sleep(fault.delay)
                 if self._endpoint == "engage":
                     self._engage()
                 else:
@@ -228,7 +242,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send_error(err)
         except _Abort:
             pass
-        except (BrokenPipeError, ConnectionResetError, socket.timeout):
+        except (TimeoutError, BrokenPipeError, ConnectionResetError):
             self.close_connection = True
         except Exception as exc:  # a sandbox bug: answer 500 (if still possible), never hang
             self._error = f"internal sandbox error: {type(exc).__name__}: {exc}"
@@ -241,12 +255,28 @@ class _Handler(BaseHTTPRequestHandler):
         finally:
             self._commit(0)
 
+    def _read_body(self) -> bytes:
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            parts = []
+            while True:
+                size = int(self.rfile.readline(1024).split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
+                        pass  # trailers
+                    return b"".join(parts)
+                parts.append(self.rfile.read(size))
+                self.rfile.readline(1024)
+        length = self.headers.get("Content-Length")
+        return self.rfile.read(int(length)) if length else b""
+
     # -- faults ------------------------------------------------------------------------------
 
     def _pre_fault(self, fault: Fault) -> None:
         """The parts of a fault that happen before the normal response: slow first byte, drop,
         an injected status."""
-        if fault.delay:
+        # A delay alone is a slow first byte of a normal answer, so it waits after admission
+        # (holding a concurrency slot, like a slow query); with an error status it comes first.
+        if fault.delay and (fault.drop or fault.expired or fault.status is not None):
             time.sleep(fault.delay)
         if fault.drop:
             self._commit(0)
@@ -260,7 +290,11 @@ class _Handler(BaseHTTPRequestHandler):
                 rate_class = "query" if self._endpoint != "export" else "export"
                 policy = fault.policy or "hour"
                 if policy != "none":
-                    headers += self.sandbox._limiter.policy_headers(rate_class, tripped=policy)
+                    # The running limits if there are any, else Mixpanel's defaults: an injected
+                    # 429 always describes a limit, even on a sandbox without rate limiting.
+                    headers += (self.sandbox._limiter.policy_headers(rate_class, tripped=policy)
+                                or RateLimiter(Limits(), self.sandbox.time_scale).policy_headers(
+                                    rate_class, tripped=policy))
                 if fault.retry_after is not None:
                     ra = fault.retry_after
                     headers.append(("Retry-After", str(int(ra)) if float(ra).is_integer() else str(ra)))
@@ -443,6 +477,13 @@ class _Handler(BaseHTTPRequestHandler):
             raise _HTTPError(400, f"time_in_ms must be true or false, found {p['time_in_ms']!r}")
         # Compiled here, so a bad `where` is a 400 before any byte of the body is sent.
         predicate = self._compile("events")
+        if predicate is None and events is None and limit is None and tims in ("false", "0") \
+                and self._fault is None:
+            files = sb.dataset.day_files(dates["from_date"], dates["to_date"])
+            sizes = [f.stat().st_size for f in files]
+            if not (self._accepts_gzip() and sum(sizes) > GZIP_MIN_BYTES):
+                self._send_files(files, sizes)
+                return
         blocks = sb.dataset.iter_event_lines(
             dates["from_date"], dates["to_date"], predicate=predicate, event=events,
             limit=limit, time_in_ms=tims in ("true", "1"),
@@ -479,8 +520,10 @@ class _Handler(BaseHTTPRequestHandler):
                    headers: Sequence[tuple[str, str]] = (), apply_faults: bool = True) -> None:
         fault = self._fault if apply_faults else None
         it = iter(blocks)
-        if fault is not None and fault.terminated_early is not None:
+        if fault is not None and fault.terminated_early is not None and self._endpoint == "export":
             it = _terminate_early(it, fault.terminated_early)
+        if fault is not None and fault.split_line is not None and self._endpoint == "export":
+            it = _split_line(it, fault.split_line)
         if fault is not None and fault.truncate is not None:
             it = _truncate(it, fault.truncate)
         # Decide on gzip the way Mixpanel documents it: only when the body exceeds 1400 bytes.
@@ -533,10 +576,18 @@ class _Handler(BaseHTTPRequestHandler):
             parts = list(encoded())
             body = b"".join(d for d, _ in parts)
             self._start_response(status, ctype, headers, use_gzip, length=len(body))
+            if self.command == "HEAD":  # the headers of the answer, never its body
+                self._commit(0)
+                return
             if reset_after is not None:
                 body = body[: min(reset_after, max(0, len(body) - 1))]
             else:
                 self._records = self._records_in_body or 0
+            if fault is not None and fault.stall:
+                head_part, body = body[: fault.stall_after], body[fault.stall_after:]
+                self.wfile.write(head_part)
+                self._bytes += len(head_part)
+                time.sleep(fault.stall)
             # Record before the last byte leaves: a client that has the whole response must
             # find its request in Sandbox.requests.
             self._commit(len(body))
@@ -547,7 +598,16 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self._start_response(status, ctype, headers, use_gzip, length=None)
         buffer, buffered = [], 0
+        stall_at = fault.stall_after if fault is not None and fault.stall else None
         for data, records in encoded():
+            if stall_at is not None and self._bytes + buffered + len(data) >= stall_at:
+                # Pause mid-body (a stalled upstream): send exactly stall-after bytes first.
+                split = stall_at - self._bytes - buffered
+                buffer.append(data[:split])
+                self._write_chunk(b"".join(buffer))
+                buffer, buffered, data = [], 0, data[split:]
+                time.sleep(fault.stall)
+                stall_at = None
             if reset_after is not None and self._bytes + buffered + len(data) >= reset_after:
                 buffer.append(data[: reset_after - self._bytes - buffered])
                 last = b"".join(buffer)
@@ -569,6 +629,26 @@ class _Handler(BaseHTTPRequestHandler):
         framed = (b"%x\r\n%s\r\n" % (len(last), last) if last else b"") + b"0\r\n\r\n"
         self.wfile.write(framed)
         self._bytes += len(last)
+
+    def _send_files(self, files: Sequence[Path], sizes: Sequence[int]) -> None:
+        """An unfiltered, uncompressed export: the day files are the body, one chunk each,
+        copied by the kernel (``sendfile``) — the stored form is the default export form."""
+        self._start_response(200, "text/plain; charset=utf-8", (), False, length=None)
+        for i, (path, size) in enumerate(zip(files, sizes)):
+            ms = path.with_suffix(".ms")
+            self._records += ms.stat().st_size // 4 if ms.exists() else path.read_bytes().count(b"\n")
+            if i == len(files) - 1:
+                self._commit(size)
+            if not size:
+                continue
+            self.wfile.write(b"%x\r\n" % size)
+            with path.open("rb") as fh:
+                self.connection.sendfile(fh, 0, size)
+            self.wfile.write(b"\r\n")
+            if i < len(files) - 1:
+                self._bytes += size
+        self._commit(0)
+        self.wfile.write(b"0\r\n\r\n")
 
     def _commit(self, pending_bytes: int) -> None:
         """Record this request now, counting ``pending_bytes`` about to be written."""
@@ -634,27 +714,57 @@ def _terminate_early(blocks: Iterator[bytes], lines: int) -> Iterator[bytes]:
     yield b"terminated early\n"
 
 
-def _truncate(blocks: Iterator[bytes], limit: int) -> Iterator[bytes]:
-    """Cut the body after ``limit`` bytes — always in the middle of a line, so the cut is
-    detectable: if the body is shorter, its last line loses its second half."""
-    sent = 0
-    pending: bytes | None = None
+def _split_line(blocks: Iterator[bytes], nth: int) -> Iterator[bytes]:
+    """Split the ``nth`` line (1-based) in two at its middle — the "record split across
+    adjacent lines" anomaly seen in real exports (spec §3.3)."""
+    seen = 0
     for block in blocks:
-        if pending is not None:
-            yield pending
-            sent += len(pending)
-        pending = block
-        if sent + len(pending) > limit:
-            cut = limit - sent
-            piece = pending[:cut]
-            if piece.endswith(b"\n") or not piece:
-                piece = pending[: cut + 1] if cut + 1 < len(pending) else piece
-            yield piece
-            return
-    if pending:
-        body = pending.rstrip(b"\n")
-        start = body.rfind(b"\n") + 1
-        yield pending[: start + max(1, (len(body) - start) // 2)]
+        n = block.count(b"\n")
+        if seen < nth <= seen + n:
+            start = -1
+            for _ in range(nth - seen - 1):
+                start = block.index(b"\n", start + 1)
+            end = block.index(b"\n", start + 1)
+            middle = start + 1 + max(1, (end - start - 1) // 2)
+            block = block[:middle] + b"\n" + block[middle:]
+        seen += n
+        yield block
+
+
+def _truncate(blocks: Iterator[bytes], limit: int) -> Iterator[bytes]:
+    """Cut the body after ``limit`` bytes — always inside a line, so the cut is detectable: a
+    cut that would land just after a newline takes one more byte, and a body shorter than
+    ``limit`` loses the second half of its last line. One block is held back so the last one
+    can still be cut; memory stays at two blocks."""
+    sent, last = 0, b""
+    held: bytes | None = None
+
+    def cut(block: bytes) -> bytes:
+        n = limit - sent
+        piece = block[:n]
+        if (piece[-1:] or last) == b"\n":
+            piece = block[: n + 1]
+        return piece
+
+    for block in blocks:
+        if held is not None:
+            if sent + len(held) > limit:
+                yield cut(held)
+                return
+            yield held
+            sent, last = sent + len(held), held[-1:]
+        held = block
+    if held is None:
+        return
+    if sent + len(held) > limit:
+        yield cut(held)
+        return
+    body = held.rstrip(b"\n")
+    start = body.rfind(b"\n") + 1
+    if len(body) > start:
+        yield held[: start + max(1, (len(body) - start) // 2)]
+    elif body:
+        yield body  # the last line started in an earlier block: drop only its newline
 
 
 class _Server(ThreadingHTTPServer):
@@ -685,6 +795,10 @@ class Sandbox:
     the request is answered (on the server's thread; keep it quick). ``user_on_export``:
     whether ``user["x"]`` in an export `where` reads the event's user profile (UNCONFIRMED for
     Mixpanel, spec §1.10; off by default, so ``user[...]`` is undefined on export).
+    ``timezone``: the project's timezone (IANA name), used only for "today" in the
+    `to_date` check, as Mixpanel does; day boundaries of the data stay UTC (a project created
+    after 2023). ``max_url_length``: a longer path + query string gets nginx's 414 (nginx's default 8 KB
+    request-line buffer; Mixpanel's exact limit is not documented); None turns it off.
     """
 
     def __init__(
@@ -702,9 +816,11 @@ class Sandbox:
         page_size: int = 1000,
         session_ttl: float = 3600.0,
         now: float | None = None,
-        gzip_level: int = 6,
+        gzip_level: int = 1,
         on_request: Callable[[RequestRecord], None] | None = None,
         user_on_export: bool = False,
+        max_url_length: int | None = 8192,
+        timezone: str = "UTC",
     ) -> None:
         if page_size < 1:
             raise SandboxError(f"page_size must be ≥ 1, found {page_size}")
@@ -722,6 +838,16 @@ class Sandbox:
         self._now = now
         self._on_request = on_request
         self.user_on_export = user_on_export
+        self.max_url_length = max_url_length
+        try:
+            from zoneinfo import ZoneInfo
+
+            self._zone = dt.timezone.utc if timezone == "UTC" else ZoneInfo(timezone)
+        except (ValueError, KeyError, OSError, ImportError):
+            raise SandboxError(
+                f"timezone: expected an IANA zone name like 'America/Los_Angeles', found {timezone!r}"
+            ) from None
+        self.timezone = timezone
         self._profile_map: dict | None = None
         self._faults = FaultSet(parse_faults(faults))
         self._limiter = RateLimiter(self.limits, time_scale)
@@ -733,10 +859,12 @@ class Sandbox:
 
     # -- lifecycle ---------------------------------------------------------------------------
 
-    def start(self) -> "Sandbox":
+    def start(self) -> Sandbox:
         if self._server is not None:
             return self
-        _ = self.dataset  # load (or generate) before the port opens: the first request is fast
+        # Load (or generate) before the port opens: the first request is fast, and concurrent
+        # first requests never race to load the profiles.
+        _ = self.dataset.all_profiles
         handler = type("Handler", (_Handler,), {"sandbox": self})
         try:
             self._server = _Server(("127.0.0.1", self._port), handler)
@@ -760,10 +888,10 @@ class Sandbox:
 
     close = stop
 
-    def __enter__(self) -> "Sandbox":
+    def __enter__(self) -> Sandbox:
         return self.start()
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stop()
 
     def __repr__(self) -> str:
@@ -799,7 +927,8 @@ class Sandbox:
         return self._now if self._now is not None else time.time()
 
     def today(self) -> dt.date:
-        return dt.datetime.fromtimestamp(self.now(), dt.timezone.utc).date()
+        """Today in the project's timezone: the date a `to_date` may not exceed."""
+        return dt.datetime.fromtimestamp(self.now(), self._zone).date()
 
     def events(self, from_date=None, to_date=None, where: str | None = None, **kwargs: Any) -> list[dict]:
         """Ground truth: what ``/export`` answers for these parameters (default: the dataset's

@@ -10,6 +10,9 @@ Formats (all UTF-8):
 * ``errors.test`` — ``=== "input as a JSON string"`` followed by the exact rendered diagnostic
   and, when the error carries a fix, a ``fix (applicability): message => fixed text`` line.
 
+* ``docs/language.md`` — the E1xx catalogue: each ``### E1xx name`` section shows one
+  example's rendered diagnostic; the example is the source line inside the block.
+
 The tests (tests/test_language_golden.py) compare against the stored text, so regenerating is
 a deliberate act: review the diff before committing it.
 """
@@ -17,6 +20,7 @@ a deliberate act: review the diff before committing it.
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -120,11 +124,41 @@ def _regen_errors(path: Path) -> None:
     path.write_text("\n".join(out).rstrip("\n") + "\n", encoding="utf-8")
 
 
+LANGUAGE_DOC = HERE.parent.parent / "docs" / "language.md"
+_CATALOGUE_BLOCK = re.compile(r"(### (E1\d\d) [a-z-]+\n\n```text\n)(.*?)(\n```)", re.DOTALL)
+
+
+def catalogue_examples(doc: str) -> list[tuple[str, str, str]]:
+    """(code, example input, rendered block) for each E1xx section of docs/language.md. The
+    input is the source line the rendered diagnostic shows (examples are one line long)."""
+    out = []
+    for m in _CATALOGUE_BLOCK.finditer(doc):
+        source = re.search(r"^\d+ \| (.*)$", m.group(3), re.MULTILINE)
+        out.append((m.group(2), source.group(1) if source else "", m.group(3)))
+    return out
+
+
+def _regen_language_doc() -> None:
+    def render(m: re.Match) -> str:
+        source = re.search(r"^\d+ \| (.*)$", m.group(3), re.MULTILINE)
+        text = source.group(1) if source else ""
+        try:
+            mpql.parse(text)
+        except mpql.ParseError as exc:
+            return m.group(1) + exc.diagnostic.render() + m.group(4)
+        return m.group(1) + "(parses without error)" + m.group(4)
+
+    doc = LANGUAGE_DOC.read_text(encoding="utf-8")
+    LANGUAGE_DOC.write_text(_CATALOGUE_BLOCK.sub(render, doc), encoding="utf-8")
+
+
 def main() -> None:
     _regen_pairs(HERE / "normalize.test", "pretty")
     _regen_pairs(HERE / "wire.test", "wire")
     _regen_errors(HERE / "errors.test")
-    print("regenerated normalize.test, wire.test, errors.test; review with `git diff`")
+    _regen_language_doc()
+    print("regenerated normalize.test, wire.test, errors.test and the E1xx catalogue in "
+          "docs/language.md; review with `git diff`")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,201 @@
+"""Parse speed and CLI start-up, side by side with references measured in the same run.
+
+    python benchmarks/bench_parse.py [--repeat N] [--runs N]
+
+1. ``mpql.parse`` on the golden corpus (tests/golden/identity.mpql, ~200 expressions) against
+   ``sqlglot.condition`` on the equivalent SQL conditions and ``ast.parse(mode="eval")`` on the
+   equivalent Python expressions (both generated from the same trees, so every input has the
+   same shape and size). Best of N timed passes over the whole corpus.
+   Targets (issue 2): mpql ≤ 0.5 × sqlglot, ≤ 5 × ast.parse.
+2. Start-up: ``python -m mpql lint -e EXPR`` against ``python -c pass`` (subprocess, median
+   of N runs), plus ``import mpql`` + first parse in-process. Target: ≤ 6 × ``python -c pass``.
+
+Needs the ``bench`` extra (sqlglot); without it the sqlglot column is skipped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast as pyast
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import mpql  # noqa: E402
+from mpql.language import ast as A  # noqa: E402
+
+
+def corpus() -> list[str]:
+    lines = (ROOT / "tests" / "golden" / "identity.mpql").read_text(encoding="utf-8").split("\n")
+    return [line for line in lines if line.strip() and not line.startswith("#")]
+
+
+def _sql_string(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def to_sql(node: A.Expr) -> str:
+    """The same condition in SQL (fully parenthesised, like mpql's wire style)."""
+    if isinstance(node, A.Property):
+        return f'{node.scope}."' + node.name.replace('"', '""') + '"'
+    if isinstance(node, A.String):
+        return _sql_string(node.value)
+    if isinstance(node, A.Number):
+        return mpql.format(node)
+    if isinstance(node, A.Boolean):
+        return "TRUE" if node.value else "FALSE"
+    if isinstance(node, A.Now):
+        return "CURRENT_TIMESTAMP"
+    if isinstance(node, A.ListLiteral):
+        return "ARRAY(" + ", ".join(to_sql(i) for i in node.items) + ")"
+    if isinstance(node, A.Call):
+        return f"{node.name.upper()}(" + ", ".join(to_sql(a) for a in node.args) + ")"
+    if isinstance(node, A.Neg):
+        return f"-({to_sql(node.operand)})"
+    if isinstance(node, A.Not):
+        return f"NOT ({to_sql(node.operand)})"
+    if isinstance(node, A.Arith):
+        return f"({to_sql(node.left)}) {node.op} ({to_sql(node.right)})"
+    if isinstance(node, A.Compare):
+        op = {"==": "=", "!=": "<>"}.get(node.op, node.op)
+        return f"({to_sql(node.left)}) {op} ({to_sql(node.right)})"
+    if isinstance(node, A.In):
+        if isinstance(node.right, A.ListLiteral) and node.right.items:
+            return f"({to_sql(node.left)}) IN (" + ", ".join(to_sql(i) for i in node.right.items) + ")"
+        return f"POSITION(({to_sql(node.left)}) IN ({to_sql(node.right)})) > 0"
+    if isinstance(node, (A.And, A.Or)):
+        word = "AND" if isinstance(node, A.And) else "OR"
+        return f"({to_sql(node.left)}) {word} ({to_sql(node.right)})"
+    raise TypeError(type(node).__name__)
+
+
+def to_python(node: A.Expr) -> str:
+    if isinstance(node, A.Property):
+        return f"{node.scope}[{node.name!r}]"
+    if isinstance(node, A.String):
+        return repr(node.value)
+    if isinstance(node, A.Number):
+        return mpql.format(node)
+    if isinstance(node, A.Boolean):
+        return repr(node.value)
+    if isinstance(node, A.Now):
+        return "NOW"
+    if isinstance(node, A.ListLiteral):
+        return "[" + ", ".join(to_python(i) for i in node.items) + "]"
+    if isinstance(node, A.Call):
+        return f"{node.name}(" + ", ".join(to_python(a) for a in node.args) + ")"
+    if isinstance(node, A.Neg):
+        return f"-({to_python(node.operand)})"
+    if isinstance(node, A.Not):
+        return f"not ({to_python(node.operand)})"
+    if isinstance(node, (A.Arith, A.Compare)):
+        return f"({to_python(node.left)}) {node.op} ({to_python(node.right)})"
+    if isinstance(node, A.In):
+        return f"({to_python(node.left)}) in ({to_python(node.right)})"
+    if isinstance(node, (A.And, A.Or)):
+        word = "and" if isinstance(node, A.And) else "or"
+        return f"({to_python(node.left)}) {word} ({to_python(node.right)})"
+    raise TypeError(type(node).__name__)
+
+
+def best_of_interleaved(jobs: dict, repeat: int) -> dict:
+    """Best wall time (seconds) of ``repeat`` passes of each ``fn`` over its items. Passes of
+    the different parsers alternate, so a change in machine load affects all of them alike."""
+    best = {name: float("inf") for name in jobs}
+    for _ in range(repeat):
+        for name, (fn, items) in jobs.items():
+            start = time.perf_counter()
+            for item in items:
+                fn(item)
+            best[name] = min(best[name], time.perf_counter() - start)
+    return best
+
+
+def median_runs(cmds: dict, runs: int) -> dict:
+    """Median wall time (seconds) of each command, runs interleaved. The environment drops
+    PYTHONDONTWRITEBYTECODE and mpql is byte-compiled first, as after `pip install`: otherwise
+    every run would compile mpql's sources and measure that instead."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    times: dict = {name: [] for name in cmds}
+    for _ in range(runs):
+        for name, cmd in cmds.items():
+            start = time.perf_counter()
+            subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                           check=False, env=env)
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(ts) for name, ts in times.items()}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--repeat", type=int, default=7, help="timed passes over the corpus")
+    ap.add_argument("--runs", type=int, default=15, help="subprocess runs for start-up")
+    args = ap.parse_args()
+
+    texts = corpus()
+    trees = [mpql.parse(t) for t in texts]  # also warms the parser (built once per process)
+    sql = [to_sql(t) for t in trees]
+    python = [to_python(t) for t in trees]
+    chars = sum(map(len, texts))
+    print(f"corpus: {len(texts)} expressions, {chars} characters of mpql "
+          f"(tests/golden/identity.mpql); best of {args.repeat} passes")
+
+    jobs = {
+        "mpql.parse": (mpql.parse, texts),
+        "ast.parse (Python)": (lambda s: pyast.parse(s, mode="eval"), python),
+    }
+    try:
+        import sqlglot
+    except ImportError:
+        print("sqlglot not installed (pip install -e '.[bench]'): skipping that column")
+    else:
+        for s in sql:  # every SQL translation must parse, or the comparison is unfair
+            sqlglot.condition(s)
+        jobs[f"sqlglot.condition {sqlglot.__version__}"] = (sqlglot.condition, sql)
+    rows = list(best_of_interleaved(jobs, args.repeat).items())
+    base = rows[0][1]
+    print(f"{'parser':<28}{'total ms':>10}{'µs/expr':>10}{'mpql ÷ this':>13}")
+    for name, seconds in rows:
+        print(f"{name:<28}{seconds * 1e3:>10.1f}{seconds / len(texts) * 1e6:>10.1f}"
+              f"{base / seconds:>13.2f}")
+    by = dict(rows)
+    ratios = {"ast": base / by["ast.parse (Python)"]}
+    sg = [v for k, v in by.items() if k.startswith("sqlglot")]
+    if sg:
+        ratios["sqlglot"] = base / sg[0]
+        print(f"target mpql ≤ 0.5 × sqlglot: {ratios['sqlglot']:.2f} × "
+              f"-> {'met' if ratios['sqlglot'] <= 0.5 else 'MISSED'}")
+    print(f"target mpql ≤ 5 × ast.parse: {ratios['ast']:.2f} × "
+          f"-> {'met' if ratios['ast'] <= 5 else 'MISSED'}")
+
+    import compileall
+
+    compileall.compile_dir(str(ROOT / "mpql"), quiet=1)
+    expr = 'properties["$city"] == "Chicago" and not defined(user["churned"])'
+    py = sys.executable
+    cmds = {
+        "python -c pass": [py, "-c", "pass"],
+        "python -c 'import lark'": [py, "-c", "import lark"],
+        "python -c 'import mpql; mpql.parse(...)'": [py, "-c", f"import mpql; mpql.parse({expr!r})"],
+        "mpql parse -e EXPR": [py, "-m", "mpql", "parse", "-e", expr],
+        "mpql fmt -e EXPR": [py, "-m", "mpql", "fmt", "-e", expr],
+        "mpql lint -e EXPR": [py, "-m", "mpql", "lint", "-e", expr],
+    }
+    times = median_runs(cmds, args.runs)
+    bare = times["python -c pass"]
+    print(f"\nstart-up, median of {args.runs} interleaved runs:")
+    for name, seconds in times.items():
+        print(f"{name:<44}{seconds * 1e3:>8.1f} ms{seconds / bare:>8.2f} ×")
+    cli = times["mpql lint -e EXPR"]
+    print(f"target mpql lint ≤ 6 × python -c pass: {cli / bare:.2f} × "
+          f"-> {'met' if cli / bare <= 6 else 'MISSED'}")
+
+
+if __name__ == "__main__":
+    main()

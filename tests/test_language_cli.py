@@ -1,0 +1,233 @@
+"""`mpql parse` and `mpql fmt`, run as real subprocesses on real files."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def mpql(*args, stdin: str | None = None, cwd=None):
+    return subprocess.run(
+        [sys.executable, "-m", "mpql", *args], input=stdin, capture_output=True, text=True,
+        cwd=cwd or ROOT, timeout=60, encoding="utf-8",
+    )
+
+
+def assert_no_traceback(result):
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+# --------------------------------------------------------------------------------- parse
+
+
+class TestParse:
+    def test_outline(self):
+        r = mpql("parse", "-e", 'properties["a"] == 1 and not defined(user["x"])')
+        assert r.returncode == 0, r.stderr
+        assert r.stdout == (
+            "And\n"
+            "  Compare op='=='\n"
+            "    Property scope='properties' name='a'\n"
+            "    Number value=1\n"
+            "  Not\n"
+            "    Call name='defined'\n"
+            "      Property scope='user' name='x'\n"
+        )
+
+    def test_json_single_expression(self):
+        r = mpql("parse", "--json", "-e", '"x" in [1, -2.5]')
+        assert r.returncode == 0
+        assert json.loads(r.stdout) == {
+            "type": "In",
+            "left": {"type": "String", "value": "x", "span": [0, 3]},
+            "right": {"type": "ListLiteral", "span": [7, 16], "items": [
+                {"type": "Number", "value": 1, "span": [8, 9]},
+                {"type": "Number", "value": -2.5, "span": [11, 15]},
+            ]},
+            "span": [0, 16],
+        }
+
+    def test_json_file_lists_every_expression_with_file_offsets(self, tmp_path):
+        f = tmp_path / "two.mpql"
+        f.write_text('# header\n\nproperties["a"]\n\n  user["b"] == 2\n', encoding="utf-8")
+        r = mpql("parse", "--json", str(f))
+        assert r.returncode == 0
+        data = json.loads(r.stdout)
+        assert [(d["line"], d["column"]) for d in data] == [(3, 1), (5, 3)]
+        text = f.read_text(encoding="utf-8")
+        start, end = data[1]["tree"]["span"]
+        assert text[start:end] == 'user["b"] == 2'
+
+    def test_stdin(self):
+        r = mpql("parse", "-", stdin="NOW - 1\n")
+        assert r.returncode == 0
+        assert r.stdout.splitlines()[0] == "Arith op='-'"
+
+    def test_syntax_error_exits_1_with_a_located_diagnostic(self, tmp_path):
+        f = tmp_path / "bad.mpql"
+        f.write_text('properties["ok"]\n\n# c\nproperties["a"] = 1\n', encoding="utf-8")
+        r = mpql("parse", str(f))
+        assert r.returncode == 1
+        assert f"--> {f}:4:17" in r.stderr
+        assert "E101" in r.stderr and "help: use `==`" in r.stderr
+        assert "Property scope='properties' name='ok'" in r.stdout  # the good one still prints
+        assert_no_traceback(r)
+
+    def test_missing_file_exits_2(self, tmp_path):
+        r = mpql("parse", str(tmp_path / "nope.mpql"))
+        assert r.returncode == 2
+        assert r.stderr.strip() == f"mpql parse: error: {tmp_path / 'nope.mpql'}: no such file"
+
+    def test_binary_file_exits_2(self, tmp_path):
+        f = tmp_path / "bin.mpql"
+        f.write_bytes(b"\xff\xfe\x00garbage")
+        r = mpql("parse", str(f))
+        assert r.returncode == 2
+        assert "not UTF-8" in r.stderr
+        assert_no_traceback(r)
+
+    @pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="needs a non-root POSIX user")
+    def test_unreadable_file_exits_2(self, tmp_path):
+        f = tmp_path / "secret.mpql"
+        f.write_text("1", encoding="utf-8")
+        f.chmod(0)
+        r = mpql("parse", str(f))
+        assert r.returncode == 2 and "cannot read" in r.stderr
+
+    def test_usage_error_exits_2(self):
+        r = mpql("parse", "--no-such-option")
+        assert r.returncode == 2
+        assert "usage: mpql parse" in r.stderr
+
+    def test_long_chain_prints_without_recursion_error(self):
+        expr = " or ".join(f'properties["p"] == {i}' for i in range(3000))
+        r = mpql("parse", "--json", "-e", expr)
+        assert r.returncode == 0, r.stderr[-500:]
+        # (json.loads itself would need a raised recursion limit for this depth)
+        assert r.stdout.startswith('{"type": "Or", "left": {"type": "Or"')
+        assert r.stdout.count('"type": "Compare"') == 3000
+
+
+# --------------------------------------------------------------------------------- fmt
+
+MESSY = """\
+# Filters for the weekly report.
+
+# Chicago users
+(properties["$city"]=="Chicago")   # from the UI
+
+
+NOW -604800 < datetime(properties["$last_seen"])
+# a note below
+
+(defined (properties["x"])
+   # why: legacy
+   AND TRUE)
+"""
+
+CLEAN = """\
+# Filters for the weekly report.
+
+# Chicago users
+properties["$city"] == "Chicago"  # from the UI
+
+NOW - 604800 < datetime(properties["$last_seen"])
+# a note below
+
+# why: legacy
+defined(properties["x"]) and true
+"""
+
+
+class TestFmt:
+    def test_rewrites_files_keeping_comments(self, tmp_path):
+        f = tmp_path / "report.mpql"
+        f.write_text(MESSY, encoding="utf-8")
+        r = mpql("fmt", str(f))
+        assert r.returncode == 0, r.stderr
+        assert f.read_text(encoding="utf-8") == CLEAN
+        assert f"reformatted {f}" in r.stderr
+        # Formatting is idempotent: a second run changes nothing and says nothing.
+        again = mpql("fmt", str(f))
+        assert (again.returncode, again.stderr, f.read_text(encoding="utf-8")) == (0, "", CLEAN)
+
+    def test_check_exits_1_and_writes_nothing(self, tmp_path):
+        f = tmp_path / "report.mpql"
+        f.write_text(MESSY, encoding="utf-8")
+        r = mpql("fmt", "--check", str(f))
+        assert r.returncode == 1
+        assert f"would reformat {f}" in r.stderr
+        assert f.read_text(encoding="utf-8") == MESSY
+        f.write_text(CLEAN, encoding="utf-8")
+        assert mpql("fmt", "--check", str(f)).returncode == 0
+
+    def test_diff(self, tmp_path):
+        f = tmp_path / "one.mpql"
+        f.write_text('properties["a"]==1\n', encoding="utf-8")
+        r = mpql("fmt", "--diff", str(f))
+        assert r.returncode == 1
+        assert '-properties["a"]==1\n+properties["a"] == 1\n' in r.stdout
+        assert f.read_text(encoding="utf-8") == 'properties["a"]==1\n'
+
+    def test_directory_and_examples_are_canonical(self):
+        r = mpql("fmt", "--check", "examples/")
+        assert r.returncode == 0, r.stderr
+
+    def test_expression_and_stdin_print_to_stdout(self):
+        r = mpql("fmt", "-e", "properties['a']==1 AND NOT TRUE", "-e", "NOW -1")
+        assert (r.returncode, r.stdout) == (0, 'properties["a"] == 1 and not true\nNOW - 1\n')
+        r = mpql("fmt", stdin="# keep me\nproperties['a']==1\n")
+        assert (r.returncode, r.stdout) == (0, '# keep me\nproperties["a"] == 1\n')
+
+    def test_wire_style(self):
+        r = mpql("fmt", "--style", "wire", "-e", 'not properties["a"] == 1 and 1 - 2 - 3 > 0')
+        assert r.stdout == '(not (properties["a"] == 1)) and (((1 - 2) - 3) > 0)\n'
+
+    def test_check_on_expression(self):
+        assert mpql("fmt", "--check", "-e", 'properties["a"] == 1').returncode == 0
+        r = mpql("fmt", "--check", "-e", 'properties["a"]==1')
+        assert r.returncode == 1 and r.stdout == ""
+
+    def test_syntax_error_exits_2_points_into_the_file_and_leaves_it(self, tmp_path):
+        bad = tmp_path / "bad.mpql"
+        text = 'properties["a"]==1\n\n# c\nproperties["b"] =\n  2\n'
+        bad.write_text(text, encoding="utf-8")
+        good = tmp_path / "good.mpql"
+        good.write_text("1+1\n", encoding="utf-8")
+        r = mpql("fmt", str(bad), str(good))
+        assert r.returncode == 2
+        assert f"--> {bad}:4:17" in r.stderr
+        assert bad.read_text(encoding="utf-8") == text
+        assert good.read_text(encoding="utf-8") == "1 + 1\n"  # other files still formatted
+        assert_no_traceback(r)
+
+    def test_missing_file_exits_2(self, tmp_path):
+        r = mpql("fmt", str(tmp_path / "missing.mpql"))
+        assert r.returncode == 2 and "no such file" in r.stderr
+        assert_no_traceback(r)
+
+    def test_bad_style_is_a_usage_error(self):
+        r = mpql("fmt", "--style", "ugly", "-e", "1")
+        assert r.returncode == 2 and "invalid choice" in r.stderr
+
+    def test_empty_file_stays_empty(self, tmp_path):
+        f = tmp_path / "empty.mpql"
+        f.write_text("", encoding="utf-8")
+        assert mpql("fmt", "--check", str(f)).returncode == 0
+
+
+def test_format_text_unit():
+    from mpql.cli.fmt import format_text
+
+    assert format_text(MESSY) == CLEAN
+    assert format_text(CLEAN) == CLEAN
+    assert format_text('"#not a comment" == properties["a"]  # real\n') == \
+        '"#not a comment" == properties["a"]  # real\n'
+    assert format_text("a\r\n".replace("a", "1 +2")) == "1 + 2\n"

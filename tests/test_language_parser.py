@@ -1,0 +1,191 @@
+"""Unit tests of the parser, AST and printer that the golden files and properties do not
+cover: grammar strictness, lazy imports, the public API, spans, decisions documented in
+docs/language.md."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+import mpql
+from mpql.language import ast as A
+from mpql.language.parser import FUNCTIONS, SYNTAX_CODES, grammar_path
+
+
+def _lark(text: str, **options):
+    from lark import Lark
+
+    return Lark(text, parser="lalr", lexer="contextual", strict=True, **options)
+
+
+class TestGrammar:
+    def test_strict_mode_accepts_the_grammar(self):
+        """strict=True (needs interegular) turns shift/reduce conflicts and terminal regex
+        collisions into errors instead of silently resolving them."""
+        _lark(grammar_path().read_text(encoding="utf-8"))
+
+    def test_strict_mode_would_catch_a_conflict(self):
+        """The check above can fail: the same grammar with an ambiguous rule is rejected."""
+        from lark.exceptions import GrammarError
+
+        text = grammar_path().read_text(encoding="utf-8").replace(
+            "?start: expr", "?start: expr | expr MINUS expr")
+        with pytest.raises(GrammarError, match="conflict"):
+            _lark(text)
+
+    def test_grammar_names_every_user_visible_terminal(self):
+        from mpql.language.parser import TERMINAL_DESCRIPTIONS, get_parser
+
+        names = {t.name for t in get_parser().terminals}
+        assert not [n for n in names if n.startswith("__")], "anonymous terminals in errors"
+        assert names - {"WS", "COMMENT"} <= set(TERMINAL_DESCRIPTIONS)
+
+
+class TestImports:
+    def _run(self, code: str) -> str:
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                             check=True)
+        return out.stdout.strip()
+
+    def test_import_mpql_does_not_import_lark(self):
+        assert self._run("import sys, mpql; print('lark' in sys.modules)") == "False"
+
+    def test_parse_imports_lark(self):
+        code = "import sys, mpql; mpql.parse('1'); print('lark' in sys.modules)"
+        assert self._run(code) == "True"
+
+    def test_any_import_order_works(self):
+        code = ("import mpql.diagnostics, mpql.language.printer, mpql.language.parser, mpql; "
+                "print(mpql.format('1 +2'))")
+        assert self._run(code) == "1 + 2"
+
+
+class TestApi:
+    def test_public_names(self):
+        for name in ("parse", "format", "MpqlError", "ParseError", "ast"):
+            assert name in mpql.__all__
+        assert issubclass(mpql.ParseError, mpql.MpqlError)
+
+    def test_parse_rejects_non_strings(self):
+        with pytest.raises(TypeError, match="takes a str"):
+            mpql.parse(b'properties["a"]')
+
+    def test_format_accepts_text_or_node(self):
+        node = mpql.parse('properties["a"]==1')
+        assert mpql.format(node) == mpql.format('properties["a"]==1') == 'properties["a"] == 1'
+        with pytest.raises(ValueError, match="unknown style"):
+            mpql.format(node, style="ugly")
+
+    def test_parse_error_carries_a_diagnostic(self):
+        with pytest.raises(mpql.ParseError) as info:
+            mpql.parse('properties["a"] = 1')
+        err = info.value
+        assert (err.code, err.diagnostic.line, err.diagnostic.column) == ("E101", 1, 17)
+        assert err.diagnostic.name == SYNTAX_CODES["E101"] == "assignment-for-comparison"
+        assert str(err) == "E101 `=` is not a comparison operator (line 1, column 17)"
+
+    def test_codes_are_unique_and_named(self):
+        assert len(set(SYNTAX_CODES.values())) == len(SYNTAX_CODES)
+        assert all(c.startswith("E1") and len(c) == 4 for c in SYNTAX_CODES)
+
+
+class TestSpans:
+    def test_spans_cover_the_source(self):
+        text = ' ( properties["a"] + 1 ) * 2 == user["b"] '
+        node = mpql.parse(text)
+        assert node.span.slice(text) == '( properties["a"] + 1 ) * 2 == user["b"]'
+        assert node.left.left.span.slice(text) == 'properties["a"] + 1'
+        assert node.right.span.slice(text) == 'user["b"]'
+
+    def test_negative_literal_span_includes_the_sign(self):
+        text = "x == - 5".replace("x", 'properties["a"]')
+        assert mpql.parse(text).right.span.slice(text) == "- 5"
+
+    def test_top_level_parentheses_are_not_a_node(self):
+        assert mpql.parse("((1))") == A.Number(1)
+        assert type(mpql.parse('(properties["a"])')) is A.Property
+
+
+class TestDecisions:
+    """Behaviour docs/language.md documents as a decision."""
+
+    def test_keywords_are_case_insensitive(self):
+        assert mpql.parse("TRUE AND NOT False OR now") == mpql.parse("true and not false or NOW")
+
+    def test_function_and_accessor_names_are_case_sensitive(self):
+        for text in ('DEFINED(properties["a"])', 'Properties["a"]'):
+            with pytest.raises(mpql.ParseError):
+                mpql.parse(text)
+
+    def test_single_quotes_and_exponents_are_accepted_for_the_checker(self):
+        node = mpql.parse("properties['a'] == 1e3")
+        assert node == A.Compare("==", A.Property("properties", "a"), A.Number(1000))
+        assert mpql.format(node) == 'properties["a"] == 1000'
+
+    def test_minus_forms(self):
+        assert mpql.parse("-5") == A.Number(-5)
+        assert mpql.parse("-(5)") == A.Neg(A.Number(5))
+        assert mpql.parse("NOW -1") == A.Arith("-", A.Now(), A.Number(1))
+        assert mpql.format("NOW -1", style="wire") == "NOW - 1"
+
+    def test_function_arity(self):
+        assert set(FUNCTIONS) == {"defined", "boolean", "number", "string", "datetime", "list",
+                                  "floor", "round", "ceil", "has_prefix"}
+        assert FUNCTIONS["datetime"] == (1, 1)  # two-argument casts are rejected (E111)
+
+    def test_whitespace_before_call_parenthesis(self):
+        assert mpql.parse('defined (properties["a"])') == mpql.parse('defined(properties["a"])')
+
+    def test_precedence(self):
+        node = mpql.parse('not "a" in properties["b"] and 1 + 2 * 3 > 4 or false')
+        assert isinstance(node, A.Or)
+        assert isinstance(node.left, A.And)
+        assert isinstance(node.left.left, A.Not) and isinstance(node.left.left.operand, A.In)
+        cmp = node.left.right
+        assert cmp.left == A.Arith("+", A.Number(1), A.Arith("*", A.Number(2), A.Number(3)))
+
+    def test_arithmetic_is_left_associative(self):
+        assert mpql.parse("1 - 2 - 3") == A.Arith("-", A.Arith("-", A.Number(1), A.Number(2)),
+                                                  A.Number(3))
+
+    def test_comments_are_ignored(self):
+        assert mpql.parse('# lead\nproperties["a"] # trail\n== 1 # end') == \
+            mpql.parse('properties["a"] == 1')
+
+
+class TestAst:
+    def test_equality_ignores_spans_and_hash_agrees(self):
+        a, b = mpql.parse(' properties["a"]==1'), A.Compare(
+            "==", A.Property("properties", "a"), A.Number(1))
+        assert a == b and hash(a) == hash(b) and a.span != b.span
+
+    def test_walk_transform_conjuncts(self):
+        node = mpql.parse('properties["a"] == 1 and user["b"] and not event["c"]')
+        props = [n.name for n in A.walk(node) if isinstance(n, A.Property)]
+        assert props == ["a", "b", "c"]
+        renamed = A.transform(node, lambda n: A.Property("user", n.name)
+                              if isinstance(n, A.Property) else n)
+        assert mpql.format(renamed) == 'user["a"] == 1 and user["b"] and not user["c"]'
+        assert len(A.conjuncts(node)) == 3 and A.disjuncts(node) == [node]
+
+    def test_validation(self):
+        with pytest.raises(ValueError):
+            A.Property("people", "x")
+        with pytest.raises(TypeError):
+            A.Number(True)
+        with pytest.raises(ValueError):
+            A.Number(float("nan"))
+        with pytest.raises(TypeError):
+            A.And(A.Boolean(True), "x")
+
+
+def test_ast_primer_examples_run():
+    """The examples in docs/ast.md are doctests."""
+    import doctest
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "docs" / "ast.md"
+    result = doctest.testfile(str(path), module_relative=False, verbose=False)
+    assert result.attempted >= 8 and result.failed == 0
