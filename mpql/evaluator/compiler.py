@@ -319,9 +319,12 @@ class _Compiler:
             if truth:
                 generic = f"({generic} is True)"
             return _Code(
-                f"(({t} if {t} <= {MAX_SECONDS} else {t} // 1000) {op} {seconds} "
-                f"if type({t} := p.get('time')) is int and 0 < {t} < {_MAX_MS} "
-                f"and '$time' not in p else {generic})",
+                f"({t} {op} {seconds} "
+                f"if type({t} := p.get('time')) is int and 0 < {t} <= {MAX_SECONDS} "
+                f"and '$time' not in p else "
+                f"({t} // 1000 {op} {seconds} "
+                f"if type({t}) is int and {MAX_SECONDS} < {t} < {_MAX_MS} and '$time' not in p "
+                f"else {generic}))",
                 BOOL if truth else BOOLU,
             )
         cast = type(node) is A.Call and node.name == "datetime"
