@@ -412,7 +412,7 @@ def parse_behaviors(behaviors) -> list[tuple[str, int, list[tuple[str, str | Non
     return out
 
 
-def behavior_counts(ds: "Dataset", behaviors, as_of: float, *, now: float | None = None) -> dict:
+def behavior_counts(ds: Dataset, behaviors, as_of: float, *, now: float | None = None) -> dict:
     """``{distinct_id: {behavior name: count}}`` for every profile: events in
     ``(as_of - window, as_of]`` that match one of the behavior's selectors."""
     defs = parse_behaviors(behaviors)
