@@ -113,3 +113,20 @@ def test_paging_behaviors_without_as_of_fails_beyond_1000_profiles(tmp_path):
         assert "request for page in uncached query for params" in second.json()["error"]
         data["as_of_timestamp"] = str(int(sb.now()))
         assert len(_all(sb, **data)) == 1100
+
+
+def test_group_profiles_by_data_group_id(sb):
+    group = sb.dataset.manifest["groups"][0]
+    assert group["key"] == "company"
+    companies = {}
+    for p in _profiles(sb.dataset):
+        companies.setdefault(p["$properties"]["company"], []).append(p)
+    got = _all(sb, data_group_id=group["data_group_id"])
+    assert [g["$distinct_id"] for g in got] == list(companies)  # one per company, first-seen order
+    for g in got:
+        users = companies[g["$distinct_id"]]
+        assert g["$properties"]["users"] == len(users)
+        assert g["$properties"]["seats"] == sum(int(u["$properties"]["seats"]) for u in users)
+    big = _all(sb, data_group_id=group["data_group_id"], where='properties["users"] >= 2')
+    assert big == [g for g in got if g["$properties"]["users"] >= 2] and big
+    assert sb.profiles('properties["users"] >= 2', data_group_id=group["data_group_id"]) == big

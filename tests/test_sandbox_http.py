@@ -283,7 +283,8 @@ def test_unknown_endpoint_and_wrong_method(sandbox):
 def test_engage_unsupported_and_bad_params(sandbox):
     url = f"{sandbox.url}/api/query/engage"
     for data, needle in [
-        ({"data_group_id": "-1405123841946871899"}, "not supported"),
+        ({"data_group_id": "123"}, "data_group_id 123 not found"),
+        ({"data_group_id": "-1405123841946871899", "filter_by_cohort": '{"id": 1001}'}, "cannot be combined"),
         ({"filter_by_cohort": '{"id": 1}'}, "cohort 1 not found"),
         ({"filter_by_cohort": '{"raw_cohort": {}}'}, "not supported"),
         ({"filter_by_cohort": "1001"}, 'like {"id": 12345}'),

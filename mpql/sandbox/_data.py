@@ -52,12 +52,14 @@ __all__ = [
 
 FORMAT = "mpql-sandbox/2"
 #: bumped whenever the generator's output changes, so cached default datasets are rebuilt.
-GENERATOR_VERSION = 6
+GENERATOR_VERSION = 7
 
 DEFAULT_USERS = 150
 DEFAULT_DAYS = 30
 DEFAULT_EVENTS_PER_USER_DAY = 3.0
 DEFAULT_SEED = 0
+#: the data_group_id of the generated "company" group key (Mixpanel's look like signed 64-bit ints)
+COMPANY_GROUP_ID = "-1405123841946871899"
 
 _DUMPS = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
@@ -170,12 +172,13 @@ class Dataset:
         include_all_users: bool = True,
         behaviors: Sequence[Mapping] | None = None,
         as_of_timestamp: float | None = None,
+        data_group_id: str | None = None,
         now: float | None = None,
     ) -> list[dict]:
         """The profiles an engage query selects, in the order the server pages through them
         (all pages concatenated). ``cohort_id`` / ``include_all_users`` / ``behaviors`` /
         ``as_of_timestamp`` mean what engage's ``filter_by_cohort``, ``include_all_users``,
-        ``behaviors`` and ``as_of_timestamp`` mean (docs/sandbox.md)."""
+        ``behaviors``, ``as_of_timestamp`` and ``data_group_id`` mean (docs/sandbox.md)."""
         predicate = None
         if where:
             counts = None
@@ -187,7 +190,7 @@ class Dataset:
         elif behaviors is not None:
             parse_behaviors(behaviors)  # still validated
         selected = self.select(predicate, distinct_ids=distinct_ids, cohort_id=cohort_id,
-                               include_all_users=include_all_users)
+                               include_all_users=include_all_users, data_group_id=data_group_id)
         return [project_profile(p, output_properties) for p in selected]
 
     # -- cohorts ---------------------------------------------------------------------------------
@@ -209,6 +212,25 @@ class Dataset:
         keep = compile_where(cohort["where"], "profiles")
         return [str(p["$distinct_id"]) for p in self.all_profiles if keep(p)]
 
+    # -- group profiles --------------------------------------------------------------------------
+
+    @property
+    def groups(self) -> dict[str, dict]:
+        """Group keys by ``data_group_id``: ``{"data_group_id", "key", "file"}``."""
+        return {str(g["data_group_id"]): g for g in self.manifest.get("groups", [])}
+
+    def group_profiles(self, data_group_id: str) -> list[dict]:
+        """The group profiles of one group key (engage results), in file order."""
+        group = self.groups.get(str(data_group_id))
+        if group is None:
+            known = ", ".join(f"{k} ({g['key']})" for k, g in self.groups.items()) or "none"
+            raise InputError(f"data_group_id {data_group_id} not found (this dataset's group keys: {known})")
+        cache = self.__dict__.setdefault("_group_cache", {})
+        if data_group_id not in cache:
+            path = self.path / group["file"]
+            cache[data_group_id] = [json.loads(line) for line in path.read_text("utf-8").splitlines() if line]
+        return cache[data_group_id]
+
     def select(
         self,
         predicate: Callable[[dict], bool] | None,
@@ -216,14 +238,17 @@ class Dataset:
         distinct_ids: Sequence[str] | None = None,
         cohort_id: int | None = None,
         include_all_users: bool = True,
+        data_group_id: str | None = None,
     ) -> list[dict]:
-        """Engage's selection with an already compiled `where`: profiles in file order, then
-        (``include_all_users``) cohort members that have no profile, as empty profiles."""
+        """Engage's selection with an already compiled `where`: profiles (or the group
+        profiles of ``data_group_id``) in file order, then (``include_all_users``) cohort
+        members that have no profile, as empty profiles."""
         wanted = None if distinct_ids is None else {str(d) for d in distinct_ids}
         members = None if cohort_id is None else self.cohort_members(cohort_id)
         member_set = None if members is None else set(members)
+        source = self.all_profiles if data_group_id is None else self.group_profiles(data_group_id)
         out = []
-        for profile in self.all_profiles:
+        for profile in source:
             did = str(profile.get("$distinct_id"))
             if wanted is not None and did not in wanted:
                 continue
@@ -955,6 +980,24 @@ def generate(
                   'properties["$country_code"] == "US"'},
         {"id": 1003, "name": "Webinar attendees (list upload)", "members": listed},
     ]
+    # Group profiles for the group key "company" (group analytics): one per company, derived
+    # from its users without drawing random numbers, so the rest of the data is unchanged.
+    companies: dict[str, dict] = {}
+    for u in population:
+        name = u.props["company"]
+        c = companies.setdefault(name, {"$name": name, "$country_code": u.country, "users": 0,
+                                        "seats": 0, "mrr": 0.0, "plan": "free"})
+        c["users"] += 1
+        c["seats"] += int(u.props["seats"])
+        c["mrr"] = round(c["mrr"] + float(u.props["mrr"]), 2)
+        order = [k for k, _ in _PLANS]
+        if order.index(u.plan) > order.index(c["plan"]):
+            c["plan"] = u.plan
+    (out / "groups").mkdir()
+    with (out / "groups" / "company.jsonl").open("wb") as fh:
+        for name, props in companies.items():
+            fh.write(_DUMPS({"$distinct_id": name, "$properties": props}).encode() + b"\n")
+    groups = [{"data_group_id": COMPANY_GROUP_ID, "key": "company", "file": "groups/company.jsonl"}]
     manifest = {
         "format": FORMAT,
         "generator": {"version": GENERATOR_VERSION, "users": users, "days": days,
@@ -965,6 +1008,7 @@ def generate(
         "events": n_events,
         "profiles": n_profiles,
         "cohorts": cohorts,
+        "groups": groups,
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", "utf-8")
     return Dataset(out)

@@ -50,7 +50,6 @@ ENGAGE_PATHS = ("/api/query/engage", "/api/2.0/engage")
 EXPORT_PATHS = ("/api/2.0/export",)
 GZIP_MIN_BYTES = 1400  # spec §3.2: gzip only when the body is larger than this
 MAX_EXPORT_LIMIT = 100_000
-_UNSUPPORTED_ENGAGE = ("data_group_id",)
 
 
 @attrs.frozen
@@ -396,9 +395,6 @@ class _Handler(BaseHTTPRequestHandler):
     def _engage(self) -> None:
         sb = self.sandbox
         p = self._params
-        for name in _UNSUPPORTED_ENGAGE:
-            if p.get(name):
-                raise _HTTPError(400, f"{name} is not supported by the mpql sandbox")
         try:
             page = int(p.get("page") or 0)
         except ValueError:
@@ -446,6 +442,10 @@ class _Handler(BaseHTTPRequestHandler):
             distinct_ids = [p["distinct_id"]]
         cohort_id = self._cohort_id()
         include_all_users = self._bool("include_all_users", default=True)
+        data_group_id = p.get("data_group_id") or None
+        if data_group_id is not None and (cohort_id is not None or p.get("behaviors")):
+            raise _HTTPError(400, "data_group_id (group profiles) cannot be combined with "
+                                  "filter_by_cohort or behaviors in the mpql sandbox")
         behaviors = None
         if p.get("behaviors"):
             if cohort_id is not None:
@@ -468,7 +468,8 @@ class _Handler(BaseHTTPRequestHandler):
                                          now=sb.now())
             predicate = self._compile("profiles", behaviors=counts)
             selected = sb.dataset.select(predicate, distinct_ids=distinct_ids, cohort_id=cohort_id,
-                                         include_all_users=include_all_users)
+                                         include_all_users=include_all_users,
+                                         data_group_id=data_group_id)
         except InputError as exc:
             raise _HTTPError(400, str(exc)) from None
         except MpqlError as exc:
