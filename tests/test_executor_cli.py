@@ -94,6 +94,7 @@ def test_profiles_to_stdout_with_limit(server):
     (["--events", "--from", "2024-01-02", "--to", "2024-01-01"], "after"),
     (["--events", "--where", 'properties["a"] = 1', "--from", "2024-01-01", "--to",
       "2024-01-01"], "E101"),
+    (["--profiles", "-o", "/nonexistent-dir/x.jsonl"], "cannot write the output"),
 ])
 def test_bad_input_is_one_clear_line_and_exit_2(args, words, server):
     r = mpql("run", *args, "--base-url", server.url, env=env_for(server))
