@@ -40,9 +40,11 @@ def test_record_shapes():
     assert compile_predicate('properties["plan"] == "pro"', "profiles")(profile) is True
     with pytest.raises(InputError, match="looks like an Engage result"):
         compile_predicate('properties["plan"] == "pro"')(profile)
-    for bad in (None, [], "x", {"properties": []}, {"event": "e"}):
-        with pytest.raises(InputError, match="expected an event record"):
-            compile_predicate('defined(properties["plan"])')(bad)
+    for bad in (None, [], "x", {"properties": []}, {"properties": "plan"}, {"event": "e"}):
+        for text in ('defined(properties["plan"])', 'properties["plan"] == "x"', "true",
+                     'not defined(properties["plan"])', '"a" in properties["plan"]'):
+            with pytest.raises(InputError, match="expected an event record"):
+                compile_predicate(text)(bad)
     with pytest.raises(ValueError, match="scope"):
         compile_predicate("true", "people")
 

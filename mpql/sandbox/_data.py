@@ -51,7 +51,7 @@ __all__ = [
 
 FORMAT = "mpql-sandbox/2"
 #: bumped whenever the generator's output changes, so cached default datasets are rebuilt.
-GENERATOR_VERSION = 3
+GENERATOR_VERSION = 4
 
 DEFAULT_USERS = 150
 DEFAULT_DAYS = 30
@@ -617,9 +617,14 @@ def _make_users(n: int, seed: int, first: dt.date, last: dt.date) -> list[_User]
             props["utm_source"] = utm
         u.props = props
         # Until an event says otherwise: seen some time between sign-up and the range's start.
-        # (Users who sign up during the range get $created and $last_seen from their events.)
-        u.last_seen = created + rng.randrange(0, max(1, _day_start(first) - created)) \
-            if created < _day_start(first) else 0
+        # Until an event says otherwise, seen some time between sign-up and the range's start;
+        # users who sign up during the range get $created and $last_seen from their events.
+        # (The draw from `rng` is kept from generator v1 so that every later user, and so the
+        # events, stay the same as in v1; the time itself comes from its own generator.)
+        rng.randrange(0, 3600)
+        start = _day_start(first)
+        u.last_seen = (created + random.Random(f"{seed}:last_seen:{i}").randrange(max(1, start - created))
+                       if created < start else 0)
         users.append(u)
     return users
 

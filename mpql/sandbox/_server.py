@@ -119,6 +119,7 @@ class _HTTPError(Exception):
 
 
 _NGINX = {
+    414: "414 Request-URI Too Large",
     502: "502 Bad Gateway",
     503: "503 Service Temporarily Unavailable",
     504: "504 Gateway Time-out",
@@ -141,6 +142,12 @@ class _Handler(BaseHTTPRequestHandler):
 
     def version_string(self) -> str:
         return "mpql-sandbox"
+
+    def parse_request(self) -> bool:
+        # The request line has just been read: this is when the request arrived, for the
+        # rate limiter (reading headers and body, and auth, must not delay its timestamp).
+        self._arrived = time.monotonic()
+        return super().parse_request()
 
     # http.server logs every request to stderr; the sandbox records them instead.
     def log_message(self, format: str, *args: Any) -> None:
@@ -201,6 +208,9 @@ class _Handler(BaseHTTPRequestHandler):
         self._rate_class: str | None = None
         try:
             try:
+                if sb.max_url_length is not None and len(self.path) > sb.max_url_length:
+                    # nginx's answer to a request line beyond large_client_header_buffers (8k)
+                    raise _HTTPError(414, _NGINX[414], plain=True)
                 fault = sb._faults.pick(self._endpoint, self._params)
                 self._fault = fault
                 if fault is not None:
@@ -216,7 +226,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self._authenticate()
                 rate_class = "query" if self._endpoint == "engage" else "export"
                 counts = not (self._endpoint == "engage" and self._params.get("session_id"))
-                rejection = sb._limiter.acquire(rate_class, counts=counts)
+                rejection = sb._limiter.acquire(rate_class, counts=counts, at=self._arrived)
                 if rejection is None:
                     self._rate_class = rate_class
                 else:
@@ -785,6 +795,10 @@ class Sandbox:
     the request is answered (on the server's thread; keep it quick). ``user_on_export``:
     whether ``user["x"]`` in an export `where` reads the event's user profile (UNCONFIRMED for
     Mixpanel, spec §1.10; off by default, so ``user[...]`` is undefined on export).
+    ``timezone``: the project's timezone (IANA name), used only for "today" in the
+    `to_date` check, as Mixpanel does; day boundaries of the data stay UTC (a project created
+    after 2023). ``max_url_length``: a longer path + query string gets nginx's 414 (nginx's default 8 KB
+    request-line buffer; Mixpanel's exact limit is not documented); None turns it off.
     """
 
     def __init__(
@@ -805,6 +819,8 @@ class Sandbox:
         gzip_level: int = 1,
         on_request: Callable[[RequestRecord], None] | None = None,
         user_on_export: bool = False,
+        max_url_length: int | None = 8192,
+        timezone: str = "UTC",
     ) -> None:
         if page_size < 1:
             raise SandboxError(f"page_size must be ≥ 1, found {page_size}")
@@ -822,6 +838,16 @@ class Sandbox:
         self._now = now
         self._on_request = on_request
         self.user_on_export = user_on_export
+        self.max_url_length = max_url_length
+        try:
+            from zoneinfo import ZoneInfo
+
+            self._zone = dt.timezone.utc if timezone == "UTC" else ZoneInfo(timezone)
+        except (ValueError, KeyError, OSError, ImportError):
+            raise SandboxError(
+                f"timezone: expected an IANA zone name like 'America/Los_Angeles', found {timezone!r}"
+            ) from None
+        self.timezone = timezone
         self._profile_map: dict | None = None
         self._faults = FaultSet(parse_faults(faults))
         self._limiter = RateLimiter(self.limits, time_scale)
@@ -901,7 +927,8 @@ class Sandbox:
         return self._now if self._now is not None else time.time()
 
     def today(self) -> dt.date:
-        return dt.datetime.fromtimestamp(self.now(), dt.timezone.utc).date()
+        """Today in the project's timezone: the date a `to_date` may not exceed."""
+        return dt.datetime.fromtimestamp(self.now(), self._zone).date()
 
     def events(self, from_date=None, to_date=None, where: str | None = None, **kwargs: Any) -> list[dict]:
         """Ground truth: what ``/export`` answers for these parameters (default: the dataset's

@@ -1,0 +1,161 @@
+"""What the REPL knows about the data: property names per scope, their types, how many records
+carry them, and their most common values.
+
+Completion (``mpql.repl.completion``) suggests names and values from a :class:`Catalog`; the
+evaluation report uses it to explain an empty result ("no loaded event has `$0s`; did you mean
+`$os`?", "values seen for `$os`: …"). A catalog is built from loaded records
+(:meth:`Catalog.from_records`) and/or from a schema mapping (:meth:`Catalog.add_schema`); the
+two are merged, the schema's declared type winning over the observed one.
+
+Scopes are the two kinds of record Mixpanel returns: ``"event"`` (export lines
+``{"event", "properties"}``) and ``"profile"`` (engage results ``{"$distinct_id",
+"$properties"}``). Which accessor reads which scope depends on the endpoint
+(:func:`scope_for_accessor`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from typing import Iterable, Mapping
+
+import attrs
+
+__all__ = ["Field", "Catalog", "scope_for_accessor", "value_type", "EVENT", "PROFILE"]
+
+EVENT = "event"
+PROFILE = "profile"
+
+#: Distinct values remembered per property; past this a property is "high-cardinality" and
+#: its values are not offered for completion (ids, timestamps, insert ids).
+MAX_DISTINCT = 200
+
+_ISO_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?(?:Z|[+-]\d{2}:?\d{2})?\Z")
+
+
+def value_type(value) -> str:
+    """The mpql type name of a JSON value as it appears in a record."""
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "datetime" if _ISO_DATETIME.match(value) else "string"
+    if isinstance(value, list):
+        return "list"
+    if value is None:
+        return "null"
+    return "object"
+
+
+@attrs.define
+class Field:
+    """One property of one scope."""
+
+    scope: str
+    name: str
+    #: observed (or declared) type names, most frequent first, e.g. ("number", "string").
+    types: tuple = ()
+    #: records that carry the property (0 when it comes from a schema only).
+    count: int = 0
+    declared: str | None = None
+    _type_counts: Counter = attrs.field(factory=Counter, repr=False)
+    _values: Counter | None = attrs.field(factory=Counter, repr=False)
+
+    @property
+    def type(self) -> str:
+        """One display string: the declared type, else the observed ones joined with `|`."""
+        if self.declared:
+            return self.declared
+        names = [t for t, _ in self._type_counts.most_common()] or list(self.types)
+        return "|".join(names) if names else "unknown"
+
+    def type_counts(self) -> dict[str, int]:
+        """Observed type name → records holding a value of that type."""
+        return dict(self._type_counts)
+
+    def top_values(self, n: int = 10) -> list[tuple[object, int]]:
+        """Most common scalar values with their counts; empty for high-cardinality fields."""
+        if not self._values:
+            return []
+        return self._values.most_common(n)
+
+    @property
+    def high_cardinality(self) -> bool:
+        return self._values is None
+
+    def observe(self, value) -> None:
+        self.count += 1
+        self._type_counts[value_type(value)] += 1
+        if self._values is None:
+            return
+        items = value if isinstance(value, list) else [value]
+        for item in items:
+            if isinstance(item, (str, int, float, bool)):
+                if item not in self._values and len(self._values) >= MAX_DISTINCT:
+                    self._values = None  # too many distinct values to be useful
+                    return
+                self._values[item] += 1
+
+
+class Catalog:
+    """Known fields by scope; built incrementally from records and schemas."""
+
+    def __init__(self) -> None:
+        self.fields: dict[str, dict[str, Field]] = {EVENT: {}, PROFILE: {}}
+        self.event_names: Counter = Counter()
+        self.records: dict[str, int] = {EVENT: 0, PROFILE: 0}
+
+    @classmethod
+    def from_records(cls, events: Iterable[Mapping] = (), profiles: Iterable[Mapping] = ()):
+        cat = cls()
+        cat.add_records(events, EVENT)
+        cat.add_records(profiles, PROFILE)
+        return cat
+
+    def add_records(self, records: Iterable[Mapping], scope: str) -> None:
+        fields = self.fields[scope]
+        key = "properties" if scope == EVENT else "$properties"
+        for record in records:
+            self.records[scope] += 1
+            if scope == EVENT and "event" in record:
+                self.event_names[record["event"]] += 1
+            props = record.get(key)
+            if not isinstance(props, Mapping):
+                continue
+            for name, value in props.items():
+                field = fields.get(name)
+                if field is None:
+                    field = fields[name] = Field(scope, name)
+                field.observe(value)
+
+    def add_schema(self, mapping: Mapping[str, str], scope: str) -> None:
+        """Declare ``name → type`` for ``scope`` (a schema file's mapping)."""
+        fields = self.fields[scope]
+        for name, type_name in mapping.items():
+            field = fields.get(name)
+            if field is None:
+                field = fields[name] = Field(scope, name)
+            field.declared = str(type_name)
+
+    def get(self, scope: str, name: str) -> Field | None:
+        return self.fields[scope].get(name)
+
+    def names(self, scope: str) -> list[str]:
+        return list(self.fields[scope])
+
+    def sorted_fields(self, scope: str) -> list[Field]:
+        """Most common first (declared-only fields last), then by name."""
+        return sorted(self.fields[scope].values(), key=lambda f: (-f.count, f.name))
+
+
+def scope_for_accessor(accessor: str, endpoint: str) -> str | None:
+    """Which record scope ``accessor[...]`` reads at ``endpoint``; None when it reads neither
+    (``behaviors[...]`` counts come from the engage ``behaviors`` parameter, not from data)."""
+    if accessor == "behaviors":
+        return None
+    if endpoint == "engage":
+        # In /engage, properties[...] is a profile property (as Mixpanel's own libraries use
+        # it) and user[...] is the same thing; event[...] has no meaning there.
+        return PROFILE if accessor in ("properties", "user") else None
+    return PROFILE if accessor == "user" else EVENT
