@@ -35,7 +35,7 @@ properties["$os"] = "Linux"
 :fix
 
 # Events of the customer whose HubSpot id is on their profile, on Windows.
-user["customer_id"] == "9200194717" and properties["$os"] == "Windows"
+user["customer_id"] == "20313484365" and properties["$os"] == "Windows"
 :wire
 :plan
 :run 3
