@@ -433,3 +433,44 @@ def test_file_arguments_may_be_quoted(s, tmp_path):
     path.write_text(json.dumps(EVENTS[0]) + "\n")
     ok, out = answer(session, buf, f':load "{path}"')
     assert ok and "loaded 1 event and 0 profiles" in out
+
+
+def test_why_breaks_the_current_filter_down_per_condition(s):
+    session, buf = s
+    answer(session, buf, 'properties["plan"] == "pro" and properties["$os"] == "Mac OS X"')
+    ok, out = answer(session, buf, ":why")
+    assert out.splitlines() == [
+        "2 conditions joined by `and`; how many of the 4 events each one selects on its own:",
+        '  3  properties["plan"] == "pro"',
+        '  2  properties["$os"] == "Mac OS X"',
+        "together: 2",
+    ]
+    answer(session, buf, 'properties["plan"] == "free" or properties["$os"] == "Linux"')
+    ok, out = answer(session, buf, ":why")
+    assert "2 conditions joined by `or`" in out and "together: 2" in out
+
+
+def test_save_appends_lintable_canonical_filters_with_their_endpoint(s, tmp_path):
+    import subprocess
+    import sys
+
+    session, buf = s
+    path = tmp_path / "filters.mpql"
+    ok, out = answer(session, buf, f":save {path}")
+    assert not ok and "no expression yet" in out
+    answer(session, buf, 'properties["plan"]=="pro"')
+    answer(session, buf, f":save {path}")
+    answer(session, buf, 'properties["$os"] == "Linux"')
+    answer(session, buf, f":save {path}")
+    answer(session, buf, ":endpoint engage")
+    answer(session, buf, 'properties["customer_id"] == "C-1"')
+    ok, out = answer(session, buf, f":save {path}")
+    assert ok and out.strip() == f"appended to {path}"
+    assert path.read_text() == (
+        '# mpql: endpoint=export\n\nproperties["plan"] == "pro"\n\n'
+        'properties["$os"] == "Linux"\n\n'
+        '# mpql: endpoint=engage\n\nproperties["customer_id"] == "C-1"\n')
+    for argv in (["lint", str(path)], ["fmt", "--check", str(path)]):
+        r = subprocess.run([sys.executable, "-m", "mpql", *argv], capture_output=True,
+                           text=True, timeout=60)
+        assert r.returncode == 0, r.stdout + r.stderr

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -249,6 +250,65 @@ class Commands:
         self.out.write(f"fixed ({'; '.join(f.message for f in fixes)}): {fixed}", "dim")
         return self._run_expression(fixed)
 
+    @_command("why", "", "how many records each condition of the current filter selects "
+              "on its own")
+    def cmd_why(self, arg):
+        from .explain import mixed_type_notes
+
+        if self.current is None:
+            self._error("no expression yet: type a filter first")
+            return False
+        expr = self.current.expr
+        parts, word = A.conjuncts(expr), "and"
+        if len(parts) < 2:
+            parts, word = A.disjuncts(expr), "or"
+        total = len(self.records)
+        noun = f"{self.scope}s"
+        if len(parts) < 2:
+            n = self._count(expr)
+            self.out.write(f"a single condition: {n:,} of {total:,} {noun}")
+        else:
+            self.out.write(f"{len(parts)} conditions joined by `{word}`; how many of the "
+                           f"{total:,} {noun} each one selects on its own:")
+            rows = [[f"{self._count(p):,}", format_expr(p)] for p in parts]
+            for line in align(rows):
+                self.out.write("  " + line)
+            self.out.write(f"together: {self._count(expr):,}")
+        for note in mixed_type_notes(expr, self.catalog, self.scope, self.endpoint):
+            self.out.write(f"note: {note}", "warning")
+        return True
+
+    @_command("save", "FILE", "append the current filter to a .mpql file (for mpql lint/fmt)")
+    def cmd_save(self, arg):
+        if not arg:
+            self._error(":save needs a file: :save filters.mpql")
+            return False
+        if self.current is None:
+            self._error("no expression yet: type a filter first")
+            return False
+        path = Path(_unquote(arg)).expanduser()
+        try:
+            old = path.read_text(encoding="utf-8") if path.exists() else ""
+        except (OSError, UnicodeDecodeError) as exc:
+            raise MpqlError(f"{path}: cannot read it to append: {exc}") from None
+        parts = []
+        if old.strip():
+            parts.append("" if old.endswith("\n") else "\n")
+        # A `# mpql:` directive sets the context `mpql lint` checks the rest of the file in;
+        # write one when the file's last directive names another endpoint.
+        found = _DIRECTIVE_ENDPOINT.findall(old)
+        if (found[-1] if found else None) != self.endpoint:
+            parts.append(("\n" if old.strip() else "") + f"# mpql: endpoint={self.endpoint}\n")
+        parts.append(("\n" if old.strip() or parts else "") + format_expr(self.current.expr)
+                     + "\n")
+        try:
+            with path.open("a", encoding="utf-8") as fh:
+                fh.write("".join(parts))
+        except OSError as exc:
+            raise MpqlError(f"{path}: cannot write: {exc.strerror}") from None
+        self.out.write(f"appended to {path}")
+        return True
+
     @_command("quit", "", "leave the REPL (also Ctrl-D)", aliases=("q", "exit"))
     def cmd_quit(self, arg):
         self.quit = True
@@ -350,6 +410,9 @@ class Commands:
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None
+
+
+_DIRECTIVE_ENDPOINT = re.compile(r"^\s*#\s*mpql:.*?\bendpoint=([\w-]+)", re.M)
 
 
 def _unquote(arg: str) -> str:

@@ -318,21 +318,24 @@ class Session(Commands):
             self.out.write(f"why: the checker's findings above ({codes}) can explain an empty "
                            "result", "warning")
 
-        def count(sub: A.Expr) -> int:
-            try:
-                pred = self._predicate(sub)
-            except MpqlError:
-                return 0
-            n = 0
-            for record in self.records:
-                try:
-                    n += bool(pred(record))
-                except MpqlError:
-                    pass
-            return n
-
-        for note in explain_empty(current.expr, self.catalog, self.scope, self.endpoint, count):
+        for note in explain_empty(current.expr, self.catalog, self.scope, self.endpoint,
+                                  self._count):
             self.out.write(note if note.startswith("  ") else f"why: {note}", "warning")
+
+    def _count(self, sub: A.Expr) -> int:
+        """Loaded records of the current scope that ``sub`` selects (records it fails on are
+        not selected)."""
+        try:
+            pred = self._predicate(sub)
+        except MpqlError:
+            return 0
+        n = 0
+        for record in self.records:
+            try:
+                n += bool(pred(record))
+            except MpqlError:
+                pass
+        return n
 
     def _summary(self, record: dict, expr: A.Expr) -> list[str]:
         """The columns of a match's line: who, when, and the properties the expression
