@@ -176,3 +176,21 @@ def test_explain_shows_every_value_and_what_was_skipped():
     text = explain('true and properties["plan"]', record)
     assert "error: Mixpanel would reject the query" in text
     assert "✗ not a boolean operand" in text.splitlines()[-1]
+
+
+def test_docs_python_examples_run():
+    """The ```python blocks of docs/semantics.md run, and their `# value` comments hold."""
+    import re
+
+    text = (ROOT / "docs" / "semantics.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", text, re.S)
+    assert blocks
+    for block in blocks:
+        namespace: dict = {}
+        exec(compile(block, "docs/semantics.md", "exec"), namespace)  # noqa: S102
+        for line in block.splitlines():
+            m = re.match(r"(.+?)\s+# (-?\d+|True|False|Undefined)$", line)
+            if m and not line.startswith(" "):
+                got = eval(m.group(1), namespace)  # noqa: S307
+                want = Undefined if m.group(2) == "Undefined" else eval(m.group(2))  # noqa: S307
+                assert got is want or got == want and type(got) is type(want), line

@@ -191,4 +191,3 @@ def test_event_names(events_file):
     assert done.returncode == 2 and b"cannot be used with --profiles" in done.stderr
     done = mpql("--invert", "--count", "--event", "View", "-w", "true", str(events_file))
     assert done.stdout.strip() == b"1"  # the Signup
-    assert done.returncode == 2 and b"cannot be used with --profiles" in done.stderr

@@ -216,8 +216,9 @@ def run(args) -> int:
                             report(name, number, "expected an event record (a JSON object), "
                                    f"got {type(record).__name__}")
                         elif args.invert:
-                            write(line if line.endswith(b"\n") else line + b"\n")
                             count += 1
+                            if not args.count:
+                                write(line if line.endswith(b"\n") else line + b"\n")
                         continue
                     if args.trace:
                         _trace(args.where, record, scope, semantics, now, profiles, name, number)
