@@ -137,7 +137,7 @@ def test_write_then_dedupe_removes_only_exact_duplicates(box, tmp_path):
 @pytest.mark.parametrize("max_url", [8000, 900, 300])
 @pytest.mark.parametrize("where", [
     'user["plan"] == "pro"',
-    'user["plan"] == "pro" and properties["$os"] == "iOS"',
+    'user["plan"] == "pro" and properties["$os"] == "Mac OS X"',
     'not (user["plan"] == "pro") or properties["$browser"] == "Chrome"',
 ])
 def test_mixed_scope_plans_equal_ground_truth(box, where, max_url):
