@@ -474,3 +474,11 @@ def test_save_appends_lintable_canonical_filters_with_their_endpoint(s, tmp_path
         r = subprocess.run([sys.executable, "-m", "mpql", *argv], capture_output=True,
                            text=True, timeout=60)
         assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_a_raw_line_separator_inside_a_value_does_not_split_the_record(tmp_path):
+    # JSON allows U+2028 unescaped in strings; str.splitlines() would cut the line there.
+    record = {"event": "e", "properties": {"note": "one\u2028two", "time": 1700000000}}
+    path = tmp_path / "ls.jsonl"
+    path.write_text(json.dumps(record, ensure_ascii=False) + "\r\n", encoding="utf-8")
+    assert load_file(path).events == [record]
