@@ -482,3 +482,27 @@ def test_a_raw_line_separator_inside_a_value_does_not_split_the_record(tmp_path)
     path = tmp_path / "ls.jsonl"
     path.write_text(json.dumps(record, ensure_ascii=False) + "\r\n", encoding="utf-8")
     assert load_file(path).events == [record]
+
+
+def test_a_big_dataset_gets_its_catalog_in_the_background(monkeypatch):
+    monkeypatch.setattr(Session, "BACKGROUND_CATALOG", 1)
+    session, buf = new_session()
+    assert session._catalog_job is not None  # built in a thread
+    ok, out = answer(session, buf, 'properties["$os"] == "mac os x"')
+    assert 'did you mean "Mac OS X"?' in out  # the explanation waited for the catalog
+    assert session._catalog_job is None
+    assert session.catalog.get("event", "$os").count == 4
+
+
+def test_a_failing_background_build_is_reported_where_it_is_needed(monkeypatch):
+    import mpql.repl.engine as engine
+
+    monkeypatch.setattr(Session, "BACKGROUND_CATALOG", 1)
+
+    def broken(*_a, **_k):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(engine.Catalog, "from_records", broken)
+    session, buf = new_session()
+    ok, out = answer(session, buf, ":schema")
+    assert not ok and "internal error (RuntimeError: disk on fire)" in out

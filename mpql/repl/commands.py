@@ -111,6 +111,7 @@ class Commands:
             self._error(":load needs a file: :load events.jsonl")
             return False
         loaded = load_file(Path(_unquote(arg)).expanduser())
+        _ = self.catalog  # a background build must finish before its data changes
         first = not self.data.events and not self.data.profiles
         if self.data.sample:
             # Loading your own file replaces the sample data rather than mixing with it.
