@@ -9,7 +9,6 @@ executor, and ``:run`` without credentials starts a private sandbox serving the 
 from __future__ import annotations
 
 import json
-import os
 import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -350,18 +349,29 @@ class Commands:
     def _run_query(self, query, limit: int) -> bool:
         executor = layer("mpql.executor", ":run", "Client", "Credentials")
         creds = executor.Credentials.from_env()
+        if creds is None and self.base_url:
+            raise MpqlError(f"--base-url {self.base_url} needs credentials for that server in "
+                            "MP_USERNAME, MP_SECRET and MP_PROJECT_ID")
         if creds is not None:
-            region = os.environ.get("MP_REGION") or "us"
-            client, target = executor.Client(creds, region), "Mixpanel"
+            from ..executor._auth import region_from_env
+
+            region = region_from_env() or "us"
+            client = executor.Client(creds, region, base_url=self.base_url)
             chunk = "day"
-            self.out.write("note: this runs against Mixpanel and counts against the project's "
-                           "rate limits (60 queries/hour)", "dim")
+            if self.base_url:
+                target = self.base_url
+            else:
+                target = "Mixpanel"
+                self.out.write("note: this runs against Mixpanel and counts against the "
+                               "project's rate limits (60 queries/hour)", "dim")
         else:
             sandbox = self._sandbox()
             creds = executor.Credentials.from_auth(sandbox.credentials)
             client = executor.Client(creds, base_url=sandbox.url)
             target = "the sandbox on 127.0.0.1 serving the loaded data"
             chunk = "none"  # one local request instead of one per day
+        # The local count is comparable only when the server holds the loaded data.
+        creds_are_local = target.startswith("the sandbox")
         plan = query.plan(auth=_planner_auth(creds), chunk=chunk)
         rows = []
         for record in client.run(plan, limit=limit):
@@ -371,7 +381,7 @@ class Commands:
         more = " — stopped at the limit (:run N for more)" if len(rows) >= limit else ""
         local = ""
         if self.current.matches is not None and self.current.scope == self.scope \
-                and target != "Mixpanel":
+                and creds_are_local:
             local = f"; the local evaluation selects {len(self.current.matches):,}"
         self.out.write(f"{plural(len(rows), 'record')} from {target}{more}{local}", "result")
         return True

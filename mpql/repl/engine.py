@@ -74,6 +74,7 @@ class Session(Commands):
         show: int = 3,
         timing: bool = False,
         now: datetime | None = None,
+        base_url: str | None = None,
     ) -> None:
         if endpoint not in ENDPOINTS:
             raise MpqlError(f"unknown endpoint `{endpoint}`: expected one of {', '.join(ENDPOINTS)}")
@@ -83,6 +84,8 @@ class Session(Commands):
         self.show = show
         self.timing = timing
         self.now = now
+        #: `:run` sends requests here instead of Mixpanel (credentials still from MP_*).
+        self.base_url = base_url
         self.schema = None
         self.schema_path = schema_path
         self.current: Current | None = None
