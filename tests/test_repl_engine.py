@@ -537,3 +537,20 @@ def test_run_with_credentials_goes_to_the_given_server(tmp_path, monkeypatch):
     answer(session, buf, "1 == 1")
     ok, out = answer(session, buf, ":run")
     assert not ok and "--base-url http://127.0.0.1:9 needs credentials" in out
+
+
+def test_ctrl_c_cancels_one_input_interactively_but_ends_a_script(s, monkeypatch):
+    from mpql.repl.script import run_script
+
+    session, buf = s
+
+    def interrupted(*_a, **_k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(session, "_check", interrupted)
+    ok, out = answer(session, buf, "1 == 1")
+    assert not ok and "error: interrupted" in out and not session.quit
+    session.interrupted = False
+    with pytest.raises(KeyboardInterrupt):
+        run_script(["1 == 1\n", "2 == 2\n"], session)
+    assert "2 == 2" not in buf.getvalue()

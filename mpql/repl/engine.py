@@ -94,6 +94,7 @@ class Session(Commands):
         self.last_diagnostics: list = []
         self.failures = 0  # inputs that ended in an error (the non-interactive exit code)
         self.quit = False
+        self.interrupted = False
         self.notices: set[str] = set()
         self._catalog = Catalog()
         self._catalog_job: tuple | None = None  # (thread, [catalog or exception])
@@ -123,7 +124,9 @@ class Session(Commands):
             self._error(str(exc))
             ok = False
         except KeyboardInterrupt:
+            # Interactive: back to the prompt. A script stops (run_script re-raises).
             self._error("interrupted")
+            self.interrupted = True
             ok = False
         except Exception as exc:  # noqa: BLE001 - a bug must not end the session
             # Not hidden: reported as what it is, with the input that caused it.
