@@ -194,3 +194,23 @@ def test_docs_python_examples_run():
                 got = eval(m.group(1), namespace)  # noqa: S307
                 want = Undefined if m.group(2) == "Undefined" else eval(m.group(2))  # noqa: S307
                 assert got is want or got == want and type(got) is type(want), line
+
+
+def test_long_chains_compile_and_evaluate_without_recursion():
+    from mpql.evaluator import compile_expression
+    from mpql.language import ast as A
+
+    n = 3000  # far beyond Python's nested-parentheses and recursion limits
+    text = " + ".join(f'properties["p{i}"]' for i in range(n))
+    record = {"event": "e", "properties": {f"p{i}": i for i in range(n)}}
+    total = sum(range(n))
+    assert evaluate(text, record) == total
+    assert compile_expression(text)(record) == total
+    assert compile_predicate(f"{text} == {total}")(record) is True
+    chain = A.Boolean(True)
+    for i in range(n):  # builders make left-nested chains like this
+        chain = A.And(chain, A.Compare("==", A.Property("properties", f"p{i}"), A.Number(i)))
+    assert evaluate(chain, record) is True
+    assert compile_predicate(chain)(record) is True
+    record["properties"]["p2999"] = -1
+    assert evaluate(chain, record) is False and compile_predicate(chain)(record) is False

@@ -299,3 +299,16 @@ def test_property_iso_typing_fast_path_matches_the_regex_definition(text):
     else:
         want = text
     assert got == want and type(got) is type(want)
+
+
+@given(st.lists(st.tuples(st.sampled_from(A.ARITH_OPS), leaves), min_size=14, max_size=30),
+       leaves, properties)
+def test_property_long_arithmetic_chains_agree(steps, first, props):
+    """Chains over 16 operators compile to a flat tuple of assignments (compiler._c_Arith)."""
+    expr = first
+    for op, operand in steps:
+        expr = A.Arith(op, expr, operand)
+    record = _event(props, False)
+    want = _outcome(evaluate, expr, record, now=NOW)
+    got = _outcome(compile_expression(expr, now=NOW), record)
+    assert want[0] == got[0] and _same(want[1], got[1]), str(expr)

@@ -233,12 +233,35 @@ class _Compiler:
         return _Code(f"{self.fn('not_')}({operand.src})", BOOLU)
 
     def _c_Arith(self, node, truth=False):
-        left, right = self.compile(node.left), self.compile(node.right)
-        folded = self._fold(node, [left, right])
-        if folded:
-            return folded
-        name = {"+": "add", "-": "sub", "*": "mul", "/": "div", "%": "mod"}[node.op]
-        return _Code(f"{self.fn(name)}({left.src}, {right.src})", ANY)
+        # `a + b + c …` nests to the left: walk the spine with a loop (no recursion), and
+        # write long chains as a flat tuple of assignments — nested calls would hit Python's
+        # limit on nested parentheses in source.
+        spine = []
+        while type(node) is A.Arith:
+            spine.append(node)
+            node = node.left
+        spine.reverse()
+        code = self.compile(node)
+        steps = []
+        for step in spine:
+            right = self.compile(step.right)
+            folded = self._fold(step, [code, right]) if not steps else None
+            if folded:
+                code = folded
+                continue
+            fn = self.fn(_ARITH_NAMES[step.op])
+            if len(spine) <= 16:
+                code = _Code(f"{fn}({code.src}, {right.src})", ANY)
+            else:
+                steps.append((fn, code.src if not steps else None, right.src))
+        if not steps:
+            return code
+        acc = self.tmp()
+        parts = []
+        for fn, first, right_src in steps:
+            left_src = first if first is not None else acc
+            parts.append(f"({acc} := {fn}({left_src}, {right_src}))")
+        return _Code(f"({', '.join(parts)})[-1]", ANY)
 
     def _c_Compare(self, node, truth=False):
         left, right = self.compile(node.left), self.compile(node.right)
@@ -319,9 +342,12 @@ class _Compiler:
             if truth:
                 generic = f"({generic} is True)"
             return _Code(
-                f"(({t} if {t} <= {MAX_SECONDS} else {t} // 1000) {op} {seconds} "
-                f"if type({t} := p.get('time')) is int and 0 < {t} < {_MAX_MS} "
-                f"and '$time' not in p else {generic})",
+                f"({t} {op} {seconds} "
+                f"if type({t} := p.get('time')) is int and 0 < {t} <= {MAX_SECONDS} "
+                f"and '$time' not in p else "
+                f"({t} // 1000 {op} {seconds} "
+                f"if type({t}) is int and {MAX_SECONDS} < {t} < {_MAX_MS} and '$time' not in p "
+                f"else {generic}))",
                 BOOL if truth else BOOLU,
             )
         cast = type(node) is A.Call and node.name == "datetime"
@@ -468,6 +494,7 @@ _CALLS = {
 _ISO_CHARS = frozenset("0123456789-T:.Z")
 _STARTS_WITH_GET = re.compile(r"\(*(?:type\(_t\d+ := )?p\.get\(")
 
+_ARITH_NAMES = {"+": "add", "-": "sub", "*": "mul", "/": "div", "%": "mod"}
 _OP_NAMES = {"==": "eq", "!=": "ne", "<": "lt", "<=": "le", ">": "gt", ">=": "ge"}
 _OPERATORS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
 _MAX_MS = 253402300800000  # 10000-01-01 in ms: beyond it datetime(n) is undefined
@@ -526,7 +553,14 @@ def compile_function(
     Mixpanel value of the expression. ``f.source`` is the generated Python source (what
     ``mpql filter --explain`` prints)."""
     c = _Compiler(ops, resolver, now)
-    code = c.compile(node, truth=predicate)
+    try:
+        code = c.compile(node, truth=predicate)
+    except RecursionError:
+        raise EvaluationError(
+            "the expression is nested too deeply to compile; mpql's parser allows 100 levels "
+            "(builders should combine long and/or chains flat, which compile at any length)",
+            node=node,
+        ) from None
     if predicate:
         if code.kind == BOOL:
             body = code.src
