@@ -505,7 +505,10 @@ def test_a_failing_background_build_is_reported_where_it_is_needed(monkeypatch):
     monkeypatch.setattr(engine.Catalog, "from_records", broken)
     session, buf = new_session()
     ok, out = answer(session, buf, ":schema")
-    assert not ok and "internal error (RuntimeError: disk on fire)" in out
+    assert "internal error (RuntimeError: disk on fire) while indexing the loaded data" in out
+    assert "no properties known" in out and session.failures == 1
+    ok, out = answer(session, buf, "1 == 1")  # reported once; the session goes on
+    assert ok and "4 of 4 events match" in out and "internal error" not in out
 
 
 def test_run_with_credentials_goes_to_the_given_server(tmp_path, monkeypatch):

@@ -98,6 +98,7 @@ class Session(Commands):
         self.notices: set[str] = set()
         self._catalog = Catalog()
         self._catalog_job: tuple | None = None  # (thread, [catalog or exception])
+        self._catalog_error: BaseException | None = None
         self._profile_index: dict | None = None
         self._data_version = 0
         self._sandbox_server = None
@@ -115,6 +116,13 @@ class Session(Commands):
         status = input_status(text)
         if status == "empty":
             return True
+        _ = self.catalog
+        if self._catalog_error is not None:
+            exc, self._catalog_error = self._catalog_error, None
+            self._error(f"internal error ({type(exc).__name__}: {exc}) while indexing the "
+                        "loaded data: completion and explanations know no properties; "
+                        "please report it")
+            self.failures += 1
         try:
             if status == "command":
                 ok = self._run_command(text.strip())
@@ -387,8 +395,12 @@ class Session(Commands):
             thread.join()
             self._catalog_job = None
             if isinstance(box[0], BaseException):
-                raise box[0]
-            self._catalog = box[0]
+                # Reported by the next submit (this may run in the completion thread); the
+                # session goes on with what the schema alone says.
+                self._catalog_error = box[0]
+                self._catalog = Catalog()
+            else:
+                self._catalog = box[0]
         return self._catalog
 
     def _rebuild_catalog(self, background: bool = False) -> None:
