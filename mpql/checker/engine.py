@@ -159,6 +159,7 @@ class _Checker:
         self.enabled = enabled
         self.found: list[Diagnostic] = []
         self._types: dict[int, str] = {}
+        self._folds: dict[int, tuple] = {}  # id(node) -> (constant, folded value or None)
 
     # -- reporting ----------------------------------------------------------------------------
 
@@ -222,11 +223,30 @@ class _Checker:
         return self.lookup(entity, prop.name) or T.UNKNOWN
 
     def type_of(self, node: A.Expr) -> str:
-        key = id(node)
-        cached = self._types.get(key)
+        cached = self._types.get(id(node))
         if cached is None:
-            cached = self._types[key] = self._infer(node)
+            # Children first, without recursion: a generated 3000-operand chain is legal.
+            for n in _post_order(node, self._types):
+                self._types[id(n)] = self._infer(n)
+            cached = self._types[id(node)]
         return cached
+
+    def fold(self, node: A.Expr):
+        """The constant boolean value of a property-free condition, or None (memoized)."""
+        return self._folded(node)[1]
+
+    def constant(self, node: A.Expr) -> bool:
+        """True when no property or NOW occurs in ``node``."""
+        return self._folded(node)[0]
+
+    def _folded(self, node):
+        memo = self._folds
+        found = memo.get(id(node))
+        if found is None:
+            for n in _post_order(node, memo):
+                memo[id(n)] = _fold_node(n, memo)
+            found = memo[id(node)]
+        return found
 
     def _infer(self, node: A.Expr) -> str:
         if isinstance(node, A.String):
@@ -401,9 +421,10 @@ class _Checker:
     # -- conditions ---------------------------------------------------------------------------
 
     def condition(self, node, role, parent) -> None:
-        const = _fold(node)
+        const = self.fold(node)
         if const is not None:
-            if not _folds(parent):
+            if not (isinstance(parent, (A.And, A.Or, A.Not))
+                    and self.fold(parent) is not None):  # report the outermost only
                 self.report("C001", node,
                             f"this condition is always {'true' if const else 'false'}",
                             help="it does not depend on any property; remove it or test the "
@@ -446,12 +467,14 @@ class _Checker:
         word = "and" if is_and else "or"
         # C004: duplicates
         seen: list = []
+        seen_set: set = set()  # structural hash: linear on long generated chains
         dups = []
         for part in parts:
-            if any(part == s for s in seen):
+            if part in seen_set:
                 dups.append(part)
             else:
                 seen.append(part)
+                seen_set.add(part)
         for dup in dups:
             fix = None
             chain_text = self.src(node)
@@ -474,7 +497,7 @@ class _Checker:
         lo: dict = {}
         hi: dict = {}
         for part in parts:
-            fact = _fact(part)
+            fact = _fact(part, self.constant)
             if fact is None:
                 continue
             key, op, value = fact
@@ -526,7 +549,7 @@ class _Checker:
         ne: dict = {}
         eq: dict = {}
         for part in parts:
-            fact = _fact(part)
+            fact = _fact(part, self.constant)
             if fact is None:
                 continue
             key, op, value = fact
@@ -975,12 +998,6 @@ def _operand_of(parent) -> str:
     return "a condition"
 
 
-def _folds(parent) -> bool:
-    """True when the parent is itself a constant condition (report the outermost only)."""
-    return parent is not None and isinstance(parent, (A.And, A.Or, A.Not)) \
-        and _fold(parent) is not None
-
-
 def _is_zero(node) -> bool:
     return isinstance(node, A.Number) and node.value == 0
 
@@ -1068,46 +1085,62 @@ def _same_literal(a, b) -> bool:
         and not isinstance(a, bool) and not isinstance(b, bool) and a == b)
 
 
-def _fact(part):
+def _fact(part, constant):
     """(expression, op, literal) for `expr OP literal` / `literal OP expr`, else None."""
     if not isinstance(part, A.Compare):
         return None
     flip = {">": "<", "<": ">", ">=": "<=", "<=": ">=", "==": "==", "!=": "!="}
     left_lit = _literal_value(part.left)
     right_lit = _literal_value(part.right)
-    if right_lit is not None and left_lit is None and not _constant(part.left):
+    if right_lit is not None and left_lit is None and not constant(part.left):
         return part.left, part.op, right_lit
-    if left_lit is not None and right_lit is None and not _constant(part.right):
+    if left_lit is not None and right_lit is None and not constant(part.right):
         return part.right, flip[part.op], left_lit
     return None
 
 
-def _constant(node) -> bool:
-    return not any(isinstance(n, (A.Property, A.Now)) for n in A.walk(node))
+def _post_order(node, done) -> list:
+    """The nodes under ``node`` not yet in ``done`` (keyed by id), children before parents."""
+    out = []
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if id(n) not in done:
+            out.append(n)
+            stack.extend(A.children(n))
+    out.reverse()
+    return out
 
 
-def _fold(node):
-    """The constant boolean value of a property-free condition, or None."""
+def _fold_node(node, memo) -> tuple:
+    """(constant, value) of one node from its children's entries in ``memo``: constant when no
+    property or NOW occurs in it; value is the boolean a property-free condition always has
+    (or what an and/or is forced to by one constant side), else None."""
+    kids = [memo[id(c)] for c in A.children(node)]
+    constant = not isinstance(node, (A.Property, A.Now)) and all(k[0] for k in kids)
     if isinstance(node, A.Boolean):
-        return node.value
+        return constant, node.value
     if not isinstance(node, (A.Compare, A.In, A.And, A.Or, A.Not)):
-        return None
-    if not _constant(node):
-        if isinstance(node, A.And):
-            l, r = _fold(node.left), _fold(node.right)
-            return False if (l is False or r is False) else None
-        if isinstance(node, A.Or):
-            l, r = _fold(node.left), _fold(node.right)
-            return True if (l is True or r is True) else None
-        return None
+        return constant, None
     if isinstance(node, A.Not):
-        inner = _fold(node.operand)
-        return None if inner is None else not inner
+        inner = kids[0][1]
+        return constant, (None if inner is None or not constant else not inner)
     if isinstance(node, (A.And, A.Or)):
-        l, r = _fold(node.left), _fold(node.right)
-        if l is None or r is None:
-            return None
-        return (l and r) if isinstance(node, A.And) else (l or r)
+        l, r = kids[0][1], kids[1][1]
+        if constant:
+            if l is None or r is None:
+                return constant, None
+            return constant, (l and r) if isinstance(node, A.And) else (l or r)
+        if isinstance(node, A.And):
+            return constant, (False if (l is False or r is False) else None)
+        return constant, (True if (l is True or r is True) else None)
+    if not constant:
+        return constant, None
+    return constant, _fold_literal(node)
+
+
+def _fold_literal(node):
+    """The value of a property-free comparison or `in` between literals, or None."""
     if isinstance(node, A.Compare):
         a, b = _literal_value(node.left), _literal_value(node.right)
         if a is None or b is None:
