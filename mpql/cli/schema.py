@@ -53,7 +53,10 @@ def run(args) -> int:
     result = Schema(event or None, profile or None)
     text = json.dumps(result.to_json(), indent=2, ensure_ascii=False) + "\n"
     if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
+        try:
+            Path(args.output).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise InputError(f"{args.output}: cannot write the schema: {exc.strerror}") from None
     else:
         sys.stdout.write(text)
     note = f"{records} records, {len(event)} event and {len(profile)} profile properties"
