@@ -109,3 +109,43 @@ def test_schema_infer_unwritable_output_is_an_input_error(tmp_path):
         r = mpql_cli("schema", "infer", "ex.jsonl", "-o", out, cwd=tmp_path)
         assert r.returncode == 2 and "cannot write the schema" in r.stderr, r.stderr
         assert "Traceback" not in r.stderr
+
+
+def test_diff_shows_fixes_and_writes_nothing(tmp_path):
+    path = tmp_path / "f.mpql"
+    original = "# mpql: endpoint=export\n" + BAD + "\n\nproperties['a'] == 1\n"
+    path.write_text(original, encoding="utf-8")
+    r = mpql_cli("lint", "--isolated", "--diff", "f.mpql", cwd=tmp_path)
+    assert r.returncode == 1, r.stderr
+    assert path.read_text(encoding="utf-8") == original
+    assert r.stdout.splitlines()[:2] == ["--- a/f.mpql", "+++ b/f.mpql"]
+    assert '-properties["distinct_id"] == "u1"' in r.stdout
+    assert '+properties["$distinct_id"] == "u1"' in r.stdout
+    assert "+properties[\"a\"] == 1" in r.stdout
+    assert "Would fix 2 problems in 1 source." in r.stderr
+    r = mpql_cli("lint", "--isolated", "--diff", "-e", 'properties["a"] == 1', cwd=tmp_path)
+    assert r.returncode == 0 and r.stdout == "" and "No fixes available." in r.stderr
+
+
+def test_severity_overrides_from_config(tmp_path):
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.mpql]\nendpoint = "export"\n\n[tool.mpql.severity]\nU = "info"\n'
+        'U004 = "error"\ndistinct-id-without-dollar = "warning"\n', encoding="utf-8")
+    (tmp_path / "a.mpql").write_text(
+        'properties["a"] > NOW - 5\n\nproperties[\'b\'] == 1\n\n' + BAD + "\n",
+        encoding="utf-8")
+    r = mpql_cli("lint", "--format", "json", "a.mpql", cwd=tmp_path)
+    import json
+
+    got = {d["code"]: d["severity"] for d in json.loads(r.stdout)}
+    assert got == {"U004": "error", "U001": "info", "S001": "warning"}
+    # Only U004 is an error now, so failing on errors still fails; ignoring it passes.
+    assert mpql_cli("lint", "--fail-on", "error", "a.mpql", cwd=tmp_path).returncode == 1
+    r = mpql_cli("lint", "--fail-on", "error", "--ignore", "U004", "a.mpql", cwd=tmp_path)
+    assert r.returncode == 0, r.stdout
+    for table, needle in (('U004 = "fatal"', "must be error, warning or info, found 'fatal'"),
+                          ('ZZ = "info"', "unknown rule selector `ZZ`")):
+        (tmp_path / "pyproject.toml").write_text(f"[tool.mpql.severity]\n{table}\n",
+                                                 encoding="utf-8")
+        r = mpql_cli("lint", "a.mpql", cwd=tmp_path)
+        assert r.returncode == 2 and needle in r.stderr, r.stderr

@@ -9,6 +9,7 @@ the current directory or its parents is used; ``--config`` names one explicitly 
     endpoint, param, behaviors      default context
     schema                          schema file, relative to the config file
     per-file-ignores                {glob: [codes]}
+    severity                        {selector: error | warning | info}, e.g. {U004 = "error"}
     fail-on                         error | warning | info (default warning)
 
 TOML is read with ``tomllib`` (Python 3.11+) or, on 3.10, with ``tomli`` when it is
@@ -24,7 +25,7 @@ from ..errors import ConfigError
 __all__ = ["find_config", "load_config", "KEYS"]
 
 KEYS = ("select", "extend_select", "ignore", "endpoint", "param", "behaviors", "schema",
-        "per_file_ignores", "fail_on")
+        "per_file_ignores", "fail_on", "severity")
 
 
 def _toml():
@@ -132,6 +133,8 @@ def _validate(path: Path, settings: dict) -> None:
         Context.make(settings.get("endpoint"), settings.get("param"))
     except ValueError as exc:
         raise ConfigError(f"{path}: {exc}") from None
+    if "severity" in settings:
+        settings["severity"] = _severities(path, settings["severity"], resolve_selectors)
     groups = [(k, settings[k]) for k in ("select", "extend_select", "ignore") if k in settings]
     groups += [(f"per-file-ignores `{glob}`", codes)
                for glob, codes in settings.get("per_file_ignores", {}).items()]
@@ -142,3 +145,25 @@ def _validate(path: Path, settings: dict) -> None:
             resolve_selectors(codes)
         except ValueError as exc:
             raise ConfigError(f"{path}: `{key.replace('_', '-')}`: {exc}") from None
+
+
+def _severities(path: Path, table, resolve_selectors) -> dict:
+    """``{selector: severity}`` → ``{code: severity}``; a more specific selector wins over a
+    prefix (``{"U" = "info", "U004" = "error"}``), whatever the order in the file."""
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: `severity` must map rule codes to error, warning or info "
+                          f"(e.g. [tool.mpql.severity] U004 = \"error\"), found {table!r}")
+    out: dict = {}
+    ranked = []
+    for selector, level in table.items():
+        if level not in ("error", "warning", "info"):
+            raise ConfigError(f"{path}: severity of `{selector}` must be error, warning or "
+                              f"info, found {level!r}")
+        try:
+            codes = resolve_selectors([selector])
+        except ValueError as exc:
+            raise ConfigError(f"{path}: `severity`: {exc}") from None
+        ranked.append((-len(codes), selector, codes, level))
+    for _, _, codes, level in sorted(ranked, key=lambda r: r[0]):
+        out.update(dict.fromkeys(codes, level))  # broad first, so narrow selectors win
+    return out

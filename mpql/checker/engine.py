@@ -15,7 +15,6 @@ false/true) or where the spec marks the behaviour UNCONFIRMED.
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
 from datetime import datetime, timezone
@@ -145,6 +144,12 @@ _LITERALS = (A.String, A.Number, A.Boolean)
 _KNOWN_VALUE = {T.STRING, T.NUMBER, T.BOOLEAN, T.DATETIME, T.LIST}
 _PROFILE_TWIN = {"mp_country_code": "$country_code", "$country_code": "mp_country_code"}
 _COMMENT = re.compile(r"#[^\n]*")
+
+
+def _close_matches(name, names, cutoff) -> list:
+    import difflib  # only a finding needs it: kept out of `mpql lint` start-up
+
+    return difflib.get_close_matches(name, names, n=1, cutoff=cutoff)
 
 
 def _article(kind: str) -> str:
@@ -592,7 +597,7 @@ class _Checker:
                             help="query /engage with a behaviors parameter that defines it")
             elif ep == "engage" and self.ctx.behaviors is not None \
                     and name not in self.ctx.behaviors:
-                guess = difflib.get_close_matches(name, self.ctx.behaviors, n=1)
+                guess = _close_matches(name, self.ctx.behaviors, cutoff=0.6)
                 declared = ", ".join(self.ctx.behaviors) or "none"
                 self.report("S005", node, f"behavior `{name}` is not defined by this query "
                             f"(defined: {declared})",
@@ -658,7 +663,7 @@ class _Checker:
         if self.schema is not None and self.schema.covers(entity) and declared is None \
                 and name not in own:
             names = sorted(set(self.schema.names(entity)) | set(own))
-            guess = difflib.get_close_matches(name, names, n=1, cutoff=0.7)
+            guess = _close_matches(name, names, cutoff=0.7)
             self.report("S007", node, f"`{shown}` is not in the schema ({self.schema.source})",
                         help=f"did you mean `{guess[0]}`?" if guess else
                         "add it to the schema if it is new",

@@ -39,6 +39,9 @@ def build_parser(prog):
                    help="rules to skip")
     p.add_argument("--format", choices=FORMATS, default="full", help="output format")
     p.add_argument("--fix", action="store_true", help="apply safe fixes (files are rewritten)")
+    p.add_argument("--diff", action="store_true",
+                   help="print the fixes --fix would make as a unified diff; write nothing "
+                        "(exit 1 when there is a change)")
     p.add_argument("--unsafe-fixes", action="store_true",
                    help="also apply fixes that change what a filter selects")
     p.add_argument("--exit-zero", action="store_true", help="exit 0 even when findings remain")
@@ -92,7 +95,8 @@ def _options(args):
         endpoint=endpoint, param=args.param or settings.get("param"),
         behaviors=args.behaviors if args.behaviors is not None else settings.get("behaviors"),
         schema=schema, select=select, extend_select=extend, ignore=ignore,
-        per_file_ignores=settings.get("per_file_ignores", {}), fail_on=fail_on)
+        per_file_ignores=settings.get("per_file_ignores", {}), fail_on=fail_on,
+        severity=settings.get("severity", {}))
 
 
 def run(args) -> int:
@@ -119,6 +123,8 @@ def _run(args) -> int:
     stdin = "-" in args.paths or not (args.expr or args.paths)
     sources = read_sources(args.expr, ["-"] if stdin else [])
     sources += [read_file(p) for p in iter_lint_files(args.paths, SUFFIXES)]
+    if args.diff:
+        return _diff(sources, options, args.unsafe_fixes)
     fixing = args.fix
     found = []
     fixed_total = 0
@@ -151,6 +157,37 @@ def _run(args) -> int:
         _summary(found, failing, fixed_total, args, options.fail_on)
     if failing and not args.exit_zero:
         return EXIT_FINDINGS
+    return EXIT_OK
+
+
+def _diff(sources, options, unsafe: bool) -> int:
+    """``--diff``: what ``--fix`` would change, as a unified diff per source; nothing is
+    written. Exit 1 when there is a change (as ruff's ``--diff``), else 0."""
+    import difflib
+
+    from ..checker.lint import fix_text
+
+    fixes = changed = 0
+    for source in sources:
+        kind = "mpql" if source.path is None else None
+        new, n, _ = fix_text(source.text, source.name, options, kind, unsafe=unsafe,
+                             single=source.name == "<expr>")
+        if new == source.text:
+            continue
+        fixes += n
+        changed += 1
+        old_lines = source.text.splitlines(keepends=True)
+        new_lines = new.splitlines(keepends=True)
+        for lines in (old_lines, new_lines):
+            if lines and not lines[-1].endswith("\n"):
+                lines[-1] += "\n"  # an expression given with -e has no final newline
+        sys.stdout.writelines(difflib.unified_diff(old_lines, new_lines, f"a/{source.name}",
+                                                   f"b/{source.name}"))
+    if changed:
+        print(f"Would fix {fixes} problem{'s' if fixes != 1 else ''} in {changed} "
+              f"source{'s' if changed != 1 else ''}.", file=sys.stderr)
+        return EXIT_FINDINGS
+    print("No fixes available.", file=sys.stderr)
     return EXIT_OK
 
 
