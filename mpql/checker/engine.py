@@ -496,34 +496,31 @@ class _Checker:
         else:
             self.tautologies(node, parts)
 
+    def facts(self, parts):
+        """``(expression, op, literal)`` for each ``expr OP literal`` part of a chain."""
+        for part in parts:
+            fact = _fact(part, self.constant)
+            if fact is not None:
+                yield fact
+
     def contradictions(self, node, parts) -> None:
         eq: dict = {}
         ne: dict = {}
         lo: dict = {}
         hi: dict = {}
-        for part in parts:
-            fact = _fact(part, self.constant)
-            if fact is None:
-                continue
-            key, op, value = fact
-            if op == "==":
-                if key in eq and not _same_literal(eq[key], value):
-                    self.report("C002", node,
-                                f"`{_show(key)}` cannot equal both {_lit(eq[key])} and "
-                                f"{_lit(value)}: this filter never matches",
-                                help="did you mean `or` (or `in [...]`)?")
-                    return
-                if key in ne and any(_same_literal(v, value) for v in ne[key]):
-                    self.report("C002", node, f"`{_show(key)}` is required to equal and not "
-                                f"equal {_lit(value)}: this filter never matches")
-                    return
-                eq[key] = value
-            elif op == "!=":
-                if key in eq and _same_literal(eq[key], value):
-                    self.report("C002", node, f"`{_show(key)}` is required to equal and not "
-                                f"equal {_lit(value)}: this filter never matches")
-                    return
-                ne.setdefault(key, []).append(value)
+        for key, op, value in self.facts(parts):
+            if op == "==" and key in eq and not _same_literal(eq[key][0], value):
+                self.report("C002", node,
+                            f"`{_show(key)}` cannot equal both {_lit(eq[key][0])} and "
+                            f"{_lit(value)}: this filter never matches",
+                            help="did you mean `or` (or `in [...]`)?")
+                return
+            if op in ("==", "!=") and _opposed(key, op, value, eq, ne):
+                self.report("C002", node, f"`{_show(key)}` is required to equal and not "
+                            f"equal {_lit(value)}: this filter never matches")
+                return
+            if op in ("==", "!="):
+                (eq if op == "==" else ne).setdefault(key, []).append(value)
             elif isinstance(value, (int, float)) and not isinstance(value, bool):
                 if op in (">", ">="):
                     cur = lo.get(key)
@@ -535,7 +532,7 @@ class _Checker:
                         hi[key] = (value, op == "<")
         for key in set(lo) | set(hi) | set(eq):
             low, high = lo.get(key), hi.get(key)
-            value = eq.get(key)
+            value = eq[key][0] if key in eq else None
             empty = False
             if low and high:
                 empty = low[0] > high[0] or (low[0] == high[0] and (low[1] or high[1]))
@@ -553,30 +550,20 @@ class _Checker:
     def tautologies(self, node, parts) -> None:
         ne: dict = {}
         eq: dict = {}
-        for part in parts:
-            fact = _fact(part, self.constant)
-            if fact is None:
-                continue
-            key, op, value = fact
-            if op == "!=":
-                others = ne.setdefault(key, [])
-                if any(not _same_literal(v, value) for v in others):
-                    self.report("C003", node,
-                                f"`{_show(key)}` always differs from {_lit(others[0])} or "
-                                f"from {_lit(value)}: this filter matches everything",
-                                help="did you mean `and`?")
-                    return
-                if key in eq and any(_same_literal(v, value) for v in eq[key]):
-                    self.report("C003", node, f"`{_show(key)}` either equals {_lit(value)} or "
-                                "not: this filter matches everything")
-                    return
-                others.append(value)
-            elif op == "==":
-                if key in ne and any(_same_literal(v, value) for v in ne[key]):
-                    self.report("C003", node, f"`{_show(key)}` either equals {_lit(value)} or "
-                                "not: this filter matches everything")
-                    return
-                eq.setdefault(key, []).append(value)
+        for key, op, value in self.facts(parts):
+            others = ne.get(key, ())
+            if op == "!=" and any(not _same_literal(v, value) for v in others):
+                self.report("C003", node,
+                            f"`{_show(key)}` always differs from {_lit(others[0])} or "
+                            f"from {_lit(value)}: this filter matches everything",
+                            help="did you mean `and`?")
+                return
+            if op in ("==", "!=") and _opposed(key, op, value, eq, ne):
+                self.report("C003", node, f"`{_show(key)}` either equals {_lit(value)} or "
+                            "not: this filter matches everything")
+                return
+            if op in ("==", "!="):
+                (eq if op == "==" else ne).setdefault(key, []).append(value)
 
     # -- properties ---------------------------------------------------------------------------
 
@@ -1088,6 +1075,13 @@ def _same_literal(a, b) -> bool:
     return type(a) is type(b) and a == b or (
         isinstance(a, (int, float)) and isinstance(b, (int, float))
         and not isinstance(a, bool) and not isinstance(b, bool) and a == b)
+
+
+def _opposed(key, op, value, eq: dict, ne: dict) -> bool:
+    """An earlier part tested ``key`` against the same literal with the opposite operator
+    (``x == v`` then ``x != v``, or the reverse)."""
+    earlier = ne if op == "==" else eq
+    return any(_same_literal(v, value) for v in earlier.get(key, ()))
 
 
 def _fact(part, constant):

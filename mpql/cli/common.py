@@ -4,6 +4,7 @@ diagnostics in the formats every command offers."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from pathlib import Path
 
@@ -11,8 +12,8 @@ import attrs
 
 from ..errors import InputError
 
-__all__ = ["Source", "read_sources", "read_file", "add_input_arguments", "make_parser",
-           "iter_lint_files"]
+__all__ = ["Source", "read_sources", "read_file", "reading", "add_input_arguments",
+           "make_parser", "iter_lint_files"]
 
 #: Directories never searched when a directory is given (virtualenvs, caches, VCS data).
 SKIP_DIRS = {"__pycache__", "node_modules", "venv", "site-packages", "build", "dist"}
@@ -67,16 +68,24 @@ def read_sources(exprs: list[str], paths, *, suffixes=(".mpql",)) -> list[Source
     return sources
 
 
-def read_file(path: Path) -> Source:
+@contextlib.contextmanager
+def reading(path: Path):
+    """Turn the errors of reading ``path`` (inside the block) into one InputError naming it."""
     try:
-        with path.open(encoding="utf-8", newline="") as fh:  # keep "\r\n" to detect it
-            raw = fh.read()
+        yield
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
     except UnicodeDecodeError as exc:
         raise InputError(f"{path}: not UTF-8 text (byte {exc.start}): {exc.reason}") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a directory; give a file") from None
     except OSError as exc:
         raise InputError(f"{path}: cannot read: {exc.strerror}") from None
+
+
+def read_file(path: Path) -> Source:
+    with reading(path), path.open(encoding="utf-8", newline="") as fh:
+        raw = fh.read()  # newline="": keep "\r\n" to detect it
     # Like ruff, a rewritten file keeps the line ending of its first line.
     first = raw.find("\n")
     newline = "\r\n" if first > 0 and raw[first - 1] == "\r" else "\n"

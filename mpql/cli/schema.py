@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from ..errors import InputError
-from .common import make_parser
+from .common import make_parser, reading
 
 
 def build_parser(prog):
@@ -35,15 +35,8 @@ def run(args) -> int:
             schema, stats = infer_schema(sys.stdin, "<stdin>")
         else:
             path = Path(raw)
-            try:
-                with path.open(encoding="utf-8") as fh:
-                    schema, stats = infer_schema(fh, str(path))
-            except FileNotFoundError:
-                raise InputError(f"{path}: no such file") from None
-            except UnicodeDecodeError as exc:
-                raise InputError(f"{path}: not UTF-8 text (byte {exc.start})") from None
-            except OSError as exc:
-                raise InputError(f"{path}: cannot read: {exc.strerror}") from None
+            with reading(path), path.open(encoding="utf-8") as fh:
+                schema, stats = infer_schema(fh, str(path))
         records += stats["records"]
         conflicts.update(stats["conflicts"])
         for table, part in ((event, schema.event), (profile, schema.profile)):
