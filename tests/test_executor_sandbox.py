@@ -371,3 +371,16 @@ def test_a_failure_stops_workers_waiting_in_the_pacer_or_backoff(box):
     assert not worker.is_alive(), "the run hung after a failure"
     assert isinstance(outcome.get("error"), BadRequestError)
     assert time.monotonic() - started < 15
+
+
+def test_natural_429s_from_a_shared_quota_are_waited_out(tmp_path):
+    """Another client used the project's budget (here: our pacer is told the quota is huge,
+    the server allows 5 per scaled hour of ~1 s): the server's 429s carry Retry-After, the
+    executor honours it, and the output is still exactly the ground truth."""
+    with Sandbox(limits=ServerLimits(export_per_hour=5, export_per_second=None),
+                 time_scale=0.0003) as sb:
+        client = client_for(sb, retry=fast_retry(retry_after_max=30))
+        records = list(client.run(export_plan(sb, days=8)))
+        assert multiset(records) == multiset(truth_events(sb, days=8))
+        assert client.last_stats.statuses.get(429, 0) >= 1
+        assert client.last_stats.statuses[200] == 8
