@@ -218,3 +218,25 @@ def test_demo_runs_the_hubspot_workflow_end_to_end():
                  "result: yes", "$MP_USERNAME:$MP_SECRET"):
         assert text in out, text
     assert "sandbox-secret" not in out
+
+
+def test_ctrl_c_during_a_stalled_download_exits_promptly_and_keeps_the_state(server, tmp_path):
+    server.clear_faults()
+    server.add_faults("export#3+:delay=30")  # later chunks stall before their first byte
+    out = tmp_path / "i.jsonl"
+    a, b = days(server, 6)
+    proc = subprocess.Popen([sys.executable, "-m", "mpql", "run", "--events", "--from", a,
+                             "--to", b, "-o", str(out), "--base-url", server.url, "--quiet",
+                             *RAISED], env=env_for(server), stderr=subprocess.PIPE)
+    try:
+        time.sleep(2.0)
+        proc.send_signal(signal.SIGINT)
+        started = time.monotonic()
+        _, err = proc.communicate(timeout=20)
+        assert time.monotonic() - started < 10, "Ctrl-C waited for the stalled reads"
+        assert proc.returncode == 130, err.decode()
+        assert out.with_name(out.name + ".mpql-state").exists()  # --resume can continue
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        server.clear_faults()

@@ -384,3 +384,22 @@ def test_natural_429s_from_a_shared_quota_are_waited_out(tmp_path):
         assert multiset(records) == multiset(truth_events(sb, days=8))
         assert client.last_stats.statuses.get(429, 0) >= 1
         assert client.last_stats.statuses[200] == 8
+
+
+def test_stopping_early_leaves_no_worker_behind(box):
+    import threading
+
+    before = {t.ident for t in threading.enumerate()}
+    box.add_faults("export:delay=0.2")  # the other chunks are still downloading
+    gen = client_for(box).run(export_plan(box, days=4))
+    first = [next(gen) for _ in range(5)]
+    gen.close()
+    assert len(first) == 5
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        extra = [t for t in threading.enumerate()
+                 if t.ident not in before and t.name.startswith("mpql-")]
+        if not extra:
+            break
+        time.sleep(0.05)
+    assert not extra, extra

@@ -20,11 +20,12 @@ import hashlib
 import itertools
 import json
 import math
+import queue
 import tempfile
 import urllib.parse
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 from typing import IO, Any, BinaryIO, Callable, Iterable, Iterator
 
 import attrs
@@ -106,6 +107,51 @@ def _record_id(record: dict, field: str):
     return None
 
 
+def _close_unit(fut: Future) -> None:
+    if not fut.cancelled() and fut.exception() is None:
+        fut.result().close()
+
+
+class _DaemonPool:
+    """A minimal thread pool whose threads are daemons.
+
+    ``ThreadPoolExecutor`` threads are joined at interpreter exit, so a worker blocked in a
+    slow socket read (up to the read timeout) would keep Ctrl-C or an error from ending the
+    process. Here a stopped run gives its workers a moment to notice, then leaves them."""
+
+    def __init__(self, workers: int) -> None:
+        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self._threads = [threading.Thread(target=self._loop, name=f"mpql-fetch-{n}",
+                                          daemon=True) for n in range(workers)]
+        for thread in self._threads:
+            thread.start()
+
+    def submit(self, fn: Callable, item: Any) -> Future:
+        fut: Future = Future()
+        self._jobs.put((fut, fn, item))
+        return fut
+
+    def _loop(self) -> None:
+        while True:
+            job = self._jobs.get()
+            if job is None:
+                return
+            fut, fn, item = job
+            if not fut.set_running_or_notify_cancel():
+                continue
+            try:
+                fut.set_result(fn(item))
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller via the future
+                fut.set_exception(exc)
+
+    def shutdown(self, timeout: float) -> None:
+        for _ in self._threads:
+            self._jobs.put(None)
+        end = time.monotonic() + timeout
+        for thread in self._threads:
+            thread.join(max(0.0, end - time.monotonic()))
+
+
 class _Run:
     """State of one execution of a plan."""
 
@@ -180,7 +226,7 @@ class _Run:
             for item in items:
                 yield fn(item)
             return
-        pool = ThreadPoolExecutor(workers, thread_name_prefix="mpql-fetch")
+        pool = _DaemonPool(workers)
         pending: collections.deque = collections.deque()
         it = iter(items)
         try:
@@ -196,10 +242,8 @@ class _Run:
                 self.stop.set()
                 for fut in pending:
                     fut.cancel()
-            pool.shutdown(wait=True, cancel_futures=True)
-            for fut in pending:
-                if fut.done() and not fut.cancelled() and fut.exception() is None:
-                    fut.result().close()
+                    fut.add_done_callback(_close_unit)
+            pool.shutdown(timeout=1.0)
 
     # -- record filtering -------------------------------------------------------------------
 
