@@ -62,6 +62,13 @@ class Credentials:
     project_id: int
     project_secret: str = attrs.field(repr=False)
 
+    def service_account(self):
+        """These credentials as an ``mpql.ServiceAccount``, for ``Query.plan(auth=...)`` and
+        ``mpql.Client``."""
+        from ..planner import ServiceAccount
+
+        return ServiceAccount(self.username, self.secret, self.project_id)
+
 
 @attrs.frozen
 class RequestRecord:
