@@ -313,7 +313,7 @@ def test_resume_after_any_crash_point_gives_identical_output(tmp_path_factory, u
     out = str(tmp / "o.jsonl")
     blobs = [b"".join(line + b"\n" for line in unit) for unit in units]
     done = min(crash_after, len(blobs))
-    sink = FileSink(out, "fp")
+    sink = FileSink(out, "fp", checkpoint_every=0)  # a state per commit, to pick a lagging one
     states = [open(state_path(out), "rb").read()]
     for i in range(done):
         sink.commit(f"u{i}", io.BytesIO(blobs[i]), len(units[i]))
@@ -330,3 +330,20 @@ def test_resume_after_any_crash_point_gives_identical_output(tmp_path_factory, u
     resumed.finish()
     assert open(out, "rb").read() == b"".join(blobs)
     shutil.rmtree(tmp)
+
+
+def test_file_sink_checkpoints_lag_the_output_and_a_stop_records_everything(tmp_path):
+    """Between checkpoints the state lags the output (safe: resume truncates to it); a stopped
+    run (error, Ctrl-C) checkpoints what it committed, so --resume skips all of it."""
+    out = str(tmp_path / "out.jsonl")
+    sink = FileSink(out, "fp", checkpoint_every=3600)
+    sink.commit("u1", _spool([b'{"a":1}']), 1)
+    sink.commit("u2", _spool([b'{"a":2}']), 1)
+    assert json.loads(open(state_path(out), "rb").read())["units"] == []  # lagging
+    sink.abort()
+    state = json.loads(open(state_path(out), "rb").read())
+    assert state["units"] == ["u1", "u2"] and state["offset"] == 16
+    again = FileSink(out, "fp", resume=True)
+    assert again.resumed_units == ("u1", "u2") and again.records == 2
+    again.finish()
+    assert open(out, "rb").read() == b'{"a":1}\n{"a":2}\n'

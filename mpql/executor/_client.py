@@ -315,20 +315,34 @@ class _Run:
             if keep is not None:
                 slow(splitter.feed(data))
                 continue
-            # Fast path, no per-line Python work: a block of complete lines is accepted as is
-            # when every line starts with `{` and ends with `}`: every inner newline sits in a
-            # `}\n{` (occurrences cannot overlap, each holds one newline) — two counts in C.
+            # Fast path, no per-line Python work and no copy of the data: the complete lines
+            # (the buffered tail + `data` up to its last newline) are accepted as they are
+            # when every line starts with `{` and ends with `}`: every inner newline sits in
+            # a `}\n{` (occurrences cannot overlap, each holds one newline) — two counts in C
+            # over `data` in place, plus the one `}\n{` that may straddle tail and data.
             # Anything else (CRLF, blank lines, the sentinel, a split record) takes the slow
             # path, which says exactly what is wrong.
-            block = splitter.feed_block(data)
-            if not block:
+            cut = data.rfind(b"\n") + 1
+            tail = splitter.close()
+            if not cut:
+                splitter.feed(tail + data)  # no complete line yet
                 continue
-            n = block.count(b"\n")
-            if block[:1] == b"{" and block[-2:] == b"}\n" and block.count(b"}\n{") == n - 1:
-                write(block)
+            n = data.count(b"\n", 0, cut)
+            inner = data.count(b"}\n{", 0, cut)
+            if tail:
+                if tail[-1:] == b"}" and data[:2] == b"\n{" and cut > 1:
+                    inner += 1
+                first, last = tail[:1], (data[cut - 2:cut] if cut > 1 else tail[-1:] + b"\n")
+            else:
+                first, last = data[:1], data[cut - 2:cut]
+            if first == b"{" and last == b"}\n" and inner == n - 1:
+                if tail:
+                    write(tail)
+                write(memoryview(data)[:cut] if cut < len(data) else data)
                 records += n
             else:
-                slow(block[:-1].split(b"\n"))
+                slow((tail + data[:cut - 1]).split(b"\n"))
+            splitter.feed(data[cut:])
         tail = splitter.close()
         if tail.strip():
             record = check_line(tail, last=True)

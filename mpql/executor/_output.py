@@ -2,8 +2,12 @@
 
 The executor hands this module one *unit* at a time (an export date chunk or an engage page),
 in plan order, only after the unit's download completed and was validated. A unit is appended
-to the output and made durable, and only then recorded in the state file — so the state file
-never claims more than the output holds.
+to the output; at a *checkpoint* the output is made durable (``fsync``) and only then are the
+units appended so far recorded in the state file — so the state file never claims more than
+the output holds. Checkpoints happen at most once per ``checkpoint_every`` seconds (1 s) and
+when a run stops (error, Ctrl-C) or completes: an fsync and a state replace per chunk cost
+more than the download itself on a fast link, and a state that lags the output is safe (resume
+truncates the output back to the state's offset and fetches the lagging units again).
 
 Resume (``-o FILE --resume``) reads ``FILE.mpql-state``; if it belongs to the same query (the
 plan's fingerprint), the output is truncated to the recorded length — which drops a unit that
@@ -15,9 +19,11 @@ atomically (write, fsync, rename, fsync the directory) and removed when the run 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
+import time
 from typing import IO, BinaryIO
 
 from mpql.errors import ConfigError, ExecutionError, InputError
@@ -25,6 +31,7 @@ from mpql.errors import ConfigError, ExecutionError, InputError
 __all__ = ["FileSink", "StreamSink", "state_path"]
 
 STATE_VERSION = 1
+TAIL = 4096  # the state records a hash of the output's last bytes, to notice a changed file
 
 
 def state_path(path: str) -> str:
@@ -56,6 +63,18 @@ def _write_atomic(path: str, data: bytes) -> None:
     with open(tmp, "wb") as fh:
         fh.write(data)
     os.replace(tmp, path)
+
+
+def _tail_hash(path: str, offset: int) -> str:
+    """A hash of the ``TAIL`` bytes before ``offset``: cheap, and enough to notice an output
+    that was truncated and rewritten, or replaced, between a run and its ``--resume``."""
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(max(0, offset - TAIL))
+            data = fh.read(min(offset, TAIL))
+    except OSError:
+        return ""
+    return hashlib.sha256(data).hexdigest()[:16]
 
 
 def _copy(spool: IO[bytes], out: IO[bytes]) -> None:
@@ -102,8 +121,12 @@ class StreamSink:
 class FileSink:
     """Writes committed units to ``path``; with ``resume``, continues a previous run."""
 
-    def __init__(self, path: str, fingerprint: str, *, resume: bool = False) -> None:
+    def __init__(self, path: str, fingerprint: str, *, resume: bool = False,
+                 checkpoint_every: float = 1.0) -> None:
         self.path = path
+        self.checkpoint_every = checkpoint_every
+        self._saved_at = time.monotonic()
+        self._dirty = False
         self.state_file = state_path(path)
         self.fingerprint = fingerprint
         self.units: list[str] = []
@@ -116,18 +139,20 @@ class FileSink:
                     f"{self.state_file}: this state file belongs to a different query (its "
                     f"plan differs from this run's); run without --resume to start over, or "
                     f"repeat the original command")
-            offset = int(state["offset"])
+            offset = state["offset"]
             self.units = list(state["units"])
-            self.records = int(state.get("records", 0))
+            self.records = state["records"]
             try:
                 size = os.path.getsize(path)
             except OSError:
                 size = -1
-            if size < offset:
+            if size < offset or (state.get("tail") is not None
+                                 and _tail_hash(path, offset) != state["tail"]):
+                found = f"found {max(size, 0)}" if size < offset else "they differ"
                 raise InputError(
-                    f"{path}: expected at least {offset} bytes (as recorded in "
-                    f"{self.state_file}), found {max(size, 0)}; the output was modified or "
-                    f"removed after the interrupted run — run without --resume to start over")
+                    f"{path}: expected the {offset} bytes recorded in {self.state_file}, "
+                    f"{found}; the output was modified or replaced after the interrupted run "
+                    f"— run without --resume to start over")
         self.resumed_units = tuple(self.units)
         mode = "r+b" if state is not None else "wb"
         try:
@@ -150,31 +175,58 @@ class FileSink:
         except (OSError, ValueError) as exc:
             raise InputError(f"{self.state_file}: unreadable resume state ({exc}); delete it "
                              f"and run without --resume") from None
-        if not isinstance(state, dict) or state.get("version") != STATE_VERSION:
-            raise InputError(f"{self.state_file}: unknown resume state format; delete it and "
-                             f"run without --resume")
+        def count(v):
+            return isinstance(v, int) and not isinstance(v, bool) and v >= 0
+
+        if not (isinstance(state, dict) and state.get("version") == STATE_VERSION
+                and isinstance(state.get("fingerprint"), str) and count(state.get("offset"))
+                and count(state.get("records")) and isinstance(state.get("units"), list)
+                and all(isinstance(u, str) for u in state["units"])
+                and isinstance(state.get("tail", ""), str)):
+            raise InputError(f"{self.state_file}: not a resume state this mpql wrote (a field "
+                             f"is missing or has the wrong type); delete it and run without "
+                             f"--resume")
         return state
 
     def _save(self) -> None:
         state = {"version": STATE_VERSION, "fingerprint": self.fingerprint,
-                 "offset": self.bytes, "records": self.records, "units": self.units}
+                 "offset": self.bytes, "records": self.records, "units": self.units,
+                 "tail": _tail_hash(self.path, self.bytes)}
         _write_atomic(self.state_file, json.dumps(state).encode())
 
     def commit(self, key: str, spool: IO[bytes], records: int) -> None:
         try:
             _copy(spool, self._fh)
             self._fh.flush()
-            os.fsync(self._fh.fileno())
             self.bytes = self._fh.tell()
             self.records += records
             self.units.append(key)
-            self._save()
+            self._dirty = True
+            if time.monotonic() - self._saved_at >= self.checkpoint_every:
+                self.checkpoint()
         except OSError as exc:
-            raise ExecutionError(
-                f"{self.path}: writing the output failed ({exc.strerror or exc}); the chunks "
-                f"written so far are kept — free space and rerun with --resume") from None
+            self._failed(exc)
+
+    def checkpoint(self) -> None:
+        """Make the output durable, then record the units committed so far."""
+        if not self._dirty or self._fh.closed:
+            return
+        os.fsync(self._fh.fileno())
+        self._save()
+        self._dirty = False
+        self._saved_at = time.monotonic()
+
+    def _failed(self, exc: OSError):
+        raise ExecutionError(
+            f"{self.path}: writing the output failed ({exc.strerror or exc}); the chunks "
+            f"written so far are kept — free space and rerun with --resume") from None
 
     def finish(self) -> None:
+        try:
+            self._fh.flush()
+            os.fsync(self._fh.fileno())
+        except OSError as exc:
+            self._failed(exc)
         self._fh.close()
         try:
             os.remove(self.state_file)
@@ -183,6 +235,11 @@ class FileSink:
         _fsync_dir(self.path)
 
     def abort(self) -> None:
-        """Stop without completing: keep the state file so ``--resume`` can continue."""
+        """Stop without completing: record what was committed and keep the state file so
+        ``--resume`` can continue."""
         if not self._fh.closed:
+            try:
+                self.checkpoint()
+            except OSError:  # the state then lags the output: still a correct resume
+                pass
             self._fh.close()

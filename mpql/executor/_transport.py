@@ -42,8 +42,8 @@ __all__ = ["Call", "Transport", "Cancelled", "body_chunks", "encode_params", "St
 
 log = logging.getLogger("mpql.executor")
 
-CHUNK = 1 << 16
-PIECE = 1 << 18  # at most this many decoded bytes are handed on at once
+CHUNK = 1 << 18
+PIECE = 1 << 20  # at most this many decoded bytes are handed on at once
 USER_AGENT = "mpql-executor"
 
 
