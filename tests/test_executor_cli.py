@@ -240,3 +240,82 @@ def test_ctrl_c_during_a_stalled_download_exits_promptly_and_keeps_the_state(ser
         if proc.poll() is None:
             proc.kill()
         server.clear_faults()
+
+
+# -- hostile inputs (qa) ----------------------------------------------------------------------
+
+def test_checker_errors_in_where_stop_the_run_before_anything_is_sent(server):
+    where = 'properties["x"] == 5 + "a"'  # T004: Mixpanel would misread it
+    before = len(server.requests)
+    r = mpql("run", "--events", "--where", where, "--from", "2024-01-01", "--to", "2024-01-01",
+             "--base-url", server.url, env=env_for(server))
+    err = r.stderr.decode()
+    assert r.returncode == 2 and "T004" in err and "--where:1:20" in err, err
+    assert "nothing was sent" in err and "--no-check" in err and "Traceback" not in err
+    assert len(server.requests) == before
+    a, b = days(server, 1)
+    r = mpql("run", "--events", "--where", where, "--from", a, "--to", b, "--no-check",
+             "--quiet", "--base-url", server.url, *RAISED, env=env_for(server))
+    assert r.returncode == 0 and r.stdout == b"", r.stderr.decode()  # sent; matches nothing
+
+
+def test_syntax_error_in_where_points_at_it_and_starts_no_sandbox():
+    r = mpql("run", "--events", "--where", 'properties["x" ==', "--no-check", env=clean_env())
+    err = r.stderr.decode()
+    assert r.returncode == 2 and "E100" in err and "--where:1:16" in err, err
+    assert "sandbox" not in err and "Traceback" not in err
+
+
+def test_where_warnings_are_shown_and_the_run_goes_on(server):
+    a, b = days(server, 1)
+    r = mpql("run", "--events", "--where", "properties['$os'] == \"iOS\"", "--from", a, "--to",
+             b, "--base-url", server.url, *RAISED, env=env_for(server))
+    err = r.stderr.decode()
+    assert r.returncode == 0 and "U001" in err and "warning(s) in --where" in err, err
+    assert r.stdout.count(b"\n") == len(server.events(a, b, where='properties["$os"] == "iOS"'))
+
+
+@pytest.mark.parametrize("state", [
+    '{"version": 1, "fingerprint": "FP"}',
+    '{"version": 1, "fingerprint": "FP", "offset": "abc", "records": 0, "units": []}',
+    '{"version": 1, "fingerprint": "FP", "offset": -5, "records": 0, "units": []}',
+    '{"version": 1, "fingerprint": "FP", "offset": 0, "records": 0, "units": [1]}',
+    '[1, 2]', '{garbage',
+])
+def test_corrupt_resume_state_is_refused_clearly(server, tmp_path, state):
+    out = tmp_path / "o.jsonl"
+    a, b = days(server, 2)
+    args = ["run", "--events", "--from", a, "--to", b, "-o", str(out), "--resume",
+            "--base-url", server.url, *RAISED]
+    from mpql.executor._client import _fingerprint
+    from mpql.planner import ServiceAccount
+
+    c = server.credentials
+    plan = Query.events(from_date=a, to_date=b).plan(
+        region="us", auth=ServiceAccount(c.username, SECRET, c.project_id))
+    out.write_bytes(b"")
+    out.with_name(out.name + ".mpql-state").write_text(
+        state.replace("FP", _fingerprint(plan, dedupe=False, limit=None)))
+    r = mpql(*args, env=env_for(server))
+    err = r.stderr.decode()
+    assert r.returncode == 2 and ".mpql-state" in err and "Traceback" not in err, err
+    assert "delete it" in err and out.read_bytes() == b""
+
+
+def test_resume_refuses_an_output_rewritten_since_the_interrupted_run(server, tmp_path):
+    """A state from the same query but an output that was replaced with other bytes of the same
+    length: resuming would mix two files' data — refused."""
+    out = str(tmp_path / "o.jsonl")
+    from mpql.executor._output import FileSink
+
+    sink = FileSink(out, "fp", checkpoint_every=0)
+    import io
+
+    sink.commit("u1", io.BytesIO(b'{"a":1}\n'), 1)
+    sink.abort()
+    with open(out, "wb") as fh:
+        fh.write(b'{"b":2}\n')
+    from mpql.errors import InputError
+
+    with pytest.raises(InputError, match="modified or replaced"):
+        FileSink(out, "fp", resume=True)

@@ -5,6 +5,10 @@ Credentials come only from the environment (``MP_USERNAME``, ``MP_SECRET``, ``MP
 ``ps``. With no credentials, the embedded sandbox is started on a free loopback port and one
 line on stderr says so.
 
+The ``--where`` is parsed and checked (``mpql lint``'s rules) before anything is sent: a syntax
+error or a checker error stops the run (exit 2, the diagnostic with carets on stderr;
+``--no-check`` sends a checker error anyway), warnings are shown and the run continues.
+
 Exit codes: 0 done; 2 bad input, a non-retryable Mixpanel error (400/401/402/403/404) or a run
 that failed after its retries (use ``--resume`` to continue it); 130 interrupted (the state
 file is kept, ``--resume`` continues).
@@ -49,6 +53,8 @@ def build_parser(prog):
     p.add_argument("--dedupe", action="store_true",
                    help="drop duplicate events (same event, distinct_id, time, $insert_id)")
     p.add_argument("--limit", type=int, metavar="N", help="stop after N records")
+    p.add_argument("--no-check", action="store_true",
+                   help="send the --where even if the checker finds an error in it")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress or summary on stderr")
     lim = p.add_argument_group(
         "limits", "Mixpanel's documented limits are the defaults; raise them only if your "
@@ -144,6 +150,8 @@ def run(args) -> int:
     if args.limit is not None and args.limit < 0:
         raise QueryError(f"--limit: expected a number >= 0, found {args.limit}")
     _setup_logging(args)
+    if args.where is not None and not _where_ok(args):
+        return EXIT_ERROR
     creds = Credentials.from_env()
     if creds is None and args.base_url:
         raise ConfigError("--base-url needs credentials for that server in MP_USERNAME, "
@@ -181,6 +189,48 @@ def run(args) -> int:
     finally:
         if sandbox is not None:
             sandbox.__exit__(None, None, None)
+
+
+def _where_ok(args) -> bool:
+    """Parse and lint ``--where`` before any request (or the sandbox) starts: False (after
+    printing the diagnostics) when it must not be sent."""
+    from mpql.errors import ParseError
+
+    try:
+        from mpql.checker import check
+    except ImportError:  # pragma: no cover - the checker is part of the package
+        check = None
+    try:
+        if check is None:
+            from mpql.language import parse
+
+            parse(args.where)
+            return True
+        diagnostics = check(args.where, endpoint="any")
+    except ParseError as exc:
+        print(exc.render(filename="--where"), file=sys.stderr)
+        print("mpql run: error: --where is not a valid expression; nothing was sent",
+              file=sys.stderr)
+        return False
+    from mpql.language.parser import SYNTAX_CODES
+
+    errors = [d for d in diagnostics if d.severity == "error"]
+    for d in diagnostics:
+        if d in errors or not args.quiet:
+            print(d.render(filename="--where"), file=sys.stderr)
+    if any(d.code in SYNTAX_CODES for d in errors):
+        print("mpql run: error: --where is not a valid expression; nothing was sent",
+              file=sys.stderr)
+        return False
+    if errors and not args.no_check:
+        print(f"mpql run: error: the checker found {len(errors)} error(s) in --where, so "
+              f"Mixpanel would reject or misread it; nothing was sent (fix it — `mpql lint` "
+              f"explains the rules — or pass --no-check to send it anyway)", file=sys.stderr)
+        return False
+    if len(diagnostics) > len(errors) and not args.quiet:
+        print(f"mpql run: {len(diagnostics) - len(errors)} warning(s) in --where (above); "
+              f"running it", file=sys.stderr)
+    return True
 
 
 def _planner_auth(creds):
