@@ -319,3 +319,41 @@ def test_resume_refuses_an_output_rewritten_since_the_interrupted_run(server, tm
 
     with pytest.raises(InputError, match="modified or replaced"):
         FileSink(out, "fp", resume=True)
+
+
+def test_full_stdout_is_an_error_not_a_traceback(server):
+    a, b = days(server, 2)
+    with open("/dev/full", "wb") as full:
+        r = subprocess.run([sys.executable, "-m", "mpql", "run", "--events", "--from", a, "--to",
+                            b, "--base-url", server.url, *RAISED], stdout=full,
+                           stderr=subprocess.PIPE, env=env_for(server), timeout=120)
+    err = r.stderr.decode()
+    assert r.returncode == 2 and "No space left" in err and "Traceback" not in err, err
+
+
+def test_output_that_cannot_grow_fails_cleanly_and_resume_completes_it(server, tmp_path):
+    """A full disk, simulated with RLIMIT_FSIZE (writes past the limit fail with EFBIG):
+    exit 2 with the file named, the committed chunks kept; `--resume` once there is room
+    gives exactly the ground truth."""
+    import resource
+
+    out = tmp_path / "o.jsonl"
+    a, b = days(server, 4)
+    args = [sys.executable, "-m", "mpql", "run", "--events", "--from", a, "--to", b, "--chunk",
+            "day", "-o", str(out), "--base-url", server.url, *RAISED]
+    truth = server.events(a, b)
+    limit = len(json.dumps(truth[0])) * len(truth) // 3
+
+    def small_disk():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # EFBIG instead of a kill
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    r = subprocess.run(args, capture_output=True, env=env_for(server), timeout=120,
+                       preexec_fn=small_disk)
+    err = r.stderr.decode()
+    assert r.returncode == 2 and str(out) in err and "--resume" in err, err
+    assert "Traceback" not in err and 0 < out.stat().st_size <= limit
+    r = subprocess.run(args + ["--resume"], capture_output=True, env=env_for(server),
+                       timeout=120)
+    assert r.returncode == 0 and "resumed" in r.stderr.decode(), r.stderr.decode()
+    assert [json.loads(l) for l in out.read_bytes().splitlines()] == truth

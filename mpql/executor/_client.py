@@ -30,7 +30,7 @@ from typing import IO, Any, BinaryIO, Callable, Iterable, Iterator
 
 import attrs
 
-from mpql.errors import ConfigError, PlanError, TransportError
+from mpql.errors import ConfigError, ExecutionError, PlanError, TransportError
 
 from ._auth import Credentials, region_from_env
 from ._jsonl import LineSplitter, StreamBroken, check_line, dedupe_key
@@ -292,7 +292,14 @@ class _Run:
         parse = keep is not None
         splitter = LineSplitter()
         records = 0
-        write = spool.write
+
+        def write(data) -> None:
+            try:
+                spool.write(data)
+            except OSError as exc:  # the temporary directory is full: not worth a retry
+                raise ExecutionError(
+                    f"{key}: cannot buffer the chunk in a temporary file ({exc.strerror or exc})"
+                    f"; free space in {tempfile.gettempdir()} (or set TMPDIR)") from None
 
         def slow(lines) -> None:
             """Line by line: parses when filtering, normalises ``\r\n`` and blank lines,

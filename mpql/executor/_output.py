@@ -60,9 +60,16 @@ def _write_atomic(path: str, data: bytes) -> None:
     kill loses nothing that was written; only a power cut can lose the rename, and an
     unreadable state file is reported, not trusted."""
     tmp = f"{path}.tmp{os.getpid()}"
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except OSError:
+        try:
+            os.remove(tmp)
+        except OSError:
+            pass
+        raise
 
 
 def _tail_hash(path: str, offset: int) -> str:
@@ -109,13 +116,26 @@ class StreamSink:
 
     def commit(self, key: str, spool: IO[bytes], records: int) -> None:
         spool.seek(0)
-        shutil.copyfileobj(spool, self.stream, 1 << 20)
-        self.stream.flush()
+        try:
+            shutil.copyfileobj(spool, self.stream, 1 << 20)
+            self.stream.flush()
+        except BrokenPipeError:  # `mpql run | head`: the reader is gone; the CLI exits quietly
+            raise
+        except OSError as exc:
+            raise ExecutionError(
+                f"writing the output to {getattr(self.stream, 'name', 'the stream')} failed "
+                f"({exc.strerror or exc}); records may be missing from it — free space or use "
+                f"-o FILE --resume") from None
         self.records += records
         self.bytes += spool.tell()
 
     def finish(self) -> None:
-        self.stream.flush()
+        try:
+            self.stream.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise ExecutionError(f"writing the output failed ({exc.strerror or exc})") from None
 
 
 class FileSink:
@@ -242,4 +262,7 @@ class FileSink:
                 self.checkpoint()
             except OSError:  # the state then lags the output: still a correct resume
                 pass
-            self._fh.close()
+            try:
+                self._fh.close()
+            except OSError:  # e.g. disk full while flushing a unit that was never recorded
+                pass
