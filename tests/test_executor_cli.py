@@ -357,3 +357,14 @@ def test_output_that_cannot_grow_fails_cleanly_and_resume_completes_it(server, t
                        timeout=120)
     assert r.returncode == 0 and "resumed" in r.stderr.decode(), r.stderr.decode()
     assert [json.loads(l) for l in out.read_bytes().splitlines()] == truth
+
+
+@pytest.mark.parametrize("args,words", [
+    (["--show", "-1"], "--show"),
+    (["--from", "2020-01-01", "--to", "2020-01-05"], "outside the sample data"),
+    (["--from", "2099-01-01", "--to", "2099-01-02"], "in the future"),
+])
+def test_demo_bad_input_names_the_option(args, words):
+    r = mpql("demo", *args, env=clean_env())
+    err = r.stderr.decode()
+    assert r.returncode == 2 and words in err and "Traceback" not in err, err

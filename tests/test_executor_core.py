@@ -347,3 +347,18 @@ def test_file_sink_checkpoints_lag_the_output_and_a_stop_records_everything(tmp_
     assert again.resumed_units == ("u1", "u2") and again.records == 2
     again.finish()
     assert open(out, "rb").read() == b'{"a":1}\n{"a":2}\n'
+
+
+def test_progress_eta_ignores_units_a_resume_skipped():
+    """Units committed by an earlier run finish instantly; counting them in the rate would
+    promise an ETA far too short."""
+    import time as _time
+
+    from mpql.executor._progress import Progress
+    from mpql.executor._transport import Stats
+
+    stats = Stats(units_done=6, units_skipped=5, units_total=11)
+    stats.started = _time.monotonic() - 10  # 10 s for the one fetched unit
+    line = Progress(io.StringIO(), enabled=True).render(stats)
+    eta = int(line.rsplit("ETA ", 1)[1].rstrip("s"))
+    assert 45 <= eta <= 55, line  # 5 units left at ~10 s each

@@ -403,3 +403,31 @@ def test_stopping_early_leaves_no_worker_behind(box):
             break
         time.sleep(0.05)
     assert not extra, extra
+
+
+# -- parameters the executor passes through (qa) ------------------------------------------------
+
+def test_time_in_ms_export_equals_ground_truth(box):
+    a, b = window(box, 2)
+    got = list(client_for(box).events(None, a, b, time_in_ms=True))
+    truth = box.events(a, b, time_in_ms=True)
+    assert got == truth and got
+    assert any(r["properties"]["time"] != box.events(a, b)[i]["properties"]["time"]
+               for i, r in enumerate(got))  # really milliseconds, not the seconds form
+
+
+def test_cohort_group_and_behaviors_profiles_equal_ground_truth(box):
+    client = client_for(box)
+    cohort = box.dataset.manifest["cohorts"][0]["id"]
+    got = list(client.profiles(None, cohort_id=cohort))
+    assert got == box.profiles(None, cohort_id=cohort, include_all_users=False) and got
+    group = box.dataset.manifest["groups"][0]["data_group_id"]
+    got = list(client.profiles(None, group_key=group))
+    assert got == box.profiles(None, data_group_id=group) and got
+    behaviors = [{"name": "viewed", "window": "30d",
+                  "event_selectors": [{"event": "Page Viewed"}]}]
+    as_of = int(box.now())
+    where = 'behaviors["viewed"] > 2'
+    got = list(client.profiles(where, behaviors=behaviors, as_of_timestamp=as_of))
+    truth = box.profiles(where, behaviors=behaviors, as_of_timestamp=as_of)
+    assert got == truth and 0 < len(truth) < len(box.profiles())

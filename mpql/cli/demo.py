@@ -60,17 +60,25 @@ def run(args) -> int:
     from mpql.builder import prop, user
     from mpql.cli.run import sandbox_dates
     from mpql.executor import Client, Credentials
-    from mpql.planner import Query, ServiceAccount
+    from mpql.planner import Query
     from mpql.sandbox import Sandbox
 
+    from mpql.errors import InputError
+
+    if args.show < 0:
+        raise InputError(f"--show: expected a number >= 0 (0 shows all), found {args.show}")
     with Sandbox() as sandbox:
         creds = Credentials.from_auth(sandbox.credentials)
-        auth = ServiceAccount(creds.username, creds.secret, creds.project_id) \
-            if creds.kind == "service_account" else sandbox.credentials
+        auth = creds.planner_auth()
         client = Client(creds, base_url=sandbox.url)
         first, last = sandbox_dates(sandbox)
         from_date = args.from_date or first
         to_date = args.to_date or last
+        if args.from_date or args.to_date:  # fail on the dates, not later on "no customer"
+            q = Query.events(from_date=from_date, to_date=to_date)
+            if q.to_date < str(first) or q.from_date > str(last):
+                raise InputError(f"--from/--to: {from_date} .. {to_date} is outside the sample "
+                                 f"data ({first} .. {last}); pick days inside it")
         customer = args.customer_id or _pick_customer(sandbox, from_date, to_date)
         print(f"mpql demo: the HubSpot -> Mixpanel workflow (API guide, Part 5) against the "
               f"embedded sandbox at {sandbox.url}")

@@ -162,7 +162,7 @@ def run(args) -> int:
         if creds is None:
             sandbox = start_sandbox(args)
             creds = Credentials.from_auth(sandbox.credentials)
-        auth = _planner_auth(creds)
+        auth = creds.planner_auth()
         plan = plan_for(build_query(args, sandbox), region, auth, args.chunk)
         base_url = sandbox.url if sandbox else args.base_url
         client = Client(creds, region, base_url=base_url, limits=limits_from(args))
@@ -231,15 +231,6 @@ def _where_ok(args) -> bool:
         print(f"mpql run: {len(diagnostics) - len(errors)} warning(s) in --where (above); "
               f"running it", file=sys.stderr)
     return True
-
-
-def _planner_auth(creds):
-    from mpql.planner import ProjectSecret, ServiceAccount
-
-    if creds.kind == "service_account":
-        return ServiceAccount(creds.username, creds.secret, creds.project_id,
-                              workspace_id=creds.workspace_id)
-    return ProjectSecret(creds.secret)
 
 
 def _setup_logging(args) -> None:

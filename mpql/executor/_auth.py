@@ -55,6 +55,16 @@ class Credentials:
         values = [self.secret, self.authorization(), self.authorization().split(" ", 1)[1]]
         return tuple(v for v in values if v)
 
+    def planner_auth(self):
+        """The planner's form of these credentials (``ServiceAccount`` / ``ProjectSecret``),
+        for ``Query.plan(auth=...)``."""
+        from mpql.planner import ProjectSecret, ServiceAccount
+
+        if self.kind == "service_account":
+            return ServiceAccount(self.username, self.secret, self.project_id,
+                                  workspace_id=self.workspace_id)
+        return ProjectSecret(self.secret)
+
     @classmethod
     def from_auth(cls, auth: Any) -> "Credentials":
         if isinstance(auth, Credentials):

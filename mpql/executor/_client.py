@@ -322,33 +322,29 @@ class _Run:
             if keep is not None:
                 slow(splitter.feed(data))
                 continue
-            # Fast path, no per-line Python work and no copy of the data: the complete lines
-            # (the buffered tail + `data` up to its last newline) are accepted as they are
-            # when every line starts with `{` and ends with `}`: every inner newline sits in
-            # a `}\n{` (occurrences cannot overlap, each holds one newline) — two counts in C
-            # over `data` in place, plus the one `}\n{` that may straddle tail and data.
-            # Anything else (CRLF, blank lines, the sentinel, a split record) takes the slow
-            # path, which says exactly what is wrong.
+            # Fast path, no JSON parsing and no copy of the data written: the complete lines
+            # (the buffered tail + `data` up to its last newline) are accepted as they are when
+            # every line starts with `{` and ends with `}` (a first/last byte test per line —
+            # measured faster than counting `}\n{` in C, which scans the bytes twice). Anything
+            # else (CRLF, blank lines, the sentinel, a split record) takes the slow path, which
+            # says exactly what is wrong.
             cut = data.rfind(b"\n") + 1
             tail = splitter.close()
             if not cut:
                 splitter.feed(tail + data)  # no complete line yet
                 continue
-            n = data.count(b"\n", 0, cut)
-            inner = data.count(b"}\n{", 0, cut)
+            lines = data[:cut - 1].split(b"\n")
             if tail:
-                if tail[-1:] == b"}" and data[:2] == b"\n{" and cut > 1:
-                    inner += 1
-                first, last = tail[:1], (data[cut - 2:cut] if cut > 1 else tail[-1:] + b"\n")
+                lines[0] = tail + lines[0]
+            for line in lines:
+                if line[:1] != b"{" or line[-1:] != b"}":
+                    slow(lines)
+                    break
             else:
-                first, last = data[:1], data[cut - 2:cut]
-            if first == b"{" and last == b"}\n" and inner == n - 1:
                 if tail:
                     write(tail)
                 write(memoryview(data)[:cut] if cut < len(data) else data)
-                records += n
-            else:
-                slow((tail + data[:cut - 1]).split(b"\n"))
+                records += len(lines)
             splitter.feed(data[cut:])
         tail = splitter.close()
         if tail.strip():
@@ -627,7 +623,7 @@ class Client:
             for _, unit in gen:
                 try:
                     if unit.spool is None:  # committed by an earlier run
-                        run.stats.add(units_done=1)
+                        run.stats.add(units_done=1, units_skipped=1)
                         continue
                     if limit is not None and done + unit.records > limit:
                         unit = self._cut(run, unit, limit - done)
@@ -667,14 +663,8 @@ class Client:
     # -- shortcuts ---------------------------------------------------------------------
 
     def _plan(self, query):
-        from mpql.planner import ProjectSecret, ServiceAccount
-
         creds = self._credentials
-        auth = None
-        if creds is not None:
-            auth = ServiceAccount(creds.username, creds.secret, creds.project_id,
-                                  workspace_id=creds.workspace_id) \
-                if creds.kind == "service_account" else ProjectSecret(creds.secret)
+        auth = creds.planner_auth() if creds is not None else None
         return query.plan(region=self.region, auth=auth)
 
     def events(self, where=None, from_date=None, to_date=None, *, dedupe: bool = False,

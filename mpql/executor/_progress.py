@@ -41,8 +41,9 @@ class Progress:
         total = stats.units_total
         units = f"{stats.units_done}/{total}" if total else f"{stats.units_done}"
         eta = ""
-        if total and stats.units_done:
-            left = elapsed / stats.units_done * (total - stats.units_done)
+        fetched = stats.units_done - getattr(stats, "units_skipped", 0)
+        if total and fetched > 0:  # units skipped by --resume took no time: not in the rate
+            left = elapsed / fetched * (total - stats.units_done)
             eta = f", ETA {left:.0f}s"
         return (f"mpql: {units} chunks/pages, {stats.records:,} records, {_size(stats.bytes)} "
                 f"({_size(stats.bytes / elapsed)}/s), {stats.retries} retries{eta}")

@@ -89,6 +89,7 @@ class Stats:
     records: int = 0
     bytes: int = 0
     units_done: int = 0
+    units_skipped: int = 0  # committed by an earlier run (--resume): done, but took no time
     units_total: int | None = None
     started: float = attrs.field(factory=time.monotonic)
     statuses: dict = attrs.field(factory=dict)
