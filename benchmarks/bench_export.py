@@ -9,7 +9,7 @@ because the benchmark measures transfer, not pacing), and downloaded twice:
 * curl: one process, the same day-chunk URLs, ``--compressed`` (gzip like mpql), 4 in parallel
   (``--parallel-max`` = mpql's ``--workers``), bodies written to a file;
 * mpql: ``python -m mpql run --events -o FILE`` (with interpreter start-up, credentials from the
-  environment, chunk validation, fsync per chunk and the resume state file).
+  environment, chunk validation, fsync checkpoints and the resume state file).
 
 Reported: seconds, MB/s, the ratio mpql/curl throughput (target >= 0.8), and mpql's peak RSS
 (``ru_maxrss`` of the child; target <= 100 MB and flat in the export size). Both downloads are
@@ -73,6 +73,9 @@ def main() -> int:
     ap.add_argument("--keep", metavar="DIR", help="keep datasets here (reused across runs)")
     ap.add_argument("--repeat", type=int, default=3,
                     help="alternate curl and mpql this many times; medians are reported")
+    ap.add_argument("--baseline", metavar="DIR",
+                    help="also run `python -m mpql` from this source tree (PYTHONPATH=DIR) in "
+                         "each round, e.g. an older commit: before/after in the same session")
     args = ap.parse_args()
     if not shutil.which("curl"):
         raise SystemExit("curl is not installed (apt-get install curl)")
@@ -120,7 +123,11 @@ def main() -> int:
             env = dict(os.environ, MP_USERNAME=DEFAULT_USERNAME, MP_SECRET=DEFAULT_SECRET,
                        MP_PROJECT_ID=str(DEFAULT_PROJECT_ID))
             out = work / "mpql.jsonl"
-            curl_runs, mpql_runs = [], []
+            curl_runs, mpql_runs, base_runs = [], [], []
+            mpql_args = ["run", "--events", "--from", first, "--to", last, "--chunk", "day",
+                         "-o", str(out), "--quiet", "--base-url", url, "--workers",
+                         str(args.workers), "--export-per-second", "1000",
+                         "--export-per-hour", "100000"]
             for _ in range(args.repeat):  # alternate, so load changes hit both alike
                 curl_runs.append(run_measured(
                     ["curl", "--parallel", "--parallel-max", str(args.workers), "-K", "-"],
@@ -129,13 +136,17 @@ def main() -> int:
                 nbytes = sum((work / f"curl-{day}.jsonl").stat().st_size for day in days)
                 for day in days:
                     (work / f"curl-{day}.jsonl").unlink()
-                mpql_runs.append(run_measured(
-                    [sys.executable, "-m", "mpql", "run", "--events", "--from", first, "--to",
-                     last, "--chunk", "day", "-o", str(out), "--quiet", "--base-url", url,
-                     "--workers", str(args.workers), "--export-per-second", "1000",
-                     "--export-per-hour", "100000"], env=env))
+                mpql_runs.append(run_measured([sys.executable, "-m", "mpql", *mpql_args],
+                                              env=env))
                 mpql_lines = count_lines(out)
                 out.unlink()
+                if args.baseline:
+                    base_runs.append(run_measured(
+                        [sys.executable, "-m", "mpql", *mpql_args],
+                        env=dict(env, PYTHONPATH=os.path.abspath(args.baseline))))
+                    if count_lines(out) != curl_lines:
+                        raise SystemExit("the baseline's line count differs from curl's")
+                    out.unlink()
             shutil.rmtree(work, ignore_errors=True)
         finally:
             server.terminate()
@@ -147,6 +158,12 @@ def main() -> int:
               f"{[round(r[0], 2) for r in mpql_runs]}, mpql RSS MB "
               f"{[round(r[1] / 1024, 1) for r in mpql_runs]}", flush=True)
         med = lambda xs: sorted(xs)[len(xs) // 2]  # noqa: E731
+        if base_runs:
+            bs = med([r[0] for r in base_runs])
+            print(f"  {size} MB baseline ({args.baseline}): s "
+                  f"{[round(r[0], 2) for r in base_runs]}, median {bs:.2f}, ratio to curl "
+                  f"{med([r[0] for r in curl_runs]) / bs:.2f}, cpu "
+                  f"{med([r[2] for r in base_runs]):.2f}", flush=True)
         rows.append((size, mb, curl_lines, med([r[0] for r in curl_runs]),
                      med([r[0] for r in mpql_runs]), max(r[1] for r in mpql_runs) / 1024,
                      med([r[2] for r in curl_runs]), med([r[2] for r in mpql_runs])))

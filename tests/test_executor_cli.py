@@ -368,3 +368,25 @@ def test_demo_bad_input_names_the_option(args, words):
     r = mpql("demo", *args, env=clean_env())
     err = r.stderr.decode()
     assert r.returncode == 2 and words in err and "Traceback" not in err, err
+
+
+def test_resume_without_state_says_it_starts_over(server, tmp_path):
+    out = tmp_path / "o.jsonl"
+    a, b = days(server, 1)
+    r = mpql("run", "--events", "--from", a, "--to", b, "-o", str(out), "--resume",
+             "--base-url", server.url, *RAISED, env=env_for(server))
+    assert r.returncode == 0 and "no resume state" in r.stderr.decode(), r.stderr.decode()
+    assert out.read_bytes().count(b"\n") == len(server.events(a, b))
+
+
+def test_closed_pipe_ends_the_run_quietly(server):
+    """`mpql run … | head -1`: the reader goes away; exit 0, no traceback, no hang."""
+    a, b = days(server, 4)
+    proc = subprocess.Popen([sys.executable, "-m", "mpql", "run", "--events", "--from", a,
+                             "--to", b, "--base-url", server.url, *RAISED],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env_for(server))
+    first = proc.stdout.readline()
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 0 and json.loads(first), err
+    assert "Traceback" not in err and "Exception" not in err, err

@@ -168,6 +168,8 @@ def run(args) -> int:
         client = Client(creds, region, base_url=base_url, limits=limits_from(args))
         progress = Progress(enabled=False if args.quiet else None)
         out = args.output if args.output else sys.stdout.buffer
+        if args.resume:
+            _say_resume(args)
         try:
             result = client.write(plan, out, resume=args.resume, dedupe=args.dedupe,
                                   limit=args.limit, on_progress=progress)
@@ -231,6 +233,19 @@ def _where_ok(args) -> bool:
         print(f"mpql run: {len(diagnostics) - len(errors)} warning(s) in --where (above); "
               f"running it", file=sys.stderr)
     return True
+
+
+def _say_resume(args) -> None:
+    """``--resume`` without a state file starts over (and rewrites the output): say so, since
+    the user expected to continue something."""
+    import os
+
+    from mpql.executor._output import state_path
+
+    if not os.path.exists(state_path(args.output)):
+        existing = os.path.exists(args.output)
+        _say(args, f"mpql run: no resume state ({state_path(args.output)}); starting from "
+                   f"the beginning" + (f" and rewriting {args.output}" if existing else ""))
 
 
 def _setup_logging(args) -> None:
