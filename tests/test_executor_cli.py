@@ -95,6 +95,10 @@ def test_profiles_to_stdout_with_limit(server):
     (["--events", "--where", 'properties["a"] = 1', "--from", "2024-01-01", "--to",
       "2024-01-01"], "E101"),
     (["--profiles", "-o", "/nonexistent-dir/x.jsonl"], "cannot write the output"),
+    (["--profiles", "--dedupe"], "--dedupe apply to --events"),
+    (["--profiles", "--chunk", "day"], "--chunk apply to --events"),
+    (["--events", "--from", "2024-01-01", "--to", "2024-01-01", "--output-property", "x"],
+     "--output-property applies to --profiles"),
 ])
 def test_bad_input_is_one_clear_line_and_exit_2(args, words, server):
     r = mpql("run", *args, "--base-url", server.url, env=env_for(server))

@@ -101,12 +101,9 @@ def start_sandbox(args):
     return sandbox
 
 
-def sandbox_dates(sandbox) -> tuple[str | None, str | None]:
-    data = getattr(sandbox, "dataset", None)
-    for a, b in (("first_date", "last_date"),):
-        if data is not None and hasattr(data, a) and hasattr(data, b):
-            return str(getattr(data, a)), str(getattr(data, b))
-    return None, None
+def sandbox_dates(sandbox) -> tuple[str, str]:
+    """The sample data's first and last day: the default --from/--to on the sandbox."""
+    return str(sandbox.dataset.first_date), str(sandbox.dataset.last_date)
 
 
 def build_query(args, sandbox=None):
@@ -124,8 +121,6 @@ def build_query(args, sandbox=None):
         if args.event_names:
             options["events"] = list(args.event_names)
         return Query.events(where=args.where, from_date=from_date, to_date=to_date, **options)
-    if args.from_date or args.to_date or args.event_names:
-        raise QueryError("--from/--to/--event apply to --events, not --profiles")
     options = {}
     if args.output_properties:
         options["output_properties"] = list(args.output_properties)
@@ -149,6 +144,15 @@ def run(args) -> int:
         raise ConfigError("--resume needs -o FILE (the state is kept next to the output)")
     if args.limit is not None and args.limit < 0:
         raise QueryError(f"--limit: expected a number >= 0, found {args.limit}")
+    if args.events and args.output_properties:
+        raise QueryError("--output-property applies to --profiles, not --events")
+    if args.profiles:
+        wrong = [name for name, value in (("--from", args.from_date), ("--to", args.to_date),
+                                          ("--event", args.event_names), ("--chunk", args.chunk),
+                                          ("--dedupe", args.dedupe)) if value]
+        if wrong:
+            raise QueryError(f"{'/'.join(wrong)} apply to --events, not --profiles (profiles "
+                             f"have no dates; each $distinct_id comes once)")
     _setup_logging(args)
     if args.where is not None and not _where_ok(args):
         return EXIT_ERROR
