@@ -362,3 +362,42 @@ def test_progress_eta_ignores_units_a_resume_skipped():
     line = Progress(io.StringIO(), enabled=True).render(stats)
     eta = int(line.rsplit("ETA ", 1)[1].rstrip("s"))
     assert 45 <= eta <= 55, line  # 5 units left at ~10 s each
+
+
+@pytest.mark.parametrize("nth_line", range(1, 12))
+def test_ctrl_c_at_any_line_of_a_commit_then_resume_gives_identical_output(tmp_path, nth_line):
+    """KeyboardInterrupt raised before the n-th traced line of `FileSink.commit` (a stand-in
+    for Ctrl-C arriving between any two statements); the stopped run's checkpoint must never
+    count a unit's bytes without the unit — resume then gives the exact output."""
+    import sys as _sys
+
+    out = str(tmp_path / "o.jsonl")
+    blobs = [b'{"a":1}\n', b'{"a":2}\n{"a":3}\n', b'{"a":4}\n']
+    sink = FileSink(out, "fp", checkpoint_every=3600)
+    sink.commit("u0", io.BytesIO(blobs[0]), 1)
+    code = FileSink.commit.__code__
+    seen = 0
+
+    def tracer(frame, event, arg):
+        nonlocal seen
+        if frame.f_code is not code:
+            return None
+        if event == "line":
+            seen += 1
+            if seen == nth_line:
+                raise KeyboardInterrupt
+        return tracer
+
+    _sys.settrace(tracer)
+    try:
+        sink.commit("u1", io.BytesIO(blobs[1]), 2)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        _sys.settrace(None)
+    sink.abort()
+    again = FileSink(out, "fp", resume=True)
+    for i in range(len(again.resumed_units), len(blobs)):
+        again.commit(f"u{i}", io.BytesIO(blobs[i]), blobs[i].count(b"\n"))
+    again.finish()
+    assert open(out, "rb").read() == b"".join(blobs)

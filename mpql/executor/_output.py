@@ -180,6 +180,7 @@ class FileSink:
             self._fh.truncate(offset)  # drops a unit that was half-written when the run died
             self._fh.seek(offset)
             self.bytes = offset
+            self._committed = (offset, self.records, list(self.units))
             if state is None:
                 self._save()
         except OSError as exc:
@@ -209,18 +210,21 @@ class FileSink:
         return state
 
     def _save(self) -> None:
+        offset, records, units = self._committed
         state = {"version": STATE_VERSION, "fingerprint": self.fingerprint,
-                 "offset": self.bytes, "records": self.records, "units": self.units,
-                 "tail": _tail_hash(self.path, self.bytes)}
+                 "offset": offset, "records": records, "units": units,
+                 "tail": _tail_hash(self.path, offset)}
         _write_atomic(self.state_file, json.dumps(state).encode())
 
     def commit(self, key: str, spool: IO[bytes], records: int) -> None:
         try:
             _copy(spool, self._fh)
             self._fh.flush()
-            self.bytes = self._fh.tell()
-            self.records += records
-            self.units.append(key)
+            # One attribute store publishes the commit, so a Ctrl-C between statements can
+            # never leave a state that counts a unit's bytes without the unit (a duplicate
+            # on resume): the checkpoint in `abort` sees the commit wholly or not at all.
+            self._committed = (self._fh.tell(), self.records + records, self.units + [key])
+            self.bytes, self.records, self.units = self._committed
             self._dirty = True
             if time.monotonic() - self._saved_at >= self.checkpoint_every:
                 self.checkpoint()
