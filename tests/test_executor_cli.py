@@ -394,3 +394,11 @@ def test_closed_pipe_ends_the_run_quietly(server):
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=60) == 0 and json.loads(first), err
     assert "Traceback" not in err and "Exception" not in err, err
+
+
+@pytest.mark.parametrize("url", ["notaurl", "ftp://x", "http://[::1"])
+def test_bad_base_url_fails_at_once_not_after_a_minute_of_retries(server, url):
+    r = mpql("run", "--profiles", "--base-url", url, env=env_for(server), timeout=30)
+    err = r.stderr.decode()
+    assert r.returncode == 2 and "base_url must look like" in err, err
+    assert "retry" not in err and "Traceback" not in err

@@ -530,7 +530,11 @@ class Client:
         if region not in ("us", "eu", "in"):
             raise ConfigError(f"region: expected us, eu or in; found {region!r}")
         self.region = region
-        self.base_url = base_url.rstrip("/") if base_url else None
+        if base_url:  # checked now: a URL without a scheme would be "retried" for a minute
+            from mpql.planner.encode import check_base_url
+
+            base_url = check_base_url(base_url)
+        self.base_url = base_url or None
         self.timeout = timeout
         self.retry = retry or RetryPolicy()
         if sleep is not None and retry is None:
