@@ -149,3 +149,21 @@ def test_severity_overrides_from_config(tmp_path):
                                                  encoding="utf-8")
         r = mpql_cli("lint", "a.mpql", cwd=tmp_path)
         assert r.returncode == 2 and needle in r.stderr, r.stderr
+
+
+def test_utf8_bom_files_are_read_and_written_back_with_it(tmp_path):
+    # A BOM made a valid Python file an X002 "not valid Python" error and a JSON file "not
+    # valid JSON"; in a .mpql file it was an E118 at 1:1.
+    bom = b"\xef\xbb\xbf"
+    (tmp_path / "q.py").write_bytes(bom + b"import c\r\nc.export(where='" + BAD.encode()
+                                    + b"')\r\n")
+    (tmp_path / "q.json").write_bytes(bom + b'{"where": "properties[\\"a\\"] == 1"}')
+    (tmp_path / "q.mpql").write_bytes(bom + b'properties["a"] == 1\n')
+    r = mpql_cli("lint", "--isolated", "--format", "concise", "q.py", "q.json", "q.mpql",
+                 cwd=tmp_path)
+    assert r.stdout.splitlines() == [
+        "q.py:2:17: S001 [*] `properties[\"distinct_id\"]` should be spelled `$distinct_id` "
+        "in a filter"], r.stdout
+    assert mpql_cli("lint", "--isolated", "--fix", "q.py", cwd=tmp_path).returncode == 0
+    assert (tmp_path / "q.py").read_bytes() == (
+        bom + b"import c\r\nc.export(where='properties[\"$distinct_id\"] == \"u1\"')\r\n")
