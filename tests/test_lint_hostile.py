@@ -167,3 +167,16 @@ def test_utf8_bom_files_are_read_and_written_back_with_it(tmp_path):
     assert mpql_cli("lint", "--isolated", "--fix", "q.py", cwd=tmp_path).returncode == 0
     assert (tmp_path / "q.py").read_bytes() == (
         bom + b"import c\r\nc.export(where='properties[\"$distinct_id\"] == \"u1\"')\r\n")
+
+
+def test_sarif_uri_of_an_absolute_path_is_a_file_uri(tmp_path):
+    import json
+
+    path = tmp_path / "sp ace#.mpql"
+    path.write_text(BAD + "\n", encoding="utf-8")
+    r = mpql_cli("lint", "--isolated", "--endpoint", "export", "--format", "sarif", str(path),
+                 "-e", BAD)
+    uris = [res["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+            for res in json.loads(r.stdout)["runs"][0]["results"]]
+    assert uris == ["%3Cexpr%3E", path.as_uri()]
+    assert uris[1].startswith("file:///") and "sp%20ace%23.mpql" in uris[1]
