@@ -180,3 +180,26 @@ def test_sarif_uri_of_an_absolute_path_is_a_file_uri(tmp_path):
             for res in json.loads(r.stdout)["runs"][0]["results"]]
     assert uris == ["%3Cexpr%3E", path.as_uri()]
     assert uris[1].startswith("file:///") and "sp%20ace%23.mpql" in uris[1]
+
+
+def test_schema_infer_reads_engage_responses_as_mixpanel_returns_them(tmp_path):
+    # A saved /engage response (pretty-printed, or one page per line) used to fail with
+    # "not a JSON record" / "expected an export record" on line 1.
+    import json
+
+    page = {"page": 0, "page_size": 1000, "session_id": "s", "status": "ok", "total": 2,
+            "results": [{"$distinct_id": "u1", "$properties": {"$email": "a@b.c", "age": 3}},
+                        {"$distinct_id": "u2", "$properties": {"plan": "pro"}}]}
+    (tmp_path / "pretty.json").write_text(json.dumps(page, indent=2), encoding="utf-8")
+    (tmp_path / "pages.jsonl").write_text(json.dumps(page) + "\n" + json.dumps(page) + "\n",
+                                          encoding="utf-8")
+    want = {"mpql_schema": 1, "profile": {"$email": "string", "age": "number",
+                                          "plan": "string"}}
+    for name in ("pretty.json", "pages.jsonl"):
+        r = mpql_cli("schema", "infer", name, cwd=tmp_path)
+        assert r.returncode == 0, r.stderr
+        assert json.loads(r.stdout) == want
+    (tmp_path / "bad.json").write_text('[{"event": "a", "properties": {}}, {"event": "b"}]',
+                                       encoding="utf-8")
+    r = mpql_cli("schema", "infer", "bad.json", cwd=tmp_path)
+    assert r.returncode == 2 and "bad.json:1 (record 2): expected an export record" in r.stderr
