@@ -20,13 +20,14 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(MPQL) lint examples/
 	$(MPQL) fmt --check examples/
+	$(MPQL) demo
 
 test: $(STAMP)
 	$(PY) -m pytest -q
 
 # Long property-based runs: the same tests with a large example budget.
 fuzz: $(STAMP)
-	HYPOTHESIS_PROFILE=fuzz $(PY) -m pytest -q tests -k "property or fuzz or hypothesis"
+	HYPOTHESIS_PROFILE=fuzz $(PY) -m pytest -q tests -k "property or properties or fuzz or hypothesis"
 
 bench: $(STAMP)
 	$(PY) benchmarks/run.py

@@ -40,9 +40,11 @@ def test_record_shapes():
     assert compile_predicate('properties["plan"] == "pro"', "profiles")(profile) is True
     with pytest.raises(InputError, match="looks like an Engage result"):
         compile_predicate('properties["plan"] == "pro"')(profile)
-    for bad in (None, [], "x", {"properties": []}, {"event": "e"}):
-        with pytest.raises(InputError, match="expected an event record"):
-            compile_predicate('defined(properties["plan"])')(bad)
+    for bad in (None, [], "x", {"properties": []}, {"properties": "plan"}, {"event": "e"}):
+        for text in ('defined(properties["plan"])', 'properties["plan"] == "x"', "true",
+                     'not defined(properties["plan"])', '"a" in properties["plan"]'):
+            with pytest.raises(InputError, match="expected an event record"):
+                compile_predicate(text)(bad)
     with pytest.raises(ValueError, match="scope"):
         compile_predicate("true", "people")
 
@@ -174,3 +176,41 @@ def test_explain_shows_every_value_and_what_was_skipped():
     text = explain('true and properties["plan"]', record)
     assert "error: Mixpanel would reject the query" in text
     assert "✗ not a boolean operand" in text.splitlines()[-1]
+
+
+def test_docs_python_examples_run():
+    """The ```python blocks of docs/semantics.md run, and their `# value` comments hold."""
+    import re
+
+    text = (ROOT / "docs" / "semantics.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", text, re.S)
+    assert blocks
+    for block in blocks:
+        namespace: dict = {}
+        exec(compile(block, "docs/semantics.md", "exec"), namespace)  # noqa: S102
+        for line in block.splitlines():
+            m = re.match(r"(.+?)\s+# (-?\d+|True|False|Undefined)$", line)
+            if m and not line.startswith(" "):
+                got = eval(m.group(1), namespace)  # noqa: S307
+                want = Undefined if m.group(2) == "Undefined" else eval(m.group(2))  # noqa: S307
+                assert got is want or got == want and type(got) is type(want), line
+
+
+def test_long_chains_compile_and_evaluate_without_recursion():
+    from mpql.evaluator import compile_expression
+    from mpql.language import ast as A
+
+    n = 3000  # far beyond Python's nested-parentheses and recursion limits
+    text = " + ".join(f'properties["p{i}"]' for i in range(n))
+    record = {"event": "e", "properties": {f"p{i}": i for i in range(n)}}
+    total = sum(range(n))
+    assert evaluate(text, record) == total
+    assert compile_expression(text)(record) == total
+    assert compile_predicate(f"{text} == {total}")(record) is True
+    chain = A.Boolean(True)
+    for i in range(n):  # builders make left-nested chains like this
+        chain = A.And(chain, A.Compare("==", A.Property("properties", f"p{i}"), A.Number(i)))
+    assert evaluate(chain, record) is True
+    assert compile_predicate(chain)(record) is True
+    record["properties"]["p2999"] = -1
+    assert evaluate(chain, record) is False and compile_predicate(chain)(record) is False

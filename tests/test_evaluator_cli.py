@@ -180,3 +180,14 @@ def test_invert_and_trace(events_file):
     assert done.returncode == 0 and done.stdout.strip() == b"1"
     err = done.stderr.decode()
     assert f"{events_file}:2:" in err and '"7" (string)' in err and "→ undefined" in err
+
+
+def test_event_names(events_file):
+    done = mpql("--count", "--event", "View", "-w", 'properties["plan"] == "pro"', str(events_file))
+    assert (done.returncode, done.stdout.strip()) == (0, b"1"), done.stderr
+    done = mpql("--count", "--event", "View", "--event", "Signup", "-w", "true", str(events_file))
+    assert done.stdout.strip() == b"3"
+    done = mpql("--profiles", "--event", "View", "-w", "true", str(events_file))
+    assert done.returncode == 2 and b"cannot be used with --profiles" in done.stderr
+    done = mpql("--invert", "--count", "--event", "View", "-w", "true", str(events_file))
+    assert done.stdout.strip() == b"1"  # the Signup

@@ -4,7 +4,7 @@ does not change meaning, and the laws of Mixpanel's three-valued logic hold."""
 from __future__ import annotations
 
 import attrs
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from mpql.errors import EvaluationError
@@ -105,7 +105,6 @@ def _event(props, did_profile):
     return {"event": "e", "properties": props}
 
 
-@settings(max_examples=300)
 @given(exprs, properties, profile_props, st.booleans(), semantics)
 def test_property_compiled_agrees_with_interpreter_on_events(expr, props, profile, joined, sem):
     record = _event(props, joined)
@@ -127,7 +126,6 @@ def test_property_compiled_agrees_with_interpreter_on_events(expr, props, profil
         assert selected == ("value", False)
 
 
-@settings(max_examples=150)
 @given(exprs, properties, st.dictionaries(st.sampled_from(NAMES), json_values, max_size=3), semantics)
 def test_property_compiled_agrees_with_interpreter_on_profiles(expr, props, counts, sem):
     record = {"$distinct_id": "u1", "$properties": props}
@@ -274,3 +272,43 @@ def test_fast_paths_agree_with_the_interpreter_exhaustively():
                 assert predicate(record) is (want is True), (str(expr), record, predicate.source)
                 checked += 1
     assert checked > 50_000
+
+
+_DATEISH = st.text(alphabet="0123456789-T:.Z +a", min_size=8, max_size=24)
+_MUTATED = st.builds(
+    lambda base, i, ch: base[:i] + ch + base[i + 1:],
+    st.sampled_from(["2024-03-05T12:34:56", "2024-03-05", "2024-02-29T00:00:00.123Z",
+                     "2023-02-29", "1999-12-31T23:59:60"]),
+    st.integers(0, 23), st.sampled_from("0123456789-T:.Z +a\u0663"),
+)
+
+
+@given(st.one_of(_DATEISH, _MUTATED))
+def test_property_iso_typing_fast_path_matches_the_regex_definition(text):
+    """values._iso_property skips the regex for the two common shapes; it must accept exactly
+    the strings ISO_PROPERTY describes that are real dates, with the same instant."""
+    from datetime import timezone
+
+    from mpql.evaluator import values
+
+    values._ISO_CACHE.clear()
+    got = values._iso_property(text)
+    if values.ISO_PROPERTY.match(text):
+        want = values.parse_datetime_text(text, timezone.utc)
+        want = text if want is Undefined else want
+    else:
+        want = text
+    assert got == want and type(got) is type(want)
+
+
+@given(st.lists(st.tuples(st.sampled_from(A.ARITH_OPS), leaves), min_size=14, max_size=30),
+       leaves, properties)
+def test_property_long_arithmetic_chains_agree(steps, first, props):
+    """Chains over 16 operators compile to a flat tuple of assignments (compiler._c_Arith)."""
+    expr = first
+    for op, operand in steps:
+        expr = A.Arith(op, expr, operand)
+    record = _event(props, False)
+    want = _outcome(evaluate, expr, record, now=NOW)
+    got = _outcome(compile_expression(expr, now=NOW), record)
+    assert want[0] == got[0] and _same(want[1], got[1]), str(expr)

@@ -283,7 +283,19 @@ def test_unknown_endpoint_and_wrong_method(sandbox):
 def test_engage_unsupported_and_bad_params(sandbox):
     url = f"{sandbox.url}/api/query/engage"
     for data, needle in [
-        ({"filter_by_cohort": '{"id": 1}'}, "not supported"),
+        ({"data_group_id": "123"}, "data_group_id 123 not found"),
+        ({"data_group_id": "-1405123841946871899", "filter_by_cohort": '{"id": 1001}'}, "cannot be combined"),
+        ({"filter_by_cohort": '{"id": 1}'}, "cohort 1 not found"),
+        ({"filter_by_cohort": '{"raw_cohort": {}}'}, "not supported"),
+        ({"filter_by_cohort": "1001"}, 'like {"id": 12345}'),
+        ({"filter_by_cohort": '{"id": 1001}', "include_all_users": "maybe"}, "true or false"),
+        ({"behaviors": "[]"}, "non-empty JSON list"),
+        ({"behaviors": '[{"name": "b", "window": "30 days", "event_selectors": [{"event": "A"}]}]'}, "window"),
+        ({"behaviors": '[{"name": "b", "window": "3d", "event_selectors": []}]'}, "event_selectors"),
+        ({"behaviors": '[{"name": "b", "window": "3d", "event_selectors": [{"event": "A"}]}]',
+          "filter_by_cohort": '{"id": 1001}'}, "mutually exclusive"),
+        ({"behaviors": '[{"name": "b", "window": "3d", "event_selectors": [{"event": "A"}]}]',
+          "as_of_timestamp": "soon"}, "as_of_timestamp"),
         ({"output_properties": "$email"}, "JSON-encoded list"),
         ({"page": "-1"}, "non-negative"),
         ({"distinct_id": "a", "distinct_ids": '["b"]'}, "mutually exclusive"),
@@ -372,3 +384,32 @@ def test_raw_plus_in_query_string_is_a_space(sandbox):
     assert sandbox.requests[-1].params["where"] == 'properties["results"] 1>1'
     encoded = requests.get(base + '&where=properties["results"]%2B1>1', auth=_auth(sandbox))
     assert encoded.status_code == 200
+
+
+def test_overlong_url_is_414_like_nginx(sandbox):
+    ids = [f"u-{i:010x}" for i in range(400)]
+    where = " or ".join(f'properties["$distinct_id"] == "{i}"' for i in ids)
+    r = _export(sandbox, where=where)
+    assert len(r.request.url) > 8192
+    assert r.status_code == 414 and "414 Request-URI Too Large" in r.text
+    # the same filter in a POST body is fine on engage (which is why engage is POSTed)
+    r = requests.post(f"{sandbox.url}/api/query/engage", params=_pid(sandbox), data={"where": where},
+                      auth=_auth(sandbox))
+    assert r.status_code == 200
+
+
+def test_today_follows_the_project_timezone(sandbox_dataset):
+    from mpql.errors import SandboxError
+
+    # 2026-03-10 03:00 UTC is still 2026-03-09 in Los Angeles and already the 10th in Tokyo.
+    now = dt.datetime(2026, 3, 10, 3, 0, tzinfo=dt.timezone.utc).timestamp()
+    for zone, ok_day, bad_day in [("America/Los_Angeles", "2026-03-09", "2026-03-10"),
+                                  ("Asia/Tokyo", "2026-03-10", "2026-03-11"),
+                                  ("UTC", "2026-03-10", "2026-03-11")]:
+        with Sandbox(sandbox_dataset, now=now, timezone=zone) as sb:
+            assert sb.today().isoformat() == ok_day
+            assert _export(sb, from_date=ok_day, to_date=ok_day).status_code == 200
+            bad = _export(sb, from_date=ok_day, to_date=bad_day)
+            assert bad.status_code == 400 and bad.text == "to_date cannot be later than today"
+    with pytest.raises(SandboxError, match="IANA"):
+        Sandbox(sandbox_dataset, timezone="Mars/Olympus")

@@ -178,3 +178,31 @@ def test_429_without_retry_after_when_configured(sandbox):
     assert _engage(sandbox).status_code == 200
     r = _engage(sandbox)
     assert r.status_code == 429 and "Retry-After" not in r.headers and "RateLimit" in r.headers
+
+
+def test_requests_count_at_arrival_even_if_admitted_out_of_order():
+    clock = Clock()
+    lim = RateLimiter(Limits(export_per_second=2), clock=clock)
+    clock.t = 1000.9
+    assert lim.acquire("export", at=1000.8) is None  # arrived first, admitted second
+    lim.release("export")
+    assert lim.acquire("export", at=1000.1) is None  # arrived earlier still
+    lim.release("export")
+    assert lim.acquire("export").limit == "second"  # two in (999.9, 1000.9]
+    clock.t = 1001.15
+    assert lim.acquire("export") is None  # 1000.1 has left the window, 1000.8 has not
+    lim.release("export")
+    assert lim.acquire("export").limit == "second"
+    assert lim.acquire("export", at=5000.0).limit == "second"  # never from the future
+
+
+def test_a_late_arrival_still_sees_requests_that_a_newer_one_pushed_out():
+    clock = Clock()
+    lim = RateLimiter(Limits(export_per_second=2), clock=clock)
+    clock.t = 1000.0
+    assert lim.acquire("export") is None  # S at 1000.0
+    clock.t = 1001.5
+    assert lim.acquire("export") is None  # A at 1001.5: S is out of A's window
+    # B arrived at 1000.6 but reaches the limiter only now: S and A are both within a second
+    # of it, so it is the third in a second.
+    assert lim.acquire("export", at=1000.6).limit == "second"

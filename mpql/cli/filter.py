@@ -43,6 +43,9 @@ def build_parser(prog):
     p.add_argument("--profiles", action="store_true",
                    help="records are Engage results {\"$distinct_id\", \"$properties\"}")
     p.add_argument("--count", action="store_true", help="print only the number of matches")
+    p.add_argument("--event", action="append", default=[], metavar="NAME",
+                   help="keep only events with this name (repeatable), like the export API's "
+                        "`event` parameter; the expression cannot see event names")
     p.add_argument("--profiles-from", metavar="FILE",
                    help="Engage JSONL used to resolve user[\"…\"] on events (by distinct_id)")
     p.add_argument("--timezone", metavar="TZ", default="UTC",
@@ -52,7 +55,7 @@ def build_parser(prog):
     p.add_argument("--lenient", action="store_true",
                    help="treat non-boolean and/or operands as undefined instead of failing")
     p.add_argument("--invert", "-v", action="store_true",
-                   help="write the records the filter does NOT select (errors still fail)")
+                   help="write the records NOT selected (by --event and --where); errors still fail")
     p.add_argument("--trace", action="store_true",
                    help="for every record, print each sub-expression's value to stderr "
                         "(why it matched or not; use on a few lines)")
@@ -167,6 +170,9 @@ def run(args) -> int:
         if bad <= MAX_REPORTED:
             print(f"{name}:{number}: error: {message}", file=sys.stderr)
 
+    if args.event and args.profiles:
+        raise InputError("--event selects events by name; it cannot be used with --profiles")
+    names = frozenset(args.event)
     profiles = _load_profiles(args.profiles_from, report) if args.profiles_from else None
     scope = PROFILES if args.profiles else EVENTS
     now = _parse_now(args.now)
@@ -204,6 +210,15 @@ def run(args) -> int:
                                    "Mixpanel stopped before sending every event; re-run the export")
                         else:
                             report(name, number, f"not valid JSON: {_reason(exc)}")
+                        continue
+                    if names and not (isinstance(record, dict) and record.get("event") in names):
+                        if not isinstance(record, dict):
+                            report(name, number, "expected an event record (a JSON object), "
+                                   f"got {type(record).__name__}")
+                        elif args.invert:
+                            count += 1
+                            if not args.count:
+                                write(line if line.endswith(b"\n") else line + b"\n")
                         continue
                     if args.trace:
                         _trace(args.where, record, scope, semantics, now, profiles, name, number)

@@ -61,6 +61,9 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
     serve.add_argument("--now", metavar="TIME", type=_instant,
                        help="fix the sandbox clock (NOW in `where`, and \"today\" for to_date): "
                             "epoch seconds or an ISO date/time in UTC (default: the real clock)")
+    serve.add_argument("--timezone", metavar="ZONE", default="UTC",
+                       help="the project's timezone for the `to_date cannot be later than today` "
+                            "check (default UTC)")
     serve.add_argument("--user-on-export", action="store_true",
                        help="let user[\"x\"] in an export `where` read the event's profile")
     serve.add_argument("--log", metavar="FILE",
@@ -159,8 +162,6 @@ def _info(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from mpql.sandbox import Limits, Sandbox
-
     import json
 
     from mpql.errors import InputError
@@ -184,14 +185,25 @@ def _serve(args: argparse.Namespace) -> int:
                 log_file.write(json.dumps(record.to_dict(), ensure_ascii=False) + "\n")
                 log_file.flush()
 
+    try:
+        return _run_server(args, log if (log_file is not None or not args.quiet) else None)
+    finally:
+        if log_file is not None:
+            log_file.close()
+
+
+def _run_server(args: argparse.Namespace, on_request) -> int:
+    from mpql.sandbox import Limits, Sandbox
+
     sandbox = Sandbox(
         _open_dataset(args.data), port=args.port, faults=args.faults,
         time_scale=args.time_scale,
         limits=Limits.unlimited() if args.no_limits else None,
         page_size=args.page_size,
-        on_request=log if (log_file is not None or not args.quiet) else None,
+        on_request=on_request,
         now=args.now,
         user_on_export=args.user_on_export,
+        timezone=args.timezone,
     )
     stop = threading.Event()
 
@@ -201,31 +213,35 @@ def _serve(args: argparse.Namespace) -> int:
     # Ctrl-C and SIGTERM only set a flag: the server then stops cleanly and the command exits
     # 0 (stopping a server on purpose is not a failure).
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
-    with sandbox:
-        ds, c = sandbox.dataset, sandbox.credentials
-        print(f"mpql sandbox: serving {ds.manifest.get('events')} events ({ds.first_date}..{ds.last_date}) "
-              f"and {ds.manifest.get('profiles')} profiles from {ds.path}")
-        print(f"url:            {sandbox.url}")
-        print(f"project_id:     {c.project_id}")
-        print(f"username:       {c.username}")
-        print(f"secret:         {c.secret}")
-        print(f"project secret: {c.project_secret}")
-        print("(these are the sandbox's own dummy credentials: they open nothing but this local server)")
-        print(f"try: curl -u '{c.username}:{c.secret}' "
-              f"'{sandbox.url}/api/2.0/export?project_id={c.project_id}"
-              f"&from_date={ds.last_date}&to_date={ds.last_date}'")
-        print(f"or:  MP_USERNAME='{c.username}' MP_SECRET='{c.secret}' MP_PROJECT_ID={c.project_id} "
-              f"mpql run --base-url {sandbox.url} --events --from {ds.last_date} --to {ds.last_date} "
-              "--where 'properties[\"$os\"] == \"iOS\"'")
-        print("Ctrl-C stops the server.", flush=True)
-        try:
-            while not stop.wait(0.5):
+    try:
+        with sandbox:
+            _print_banner(sandbox)
+            try:
+                while not stop.wait(0.5):
+                    pass
+            except KeyboardInterrupt:  # a SIGINT that arrived before our handler was installed
                 pass
-        except KeyboardInterrupt:  # a SIGINT that arrived before our handler was installed
-            pass
-    for sig, handler in previous.items():
-        signal.signal(sig, handler)
-    if log_file is not None:
-        log_file.close()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     print("mpql sandbox: stopped", file=sys.stderr)
     return 0
+
+
+def _print_banner(sandbox) -> None:
+    ds, c = sandbox.dataset, sandbox.credentials
+    print(f"mpql sandbox: serving {ds.manifest.get('events')} events ({ds.first_date}..{ds.last_date}) "
+          f"and {ds.manifest.get('profiles')} profiles from {ds.path}")
+    print(f"url:            {sandbox.url}")
+    print(f"project_id:     {c.project_id}")
+    print(f"username:       {c.username}")
+    print(f"secret:         {c.secret}")
+    print(f"project secret: {c.project_secret}")
+    print("(these are the sandbox's own dummy credentials: they open nothing but this local server)")
+    print(f"try: curl -u '{c.username}:{c.secret}' "
+          f"'{sandbox.url}/api/2.0/export?project_id={c.project_id}"
+          f"&from_date={ds.last_date}&to_date={ds.last_date}'")
+    print(f"or:  MP_USERNAME='{c.username}' MP_SECRET='{c.secret}' MP_PROJECT_ID={c.project_id} "
+          f"mpql run --base-url {sandbox.url} --events --from {ds.last_date} --to {ds.last_date} "
+          "--where 'properties[\"$os\"] == \"iOS\"'")
+    print("Ctrl-C stops the server.", flush=True)

@@ -5,27 +5,36 @@ it once (the technique of ``collections.namedtuple`` and attrs). A filter such a
 ``properties["plan"] == "pro" and properties["n"] > 5`` becomes::
 
     def _mpql_filter(r):
-        p = r["properties"]            # plus a shape check that raises InputError
-        return (p.get(_n0) == _k0) and ((_t1 > _k1 if (type(_t1 := p.get(_n1)) is int
-                                          or type(_t1) is float) else U) is True)
+        try:
+            p = r['properties']
+            return ((p.get('plan') == 'pro') and (type(_t1 := p.get('n')) in _NUMBER and _t1 > 5))
+        except (KeyError, TypeError, AttributeError, IndexError) as exc:
+            raise _failed(r, _scope, exc) from None    # InputError if the record is malformed
 
-Safety: the generated text contains only identifiers and operators the compiler writes.
-Every value that comes from the expression — property names, string and number literals,
-nodes for error messages — is bound in the function's namespace under a generated name
-(``_n0``, ``_k1`` …) and never spliced into source, so no expression can inject code.
+(``mpql filter --explain`` prints this for any expression.)
+
+Safety: the generated text contains only identifiers and operators the compiler writes, plus
+``repr()`` of exact ``str``/``int``/``float`` values (property names, string and number
+literals) — the repr of such a value is always a Python literal of the same value, so it
+cannot inject code (tests/test_evaluator_api.py tries). Every other value (datetimes, sets,
+nodes for error messages, helper closures) is bound in the function's namespace under a
+generated name (``_k0``, ``_s1`` …).
 
 Speed comes from three things:
 
 * **constant folding** — literal sub-trees (``datetime("2024-01-01")``, ``NOW - 86400``,
   list literals) are evaluated once, at compile time, with the same ``Ops`` as everything else;
 * **specialised shapes** — ``prop == literal``, ``prop != literal``, ``prop <op> number``,
-  ``prop in [literals]`` (a frozenset), ``"lit" in prop``, ``defined(prop)``, ``not …`` and
+  ``prop in [literals]`` (a tuple or frozenset), ``"lit" in prop``, ``defined(prop)``,
+  ``event["$time"] <op> datetime(…)``, ``[datetime(]prop[)] <op> datetime(…)``, ``not …`` and
   ``and``/``or`` chains are written inline as plain Python operations, each guarded so that
   it gives exactly the result of the generic operation (tests/test_evaluator_properties.py
-  checks this against the reference interpreter);
+  checks every one against the reference interpreter on a pool of awkward values);
 * **result kinds** — every sub-expression is known to yield a bool, a bool-or-undefined, or
   anything; ``and``/``or`` then combine bools with Python's own ``and``/``or`` and only wrap
-  the others (``x is True``, or a call that applies Mixpanel's operand rule).
+  the others (``x is True``, or a call that applies Mixpanel's operand rule). Where only
+  truth matters (an ``and``/``or``/``not`` operand, the filter itself) a fast path may give
+  false for undefined, which drops its ``else U`` branch.
 
 Everything else calls the generic ``Ops`` functions, so semantics live in values.py only.
 """
@@ -109,7 +118,9 @@ class _Compiler:
         return repr(value)
 
     def bind(self, value, prefix: str = "_k") -> str:
-        key = (prefix, type(value), value) if _hashable(value) else None
+        # Equal values share one name; nodes do not (equal nodes at different places keep
+        # their own spans for error messages).
+        key = (prefix, type(value), value) if _hashable(value) and not isinstance(value, A.Expr) else None
         if key is not None and key in self._names:
             return self._names[key]
         name = f"{prefix}{self._count}"
@@ -222,12 +233,35 @@ class _Compiler:
         return _Code(f"{self.fn('not_')}({operand.src})", BOOLU)
 
     def _c_Arith(self, node, truth=False):
-        left, right = self.compile(node.left), self.compile(node.right)
-        folded = self._fold(node, [left, right])
-        if folded:
-            return folded
-        name = {"+": "add", "-": "sub", "*": "mul", "/": "div", "%": "mod"}[node.op]
-        return _Code(f"{self.fn(name)}({left.src}, {right.src})", ANY)
+        # `a + b + c …` nests to the left: walk the spine with a loop (no recursion), and
+        # write long chains as a flat tuple of assignments — nested calls would hit Python's
+        # limit on nested parentheses in source.
+        spine = []
+        while type(node) is A.Arith:
+            spine.append(node)
+            node = node.left
+        spine.reverse()
+        code = self.compile(node)
+        steps = []
+        for step in spine:
+            right = self.compile(step.right)
+            folded = self._fold(step, [code, right]) if not steps else None
+            if folded:
+                code = folded
+                continue
+            fn = self.fn(_ARITH_NAMES[step.op])
+            if len(spine) <= 16:
+                code = _Code(f"{fn}({code.src}, {right.src})", ANY)
+            else:
+                steps.append((fn, code.src if not steps else None, right.src))
+        if not steps:
+            return code
+        acc = self.tmp()
+        parts = []
+        for fn, first, right_src in steps:
+            left_src = first if first is not None else acc
+            parts.append(f"({acc} := {fn}({left_src}, {right_src}))")
+        return _Code(f"({', '.join(parts)})[-1]", ANY)
 
     def _c_Compare(self, node, truth=False):
         left, right = self.compile(node.left), self.compile(node.right)
@@ -308,9 +342,12 @@ class _Compiler:
             if truth:
                 generic = f"({generic} is True)"
             return _Code(
-                f"(({t} if {t} <= {MAX_SECONDS} else {t} // 1000) {op} {seconds} "
-                f"if type({t} := p.get('time')) is int and 0 < {t} < {_MAX_MS} "
-                f"and '$time' not in p else {generic})",
+                f"({t} {op} {seconds} "
+                f"if type({t} := p.get('time')) is int and 0 < {t} <= {MAX_SECONDS} "
+                f"and '$time' not in p else "
+                f"({t} // 1000 {op} {seconds} "
+                f"if type({t}) is int and {MAX_SECONDS} < {t} < {_MAX_MS} and '$time' not in p "
+                f"else {generic}))",
                 BOOL if truth else BOOLU,
             )
         cast = type(node) is A.Call and node.name == "datetime"
@@ -344,6 +381,13 @@ class _Compiler:
                 type(i) in (int, float) or (type(i) is str and not (iso and ISO_PROPERTY.match(i)))
                 for i in items
             )
+            if simple and truth and 1 <= len(items) <= 8 and all(
+                type(i) is str or i not in (0, 1) for i in items
+            ):
+                # A short tuple of literals compares with ==, which never confuses types here
+                # (no 0/1 items, so no True == 1) and never hashes the value (lists are fine).
+                items_src = ", ".join(self.const(i).src for i in items)
+                return _Code(f"(p.get({direct}) in ({items_src},))", BOOL)
             if simple:
                 members = self.bind(frozenset(items), "_s")
                 t = self.tmp()
@@ -361,6 +405,14 @@ class _Compiler:
         direct = self._direct(node.right)
         if direct is not None and type(left.const) is str:
             t = self.tmp()
+            if iso and truth and not set(left.const) <= _ISO_CHARS:
+                # A string containing this needle has a character no ISO date has, so it is
+                # not a datetime-typed property: the substring test alone decides.
+                return _Code(
+                    f"({left.src} in {t} if type({t} := p.get({direct}, U)) is str "
+                    f"else ({in_}({left.src}, _typed({t})) is True))",
+                    BOOL,
+                )
             if iso and truth:
                 # an ISO-shaped string property is a datetime: `in` on it is undefined
                 return _Code(
@@ -439,8 +491,10 @@ _CALLS = {
 }
 
 
+_ISO_CHARS = frozenset("0123456789-T:.Z")
 _STARTS_WITH_GET = re.compile(r"\(*(?:type\(_t\d+ := )?p\.get\(")
 
+_ARITH_NAMES = {"+": "add", "-": "sub", "*": "mul", "/": "div", "%": "mod"}
 _OP_NAMES = {"==": "eq", "!=": "ne", "<": "lt", "<=": "le", ">": "gt", ">=": "ge"}
 _OPERATORS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
 _MAX_MS = 253402300800000  # 10000-01-01 in ms: beyond it datetime(n) is undefined
@@ -499,7 +553,14 @@ def compile_function(
     Mixpanel value of the expression. ``f.source`` is the generated Python source (what
     ``mpql filter --explain`` prints)."""
     c = _Compiler(ops, resolver, now)
-    code = c.compile(node, truth=predicate)
+    try:
+        code = c.compile(node, truth=predicate)
+    except RecursionError:
+        raise EvaluationError(
+            "the expression is nested too deeply to compile; mpql's parser allows 100 levels "
+            "(builders should combine long and/or chains flat, which compile at any length)",
+            node=node,
+        ) from None
     if predicate:
         if code.kind == BOOL:
             body = code.src
@@ -516,7 +577,10 @@ def compile_function(
     name = "_mpql_filter" if predicate else "_mpql_value"
     # When the first thing the body does is `p.get(…)`, a non-mapping fails right there, so
     # a later `name in p` is safe without the check.
-    needs_check = c.uses_in and not _STARTS_WITH_GET.match(body)
+    # A body that never reads p (a constant filter) checks too, so a bad record is still
+    # reported rather than silently matched.
+    touches = "p.get(" in body or "_read(" in body
+    needs_check = (c.uses_in or not touches) and not _STARTS_WITH_GET.match(body)
     check = (
         "        if type(p) is not dict and not isinstance(p, _Mapping):\n"
         "            raise TypeError\n"

@@ -47,22 +47,31 @@ class Interpreter:
             return ops.in_(self._eval(node.left, record, props), self._eval(node.right, record, props))
         if t is A.And:
             # Left to right, stopping at the first false operand: an operand after it is not
-            # evaluated, so it cannot raise (docs/semantics.md, "Errors").
-            if not ops.truth(self._eval(node.left, record, props), "and", node.left):
-                return False
-            return ops.truth(self._eval(node.right, record, props), "and", node.right)
+            # evaluated, so it cannot raise (docs/semantics.md, "Errors"). Chains are walked
+            # flat, so a long builder-made chain cannot exhaust the stack.
+            for operand in A.conjuncts(node):
+                if not ops.truth(self._eval(operand, record, props), "and", operand):
+                    return False
+            return True
         if t is A.Or:
-            if ops.truth(self._eval(node.left, record, props), "or", node.left):
-                return True
-            return ops.truth(self._eval(node.right, record, props), "or", node.right)
+            for operand in A.disjuncts(node):
+                if ops.truth(self._eval(operand, record, props), "or", operand):
+                    return True
+            return False
         if t is A.Not:
             return ops.not_(self._eval(node.operand, record, props))
         if t is A.Neg:
             return ops.neg(self._eval(node.operand, record, props))
         if t is A.Arith:
-            a = self._eval(node.left, record, props)
-            b = self._eval(node.right, record, props)
-            return _ARITH[node.op](ops, a, b)
+            # `a + b + c …` nests to the left; walk that spine with a loop, not recursion.
+            spine = []
+            while type(node) is A.Arith:
+                spine.append(node)
+                node = node.left
+            value = self._eval(node, record, props)
+            for step in reversed(spine):
+                value = _ARITH[step.op](ops, value, self._eval(step.right, record, props))
+            return value
         if t is A.Call:
             return self._call(node, record, props)
         raise TypeError(f"cannot evaluate {type(node).__name__} node")

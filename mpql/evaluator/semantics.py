@@ -10,6 +10,25 @@ Documented behaviour (S1, S13, S24) is *not* configurable: ``==`` across types i
 ordering needs two numbers (or two datetimes), ``%`` takes the dividend's sign, ``/ 0`` is
 undefined, ``not undefined`` is true, ``datetime(n)`` reads seconds up to 4294967295 and
 milliseconds above, and so on.
+
+Undocumented points where one answer is clearly more likely are fixed rather than fields;
+they are listed here so this module stays the one inventory (details in docs/semantics.md):
+
+* ``x in [literals]`` compares like ``==`` (``"1" in [1]`` is false) — values.Ops.in_
+* ``"v" in properties["list"]`` is membership on events as on Engage [S25] — values.Ops.in_
+* ``string(1.0)`` is ``"1"``; ``string(datetime)`` is ``YYYY-MM-DDTHH:MM:SS`` UTC;
+  ``number(datetime)`` is Unix seconds; ``number("…")`` takes ASCII decimals with optional
+  surrounding whitespace — values.Ops.to_string / to_number
+* ``boolean()`` follows S13 (lists and objects are true) — values.Ops.to_boolean
+* ``list(x)``: lists unchanged, anything else undefined — values.Ops.to_list
+* ``has_prefix`` works everywhere, not only in JQL — values.Ops.has_prefix
+* record aliases: ``$time`` from the export line's ``time``, ``$distinct_id``/``distinct_id``
+  both ways, ``user[…]`` on events via ``profiles=``, ``user[…]`` ≡ ``properties[…]`` on
+  profiles, ``behaviors[…]`` via ``behaviors=`` — records.py
+* ``and``/``or`` evaluate left to right and stop at the deciding operand, so a later
+  non-boolean operand does not raise — interpreter.py / compiler.py
+* lists compare element-wise in order; integers compare exactly (Mixpanel's doubles do not
+  above 2**53)
 """
 
 from __future__ import annotations

@@ -62,8 +62,12 @@ def render_trace(steps: list, node: A.Expr) -> str:
             if steps[j][0] == depth + 1:
                 kids.append(j)
             j += 1
-        expected = A.children(current)
-        skipped = expected[len(kids):] if isinstance(current, (A.And, A.Or)) else ()
+        if isinstance(current, A.And):
+            skipped = A.conjuncts(current)[len(kids):]
+        elif isinstance(current, A.Or):
+            skipped = A.disjuncts(current)[len(kids):]
+        else:
+            skipped = ()
         failed = isinstance(value, EvaluationError)
         for n, k in enumerate(kids):
             before = len(rows)

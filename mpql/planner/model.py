@@ -93,8 +93,10 @@ class Step:
     (``project_id``, ``workspace_id``). ``max_url_length``: the longest URL the planner lets
     a request have (id batching and the client-filter fallback keep to it). ``limit``: the
     query's overall record cap (``params["limit"]`` is per request; the executor stops after
-    ``limit`` records in total). ``from_date``/``to_date``: export range (also in params).
-    Booleans in params are sent as ``true``/``false``; json_params with compact separators.
+    ``limit`` records in total). Booleans in params are sent as ``true``/``false``;
+    json_params with compact separators. The planner leaves ``client_filter`` None: whether
+    a local filter is needed depends on how many ids the producing steps find, so it comes
+    from ``expand()`` at run time (``Expansion.keep``).
     """
 
     endpoint: str

@@ -13,10 +13,10 @@ rounded up, because that is what a client has to wait.
 
 from __future__ import annotations
 
+import bisect
 import math
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
 
 import attrs
@@ -52,20 +52,33 @@ class Rejection:
 
 
 class _Window:
+    """At most ``quota`` requests whose arrival times lie within ``seconds`` of each other."""
+
+    #: how long (real seconds) a stamp is kept beyond its window, for requests that arrived
+    #: earlier but reach the limiter later (a thread that was slow to get here).
+    LATE_SLACK = 5.0
+
     def __init__(self, quota: int, seconds: float) -> None:
         self.quota, self.seconds = quota, seconds
-        self.stamps: deque[float] = deque()
+        # Arrival times, sorted. Requests are admitted in the order their threads get here,
+        # which is not always the order they arrived in, hence insort rather than append.
+        self.stamps: list[float] = []
 
-    def expire(self, now: float) -> None:
-        while self.stamps and self.stamps[0] <= now - self.seconds:
-            self.stamps.popleft()
+    def _first_in_window(self, at: float) -> int:
+        return bisect.bisect_right(self.stamps, at - self.seconds)
 
-    def remaining(self, now: float) -> int:
-        self.expire(now)
-        return max(0, self.quota - len(self.stamps))
+    def remaining(self, at: float) -> int:
+        return max(0, self.quota - (len(self.stamps) - self._first_in_window(at)))
 
-    def reset_in(self, now: float) -> float:
-        return (self.stamps[0] + self.seconds - now) if self.stamps else 0.0
+    def reset_in(self, at: float) -> float:
+        i = self._first_in_window(at)
+        return max(0.0, self.stamps[i] + self.seconds - at) if i < len(self.stamps) else 0.0
+
+    def add(self, at: float, now: float) -> None:
+        bisect.insort(self.stamps, at)
+        cut = bisect.bisect_right(self.stamps, now - self.seconds - self.LATE_SLACK)
+        if cut:
+            del self.stamps[:cut]
 
 
 class _Class:
@@ -97,12 +110,16 @@ class RateLimiter:
                              limits.export_concurrent, time_scale),
         }
 
-    def acquire(self, rate_class: str, *, counts: bool = True) -> Rejection | None:
+    def acquire(self, rate_class: str, *, counts: bool = True, at: float | None = None) -> Rejection | None:
         """Admit a request (None) or say why not. An admitted request holds a concurrency slot
-        until ``release``; ``counts=False`` skips the hourly budget (engage pages > 0)."""
+        until ``release``; ``counts=False`` skips the hourly budget (engage pages > 0). ``at``
+        is when the request arrived (on this limiter's clock; default: now) — the server
+        passes the moment it read the request line, so the time spent reading headers, body
+        and checking credentials does not shift a request into a later window."""
         c = self._classes[rate_class]
         with self._lock:
-            now = self._clock()
+            clock_now = self._clock()
+            now = clock_now if at is None else min(at, clock_now)
             if c.concurrent is not None and c.in_flight >= c.concurrent:
                 return self._reject(c, now, "concurrency",
                                     f"Too many concurrent requests: at most {c.concurrent} "
@@ -116,9 +133,9 @@ class RateLimiter:
                                     f"Rate limit exceeded: at most {c.hour.quota} {rate_class} "
                                     "requests per hour per project", retry=c.hour.reset_in(now))
             if c.second is not None:
-                c.second.stamps.append(now)
+                c.second.add(now, clock_now)
             if counts and c.hour is not None:
-                c.hour.stamps.append(now)
+                c.hour.add(now, clock_now)
             c.in_flight += 1
             return None
 

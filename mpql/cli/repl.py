@@ -1,0 +1,132 @@
+"""``mpql repl``: test filters interactively against loaded data (docs/repl.md).
+
+Interactive on a terminal (prompt_toolkit: highlighting, completion, multi-line input,
+history); when standard input is not a terminal (``mpql repl < script.txt``) it reads inputs
+from it and prints a transcript instead. prompt_toolkit is imported only in the interactive
+case, so scripted use and every other mpql command start without it.
+
+Exit codes: 0 every input succeeded (or an interactive session ended normally); 1 at least
+one scripted input failed (syntax error, error diagnostic, failed command); 2 usage or start-up
+error (unreadable --data, unknown --endpoint, bad schema); 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from .common import make_parser
+
+EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+def build_parser(prog):
+    from ..repl.completion import ENDPOINTS
+
+    p = make_parser(
+        prog,
+        "Test filters interactively: each expression is checked, shown in canonical form and\n"
+        "evaluated against the loaded data (match count, share, first matches, and why when\n"
+        "nothing matches). With no --data/--profiles, the sandbox's sample data is loaded.\n"
+        "When standard input is not a terminal, inputs are read from it (one expression or\n"
+        ":command per line; an incomplete expression continues on the next line) and a\n"
+        "transcript is printed.\n\n"
+        "exit codes: 0 every input succeeded; 1 at least one scripted input failed (syntax\n"
+        "error, error diagnostic, failed command); 2 usage or start-up error; 130 interrupted",
+    )
+    p.add_argument("--data", action="append", default=[], metavar="EVENTS.jsonl",
+                   help="export JSONL to load (repeatable; profiles in it are loaded too)")
+    p.add_argument("--profiles", action="append", default=[], metavar="PROFILES.jsonl",
+                   help="engage profiles JSONL to load (repeatable)")
+    p.add_argument("--endpoint", choices=ENDPOINTS, default=None,
+                   help="context for checking and evaluating (default: export; engage when only "
+                   "profiles are loaded)")
+    p.add_argument("--schema", metavar="FILE", help="a property schema (JSON) for checking and "
+                   "completion")
+    p.add_argument("--base-url", metavar="URL",
+                   help=":run sends requests to this Mixpanel-compatible server (e.g. `mpql "
+                   "sandbox serve`) instead of Mixpanel; credentials still from MP_*")
+    p.add_argument("--show", type=int, default=3, metavar="N",
+                   help="matching records shown after each expression (default 3)")
+    hist = p.add_mutually_exclusive_group()
+    hist.add_argument("--history", metavar="FILE",
+                      help="history file (default: $MPQL_HISTORY, else the user state dir)")
+    hist.add_argument("--no-history", action="store_true", help="keep no history")
+    p.add_argument("--no-echo", action="store_true",
+                   help="non-interactive mode: do not echo inputs, print only the answers")
+    return p
+
+
+def _load_data(args, out):
+    from ..repl.data import Dataset, load_file
+
+    data = Dataset()
+    for path in args.data:
+        data.extend(load_file(path))
+    for path in args.profiles:
+        part = load_file(path)
+        if part.events:
+            out.write(f"note: {path} holds {len(part.events):,} events as well as profiles; "
+                      "both are loaded", "warning")
+        data.extend(part)
+    for note in data.notes:
+        out.write(f"note: {note}", "warning")
+    if not args.data and not args.profiles:
+        data = _sample_data(out)
+    return data
+
+
+def _sample_data(out):
+    """The sandbox's small default dataset (what `mpql sandbox serve` starts with)."""
+    from ..repl.data import Dataset
+
+    try:
+        from ..sandbox import default_dataset
+    except ImportError:
+        out.write("note: no --data given, and the sandbox's sample data is not available in "
+                  "this build; use --data FILE or :load FILE", "warning")
+        return Dataset()
+    sample = default_dataset()
+    events = sample.events(sample.first_date, sample.last_date)
+    return Dataset(events, list(sample.all_profiles),
+                   [f"the sandbox sample data ({sample.first_date} to {sample.last_date})"],
+                   sample=True)
+
+
+def run(args) -> int:
+    from ..errors import MpqlError
+    from ..repl.engine import PlainOutput, Session
+    from ..repl.script import run_script
+
+    if args.show < 0:
+        raise MpqlError("--show must be 0 or more")
+    interactive = sys.stdin.isatty() and sys.stdout.isatty()
+    if interactive:
+        try:
+            from ..repl.app import TerminalOutput
+        except ImportError as exc:  # an install without the REPL's dependencies
+            if not (exc.name or "").startswith(("prompt_toolkit", "pygments")):
+                raise
+            print(f"mpql repl: {exc.name} is not installed, so line editing, completion and "
+                  "history are off (pip install prompt_toolkit pygments)", file=sys.stderr)
+            interactive = False
+    out = TerminalOutput() if interactive else PlainOutput(sys.stdout)
+    data = _load_data(args, out)
+    endpoint = args.endpoint or ("engage" if data.profiles and not data.events else "export")
+    session = Session(data, out=out, endpoint=endpoint, schema_path=args.schema, show=args.show,
+                      timing=interactive, base_url=args.base_url)
+    try:
+        if not interactive:
+            # On a terminal without prompt_toolkit the user's own typing is the echo.
+            echo = not args.no_echo and not sys.stdin.isatty()
+            return run_script(sys.stdin, session, echo=echo)
+
+        from ..repl.app import build_prompt_session, default_history_path, interact
+
+        history = None if args.no_history else (
+            Path(args.history).expanduser() if args.history else default_history_path())
+        out.write(f"mpql repl — {session.describe_data()}; endpoint {session.endpoint}. "
+                  ":help for commands, Ctrl-D to quit.", "dim")
+        return interact(session, build_prompt_session(session, history_path=history))
+    finally:
+        session.close()
