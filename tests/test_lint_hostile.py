@@ -203,3 +203,20 @@ def test_schema_infer_reads_engage_responses_as_mixpanel_returns_them(tmp_path):
                                        encoding="utf-8")
     r = mpql_cli("schema", "infer", "bad.json", cwd=tmp_path)
     assert r.returncode == 2 and "bad.json:1 (record 2): expected an export record" in r.stderr
+
+
+def test_misspelt_noqa_code_is_reported(tmp_path):
+    # `# mpql: noqa: S01` suppressed nothing and said nothing: the finding looked like a
+    # noqa that does not work.
+    (tmp_path / "a.mpql").write_text(BAD + "  # mpql: noqa: S01\n", encoding="utf-8")
+    (tmp_path / "b.py").write_text("import c\nc.export(where='properties[\"a\"] == 1')"
+                                   "  # mpql: noqa: U001, ZZ9\n", encoding="utf-8")
+    (tmp_path / "c.mpql").write_text(BAD + "  # mpql: noqa: S001\n", encoding="utf-8")
+    r = mpql_cli("lint", "--isolated", "--endpoint", "export", "--format", "concise",
+                 "a.mpql", "b.py", "c.mpql", cwd=tmp_path)
+    lines = r.stdout.splitlines()
+    assert "a.mpql:1:50: X002 bad `# mpql: noqa` code: unknown rule selector `S01`" in "\n".join(
+        lines), r.stdout
+    assert any(line.startswith("a.mpql:1:1: S001") for line in lines)
+    assert any(line.startswith("b.py:2:") and "`ZZ9`" in line for line in lines)
+    assert not any(line.startswith("c.mpql") for line in lines)
