@@ -220,3 +220,15 @@ def test_misspelt_noqa_code_is_reported(tmp_path):
     assert any(line.startswith("a.mpql:1:1: S001") for line in lines)
     assert any(line.startswith("b.py:2:") and "`ZZ9`" in line for line in lines)
     assert not any(line.startswith("c.mpql") for line in lines)
+
+
+def test_json_endpoint_of_an_enclosing_object_applies_to_nested_queries(tmp_path):
+    # {"endpoint": "export", "queries": [{"where": …}]}: the nested where was checked as
+    # `any`, so S001 (an export-only error) went unreported.
+    import json
+
+    doc = {"queries": [{"where": BAD}, {"endpoint": "engage", "where": BAD}],
+           "endpoint": "export"}
+    (tmp_path / "q.json").write_text(json.dumps(doc), encoding="utf-8")
+    r = mpql_cli("lint", "--isolated", "--format", "json", "q.json", cwd=tmp_path)
+    assert [d["code"] for d in json.loads(r.stdout)] == ["S001", "S002"]

@@ -39,7 +39,7 @@ ENGAGE_ACCESSORS = ("as-written", "user", "properties")
 #: Export requests per hour before Mixpanel answers 429 (spec §5.4).
 EXPORT_HOURLY_BUDGET = 60
 
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")  # \d would take any Unicode digit
 
 # ---------------------------------------------------------------------------------------------
 # Validation helpers
