@@ -77,7 +77,7 @@ def main() -> int:
     if not shutil.which("curl"):
         raise SystemExit("curl is not installed (apt-get install curl)")
 
-    from mpql.sandbox._data import generate
+    from mpql.sandbox._data import FORMAT, generate
 
     root = Path(args.keep or tempfile.mkdtemp(prefix="mpql-bench-"))
     root.mkdir(parents=True, exist_ok=True)
@@ -85,7 +85,9 @@ def main() -> int:
     for size in [int(s) for s in args.sizes.split(",")]:
         data = root / f"data-{size}mb"
         end = dt.date(2024, 6, 30)
-        if not (data / "manifest.json").exists():
+        manifest_file = data / "manifest.json"
+        if not manifest_file.exists() or json.loads(manifest_file.read_text()).get(
+                "format") != FORMAT:
             # ~0.45 KB per event in the generated data; calibrated from the first day file.
             per_event_kb = 0.45
             epud = 10.0
@@ -98,6 +100,8 @@ def main() -> int:
                                   stdout=subprocess.PIPE, text=True)
         try:
             url = server.stdout.readline().strip()
+            if not url.startswith("http"):
+                raise SystemExit(f"the sandbox server did not start for {data}")
             from mpql.sandbox._server import DEFAULT_PROJECT_ID, DEFAULT_SECRET, DEFAULT_USERNAME
 
             days = []
@@ -139,6 +143,9 @@ def main() -> int:
         if mpql_lines != curl_lines:
             raise SystemExit(f"line counts differ: mpql {mpql_lines}, curl {curl_lines}")
         mb = nbytes / 1e6
+        print(f"  {size} MB runs: curl s {[round(r[0], 2) for r in curl_runs]}, mpql s "
+              f"{[round(r[0], 2) for r in mpql_runs]}, mpql RSS MB "
+              f"{[round(r[1] / 1024, 1) for r in mpql_runs]}", flush=True)
         med = lambda xs: sorted(xs)[len(xs) // 2]  # noqa: E731
         rows.append((size, mb, curl_lines, med([r[0] for r in curl_runs]),
                      med([r[0] for r in mpql_runs]), max(r[1] for r in mpql_runs) / 1024,

@@ -94,6 +94,7 @@ def test_profiles_to_stdout_with_limit(server):
     (["--events", "--from", "2024-01-02", "--to", "2024-01-01"], "after"),
     (["--events", "--where", 'properties["a"] = 1', "--from", "2024-01-01", "--to",
       "2024-01-01"], "E101"),
+    (["--profiles", "-o", "/nonexistent-dir/x.jsonl"], "cannot write the output"),
 ])
 def test_bad_input_is_one_clear_line_and_exit_2(args, words, server):
     r = mpql("run", *args, "--base-url", server.url, env=env_for(server))
@@ -197,7 +198,7 @@ def test_pacing_with_a_scaled_hour_gets_no_429_and_is_near_the_minimum(tmp_path)
         wall = time.monotonic() - started
         sent = sorted(r.started for r in sb.requests)
         statuses = collections.Counter(r.status for r in sb.requests)
-    minimum = Limits.scaled(scale, margin=0).minimum_duration(150)
+    minimum = Limits.scaled(scale, margin=0, slack=0).minimum_duration(150)
     span = sent[-1] - sent[0]
     print(f"pacing: span {span:.2f}s, wall {wall:.2f}s, minimum {minimum:.2f}s")
     assert minimum == pytest.approx(7.2, abs=0.05)  # two hours, plus the 3/s spacing

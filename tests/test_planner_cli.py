@@ -1,6 +1,8 @@
 """`mpql plan` as a real subprocess, and the examples as real scripts."""
 
 import json
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -150,3 +152,32 @@ def mpql_parse(text):
     import mpql
 
     return mpql.parse(text)
+
+
+@pytest.mark.skipif(shutil.which("curl") is None, reason="needs the curl binary")
+def test_curl_runs_with_real_curl(sandbox, tmp_path):
+    """The generated script, pointed at the sandbox, runs under real curl. Without --globoff
+    curl reads `properties["$distinct_id"]` in the export URL as a glob and exits 3."""
+    from mpql import Query, user
+
+    ds = sandbox.dataset
+    profile = sandbox.profiles()[0]
+    day = ds.last_date.isoformat() if hasattr(ds.last_date, "isoformat") else ds.last_date
+    plan = Query.events(user("$distinct_id") == profile["$distinct_id"], from_date=day,
+                        to_date=day).plan(
+        project_id=sandbox.credentials.project_id, chunk="none", check=False)
+    script = plan.to_curl(ids={0: [profile["$distinct_id"]]})
+    assert "--globoff" in script
+    script = script.replace("https://data.mixpanel.com", sandbox.url).replace(
+        "https://mixpanel.com", sandbox.url)
+    (tmp_path / "plan.sh").write_text(script, encoding="utf-8")
+    env = {**os.environ, "MP_USERNAME": sandbox.credentials.username,
+           "MP_SECRET": sandbox.credentials.secret}
+    r = subprocess.run(["sh", str(tmp_path / "plan.sh")], env=env, capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    exported = [json.loads(line) for line in r.stdout.splitlines() if line.startswith('{"event')]
+    expected = sandbox.events(day, day, where='properties["$distinct_id"] == '
+                              + json.dumps(profile["$distinct_id"]))
+    assert len(exported) == len(expected)
+    assert {e["properties"]["distinct_id"] for e in exported} <= {profile["$distinct_id"]}

@@ -36,6 +36,9 @@ def _parse_curl(command: str) -> dict:
     out = {"headers": []}
     it = iter(words[1:])
     for flag in it:
+        if flag == "--globoff":  # ours only: see test_curl_runs_with_real_curl
+            out["globoff"] = True
+            continue
         value = next(it)
         if flag == "--header":
             out["headers"].append(value)

@@ -243,3 +243,38 @@ def test_catalog_counts_types_and_values():
     cat.add_schema({"plan": "string", "new_prop": "number"}, EVENT)
     assert cat.get(EVENT, "new_prop").type == "number" and cat.get(EVENT, "new_prop").count == 0
     assert cat.sorted_fields(EVENT)[-1].name == "new_prop"  # declared-only fields come last
+
+
+_SCALARS = st.one_of(st.booleans(), st.integers(-3, 3), st.sampled_from([0.5, 1.0, -2.5]),
+                     st.sampled_from(["a", "b", "2024-01-02T03:04:05", "1"]), st.none())
+_RECORDS = st.lists(st.fixed_dictionaries({
+    "event": st.sampled_from(["A", "B"]),
+    "properties": st.dictionaries(st.sampled_from(["x", "y", "$z"]),
+                                  st.one_of(_SCALARS, st.lists(_SCALARS, max_size=3)),
+                                  max_size=3),
+}), max_size=12)
+
+
+@settings(deadline=None)
+@given(_RECORDS)
+def test_property_catalog_fast_path_equals_observing_each_value(records):
+    from mpql.repl.catalog import Field
+
+    cat = Catalog.from_records(records)
+    reference: dict = {}
+    for record in records:
+        for name, value in record["properties"].items():
+            reference.setdefault(name, Field(EVENT, name)).observe(value)
+    assert set(cat.names(EVENT)) == set(reference)
+    assert cat.records[EVENT] == len(records)
+    for name, ref in reference.items():
+        got = cat.get(EVENT, name)
+        assert (got.count, got.type_counts(), got.high_cardinality) == \
+            (ref.count, ref.type_counts(), ref.high_cardinality)
+        assert sorted(map(repr, got.top_values(1000))) == sorted(map(repr, ref.top_values(1000)))
+
+
+def test_true_and_1_are_different_values():
+    cat = Catalog.from_records([{"event": "e", "properties": {"x": True}},
+                                {"event": "e", "properties": {"x": 1}}])
+    assert sorted(map(repr, cat.get(EVENT, "x").top_values())) == ["(1, 1)", "(True, 1)"]

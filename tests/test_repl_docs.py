@@ -34,8 +34,8 @@ properties["mp_country_code"]
 properties["$os"] = "Linux"
 :fix
 
-# Events of the customer whose HubSpot id is on their profile, on Windows.
-user["customer_id"] == "9200194717" and properties["$os"] == "Windows"
+# Events of users whose profile says they pay for the pro plan, on Windows.
+user["plan"] == "pro" and properties["$os"] == "Windows"
 :wire
 :plan
 :run 3
@@ -65,6 +65,10 @@ def test_recorded_session_in_the_docs_is_current(tmp_path):
     assert r.stderr == ""
     assert r.returncode == 1  # the syntax error and S003 in the session (the doc says so)
     transcript = r.stdout.replace(str(data), "demo")
+    # The examples must keep illustrating what the comments say, whatever the generator does:
+    assert "why: properties[\"$os\"] is never \"windows\"" in transcript
+    assert "3 records from the sandbox" in transcript  # the profile example selects events
+    assert "note: properties[\"seats\"] is a string in" in transcript
     block = f"{START}\n```text\n{transcript}```\n{END}"
     doc = DOC.read_text(encoding="utf-8")
     current = re.search(re.escape(START) + r".*?" + re.escape(END), doc, re.S)

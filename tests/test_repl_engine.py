@@ -433,3 +433,127 @@ def test_file_arguments_may_be_quoted(s, tmp_path):
     path.write_text(json.dumps(EVENTS[0]) + "\n")
     ok, out = answer(session, buf, f':load "{path}"')
     assert ok and "loaded 1 event and 0 profiles" in out
+
+
+def test_why_breaks_the_current_filter_down_per_condition(s):
+    session, buf = s
+    answer(session, buf, 'properties["plan"] == "pro" and properties["$os"] == "Mac OS X"')
+    ok, out = answer(session, buf, ":why")
+    assert out.splitlines() == [
+        "2 conditions joined by `and`; how many of the 4 events each one selects on its own:",
+        '  3  properties["plan"] == "pro"',
+        '  2  properties["$os"] == "Mac OS X"',
+        "together: 2",
+    ]
+    answer(session, buf, 'properties["plan"] == "free" or properties["$os"] == "Linux"')
+    ok, out = answer(session, buf, ":why")
+    assert "2 conditions joined by `or`" in out and "together: 2" in out
+
+
+def test_save_appends_lintable_canonical_filters_with_their_endpoint(s, tmp_path):
+    import subprocess
+    import sys
+
+    session, buf = s
+    path = tmp_path / "filters.mpql"
+    ok, out = answer(session, buf, f":save {path}")
+    assert not ok and "no expression yet" in out
+    answer(session, buf, 'properties["plan"]=="pro"')
+    answer(session, buf, f":save {path}")
+    answer(session, buf, 'properties["$os"] == "Linux"')
+    answer(session, buf, f":save {path}")
+    answer(session, buf, ":endpoint engage")
+    answer(session, buf, 'properties["customer_id"] == "C-1"')
+    ok, out = answer(session, buf, f":save {path}")
+    assert ok and out.strip() == f"appended to {path}"
+    assert path.read_text() == (
+        '# mpql: endpoint=export\n\nproperties["plan"] == "pro"\n\n'
+        'properties["$os"] == "Linux"\n\n'
+        '# mpql: endpoint=engage\n\nproperties["customer_id"] == "C-1"\n')
+    for argv in (["lint", str(path)], ["fmt", "--check", str(path)]):
+        r = subprocess.run([sys.executable, "-m", "mpql", *argv], capture_output=True,
+                           text=True, timeout=60)
+        assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_a_raw_line_separator_inside_a_value_does_not_split_the_record(tmp_path):
+    # JSON allows U+2028 unescaped in strings; str.splitlines() would cut the line there.
+    record = {"event": "e", "properties": {"note": "one\u2028two", "time": 1700000000}}
+    path = tmp_path / "ls.jsonl"
+    path.write_text(json.dumps(record, ensure_ascii=False) + "\r\n", encoding="utf-8")
+    assert load_file(path).events == [record]
+
+
+def test_a_big_dataset_gets_its_catalog_in_the_background(monkeypatch):
+    monkeypatch.setattr(Session, "BACKGROUND_CATALOG", 1)
+    session, buf = new_session()
+    assert session._catalog_job is not None  # built in a thread
+    ok, out = answer(session, buf, 'properties["$os"] == "mac os x"')
+    assert 'did you mean "Mac OS X"?' in out  # the explanation waited for the catalog
+    assert session._catalog_job is None
+    assert session.catalog.get("event", "$os").count == 4
+
+
+def test_a_failing_background_build_is_reported_where_it_is_needed(monkeypatch):
+    import mpql.repl.engine as engine
+
+    monkeypatch.setattr(Session, "BACKGROUND_CATALOG", 1)
+
+    def broken(*_a, **_k):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(engine.Catalog, "from_records", broken)
+    session, buf = new_session()
+    ok, out = answer(session, buf, ":schema")
+    assert "internal error (RuntimeError: disk on fire) while indexing the loaded data" in out
+    assert "no properties known" in out and session.failures == 1
+    ok, out = answer(session, buf, "1 == 1")  # reported once; the session goes on
+    assert ok and "4 of 4 events match" in out and "internal error" not in out
+
+
+def test_run_with_credentials_goes_to_the_given_server(tmp_path, monkeypatch):
+    """The credentials path of :run (MP_* set), aimed with --base-url at a sandbox standing in
+    for Mixpanel — real HTTP, real auth; the secret appears nowhere in the output."""
+    from mpql.sandbox import Sandbox, write_dataset
+    from mpql.sandbox._limits import Limits
+
+    write_dataset(tmp_path / "data", EVENTS, PROFILES)
+    with Sandbox(tmp_path / "data", limits=Limits.unlimited()) as box:
+        creds = box.credentials
+        monkeypatch.setenv("MP_USERNAME", creds.username)
+        monkeypatch.setenv("MP_SECRET", creds.secret)
+        monkeypatch.setenv("MP_PROJECT_ID", str(creds.project_id))
+        session, buf = new_session(base_url=box.url)
+        answer(session, buf, 'properties["plan"] == "pro"')
+        ok, out = answer(session, buf, ":run 10")
+        assert ok, out
+        assert out.splitlines()[-1] == f"3 records from {box.url}"
+        assert creds.secret not in out
+        # Mixpanel gets one export per day (2023-11-14 and -15), as the executor chunks it
+        assert [r.path for r in box.requests] == ["/api/2.0/export"] * 2
+        monkeypatch.setenv("MP_SECRET", "wrong-" + creds.secret)
+        ok, out = answer(session, buf, ":run")
+        assert not ok and out.startswith("error: ") and creds.secret not in out
+    for name in ("MP_USERNAME", "MP_SECRET", "MP_PROJECT_ID"):
+        monkeypatch.delenv(name)
+    session, buf = new_session(base_url="http://127.0.0.1:9")
+    answer(session, buf, "1 == 1")
+    ok, out = answer(session, buf, ":run")
+    assert not ok and "--base-url http://127.0.0.1:9 needs credentials" in out
+
+
+def test_ctrl_c_cancels_one_input_interactively_but_ends_a_script(s, monkeypatch):
+    from mpql.repl.script import run_script
+
+    session, buf = s
+
+    def interrupted(*_a, **_k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(session, "_check", interrupted)
+    ok, out = answer(session, buf, "1 == 1")
+    assert not ok and "error: interrupted" in out and not session.quit
+    session.interrupted = False
+    with pytest.raises(KeyboardInterrupt):
+        run_script(["1 == 1\n", "2 == 2\n"], session)
+    assert "2 == 2" not in buf.getvalue()

@@ -283,7 +283,19 @@ def test_unknown_endpoint_and_wrong_method(sandbox):
 def test_engage_unsupported_and_bad_params(sandbox):
     url = f"{sandbox.url}/api/query/engage"
     for data, needle in [
-        ({"filter_by_cohort": '{"id": 1}'}, "not supported"),
+        ({"data_group_id": "123"}, "data_group_id 123 not found"),
+        ({"data_group_id": "-1405123841946871899", "filter_by_cohort": '{"id": 1001}'}, "cannot be combined"),
+        ({"filter_by_cohort": '{"id": 1}'}, "cohort 1 not found"),
+        ({"filter_by_cohort": '{"raw_cohort": {}}'}, "not supported"),
+        ({"filter_by_cohort": "1001"}, 'like {"id": 12345}'),
+        ({"filter_by_cohort": '{"id": 1001}', "include_all_users": "maybe"}, "true or false"),
+        ({"behaviors": "[]"}, "non-empty JSON list"),
+        ({"behaviors": '[{"name": "b", "window": "30 days", "event_selectors": [{"event": "A"}]}]'}, "window"),
+        ({"behaviors": '[{"name": "b", "window": "3d", "event_selectors": []}]'}, "event_selectors"),
+        ({"behaviors": '[{"name": "b", "window": "3d", "event_selectors": [{"event": "A"}]}]',
+          "filter_by_cohort": '{"id": 1001}'}, "mutually exclusive"),
+        ({"behaviors": '[{"name": "b", "window": "3d", "event_selectors": [{"event": "A"}]}]',
+          "as_of_timestamp": "soon"}, "as_of_timestamp"),
         ({"output_properties": "$email"}, "JSON-encoded list"),
         ({"page": "-1"}, "non-negative"),
         ({"distinct_id": "a", "distinct_ids": '["b"]'}, "mutually exclusive"),

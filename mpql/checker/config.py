@@ -9,6 +9,7 @@ the current directory or its parents is used; ``--config`` names one explicitly 
     endpoint, param, behaviors      default context
     schema                          schema file, relative to the config file
     per-file-ignores                {glob: [codes]}
+    severity                        {selector: error | warning | info}, e.g. {U004 = "error"}
     fail-on                         error | warning | info (default warning)
 
 TOML is read with ``tomllib`` (Python 3.11+) or, on 3.10, with ``tomli`` when it is
@@ -24,7 +25,7 @@ from ..errors import ConfigError
 __all__ = ["find_config", "load_config", "KEYS"]
 
 KEYS = ("select", "extend_select", "ignore", "endpoint", "param", "behaviors", "schema",
-        "per_file_ignores", "fail_on")
+        "per_file_ignores", "fail_on", "severity")
 
 
 def _toml():
@@ -90,15 +91,79 @@ def load_config(path: Path) -> dict:
                 value = [value]
             if not isinstance(value, list):
                 raise ConfigError(f"{path}: `{key.replace('_', '-')}` must be a list of codes")
-            settings[key] = tuple(str(v) for v in value)
+            settings[key] = tuple(value)
     if "per_file_ignores" in settings:
         pfi = settings["per_file_ignores"]
         if not isinstance(pfi, dict):
             raise ConfigError(f"{path}: `per-file-ignores` must map globs to lists of codes")
+        for glob, codes in pfi.items():
+            if not isinstance(codes, (str, list)):
+                raise ConfigError(f"{path}: per-file-ignores `{glob}` must be a list of rule "
+                                  f"codes, found {codes!r}")
         settings["per_file_ignores"] = {
             str(k): tuple([v] if isinstance(v, str) else v) for k, v in pfi.items()}
+    _validate(path, settings)
     if "schema" in settings:
-        settings["schema"] = str((path.parent / str(settings["schema"])).resolve())
+        settings["schema"] = str((path.parent / settings["schema"]).resolve())
     if "behaviors" in settings and isinstance(settings["behaviors"], list):
         settings["behaviors"] = ",".join(settings["behaviors"])
     return settings
+
+
+def _validate(path: Path, settings: dict) -> None:
+    """Check every value's type and meaning here, so a bad config is one clear error naming
+    the file and the key, not a crash or a finding on every expression."""
+    from .engine import Context
+    from .rules import resolve_selectors
+
+    def bad(key: str, expected: str, found) -> ConfigError:
+        return ConfigError(f"{path}: `{key.replace('_', '-')}` must be {expected}, "
+                           f"found {found!r}")
+
+    for key in ("endpoint", "param", "fail_on", "schema"):
+        if key in settings and not isinstance(settings[key], str):
+            raise bad(key, "a string", settings[key])
+    behaviors = settings.get("behaviors")
+    if behaviors is not None and not isinstance(behaviors, str) and not (
+            isinstance(behaviors, list) and all(isinstance(b, str) for b in behaviors)):
+        raise bad("behaviors", "a list of behavior names", behaviors)
+    if settings.get("fail_on", "warning") not in ("error", "warning", "info"):
+        raise bad("fail_on", "error, warning or info", settings["fail_on"])
+    try:
+        Context.make(settings.get("endpoint"), settings.get("param"))
+    except ValueError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    if "severity" in settings:
+        settings["severity"] = _severities(path, settings["severity"], resolve_selectors)
+    groups = [(k, settings[k]) for k in ("select", "extend_select", "ignore") if k in settings]
+    groups += [(f"per-file-ignores `{glob}`", codes)
+               for glob, codes in settings.get("per_file_ignores", {}).items()]
+    for key, codes in groups:
+        if not all(isinstance(c, str) for c in codes):
+            raise bad(key, "a list of rule codes", list(codes))
+        try:
+            resolve_selectors(codes)
+        except ValueError as exc:
+            raise ConfigError(f"{path}: `{key.replace('_', '-')}`: {exc}") from None
+
+
+def _severities(path: Path, table, resolve_selectors) -> dict:
+    """``{selector: severity}`` → ``{code: severity}``; a more specific selector wins over a
+    prefix (``{"U" = "info", "U004" = "error"}``), whatever the order in the file."""
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: `severity` must map rule codes to error, warning or info "
+                          f"(e.g. [tool.mpql.severity] U004 = \"error\"), found {table!r}")
+    out: dict = {}
+    ranked = []
+    for selector, level in table.items():
+        if level not in ("error", "warning", "info"):
+            raise ConfigError(f"{path}: severity of `{selector}` must be error, warning or "
+                              f"info, found {level!r}")
+        try:
+            codes = resolve_selectors([selector])
+        except ValueError as exc:
+            raise ConfigError(f"{path}: `severity`: {exc}") from None
+        ranked.append((-len(codes), selector, codes, level))
+    for _, _, codes, level in sorted(ranked, key=lambda r: r[0]):
+        out.update(dict.fromkeys(codes, level))  # broad first, so narrow selectors win
+    return out

@@ -15,7 +15,6 @@ false/true) or where the spec marks the behaviour UNCONFIRMED.
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
 from datetime import datetime, timezone
@@ -147,6 +146,12 @@ _PROFILE_TWIN = {"mp_country_code": "$country_code", "$country_code": "mp_countr
 _COMMENT = re.compile(r"#[^\n]*")
 
 
+def _close_matches(name, names, cutoff) -> list:
+    import difflib  # only a finding needs it: kept out of `mpql lint` start-up
+
+    return difflib.get_close_matches(name, names, n=1, cutoff=cutoff)
+
+
 def _article(kind: str) -> str:
     return {"undefined": "undefined", "unknown": "unknown"}.get(kind, f"a {kind}")
 
@@ -159,6 +164,7 @@ class _Checker:
         self.enabled = enabled
         self.found: list[Diagnostic] = []
         self._types: dict[int, str] = {}
+        self._folds: dict[int, tuple] = {}  # id(node) -> (constant, folded value or None)
 
     # -- reporting ----------------------------------------------------------------------------
 
@@ -222,11 +228,30 @@ class _Checker:
         return self.lookup(entity, prop.name) or T.UNKNOWN
 
     def type_of(self, node: A.Expr) -> str:
-        key = id(node)
-        cached = self._types.get(key)
+        cached = self._types.get(id(node))
         if cached is None:
-            cached = self._types[key] = self._infer(node)
+            # Children first, without recursion: a generated 3000-operand chain is legal.
+            for n in _post_order(node, self._types):
+                self._types[id(n)] = self._infer(n)
+            cached = self._types[id(node)]
         return cached
+
+    def fold(self, node: A.Expr):
+        """The constant boolean value of a property-free condition, or None (memoized)."""
+        return self._folded(node)[1]
+
+    def constant(self, node: A.Expr) -> bool:
+        """True when no property or NOW occurs in ``node``."""
+        return self._folded(node)[0]
+
+    def _folded(self, node):
+        memo = self._folds
+        found = memo.get(id(node))
+        if found is None:
+            for n in _post_order(node, memo):
+                memo[id(n)] = _fold_node(n, memo)
+            found = memo[id(node)]
+        return found
 
     def _infer(self, node: A.Expr) -> str:
         if isinstance(node, A.String):
@@ -401,9 +426,10 @@ class _Checker:
     # -- conditions ---------------------------------------------------------------------------
 
     def condition(self, node, role, parent) -> None:
-        const = _fold(node)
+        const = self.fold(node)
         if const is not None:
-            if not _folds(parent):
+            if not (isinstance(parent, (A.And, A.Or, A.Not))
+                    and self.fold(parent) is not None):  # report the outermost only
                 self.report("C001", node,
                             f"this condition is always {'true' if const else 'false'}",
                             help="it does not depend on any property; remove it or test the "
@@ -446,12 +472,14 @@ class _Checker:
         word = "and" if is_and else "or"
         # C004: duplicates
         seen: list = []
+        seen_set: set = set()  # structural hash: linear on long generated chains
         dups = []
         for part in parts:
-            if any(part == s for s in seen):
+            if part in seen_set:
                 dups.append(part)
             else:
                 seen.append(part)
+                seen_set.add(part)
         for dup in dups:
             fix = None
             chain_text = self.src(node)
@@ -468,34 +496,31 @@ class _Checker:
         else:
             self.tautologies(node, parts)
 
+    def facts(self, parts):
+        """``(expression, op, literal)`` for each ``expr OP literal`` part of a chain."""
+        for part in parts:
+            fact = _fact(part, self.constant)
+            if fact is not None:
+                yield fact
+
     def contradictions(self, node, parts) -> None:
         eq: dict = {}
         ne: dict = {}
         lo: dict = {}
         hi: dict = {}
-        for part in parts:
-            fact = _fact(part)
-            if fact is None:
-                continue
-            key, op, value = fact
-            if op == "==":
-                if key in eq and not _same_literal(eq[key], value):
-                    self.report("C002", node,
-                                f"`{_show(key)}` cannot equal both {_lit(eq[key])} and "
-                                f"{_lit(value)}: this filter never matches",
-                                help="did you mean `or` (or `in [...]`)?")
-                    return
-                if key in ne and any(_same_literal(v, value) for v in ne[key]):
-                    self.report("C002", node, f"`{_show(key)}` is required to equal and not "
-                                f"equal {_lit(value)}: this filter never matches")
-                    return
-                eq[key] = value
-            elif op == "!=":
-                if key in eq and _same_literal(eq[key], value):
-                    self.report("C002", node, f"`{_show(key)}` is required to equal and not "
-                                f"equal {_lit(value)}: this filter never matches")
-                    return
-                ne.setdefault(key, []).append(value)
+        for key, op, value in self.facts(parts):
+            if op == "==" and key in eq and not _same_literal(eq[key][0], value):
+                self.report("C002", node,
+                            f"`{_show(key)}` cannot equal both {_lit(eq[key][0])} and "
+                            f"{_lit(value)}: this filter never matches",
+                            help="did you mean `or` (or `in [...]`)?")
+                return
+            if op in ("==", "!=") and _opposed(key, op, value, eq, ne):
+                self.report("C002", node, f"`{_show(key)}` is required to equal and not "
+                            f"equal {_lit(value)}: this filter never matches")
+                return
+            if op in ("==", "!="):
+                (eq if op == "==" else ne).setdefault(key, []).append(value)
             elif isinstance(value, (int, float)) and not isinstance(value, bool):
                 if op in (">", ">="):
                     cur = lo.get(key)
@@ -507,7 +532,7 @@ class _Checker:
                         hi[key] = (value, op == "<")
         for key in set(lo) | set(hi) | set(eq):
             low, high = lo.get(key), hi.get(key)
-            value = eq.get(key)
+            value = eq[key][0] if key in eq else None
             empty = False
             if low and high:
                 empty = low[0] > high[0] or (low[0] == high[0] and (low[1] or high[1]))
@@ -525,30 +550,20 @@ class _Checker:
     def tautologies(self, node, parts) -> None:
         ne: dict = {}
         eq: dict = {}
-        for part in parts:
-            fact = _fact(part)
-            if fact is None:
-                continue
-            key, op, value = fact
-            if op == "!=":
-                others = ne.setdefault(key, [])
-                if any(not _same_literal(v, value) for v in others):
-                    self.report("C003", node,
-                                f"`{_show(key)}` always differs from {_lit(others[0])} or "
-                                f"from {_lit(value)}: this filter matches everything",
-                                help="did you mean `and`?")
-                    return
-                if key in eq and any(_same_literal(v, value) for v in eq[key]):
-                    self.report("C003", node, f"`{_show(key)}` either equals {_lit(value)} or "
-                                "not: this filter matches everything")
-                    return
-                others.append(value)
-            elif op == "==":
-                if key in ne and any(_same_literal(v, value) for v in ne[key]):
-                    self.report("C003", node, f"`{_show(key)}` either equals {_lit(value)} or "
-                                "not: this filter matches everything")
-                    return
-                eq.setdefault(key, []).append(value)
+        for key, op, value in self.facts(parts):
+            others = ne.get(key, ())
+            if op == "!=" and any(not _same_literal(v, value) for v in others):
+                self.report("C003", node,
+                            f"`{_show(key)}` always differs from {_lit(others[0])} or "
+                            f"from {_lit(value)}: this filter matches everything",
+                            help="did you mean `and`?")
+                return
+            if op in ("==", "!=") and _opposed(key, op, value, eq, ne):
+                self.report("C003", node, f"`{_show(key)}` either equals {_lit(value)} or "
+                            "not: this filter matches everything")
+                return
+            if op in ("==", "!="):
+                (eq if op == "==" else ne).setdefault(key, []).append(value)
 
     # -- properties ---------------------------------------------------------------------------
 
@@ -569,7 +584,7 @@ class _Checker:
                             help="query /engage with a behaviors parameter that defines it")
             elif ep == "engage" and self.ctx.behaviors is not None \
                     and name not in self.ctx.behaviors:
-                guess = difflib.get_close_matches(name, self.ctx.behaviors, n=1)
+                guess = _close_matches(name, self.ctx.behaviors, cutoff=0.6)
                 declared = ", ".join(self.ctx.behaviors) or "none"
                 self.report("S005", node, f"behavior `{name}` is not defined by this query "
                             f"(defined: {declared})",
@@ -635,7 +650,7 @@ class _Checker:
         if self.schema is not None and self.schema.covers(entity) and declared is None \
                 and name not in own:
             names = sorted(set(self.schema.names(entity)) | set(own))
-            guess = difflib.get_close_matches(name, names, n=1, cutoff=0.7)
+            guess = _close_matches(name, names, cutoff=0.7)
             self.report("S007", node, f"`{shown}` is not in the schema ({self.schema.source})",
                         help=f"did you mean `{guess[0]}`?" if guess else
                         "add it to the schema if it is new",
@@ -975,12 +990,6 @@ def _operand_of(parent) -> str:
     return "a condition"
 
 
-def _folds(parent) -> bool:
-    """True when the parent is itself a constant condition (report the outermost only)."""
-    return parent is not None and isinstance(parent, (A.And, A.Or, A.Not)) \
-        and _fold(parent) is not None
-
-
 def _is_zero(node) -> bool:
     return isinstance(node, A.Number) and node.value == 0
 
@@ -1068,46 +1077,69 @@ def _same_literal(a, b) -> bool:
         and not isinstance(a, bool) and not isinstance(b, bool) and a == b)
 
 
-def _fact(part):
+def _opposed(key, op, value, eq: dict, ne: dict) -> bool:
+    """An earlier part tested ``key`` against the same literal with the opposite operator
+    (``x == v`` then ``x != v``, or the reverse)."""
+    earlier = ne if op == "==" else eq
+    return any(_same_literal(v, value) for v in earlier.get(key, ()))
+
+
+def _fact(part, constant):
     """(expression, op, literal) for `expr OP literal` / `literal OP expr`, else None."""
     if not isinstance(part, A.Compare):
         return None
     flip = {">": "<", "<": ">", ">=": "<=", "<=": ">=", "==": "==", "!=": "!="}
     left_lit = _literal_value(part.left)
     right_lit = _literal_value(part.right)
-    if right_lit is not None and left_lit is None and not _constant(part.left):
+    if right_lit is not None and left_lit is None and not constant(part.left):
         return part.left, part.op, right_lit
-    if left_lit is not None and right_lit is None and not _constant(part.right):
+    if left_lit is not None and right_lit is None and not constant(part.right):
         return part.right, flip[part.op], left_lit
     return None
 
 
-def _constant(node) -> bool:
-    return not any(isinstance(n, (A.Property, A.Now)) for n in A.walk(node))
+def _post_order(node, done) -> list:
+    """The nodes under ``node`` not yet in ``done`` (keyed by id), children before parents."""
+    out = []
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if id(n) not in done:
+            out.append(n)
+            stack.extend(A.children(n))
+    out.reverse()
+    return out
 
 
-def _fold(node):
-    """The constant boolean value of a property-free condition, or None."""
+def _fold_node(node, memo) -> tuple:
+    """(constant, value) of one node from its children's entries in ``memo``: constant when no
+    property or NOW occurs in it; value is the boolean a property-free condition always has
+    (or what an and/or is forced to by one constant side), else None."""
+    kids = [memo[id(c)] for c in A.children(node)]
+    constant = not isinstance(node, (A.Property, A.Now)) and all(k[0] for k in kids)
     if isinstance(node, A.Boolean):
-        return node.value
+        return constant, node.value
     if not isinstance(node, (A.Compare, A.In, A.And, A.Or, A.Not)):
-        return None
-    if not _constant(node):
-        if isinstance(node, A.And):
-            l, r = _fold(node.left), _fold(node.right)
-            return False if (l is False or r is False) else None
-        if isinstance(node, A.Or):
-            l, r = _fold(node.left), _fold(node.right)
-            return True if (l is True or r is True) else None
-        return None
+        return constant, None
     if isinstance(node, A.Not):
-        inner = _fold(node.operand)
-        return None if inner is None else not inner
+        inner = kids[0][1]
+        return constant, (None if inner is None or not constant else not inner)
     if isinstance(node, (A.And, A.Or)):
-        l, r = _fold(node.left), _fold(node.right)
-        if l is None or r is None:
-            return None
-        return (l and r) if isinstance(node, A.And) else (l or r)
+        l, r = kids[0][1], kids[1][1]
+        if constant:
+            if l is None or r is None:
+                return constant, None
+            return constant, (l and r) if isinstance(node, A.And) else (l or r)
+        if isinstance(node, A.And):
+            return constant, (False if (l is False or r is False) else None)
+        return constant, (True if (l is True or r is True) else None)
+    if not constant:
+        return constant, None
+    return constant, _fold_literal(node)
+
+
+def _fold_literal(node):
+    """The value of a property-free comparison or `in` between literals, or None."""
     if isinstance(node, A.Compare):
         a, b = _literal_value(node.left), _literal_value(node.right)
         if a is None or b is None:

@@ -44,6 +44,8 @@ class LintOptions:
     #: glob → codes; globs match the path relative to the config's directory, or the name.
     per_file_ignores: dict = attrs.field(factory=dict)
     fail_on: str = Severity.WARNING
+    #: code → severity, overriding the rule's own (config ``[tool.mpql.severity]``)
+    severity: dict = attrs.field(factory=dict)
 
     def enabled_for(self, name: str) -> frozenset:
         codes = resolve_selectors(self.select) if self.select else set(RULES) - DEFAULT_OFF
@@ -93,6 +95,9 @@ def lint_text(text: str, name: str, options: LintOptions, kind: str | None = Non
             if rules:
                 unit_found = [d for d in unit_found if not _suppressed(d, rules)]
         found.extend(unit_found)
+    if options.severity:
+        found = [attrs.evolve(d, severity=options.severity[d.code])
+                 if d.code in options.severity else d for d in found]
     found.sort(key=lambda d: (d.span.start, d.span.end, d.code))
     return found
 

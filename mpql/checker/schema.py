@@ -107,6 +107,14 @@ def parse_schema(data, source: str = "<schema>") -> Schema:
     if not isinstance(data, dict):
         raise ConfigError(f"schema {source}: expected a JSON object, found {type(data).__name__}")
     if "event" in data or "profile" in data or "mpql_schema" in data:
+        version = data.get("mpql_schema", 1)
+        if version != 1:
+            raise ConfigError(f"schema {source}: `mpql_schema` version {version!r} is not "
+                              "supported (this mpql reads version 1)")
+        extra = sorted(set(data) - {"mpql_schema", "event", "profile"})
+        if extra:  # e.g. "events": its properties would silently go unchecked
+            raise ConfigError(f"schema {source}: unknown key `{extra[0]}`; an mpql schema has "
+                              "`mpql_schema`, `event` and `profile`")
         event = _parse_mapping(data.get("event"), source, "event")
         profile = _parse_mapping(data.get("profile"), source, "profile")
         return Schema(event, profile, source)

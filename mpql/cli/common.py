@@ -4,6 +4,7 @@ diagnostics in the formats every command offers."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from pathlib import Path
 
@@ -11,7 +12,8 @@ import attrs
 
 from ..errors import InputError
 
-__all__ = ["Source", "read_sources", "add_input_arguments", "make_parser", "iter_lint_files"]
+__all__ = ["Source", "read_sources", "read_file", "reading", "add_input_arguments",
+           "make_parser", "iter_lint_files"]
 
 #: Directories never searched when a directory is given (virtualenvs, caches, VCS data).
 SKIP_DIRS = {"__pycache__", "node_modules", "venv", "site-packages", "build", "dist"}
@@ -22,8 +24,10 @@ class Source:
     """A unit of input: an expression given with -e, a file, or standard input."""
 
     name: str  # shown in diagnostics: "<expr>", "<stdin>" or the path
-    text: str
+    text: str  # line endings normalised to "\n"
     path: Path | None = None
+    #: the file's line ending ("\r\n" for a Windows file), for writing it back unchanged
+    newline: str = "\n"
 
 
 def make_parser(prog: str, description: str) -> argparse.ArgumentParser:
@@ -58,22 +62,35 @@ def read_sources(exprs: list[str], paths, *, suffixes=(".mpql",)) -> list[Source
         path = Path(raw)
         if path.is_dir():
             found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in suffixes)
-            sources.extend(_read_file(p) for p in found)
+            sources.extend(read_file(p) for p in found)
         else:
-            sources.append(_read_file(path))
+            sources.append(read_file(path))
     return sources
 
 
-def _read_file(path: Path) -> Source:
+@contextlib.contextmanager
+def reading(path: Path):
+    """Turn the errors of reading ``path`` (inside the block) into one InputError naming it."""
     try:
-        text = path.read_text(encoding="utf-8")
+        yield
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
     except UnicodeDecodeError as exc:
         raise InputError(f"{path}: not UTF-8 text (byte {exc.start}): {exc.reason}") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a directory; give a file") from None
     except OSError as exc:
         raise InputError(f"{path}: cannot read: {exc.strerror}") from None
-    return Source(str(path), text, path)
+
+
+def read_file(path: Path) -> Source:
+    with reading(path), path.open(encoding="utf-8", newline="") as fh:
+        raw = fh.read()  # newline="": keep "\r\n" to detect it
+    # Like ruff, a rewritten file keeps the line ending of its first line.
+    first = raw.find("\n")
+    newline = "\r\n" if first > 0 and raw[first - 1] == "\r" else "\n"
+    text = raw.replace("\r\n", "\n").replace("\r", "\n")
+    return Source(str(path), text, path, newline)
 
 
 def iter_lint_files(paths, suffixes) -> list[Path]:

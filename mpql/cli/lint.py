@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from ..errors import ConfigError
-from .common import Source, add_input_arguments, iter_lint_files, make_parser, read_sources
+from .common import add_input_arguments, iter_lint_files, make_parser, read_file, read_sources
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 SUFFIXES = (".mpql", ".py", ".json")
@@ -39,6 +39,9 @@ def build_parser(prog):
                    help="rules to skip")
     p.add_argument("--format", choices=FORMATS, default="full", help="output format")
     p.add_argument("--fix", action="store_true", help="apply safe fixes (files are rewritten)")
+    p.add_argument("--diff", action="store_true",
+                   help="print the fixes --fix would make as a unified diff; write nothing "
+                        "(exit 1 when there is a change)")
     p.add_argument("--unsafe-fixes", action="store_true",
                    help="also apply fixes that change what a filter selects")
     p.add_argument("--exit-zero", action="store_true", help="exit 0 even when findings remain")
@@ -64,36 +67,36 @@ def _options(args):
             raise ConfigError(f"config file {path}: no such file")
         if path is not None:
             settings = load_config(path)
+    for option, group in (("--select", args.select), ("--extend-select", args.extend_select),
+                          ("--ignore", args.ignore)):
+        try:
+            codes = resolve_selectors(group)
+        except ValueError as exc:
+            raise ConfigError(f"{option}: {exc}") from None
+        if group and not codes:
+            # `--select ""` would silently turn every rule off and pass.
+            raise ConfigError(f"{option} {','.join(group)!r} names no rule: give codes, names, "
+                              "prefixes or ALL (e.g. T001, cross-type-equality, T)")
     select = tuple(args.select) or tuple(settings.get("select", ()))
     extend = tuple(settings.get("extend_select", ())) + tuple(args.extend_select)
     ignore = tuple(settings.get("ignore", ())) + tuple(args.ignore)
-    for group in (select, extend, ignore):
-        try:
-            resolve_selectors(group)
-        except ValueError as exc:
-            raise ConfigError(str(exc)) from None
-    for pattern, codes in settings.get("per_file_ignores", {}).items():
-        try:
-            resolve_selectors(codes)
-        except ValueError as exc:
-            raise ConfigError(f"per-file-ignores `{pattern}`: {exc}") from None
     schema_path = args.schema or settings.get("schema")
     schema = load_schema(schema_path) if schema_path else None
-    endpoint = args.endpoint or settings.get("endpoint")
+    endpoint = args.endpoint if args.endpoint is not None else settings.get("endpoint")
     if endpoint is not None:
         from ..checker.engine import Context
         try:
-            Context.make(endpoint)
+            # An empty --endpoint (an unset shell variable?) is a mistake, not `any`.
+            Context.make(endpoint if endpoint.strip() else "''")
         except ValueError as exc:
-            raise ConfigError(str(exc)) from None
+            raise ConfigError(f"--endpoint: {exc}") from None
     fail_on = args.fail_on or settings.get("fail_on", "warning")
-    if fail_on not in ("error", "warning", "info"):
-        raise ConfigError(f"fail-on must be error, warning or info, not {fail_on!r}")
     return LintOptions(
         endpoint=endpoint, param=args.param or settings.get("param"),
         behaviors=args.behaviors if args.behaviors is not None else settings.get("behaviors"),
         schema=schema, select=select, extend_select=extend, ignore=ignore,
-        per_file_ignores=settings.get("per_file_ignores", {}), fail_on=fail_on)
+        per_file_ignores=settings.get("per_file_ignores", {}), fail_on=fail_on,
+        severity=settings.get("severity", {}))
 
 
 def run(args) -> int:
@@ -116,11 +119,12 @@ def _run(args) -> int:
     from ..checker.output import render, statistics
 
     options = _options(args)
-    if args.expr or not args.paths:
-        sources = read_sources(args.expr, [] if args.expr else ["-"])
-        sources += [Source(str(p), *_read(p)) for p in iter_lint_files(args.paths, SUFFIXES)]
-    else:
-        sources = [Source(str(p), *_read(p)) for p in iter_lint_files(args.paths, SUFFIXES)]
+    # `-` among the paths (or no input at all) reads standard input.
+    stdin = "-" in args.paths or not (args.expr or args.paths)
+    sources = read_sources(args.expr, ["-"] if stdin else [])
+    sources += [read_file(p) for p in iter_lint_files(args.paths, SUFFIXES)]
+    if args.diff:
+        return _diff(sources, options, args.unsafe_fixes)
     fixing = args.fix
     found = []
     fixed_total = 0
@@ -133,7 +137,7 @@ def _run(args) -> int:
                                          unsafe=args.unsafe_fixes, single=single)
             fixed_total += n
             if source.path is not None and new != source.text:
-                source.path.write_text(new, encoding="utf-8")
+                source.path.write_text(new, encoding="utf-8", newline=source.newline)
             elif source.path is None:
                 to_stdout.append(new)
             found.extend(remaining)
@@ -153,6 +157,37 @@ def _run(args) -> int:
         _summary(found, failing, fixed_total, args, options.fail_on)
     if failing and not args.exit_zero:
         return EXIT_FINDINGS
+    return EXIT_OK
+
+
+def _diff(sources, options, unsafe: bool) -> int:
+    """``--diff``: what ``--fix`` would change, as a unified diff per source; nothing is
+    written. Exit 1 when there is a change (as ruff's ``--diff``), else 0."""
+    import difflib
+
+    from ..checker.lint import fix_text
+
+    fixes = changed = 0
+    for source in sources:
+        kind = "mpql" if source.path is None else None
+        new, n, _ = fix_text(source.text, source.name, options, kind, unsafe=unsafe,
+                             single=source.name == "<expr>")
+        if new == source.text:
+            continue
+        fixes += n
+        changed += 1
+        old_lines = source.text.splitlines(keepends=True)
+        new_lines = new.splitlines(keepends=True)
+        for lines in (old_lines, new_lines):
+            if lines and not lines[-1].endswith("\n"):
+                lines[-1] += "\n"  # an expression given with -e has no final newline
+        sys.stdout.writelines(difflib.unified_diff(old_lines, new_lines, f"a/{source.name}",
+                                                   f"b/{source.name}"))
+    if changed:
+        print(f"Would fix {fixes} problem{'s' if fixes != 1 else ''} in {changed} "
+              f"source{'s' if changed != 1 else ''}.", file=sys.stderr)
+        return EXIT_FINDINGS
+    print("No fixes available.", file=sys.stderr)
     return EXIT_OK
 
 
@@ -183,9 +218,3 @@ def _summary(found, failing, fixed_total, args, fail_on) -> None:
                      f"Nothing at or above `{fail_on}` severity.")
     print(" ".join(parts), file=sys.stderr)
 
-
-def _read(path: Path):
-    from .common import _read_file
-
-    src = _read_file(path)
-    return src.text, src.path

@@ -43,6 +43,9 @@ def build_parser(prog):
                    "profiles are loaded)")
     p.add_argument("--schema", metavar="FILE", help="a property schema (JSON) for checking and "
                    "completion")
+    p.add_argument("--base-url", metavar="URL",
+                   help=":run sends requests to this Mixpanel-compatible server (e.g. `mpql "
+                   "sandbox serve`) instead of Mixpanel; credentials still from MP_*")
     p.add_argument("--show", type=int, default=3, metavar="N",
                    help="matching records shown after each expression (default 3)")
     hist = p.add_mutually_exclusive_group()
@@ -111,7 +114,7 @@ def run(args) -> int:
     data = _load_data(args, out)
     endpoint = args.endpoint or ("engage" if data.profiles and not data.events else "export")
     session = Session(data, out=out, endpoint=endpoint, schema_path=args.schema, show=args.show,
-                      timing=interactive)
+                      timing=interactive, base_url=args.base_url)
     try:
         if not interactive:
             # On a terminal without prompt_toolkit the user's own typing is the echo.

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from ..errors import InputError
-from .common import make_parser
+from .common import make_parser, reading
 
 
 def build_parser(prog):
@@ -35,15 +35,8 @@ def run(args) -> int:
             schema, stats = infer_schema(sys.stdin, "<stdin>")
         else:
             path = Path(raw)
-            try:
-                with path.open(encoding="utf-8") as fh:
-                    schema, stats = infer_schema(fh, str(path))
-            except FileNotFoundError:
-                raise InputError(f"{path}: no such file") from None
-            except UnicodeDecodeError as exc:
-                raise InputError(f"{path}: not UTF-8 text (byte {exc.start})") from None
-            except OSError as exc:
-                raise InputError(f"{path}: cannot read: {exc.strerror}") from None
+            with reading(path), path.open(encoding="utf-8") as fh:
+                schema, stats = infer_schema(fh, str(path))
         records += stats["records"]
         conflicts.update(stats["conflicts"])
         for table, part in ((event, schema.event), (profile, schema.profile)):
@@ -53,7 +46,10 @@ def run(args) -> int:
     result = Schema(event or None, profile or None)
     text = json.dumps(result.to_json(), indent=2, ensure_ascii=False) + "\n"
     if args.output:
-        Path(args.output).write_text(text, encoding="utf-8")
+        try:
+            Path(args.output).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise InputError(f"{args.output}: cannot write the schema: {exc.strerror}") from None
     else:
         sys.stdout.write(text)
     note = f"{records} records, {len(event)} event and {len(profile)} profile properties"

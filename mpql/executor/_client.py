@@ -248,7 +248,6 @@ class _Run:
         parse = keep is not None
         splitter = LineSplitter()
         records = 0
-        nbytes = 0
         write = spool.write
 
         def slow(lines) -> None:
@@ -268,7 +267,7 @@ class _Run:
                 write(b"\n".join(out) + b"\n")
 
         for data in body_chunks(resp, self.stop):
-            nbytes += len(data)
+            self.stats.add(bytes=len(data))  # live, for the progress line
             if keep is not None:
                 slow(splitter.feed(data))
                 continue
@@ -292,7 +291,6 @@ class _Run:
             if keep is None or keep(record):
                 records += 1
                 write(tail.rstrip(b"\r") + b"\n")
-        self.stats.add(bytes=nbytes)
         return Unit(key, spool, records, spool.tell())
 
     def export_units(self, index: int, step, ids: dict) -> Iterator[Unit]:
@@ -553,6 +551,13 @@ class Client:
         done = sink.records
         gen = run.units()
         ok = False
+        ticking = threading.Event()
+        if on_progress is not None:  # redraw while a long chunk downloads, not only between
+            def tick() -> None:
+                while not ticking.wait(0.25):
+                    on_progress(run.stats)
+
+            threading.Thread(target=tick, name="mpql-progress", daemon=True).start()
         try:
             for _, unit in gen:
                 try:
@@ -572,6 +577,7 @@ class Client:
                     break
             ok = True
         finally:
+            ticking.set()
             gen.close()
             run.stop.set()
             run.transport.close()

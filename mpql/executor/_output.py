@@ -20,7 +20,7 @@ import os
 import shutil
 from typing import IO, BinaryIO
 
-from mpql.errors import ConfigError, InputError
+from mpql.errors import ConfigError, ExecutionError, InputError
 
 __all__ = ["FileSink", "StreamSink", "state_path"]
 
@@ -130,12 +130,16 @@ class FileSink:
                     f"removed after the interrupted run — run without --resume to start over")
         self.resumed_units = tuple(self.units)
         mode = "r+b" if state is not None else "wb"
-        self._fh = open(path, mode)
-        self._fh.truncate(offset)  # drops a unit that was half-written when the run died
-        self._fh.seek(offset)
-        self.bytes = offset
-        if state is None:
-            self._save()
+        try:
+            self._fh = open(path, mode)
+            self._fh.truncate(offset)  # drops a unit that was half-written when the run died
+            self._fh.seek(offset)
+            self.bytes = offset
+            if state is None:
+                self._save()
+        except OSError as exc:
+            raise InputError(f"{path}: cannot write the output ({exc.strerror or exc}); check "
+                             f"the directory exists and is writable") from None
 
     def _load_state(self) -> dict | None:
         try:
@@ -157,13 +161,18 @@ class FileSink:
         _write_atomic(self.state_file, json.dumps(state).encode())
 
     def commit(self, key: str, spool: IO[bytes], records: int) -> None:
-        _copy(spool, self._fh)
-        self._fh.flush()
-        os.fsync(self._fh.fileno())
-        self.bytes = self._fh.tell()
-        self.records += records
-        self.units.append(key)
-        self._save()
+        try:
+            _copy(spool, self._fh)
+            self._fh.flush()
+            os.fsync(self._fh.fileno())
+            self.bytes = self._fh.tell()
+            self.records += records
+            self.units.append(key)
+            self._save()
+        except OSError as exc:
+            raise ExecutionError(
+                f"{self.path}: writing the output failed ({exc.strerror or exc}); the chunks "
+                f"written so far are kept — free space and rerun with --resume") from None
 
     def finish(self) -> None:
         self._fh.close()

@@ -32,7 +32,10 @@ class Limits:
     ``workers``: how many export date chunks are downloaded at once (further bounded by
     ``export_concurrency``); engage pages after the first use up to ``query_concurrency``.
     ``hour`` and ``second``: the length of those windows in seconds (scale them down only to
-    match a sandbox whose clock is scaled the same way).
+    match a sandbox whose clock is scaled the same way). Each window is lengthened by
+    ``margin`` (a fraction) plus ``slack`` (seconds): the server counts a request when it
+    arrives, which can be a few milliseconds after we sent it, and two requests can arrive in
+    another order or closer together than they were sent (thread scheduling, network).
     """
 
     export_per_second: int = 3
@@ -44,6 +47,7 @@ class Limits:
     hour: float = 3600.0
     second: float = 1.0
     margin: float = 0.02
+    slack: float = 0.02
 
     @classmethod
     def scaled(cls, factor: float, **overrides) -> "Limits":
@@ -54,7 +58,8 @@ class Limits:
         """Least wall time between the first and the last of ``requests`` paced requests.
 
         Sending each request as early as every window allows (which is what the pacer does)
-        is optimal for sliding windows, so this simulates it with ``margin`` 0.
+        is optimal for sliding windows, so this simulates it with this ``margin`` and
+        ``slack`` (use ``margin=0, slack=0`` for the bound the server's limits allow).
         """
         if requests <= 0:
             return 0.0
@@ -63,7 +68,7 @@ class Limits:
                    else [_Window(self.query_per_hour, self.hour)])
         now = 0.0
         for _ in range(requests):
-            now += max(0.0, max(w.wait(now, 0.0) for w in windows))
+            now += max(0.0, max(w.wait(now, self.margin, self.slack) for w in windows))
             for w in windows:
                 w.times.append(now)
         return now
@@ -77,8 +82,8 @@ class _Window:
         self.period = period
         self.times: collections.deque[float] = collections.deque()
 
-    def wait(self, now: float, margin: float) -> float:
-        span = self.period * (1.0 + margin)
+    def wait(self, now: float, margin: float, slack: float = 0.0) -> float:
+        span = self.period * (1.0 + margin) + slack
         while self.times and self.times[0] <= now - span:
             self.times.popleft()
         if len(self.times) < self.limit:
@@ -122,7 +127,7 @@ class Pacer:
         while True:
             with self._lock:
                 now = self._clock()
-                wait = max(w.wait(now, self.limits.margin) for w in windows)
+                wait = max(w.wait(now, self.limits.margin, self.limits.slack) for w in windows)
                 if wait <= 0:
                     for w in windows:
                         w.times.append(now)

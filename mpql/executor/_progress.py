@@ -9,6 +9,7 @@ counters — so no secret can reach it.
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from typing import TextIO
 
@@ -33,6 +34,7 @@ class Progress:
         self.interval = interval
         self._last = 0.0
         self._width = 0
+        self._lock = threading.Lock()  # called from the run and from its ticker thread
 
     def render(self, stats) -> str:
         elapsed = max(time.monotonic() - stats.started, 1e-6)
@@ -48,15 +50,16 @@ class Progress:
     def __call__(self, stats, *, force: bool = False) -> None:
         if not self.enabled:
             return
-        now = time.monotonic()
-        if not force and now - self._last < self.interval:
-            return
-        self._last = now
-        line = self.render(stats)
-        pad = max(0, self._width - len(line))
-        self._width = len(line)
-        self.stream.write("\r" + line + " " * pad)
-        self.stream.flush()
+        with self._lock:
+            now = time.monotonic()
+            if not force and now - self._last < self.interval:
+                return
+            self._last = now
+            line = self.render(stats)
+            pad = max(0, self._width - len(line))
+            self._width = len(line)
+            self.stream.write("\r" + line + " " * pad)
+            self.stream.flush()
 
     def close(self, stats) -> None:
         if self.enabled:

@@ -81,7 +81,9 @@ class Step:
     None — the executor splits ``from_date..to_date`` into chunks of that size. ``rate_class``:
     "query" (Query API: 60/h, 5 concurrent) or "export" (60/h, 3/s, 100 concurrent).
     ``client_filter``: wire-style expression text the executor applies to records locally
-    (evaluator), or None. ``why``: one sentence on why this endpoint was chosen.
+    (evaluator), or None. The planner leaves it None: the only local filter it needs, the id
+    test of the client-filter strategy, depends on the ids found at run time, so it comes
+    from ``expand(step, ids).keep``; the field stays for executors and hand-made plans. ``why``: one sentence on why this endpoint was chosen.
 
     Added by the planner: ``inputs``: every ``Consumes`` of this step (a where can contain
     several profile conditions, each answered by its own engage step); ``consumes`` is

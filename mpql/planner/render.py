@@ -4,7 +4,8 @@
 in the layout of the Mixpanel API guide, with ``"$MP_USERNAME:$MP_SECRET"`` (or
 ``"$MP_SECRET:"`` for a project secret) in double quotes so the shell fills them in from the
 environment — a plan never holds a secret. Every other piece is single-quoted; the encoder
-percent-encodes ``'``, so nothing in a URL or body can end the quoting.
+percent-encodes ``'``, so nothing in a URL or body can end the quoting. ``--globoff`` keeps
+curl from reading the brackets of ``properties["…"]`` as a URL glob.
 """
 
 from __future__ import annotations
@@ -161,7 +162,10 @@ def to_curl(plan: Plan, ids: Mapping[int, Any] | None = None) -> str:
             blocks.append("# the results must then be filtered by distinct id locally "
                           "(mpql run does this)")
         for req in expansion.requests:
-            parts = [f"curl --request {req.method}", f"--url {_curl_url(plan, req.url)}",
+            # --globoff: curl reads `[...]` and `{...}` in a URL as glob ranges and exits 3
+            # ("bad range") on `properties["$distinct_id"]`; the guide's own command fails so.
+            parts = [f"curl --globoff --request {req.method}",
+                     f"--url {_curl_url(plan, req.url)}",
                      f"--user {user}"]
             parts += [f"--header {_sq(f'{k}: {v}')}" for k, v in req.headers.items()]
             if req.body is not None:

@@ -76,12 +76,19 @@ class MpqlCompleter(Completer):
     def get_completions(self, document: Document, complete_event):
         before = document.text_before_cursor
         stripped = before.lstrip()
-        for cmd in (":load ", ":schema "):
+        for cmd in (":load ", ":schema ", ":save "):
             if stripped.startswith(cmd) and "\n" not in stripped:
                 sub = Document(stripped[len(cmd):].lstrip())
                 yield from self.paths.get_completions(sub, complete_event)
                 return
-        for s in complete(before, self.session.catalog, self.session.endpoint):
+        if self.session._catalog_job is not None and not complete_event.completion_requested:
+            catalog = None  # still being built: keyword completion now, names on Tab
+        else:
+            try:
+                catalog = self.session.catalog
+            except Exception:  # noqa: BLE001 - the failed build is reported on the next input
+                catalog = None
+        for s in complete(before, catalog, self.session.endpoint):
             yield Completion(s.text, start_position=s.start, display=s.label,
                              display_meta=s.meta)
 

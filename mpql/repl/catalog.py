@@ -33,19 +33,28 @@ MAX_DISTINCT = 200
 _ISO_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?(?:Z|[+-]\d{2}:?\d{2})?\Z")
 
 
+_TYPE_NAMES = {bool: "boolean", int: "number", float: "number", list: "list",
+               type(None): "null", dict: "object"}
+
+
 def value_type(value) -> str:
     """The mpql type name of a JSON value as it appears in a record."""
+    t = type(value)
+    if t is str:
+        # Cheap test first: most strings are not dates, and this runs once per value loaded.
+        if len(value) >= 10 and value[4:5] == "-" and _ISO_DATETIME.match(value):
+            return "datetime"
+        return "string"
+    name = _TYPE_NAMES.get(t)
+    if name is not None:
+        return name
     if isinstance(value, bool):
         return "boolean"
     if isinstance(value, (int, float)):
         return "number"
     if isinstance(value, str):
-        return "datetime" if _ISO_DATETIME.match(value) else "string"
-    if isinstance(value, list):
-        return "list"
-    if value is None:
-        return "null"
-    return "object"
+        return value_type(str(value))
+    return "list" if isinstance(value, list) else "object"
 
 
 @attrs.define
@@ -78,7 +87,7 @@ class Field:
         """Most common scalar values with their counts; empty for high-cardinality fields."""
         if not self._values:
             return []
-        return self._values.most_common(n)
+        return [(key[1], count) for key, count in self._values.most_common(n)]
 
     @property
     def high_cardinality(self) -> bool:
@@ -87,15 +96,21 @@ class Field:
     def observe(self, value) -> None:
         self.count += 1
         self._type_counts[value_type(value)] += 1
-        if self._values is None:
+        values = self._values
+        if values is None:
             return
-        items = value if isinstance(value, list) else [value]
-        for item in items:
-            if isinstance(item, (str, int, float, bool)):
-                if item not in self._values and len(self._values) >= MAX_DISTINCT:
+        for item in value if type(value) is list else (value,):
+            t = type(item)
+            if t is str or t is int or t is float or t is bool:
+                # Keyed with the bool-ness so that True and 1 (equal in Python) stay apart.
+                key = (t is bool, item)
+                if key in values:
+                    values[key] += 1
+                elif len(values) >= MAX_DISTINCT:
                     self._values = None  # too many distinct values to be useful
                     return
-                self._values[item] += 1
+                else:
+                    values[key] = 1
 
 
 class Catalog:
@@ -115,19 +130,38 @@ class Catalog:
 
     def add_records(self, records: Iterable[Mapping], scope: str) -> None:
         fields = self.fields[scope]
-        key = "properties" if scope == EVENT else "$properties"
+        props_key = "properties" if scope == EVENT else "$properties"
+        names = self.event_names
+        n = 0
         for record in records:
-            self.records[scope] += 1
+            n += 1
             if scope == EVENT and "event" in record:
-                self.event_names[record["event"]] += 1
-            props = record.get(key)
+                names[record["event"]] += 1
+            props = record.get(props_key)
             if not isinstance(props, Mapping):
                 continue
             for name, value in props.items():
                 field = fields.get(name)
                 if field is None:
                     field = fields[name] = Field(scope, name)
-                field.observe(value)
+                # Field.observe, inlined for the common scalar case: this loop runs once per
+                # property of every loaded record.
+                t = type(value)
+                if t is str or t is int or t is float or t is bool:
+                    field.count += 1
+                    field._type_counts[value_type(value) if t is str else _TYPE_NAMES[t]] += 1
+                    values = field._values
+                    if values is not None:
+                        vkey = (t is bool, value)  # as in Field.observe
+                        if vkey in values:
+                            values[vkey] += 1
+                        elif len(values) >= MAX_DISTINCT:
+                            field._values = None
+                        else:
+                            values[vkey] = 1
+                else:
+                    field.observe(value)
+        self.records[scope] += n
 
     def add_schema(self, mapping: Mapping[str, str], scope: str) -> None:
         """Declare ``name → type`` for ``scope`` (a schema file's mapping)."""

@@ -9,7 +9,7 @@ executor, and ``:run`` without credentials starts a private sandbox serving the 
 from __future__ import annotations
 
 import json
-import os
+import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -110,6 +110,7 @@ class Commands:
             self._error(":load needs a file: :load events.jsonl")
             return False
         loaded = load_file(Path(_unquote(arg)).expanduser())
+        _ = self.catalog  # a background build must finish before its data changes
         first = not self.data.events and not self.data.profiles
         if self.data.sample:
             # Loading your own file replaces the sample data rather than mixing with it.
@@ -249,6 +250,65 @@ class Commands:
         self.out.write(f"fixed ({'; '.join(f.message for f in fixes)}): {fixed}", "dim")
         return self._run_expression(fixed)
 
+    @_command("why", "", "how many records each condition of the current filter selects "
+              "on its own")
+    def cmd_why(self, arg):
+        from .explain import mixed_type_notes
+
+        if self.current is None:
+            self._error("no expression yet: type a filter first")
+            return False
+        expr = self.current.expr
+        parts, word = A.conjuncts(expr), "and"
+        if len(parts) < 2:
+            parts, word = A.disjuncts(expr), "or"
+        total = len(self.records)
+        noun = f"{self.scope}s"
+        if len(parts) < 2:
+            n = self._count(expr)
+            self.out.write(f"a single condition: {n:,} of {total:,} {noun}")
+        else:
+            self.out.write(f"{len(parts)} conditions joined by `{word}`; how many of the "
+                           f"{total:,} {noun} each one selects on its own:")
+            rows = [[f"{self._count(p):,}", format_expr(p)] for p in parts]
+            for line in align(rows):
+                self.out.write("  " + line)
+            self.out.write(f"together: {self._count(expr):,}")
+        for note in mixed_type_notes(expr, self.catalog, self.scope, self.endpoint):
+            self.out.write(f"note: {note}", "warning")
+        return True
+
+    @_command("save", "FILE", "append the current filter to a .mpql file (for mpql lint/fmt)")
+    def cmd_save(self, arg):
+        if not arg:
+            self._error(":save needs a file: :save filters.mpql")
+            return False
+        if self.current is None:
+            self._error("no expression yet: type a filter first")
+            return False
+        path = Path(_unquote(arg)).expanduser()
+        try:
+            old = path.read_text(encoding="utf-8") if path.exists() else ""
+        except (OSError, UnicodeDecodeError) as exc:
+            raise MpqlError(f"{path}: cannot read it to append: {exc}") from None
+        parts = []
+        if old.strip():
+            parts.append("" if old.endswith("\n") else "\n")
+        # A `# mpql:` directive sets the context `mpql lint` checks the rest of the file in;
+        # write one when the file's last directive names another endpoint.
+        found = _DIRECTIVE_ENDPOINT.findall(old)
+        if (found[-1] if found else None) != self.endpoint:
+            parts.append(("\n" if old.strip() else "") + f"# mpql: endpoint={self.endpoint}\n")
+        parts.append(("\n" if old.strip() or parts else "") + format_expr(self.current.expr)
+                     + "\n")
+        try:
+            with path.open("a", encoding="utf-8") as fh:
+                fh.write("".join(parts))
+        except OSError as exc:
+            raise MpqlError(f"{path}: cannot write: {exc.strerror}") from None
+        self.out.write(f"appended to {path}")
+        return True
+
     @_command("quit", "", "leave the REPL (also Ctrl-D)", aliases=("q", "exit"))
     def cmd_quit(self, arg):
         self.quit = True
@@ -289,18 +349,29 @@ class Commands:
     def _run_query(self, query, limit: int) -> bool:
         executor = layer("mpql.executor", ":run", "Client", "Credentials")
         creds = executor.Credentials.from_env()
+        if creds is None and self.base_url:
+            raise MpqlError(f"--base-url {self.base_url} needs credentials for that server in "
+                            "MP_USERNAME, MP_SECRET and MP_PROJECT_ID")
         if creds is not None:
-            region = os.environ.get("MP_REGION") or "us"
-            client, target = executor.Client(creds, region), "Mixpanel"
+            from ..executor._auth import region_from_env
+
+            region = region_from_env() or "us"
+            client = executor.Client(creds, region, base_url=self.base_url)
             chunk = "day"
-            self.out.write("note: this runs against Mixpanel and counts against the project's "
-                           "rate limits (60 queries/hour)", "dim")
+            if self.base_url:
+                target = self.base_url
+            else:
+                target = "Mixpanel"
+                self.out.write("note: this runs against Mixpanel and counts against the "
+                               "project's rate limits (60 queries/hour)", "dim")
         else:
             sandbox = self._sandbox()
             creds = executor.Credentials.from_auth(sandbox.credentials)
             client = executor.Client(creds, base_url=sandbox.url)
             target = "the sandbox on 127.0.0.1 serving the loaded data"
             chunk = "none"  # one local request instead of one per day
+        # The local count is comparable only when the server holds the loaded data.
+        creds_are_local = target.startswith("the sandbox")
         plan = query.plan(auth=_planner_auth(creds), chunk=chunk)
         rows = []
         for record in client.run(plan, limit=limit):
@@ -310,7 +381,7 @@ class Commands:
         more = " — stopped at the limit (:run N for more)" if len(rows) >= limit else ""
         local = ""
         if self.current.matches is not None and self.current.scope == self.scope \
-                and target != "Mixpanel":
+                and creds_are_local:
             local = f"; the local evaluation selects {len(self.current.matches):,}"
         self.out.write(f"{plural(len(rows), 'record')} from {target}{more}{local}", "result")
         return True
@@ -350,6 +421,9 @@ class Commands:
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None
+
+
+_DIRECTIVE_ENDPOINT = re.compile(r"^\s*#\s*mpql:.*?\bendpoint=([\w-]+)", re.M)
 
 
 def _unquote(arg: str) -> str:

@@ -92,7 +92,9 @@ def load_file(path) -> Dataset:
         else:
             _add_all(data, path, [doc])
     else:
-        for lineno, line in enumerate(text.splitlines(), 1):
+        # Split on "\n" only: str.splitlines() would also split inside a JSON string
+        # holding a raw U+2028 (which JSON allows), and report a broken record.
+        for lineno, line in enumerate(text.split("\n"), 1):
             line = line.strip()
             if not line:
                 continue

@@ -74,6 +74,7 @@ class Session(Commands):
         show: int = 3,
         timing: bool = False,
         now: datetime | None = None,
+        base_url: str | None = None,
     ) -> None:
         if endpoint not in ENDPOINTS:
             raise MpqlError(f"unknown endpoint `{endpoint}`: expected one of {', '.join(ENDPOINTS)}")
@@ -83,6 +84,8 @@ class Session(Commands):
         self.show = show
         self.timing = timing
         self.now = now
+        #: `:run` sends requests here instead of Mixpanel (credentials still from MP_*).
+        self.base_url = base_url
         self.schema = None
         self.schema_path = schema_path
         self.current: Current | None = None
@@ -91,17 +94,19 @@ class Session(Commands):
         self.last_diagnostics: list = []
         self.failures = 0  # inputs that ended in an error (the non-interactive exit code)
         self.quit = False
+        self.interrupted = False
         self.notices: set[str] = set()
-        self.catalog = Catalog()
+        self._catalog = Catalog()
+        self._catalog_job: tuple | None = None  # (thread, [catalog or exception])
+        self._catalog_error: BaseException | None = None
         self._profile_index: dict | None = None
         self._data_version = 0
         self._sandbox_server = None
         self._sandbox_version = -1
         self._tmp = None
-        self._rebuild_catalog()
         if schema_path:
             self.schema = self._load_schema(schema_path)
-            self._rebuild_catalog()
+        self._rebuild_catalog(background=True)
 
     # -- input ---------------------------------------------------------------------------
 
@@ -111,6 +116,13 @@ class Session(Commands):
         status = input_status(text)
         if status == "empty":
             return True
+        _ = self.catalog
+        if self._catalog_error is not None:
+            exc, self._catalog_error = self._catalog_error, None
+            self._error(f"internal error ({type(exc).__name__}: {exc}) while indexing the "
+                        "loaded data: completion and explanations know no properties; "
+                        "please report it")
+            self.failures += 1
         try:
             if status == "command":
                 ok = self._run_command(text.strip())
@@ -120,7 +132,9 @@ class Session(Commands):
             self._error(str(exc))
             ok = False
         except KeyboardInterrupt:
+            # Interactive: back to the prompt. A script stops (run_script re-raises).
             self._error("interrupted")
+            self.interrupted = True
             ok = False
         except Exception as exc:  # noqa: BLE001 - a bug must not end the session
             # Not hidden: reported as what it is, with the input that caused it.
@@ -318,21 +332,24 @@ class Session(Commands):
             self.out.write(f"why: the checker's findings above ({codes}) can explain an empty "
                            "result", "warning")
 
-        def count(sub: A.Expr) -> int:
-            try:
-                pred = self._predicate(sub)
-            except MpqlError:
-                return 0
-            n = 0
-            for record in self.records:
-                try:
-                    n += bool(pred(record))
-                except MpqlError:
-                    pass
-            return n
-
-        for note in explain_empty(current.expr, self.catalog, self.scope, self.endpoint, count):
+        for note in explain_empty(current.expr, self.catalog, self.scope, self.endpoint,
+                                  self._count):
             self.out.write(note if note.startswith("  ") else f"why: {note}", "warning")
+
+    def _count(self, sub: A.Expr) -> int:
+        """Loaded records of the current scope that ``sub`` selects (records it fails on are
+        not selected)."""
+        try:
+            pred = self._predicate(sub)
+        except MpqlError:
+            return 0
+        n = 0
+        for record in self.records:
+            try:
+                n += bool(pred(record))
+            except MpqlError:
+                pass
+        return n
 
     def _summary(self, record: dict, expr: A.Expr) -> list[str]:
         """The columns of a match's line: who, when, and the properties the expression
@@ -365,16 +382,58 @@ class Session(Commands):
 
     # -- data and schema -----------------------------------------------------------------
 
-    def _rebuild_catalog(self) -> None:
+    #: Above this many records the catalog is built in a background thread at start-up, so
+    #: the prompt appears at once (about 16 µs per record; benchmarks/bench_repl.py).
+    BACKGROUND_CATALOG = 20_000
+
+    @property
+    def catalog(self) -> Catalog:
+        """What is known about the loaded data (waits for a background build to finish)."""
+        job = self._catalog_job
+        if job is not None:
+            thread, box = job
+            thread.join()
+            self._catalog_job = None
+            if isinstance(box[0], BaseException):
+                # Reported by the next submit (this may run in the completion thread); the
+                # session goes on with what the schema alone says.
+                self._catalog_error = box[0]
+                self._catalog = Catalog()
+            else:
+                self._catalog = box[0]
+        return self._catalog
+
+    def _rebuild_catalog(self, background: bool = False) -> None:
+        _ = self.catalog  # never two builds at once
         self._profile_index = None
         self._data_version += 1
-        cat = Catalog.from_records(self.data.events, self.data.profiles)
-        if self.schema is not None:
-            for scope in (EVENT, PROFILE):
-                table = getattr(self.schema, scope, None)
-                if table:
-                    cat.add_schema(table, scope)
-        self.catalog = cat
+        data, schema = self.data, self.schema
+
+        def build() -> Catalog:
+            cat = Catalog.from_records(data.events, data.profiles)
+            if schema is not None:
+                for scope in (EVENT, PROFILE):
+                    table = getattr(schema, scope, None)
+                    if table:
+                        cat.add_schema(table, scope)
+            return cat
+
+        if not background or len(data.events) + len(data.profiles) < self.BACKGROUND_CATALOG:
+            self._catalog = build()
+            return
+        import threading
+
+        box: list = [None]
+
+        def run() -> None:
+            try:
+                box[0] = build()
+            except BaseException as exc:  # re-raised where the catalog is first needed
+                box[0] = exc
+
+        thread = threading.Thread(target=run, name="mpql-repl-catalog", daemon=True)
+        self._catalog_job = (thread, box)
+        thread.start()
 
     def _load_schema(self, path: str):
         schema_mod = layer("mpql.checker.schema", "loading a schema", "load_schema")

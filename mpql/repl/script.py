@@ -9,7 +9,7 @@ the run.
 
 Exit code (docs/repl.md): 0 when every input succeeded (warnings are fine), 1 when at least one
 failed (a syntax error, an error-severity diagnostic, a failed command, a record that could
-not be evaluated), 2 for a usage or start-up error (handled by the CLI).
+not be evaluated), 2 for a usage or start-up error (handled by the CLI), 130 when interrupted.
 """
 
 from __future__ import annotations
@@ -42,6 +42,8 @@ def run_script(lines, session: Session, *, echo: bool = True) -> int:
                 spaced((PROMPT if i == 0 else CONTINUATION) + line, "echo")
         session.submit(text)
         gap[0] = echo
+        if session.interrupted:
+            raise KeyboardInterrupt  # Ctrl-C ends a script (exit 130), not just one input
 
     for raw in lines:
         line = raw.rstrip("\r\n")

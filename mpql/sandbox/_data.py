@@ -33,6 +33,7 @@ import random
 import re
 import shutil
 import tempfile
+import time
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -51,12 +52,14 @@ __all__ = [
 
 FORMAT = "mpql-sandbox/2"
 #: bumped whenever the generator's output changes, so cached default datasets are rebuilt.
-GENERATOR_VERSION = 4
+GENERATOR_VERSION = 7
 
 DEFAULT_USERS = 150
 DEFAULT_DAYS = 30
 DEFAULT_EVENTS_PER_USER_DAY = 3.0
 DEFAULT_SEED = 0
+#: the data_group_id of the generated "company" group key (Mixpanel's look like signed 64-bit ints)
+COMPANY_GROUP_ID = "-1405123841946871899"
 
 _DUMPS = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
@@ -165,12 +168,104 @@ class Dataset:
         *,
         distinct_ids: Sequence[str] | None = None,
         output_properties: Sequence[str] | None = None,
+        cohort_id: int | None = None,
+        include_all_users: bool = True,
+        behaviors: Sequence[Mapping] | None = None,
+        as_of_timestamp: float | None = None,
+        data_group_id: str | None = None,
         now: float | None = None,
     ) -> list[dict]:
         """The profiles an engage query selects, in the order the server pages through them
-        (all pages concatenated)."""
-        selected = select_profiles(self.all_profiles, where, distinct_ids=distinct_ids, now=now)
+        (all pages concatenated). ``cohort_id`` / ``include_all_users`` / ``behaviors`` /
+        ``as_of_timestamp`` mean what engage's ``filter_by_cohort``, ``include_all_users``,
+        ``behaviors``, ``as_of_timestamp`` and ``data_group_id`` mean (docs/sandbox.md)."""
+        predicate = None
+        if where:
+            counts = None
+            if behaviors is not None:
+                as_of = as_of_timestamp if as_of_timestamp is not None else (
+                    now if now is not None else time.time())
+                counts = behavior_counts(self, behaviors, as_of, now=now)
+            predicate = compile_where(where, "profiles", now=now, behaviors=counts)
+        elif behaviors is not None:
+            parse_behaviors(behaviors)  # still validated
+        selected = self.select(predicate, distinct_ids=distinct_ids, cohort_id=cohort_id,
+                               include_all_users=include_all_users, data_group_id=data_group_id)
         return [project_profile(p, output_properties) for p in selected]
+
+    # -- cohorts ---------------------------------------------------------------------------------
+
+    @property
+    def cohorts(self) -> dict[int, dict]:
+        """Saved cohorts by id: ``{"id", "name", "where"}`` (members are the profiles the
+        expression selects) or ``{"id", "name", "members"}`` (a static list of distinct ids,
+        which may include ids without a profile)."""
+        return {int(c["id"]): c for c in self.manifest.get("cohorts", [])}
+
+    def cohort_members(self, cohort_id: int) -> list[str]:
+        cohort = self.cohorts.get(int(cohort_id))
+        if cohort is None:
+            known = ", ".join(str(k) for k in sorted(self.cohorts)) or "none"
+            raise InputError(f"cohort {cohort_id} not found (this dataset's cohorts: {known})")
+        if "members" in cohort:
+            return [str(m) for m in cohort["members"]]
+        keep = compile_where(cohort["where"], "profiles")
+        return [str(p["$distinct_id"]) for p in self.all_profiles if keep(p)]
+
+    # -- group profiles --------------------------------------------------------------------------
+
+    @property
+    def groups(self) -> dict[str, dict]:
+        """Group keys by ``data_group_id``: ``{"data_group_id", "key", "file"}``."""
+        return {str(g["data_group_id"]): g for g in self.manifest.get("groups", [])}
+
+    def group_profiles(self, data_group_id: str) -> list[dict]:
+        """The group profiles of one group key (engage results), in file order."""
+        group = self.groups.get(str(data_group_id))
+        if group is None:
+            known = ", ".join(f"{k} ({g['key']})" for k, g in self.groups.items()) or "none"
+            raise InputError(f"data_group_id {data_group_id} not found (this dataset's group keys: {known})")
+        cache = self.__dict__.setdefault("_group_cache", {})
+        if data_group_id not in cache:
+            path = self.path / group["file"]
+            cache[data_group_id] = [json.loads(line) for line in path.read_text("utf-8").splitlines() if line]
+        return cache[data_group_id]
+
+    def select(
+        self,
+        predicate: Callable[[dict], bool] | None,
+        *,
+        distinct_ids: Sequence[str] | None = None,
+        cohort_id: int | None = None,
+        include_all_users: bool = True,
+        data_group_id: str | None = None,
+    ) -> list[dict]:
+        """Engage's selection with an already compiled `where`: profiles (or the group
+        profiles of ``data_group_id``) in file order, then (``include_all_users``) cohort
+        members that have no profile, as empty profiles."""
+        wanted = None if distinct_ids is None else {str(d) for d in distinct_ids}
+        members = None if cohort_id is None else self.cohort_members(cohort_id)
+        member_set = None if members is None else set(members)
+        source = self.all_profiles if data_group_id is None else self.group_profiles(data_group_id)
+        out = []
+        for profile in source:
+            did = str(profile.get("$distinct_id"))
+            if wanted is not None and did not in wanted:
+                continue
+            if member_set is not None and did not in member_set:
+                continue
+            if predicate is not None and not predicate(profile):
+                continue
+            out.append(profile)
+        if members is not None and include_all_users:
+            have = {str(p.get("$distinct_id")) for p in self.all_profiles}
+            for did in dict.fromkeys(members):
+                if did in have or (wanted is not None and did not in wanted):
+                    continue
+                empty = {"$distinct_id": did, "$properties": {}}
+                if predicate is None or predicate(empty):
+                    out.append(empty)
+        return out
 
     # -- events --------------------------------------------------------------------------------
 
@@ -293,32 +388,89 @@ def _read_line_blocks(path: Path, block_size: int) -> Iterator[bytes]:
 
 
 def compile_where(where: str, scope: str, *, now: float | None = None,
-                  profiles: Mapping | None = None) -> Callable[[dict], bool]:
+                  profiles: Mapping | None = None, behaviors: Mapping | None = None) -> Callable[[dict], bool]:
     """Compile a `where` with the evaluator (imported lazily: the CLI's start-up stays fast)."""
     from mpql import compile_predicate
 
+    extra = {}
     if profiles is not None:
-        return compile_predicate(where, scope=scope, now=now, profiles=profiles)
-    return compile_predicate(where, scope=scope, now=now)
+        extra["profiles"] = profiles
+    if behaviors is not None:
+        extra["behaviors"] = behaviors
+    return compile_predicate(where, scope=scope, now=now, **extra)
 
 
-def select_profiles(
-    profiles: Iterable[dict],
-    where: str | None,
-    *,
-    distinct_ids: Sequence[str] | None = None,
-    now: float | None = None,
-) -> list[dict]:
-    predicate = compile_where(where, "profiles", now=now) if where else None
-    wanted = None if distinct_ids is None else {str(d) for d in distinct_ids}
+_WINDOW = re.compile(r"^\s*(\d+)\s*([hdw])\s*$")
+_WINDOW_SECONDS = {"h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+def parse_behaviors(behaviors) -> list[tuple[str, int, list[tuple[str, str | None]]]]:
+    """Validate engage's ``behaviors`` (a list of ``{"name", "window", "event_selectors":
+    [{"event", "selector"?}]}``, the official library's format, spec §2.2) into
+    ``(name, window seconds, [(event, selector or None)])``. Raises InputError naming the
+    problem."""
+    example = ('[{"name": "bought", "window": "30d", "event_selectors": [{"event": "Purchase"}]}]')
+    if not isinstance(behaviors, (list, tuple)) or not behaviors:
+        raise InputError(f"behaviors must be a non-empty JSON list like {example}")
     out = []
-    for profile in profiles:
-        if wanted is not None and str(profile.get("$distinct_id")) not in wanted:
-            continue
-        if predicate is not None and not predicate(profile):
-            continue
-        out.append(profile)
+    for i, b in enumerate(behaviors):
+        where = f"behaviors[{i}]"
+        if not isinstance(b, Mapping) or not isinstance(b.get("name"), str) or not b["name"]:
+            raise InputError(f"{where} needs a \"name\" string; expected e.g. {example}")
+        m = _WINDOW.match(str(b.get("window", "")))
+        if not m:
+            raise InputError(f"{where}.window must be like \"30d\", \"12h\" or \"2w\", "
+                             f"found {b.get('window')!r}")
+        selectors = b.get("event_selectors")
+        if not isinstance(selectors, (list, tuple)) or not selectors:
+            raise InputError(f"{where}.event_selectors must be a non-empty list of "
+                             "{\"event\": NAME, \"selector\": EXPR (optional)}")
+        parsed = []
+        for j, sel in enumerate(selectors):
+            if not isinstance(sel, Mapping) or not isinstance(sel.get("event"), str):
+                raise InputError(f"{where}.event_selectors[{j}] needs an \"event\" name")
+            expr = sel.get("selector")
+            if expr is not None and not isinstance(expr, str):
+                raise InputError(f"{where}.event_selectors[{j}].selector must be an expression string")
+            parsed.append((sel["event"], expr or None))
+        out.append((b["name"], int(m.group(1)) * _WINDOW_SECONDS[m.group(2)], parsed))
     return out
+
+
+def behavior_counts(ds: Dataset, behaviors, as_of: float, *, now: float | None = None) -> dict:
+    """``{distinct_id: {behavior name: count}}`` for every profile: events in
+    ``(as_of - window, as_of]`` that match one of the behavior's selectors."""
+    defs = parse_behaviors(behaviors)
+    compiled = [
+        (name, as_of - window,
+         [(event, compile_where(expr, "events", now=now) if expr else None) for event, expr in sels])
+        for name, window, sels in defs
+    ]
+    names = [name for name, _, _ in compiled]
+    counts: dict = {p.get("$distinct_id"): dict.fromkeys(names, 0) for p in ds.all_profiles}
+    earliest = min(start for _, start, _ in compiled)
+    first = dt.datetime.fromtimestamp(max(earliest, 0), dt.timezone.utc).date()
+    last = dt.datetime.fromtimestamp(max(as_of, 0), dt.timezone.utc).date()
+    wanted_events = {event for _, _, sels in compiled for event, _ in sels}
+    for path in ds.day_files(first, last):
+        for block in _read_line_blocks(path, 1 << 18):
+            for line in block.split(b"\n"):
+                if not line or event_name_of(line) not in wanted_events:
+                    continue
+                e = json.loads(line)
+                props = e.get("properties") or {}
+                t = props.get("time")
+                user = counts.get(props.get("distinct_id"))
+                if user is None or not isinstance(t, (int, float)) or t > as_of:
+                    continue
+                for name, start, sels in compiled:
+                    if t <= start:
+                        continue
+                    for event, pred in sels:
+                        if e.get("event") == event and (pred is None or pred(e)):
+                            user[name] += 1
+                            break
+    return counts
 
 
 def project_profile(profile: dict, output_properties: Sequence[str] | None) -> dict:
@@ -341,9 +493,13 @@ def write_dataset(
     profiles: Iterable[Mapping[str, Any]] = (),
     *,
     overwrite: bool = False,
+    cohorts: Sequence[Mapping[str, Any]] = (),
     extra_manifest: Mapping[str, Any] | None = None,
 ) -> Dataset:
     """Write records you made yourself as a dataset the sandbox can serve.
+
+    ``cohorts``: saved cohorts for engage's ``filter_by_cohort``, each ``{"id": int, "name":
+    str, "where": EXPR}`` or ``{"id": int, "name": str, "members": [distinct ids]}``.
 
     ``events`` are export lines ``{"event": NAME, "properties": {"time": T, …}}``; ``T`` may be
     epoch seconds (int or float) or milliseconds (an int above 10**11 is read as ms).
@@ -379,10 +535,23 @@ def write_dataset(
         "last_date": days[-1] if days else today,
         "events": n_events,
         "profiles": n_profiles,
+        "cohorts": [_check_cohort(c, i) for i, c in enumerate(cohorts)],
         **dict(extra_manifest or {}),
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", "utf-8")
     return Dataset(out)
+
+
+def _check_cohort(cohort: Mapping[str, Any], i: int) -> dict:
+    ok = isinstance(cohort, Mapping) and isinstance(cohort.get("id"), int) and (
+        isinstance(cohort.get("where"), str) or isinstance(cohort.get("members"), (list, tuple)))
+    if not ok:
+        raise InputError(f"cohort #{i + 1}: expected {{'id': int, 'name': str, 'where': EXPR}} or "
+                         f"{{'id': int, 'name': str, 'members': [ids]}}, found {cohort!r:.80}")
+    out = dict(cohort)
+    if "members" in out:
+        out["members"] = [str(m) for m in out["members"]]
+    return out
 
 
 def _normalise_event(record: Mapping[str, Any], number: int) -> bytes:
@@ -619,12 +788,10 @@ def _make_users(n: int, seed: int, first: dt.date, last: dt.date) -> list[_User]
         # Until an event says otherwise: seen some time between sign-up and the range's start.
         # Until an event says otherwise, seen some time between sign-up and the range's start;
         # users who sign up during the range get $created and $last_seen from their events.
-        # (The draw from `rng` is kept from generator v1 so that every later user, and so the
-        # events, stay the same as in v1; the time itself comes from its own generator.)
-        rng.randrange(0, 3600)
+        # (This draw order is generator v2's; v4 briefly restored v1's and was reverted because
+        # other tests and recorded docs had moved to v2's data.)
         start = _day_start(first)
-        u.last_seen = (created + random.Random(f"{seed}:last_seen:{i}").randrange(max(1, start - created))
-                       if created < start else 0)
+        u.last_seen = created + rng.randrange(0, max(1, start - created)) if created < start else 0
         users.append(u)
     return users
 
@@ -800,6 +967,37 @@ def generate(
             props["$last_seen"] = _iso(u.last_seen)
             fh.write(_DUMPS({"$distinct_id": u.distinct_id, "$properties": props}).encode() + b"\n")
             n_profiles += 1
+    # Saved cohorts: two defined by an expression, one static list (as from a CSV upload) that
+    # includes anonymous devices and an id Mixpanel has never seen, so include_all_users matters.
+    crng = random.Random(f"{seed}:cohorts")
+    listed = [u.distinct_id for u in crng.sample(population, min(len(population), 12))]
+    listed += [v.distinct_id for _, v in crng.sample(anon, min(len(anon), 3))]
+    listed.append(f"u-{crng.getrandbits(40):010x}")  # no events, no profile
+    cohorts = [
+        {"id": 1001, "name": "Paying customers", "where": 'properties["is_paying"] == true'},
+        {"id": 1002, "name": "Pro and enterprise in the US",
+         "where": '(properties["plan"] == "pro" or properties["plan"] == "enterprise") and '
+                  'properties["$country_code"] == "US"'},
+        {"id": 1003, "name": "Webinar attendees (list upload)", "members": listed},
+    ]
+    # Group profiles for the group key "company" (group analytics): one per company, derived
+    # from its users without drawing random numbers, so the rest of the data is unchanged.
+    companies: dict[str, dict] = {}
+    for u in population:
+        name = u.props["company"]
+        c = companies.setdefault(name, {"$name": name, "$country_code": u.country, "users": 0,
+                                        "seats": 0, "mrr": 0.0, "plan": "free"})
+        c["users"] += 1
+        c["seats"] += int(u.props["seats"])
+        c["mrr"] = round(c["mrr"] + float(u.props["mrr"]), 2)
+        order = [k for k, _ in _PLANS]
+        if order.index(u.plan) > order.index(c["plan"]):
+            c["plan"] = u.plan
+    (out / "groups").mkdir()
+    with (out / "groups" / "company.jsonl").open("wb") as fh:
+        for name, props in companies.items():
+            fh.write(_DUMPS({"$distinct_id": name, "$properties": props}).encode() + b"\n")
+    groups = [{"data_group_id": COMPANY_GROUP_ID, "key": "company", "file": "groups/company.jsonl"}]
     manifest = {
         "format": FORMAT,
         "generator": {"version": GENERATOR_VERSION, "users": users, "days": days,
@@ -809,6 +1007,8 @@ def generate(
         "last_date": end_date.isoformat(),
         "events": n_events,
         "profiles": n_profiles,
+        "cohorts": cohorts,
+        "groups": groups,
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", "utf-8")
     return Dataset(out)

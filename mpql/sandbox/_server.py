@@ -34,8 +34,8 @@ from urllib.parse import parse_qsl, urlsplit
 
 import attrs
 
-from ..errors import MpqlError, SandboxError
-from ._data import Dataset, default_dataset, project_profile, select_profiles
+from ..errors import InputError, MpqlError, SandboxError
+from ._data import Dataset, behavior_counts, default_dataset, project_profile
 from ._faults import Fault, FaultSet, parse_faults
 from ._limits import Limits, RateLimiter
 
@@ -50,7 +50,6 @@ ENGAGE_PATHS = ("/api/query/engage", "/api/2.0/engage")
 EXPORT_PATHS = ("/api/2.0/export",)
 GZIP_MIN_BYTES = 1400  # spec §3.2: gzip only when the body is larger than this
 MAX_EXPORT_LIMIT = 100_000
-_UNSUPPORTED_ENGAGE = ("filter_by_cohort", "behaviors", "data_group_id", "as_of_timestamp")
 
 
 @attrs.frozen
@@ -375,7 +374,7 @@ class _Handler(BaseHTTPRequestHandler):
                                   f"found {raw[:80]!r}")
         return value
 
-    def _compile(self, scope: str) -> Callable[[dict], bool] | None:
+    def _compile(self, scope: str, *, behaviors: dict | None = None) -> Callable[[dict], bool] | None:
         where = self._params.get("where")
         if where is None and scope == "profiles":
             where = self._params.get("selector")  # the older alias (spec §1.1)
@@ -384,17 +383,18 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             from mpql import compile_predicate
 
-            profiles = self.sandbox._profiles_by_id() if scope == "events" else None
-            return compile_predicate(where, scope=scope, now=self.sandbox.now(), profiles=profiles)
+            extra = {}
+            if scope == "events" and self.sandbox._profiles_by_id() is not None:
+                extra["profiles"] = self.sandbox._profiles_by_id()
+            if behaviors is not None:
+                extra["behaviors"] = behaviors
+            return compile_predicate(where, scope=scope, now=self.sandbox.now(), **extra)
         except MpqlError as exc:
             raise _HTTPError(400, f"Invalid 'where' expression: {exc}") from None
 
     def _engage(self) -> None:
         sb = self.sandbox
         p = self._params
-        for name in _UNSUPPORTED_ENGAGE:
-            if p.get(name):
-                raise _HTTPError(400, f"{name} is not supported by the mpql sandbox")
         try:
             page = int(p.get("page") or 0)
         except ValueError:
@@ -411,35 +411,98 @@ class _Handler(BaseHTTPRequestHandler):
         if session_id and page > 0 and session is None:
             raise _HTTPError(400, f"session_id {session_id!r} is unknown or expired; start again from page 0")
         if session is None:
-            distinct_ids = self._json_list("distinct_ids")
-            if p.get("distinct_id"):
-                if distinct_ids is not None:
-                    raise _HTTPError(400, "distinct_id and distinct_ids are mutually exclusive")
-                distinct_ids = [p["distinct_id"]]
-            predicate = self._compile("profiles")
-            try:
-                if predicate is None:
-                    selected = select_profiles(sb.dataset.all_profiles, None, distinct_ids=distinct_ids)
-                else:
-                    wanted = None if distinct_ids is None else {str(d) for d in distinct_ids}
-                    selected = [
-                        pr for pr in sb.dataset.all_profiles
-                        if (wanted is None or str(pr.get("$distinct_id")) in wanted) and predicate(pr)
-                    ]
-            except MpqlError as exc:
-                raise _HTTPError(400, f"Error evaluating 'where': {exc}") from None
-            session_id, session = sb._new_session(selected)
-        results = session[page * page_size:(page + 1) * page_size]
+            selected, uncached = self._engage_select()
+            session_id, session = sb._new_session(selected, uncached)
+        selected, uncached = session
+        if page > 0 and uncached:
+            # Mixpanel's documented failure (spec §2.2): more than 1000 profiles with behaviors
+            # and no as_of_timestamp cannot be paged.
+            raise _HTTPError(400, "request for page in uncached query for params; pass "
+                                  "as_of_timestamp with behaviors to page through more than "
+                                  "1000 profiles")
+        results = selected[page * page_size:(page + 1) * page_size]
         payload = {
             "page": page,
             "page_size": page_size,
             "session_id": session_id,
             "status": "ok",
-            "total": len(session),
+            "total": len(selected),
             "results": [project_profile(r, output_properties) for r in results],
         }
         self._records_in_body = len(results)
         self._send_body(200, [_json(payload)], "application/json", chunked=False)
+
+    def _engage_select(self) -> tuple[list, bool]:
+        """Page 0: the whole selection (and whether it is an "uncached" behaviors query)."""
+        sb, p = self.sandbox, self._params
+        distinct_ids = self._json_list("distinct_ids")
+        if p.get("distinct_id"):
+            if distinct_ids is not None:
+                raise _HTTPError(400, "distinct_id and distinct_ids are mutually exclusive")
+            distinct_ids = [p["distinct_id"]]
+        cohort_id = self._cohort_id()
+        include_all_users = self._bool("include_all_users", default=True)
+        data_group_id = p.get("data_group_id") or None
+        if data_group_id is not None and (cohort_id is not None or p.get("behaviors")):
+            raise _HTTPError(400, "data_group_id (group profiles) cannot be combined with "
+                                  "filter_by_cohort or behaviors in the mpql sandbox")
+        behaviors = None
+        if p.get("behaviors"):
+            if cohort_id is not None:
+                raise _HTTPError(400, "behaviors and filter_by_cohort are mutually exclusive")
+            try:
+                behaviors = json.loads(p["behaviors"])
+            except ValueError:
+                raise _HTTPError(400, f"behaviors must be a JSON list, found {p['behaviors'][:80]!r}") from None
+        as_of = None
+        if p.get("as_of_timestamp"):
+            try:
+                as_of = int(p["as_of_timestamp"])
+            except ValueError:
+                raise _HTTPError(400, "as_of_timestamp must be Unix seconds (an integer), found "
+                                      f"{p['as_of_timestamp']!r}") from None
+        try:
+            counts = None
+            if behaviors is not None:
+                counts = behavior_counts(sb.dataset, behaviors, as_of if as_of is not None else sb.now(),
+                                         now=sb.now())
+            predicate = self._compile("profiles", behaviors=counts)
+            selected = sb.dataset.select(predicate, distinct_ids=distinct_ids, cohort_id=cohort_id,
+                                         include_all_users=include_all_users,
+                                         data_group_id=data_group_id)
+        except InputError as exc:
+            raise _HTTPError(400, str(exc)) from None
+        except MpqlError as exc:
+            raise _HTTPError(400, f"Error evaluating 'where': {exc}") from None
+        return selected, behaviors is not None and as_of is None and len(selected) > 1000
+
+    def _cohort_id(self) -> int | None:
+        raw = self._params.get("filter_by_cohort")
+        if not raw:
+            return None
+        try:
+            value = json.loads(raw)
+        except ValueError:
+            value = None
+        if isinstance(value, dict) and "raw_cohort" in value:
+            raise _HTTPError(400, "inline cohort definitions (raw_cohort) are not supported by the "
+                                  "mpql sandbox; use a saved cohort's id")
+        cid = value.get("id") if isinstance(value, dict) else None
+        if isinstance(cid, str) and cid.isdigit():
+            cid = int(cid)
+        if not isinstance(cid, int) or isinstance(cid, bool):
+            raise _HTTPError(400, 'filter_by_cohort must be a JSON object like {"id": 12345}, '
+                                  f"found {raw[:80]!r}")
+        return cid
+
+    def _bool(self, name: str, *, default: bool) -> bool:
+        raw = self._params.get(name)
+        if raw is None or raw == "":
+            return default
+        value = raw.strip().lower()
+        if value not in ("true", "false", "1", "0"):
+            raise _HTTPError(400, f"{name} must be true or false, found {raw!r}")
+        return value in ("true", "1")
 
     def _export(self) -> None:
         sb = self.sandbox
@@ -853,7 +916,7 @@ class Sandbox:
         self._limiter = RateLimiter(self.limits, time_scale)
         self._lock = threading.Lock()
         self._records: list[RequestRecord] = []
-        self._sessions: dict[str, tuple[float, list]] = {}
+        self._sessions: dict[str, tuple[float, tuple[list, bool]]] = {}
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -993,16 +1056,16 @@ class Sandbox:
 
     # -- engage sessions -------------------------------------------------------------------------
 
-    def _new_session(self, selected: list) -> tuple[str, list]:
+    def _new_session(self, selected: list, uncached: bool = False) -> tuple[str, tuple[list, bool]]:
         session_id = f"{int(self.now())}-{_secrets.token_hex(3).upper()}"
         with self._lock:
             cutoff = time.monotonic() - self.session_ttl * self.time_scale
             for key in [k for k, (t, _) in self._sessions.items() if t < cutoff]:
                 del self._sessions[key]
-            self._sessions[session_id] = (time.monotonic(), selected)
-        return session_id, selected
+            self._sessions[session_id] = (time.monotonic(), (selected, uncached))
+        return session_id, (selected, uncached)
 
-    def _session(self, session_id: str) -> list | None:
+    def _session(self, session_id: str) -> tuple[list, bool] | None:
         with self._lock:
             entry = self._sessions.get(session_id)
             if entry is None:
