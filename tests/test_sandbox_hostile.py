@@ -272,3 +272,23 @@ def test_fault_numbers_must_be_finite(spec):
         parse_faults(spec)
     r = _mpql("serve", "--faults", spec)
     assert r.returncode == 2 and "must be a finite number" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_an_injected_429_never_says_free_again_in_0_seconds(sandbox):
+    # On a fresh (or unlimited) sandbox the hourly window is empty: it said `"export";r=0;t=0`.
+    sandbox.add_faults("export#1:429; export#2:policy=second; engage#1:429")
+    day = sandbox.dataset.last_date.isoformat()
+    params = {"project_id": sandbox.credentials.project_id, "from_date": day, "to_date": day}
+    hour = requests.get(f"{sandbox.url}/api/2.0/export", params=params, auth=_auth(sandbox))
+    second = requests.get(f"{sandbox.url}/api/2.0/export", params=params, auth=_auth(sandbox))
+    engage = _engage(sandbox)
+    assert hour.headers["RateLimit"].startswith('"export";r=0;t=1, "export-second";r=3;t=0')
+    assert '"export-second";r=0;t=1' in second.headers["RateLimit"]
+    assert engage.headers["RateLimit"].startswith('"project";r=0;t=1')
+
+
+def test_a_truncated_engage_body_records_no_complete_result(sandbox):
+    sandbox.add_faults("engage#1:truncate=300")
+    r = _engage(sandbox)
+    assert r.status_code == 200 and len(r.content) == 300
+    assert sandbox.requests[-1].records == 0  # it said 150: every result of the uncut page

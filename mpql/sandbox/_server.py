@@ -689,7 +689,8 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             if reset_after is not None:
                 body = body[: min(reset_after, max(0, len(body) - 1))]
-            else:
+            elif fault is None or fault.truncate is None:
+                # a cut JSON document holds no complete result
                 self._records = self._records_in_body or 0
             if fault is not None and fault.stall:
                 head_part, body = body[: fault.stall_after], body[fault.stall_after:]
