@@ -292,3 +292,31 @@ def test_a_truncated_engage_body_records_no_complete_result(sandbox):
     r = _engage(sandbox)
     assert r.status_code == 200 and len(r.content) == 300
     assert sandbox.requests[-1].records == 0  # it said 150: every result of the uncut page
+
+
+def test_a_reset_export_records_the_complete_lines_it_sent(sandbox):
+    # It recorded 0: the lines of the block cut by the reset were never counted.
+    day = sandbox.dataset.last_date.isoformat()
+    params = {"project_id": sandbox.credentials.project_id, "from_date": day, "to_date": day,
+              "where": "true"}
+    full = requests.get(f"{sandbox.url}/api/2.0/export", params=params, auth=_auth(sandbox),
+                        headers={"Accept-Encoding": "identity"}).content
+    sandbox.add_faults("export#1:reset-after=5000")
+    with pytest.raises((requests.ConnectionError, requests.exceptions.ChunkedEncodingError)):
+        requests.get(f"{sandbox.url}/api/2.0/export", params=params, auth=_auth(sandbox),
+                     headers={"Accept-Encoding": "identity"})
+    rec = sandbox.requests[-1]
+    assert rec.bytes_sent == 5000 and rec.records == full[:5000].count(b"\n") > 0
+
+
+def test_bad_gzip_level_or_time_scale_is_refused_up_front(sandbox_dataset, sandbox):
+    # gzip_level=42 was accepted and every gzip-sized response became a 500; NaN time scales
+    # were accepted and made every window NaN.
+    for kwargs in ({"gzip_level": 42}, {"time_scale": float("nan")}, {"time_scale": float("inf")}):
+        with pytest.raises(SandboxError):
+            Sandbox(sandbox_dataset, **kwargs)
+    with pytest.raises(SandboxError, match="time_scale"):
+        sandbox.reset_limits(time_scale=0)
+    with Sandbox(sandbox_dataset, gzip_level=9, limits=Limits.unlimited()) as sb:
+        r = _engage(sb)
+        assert r.status_code == 200 and r.headers["Content-Encoding"] == "gzip"

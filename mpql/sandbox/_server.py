@@ -20,6 +20,7 @@ import base64
 import binascii
 import datetime as dt
 import json
+import math
 import re
 import secrets as _secrets
 import socket
@@ -718,7 +719,10 @@ class _Handler(BaseHTTPRequestHandler):
                 time.sleep(fault.stall)
                 stall_at = None
             if reset_after is not None and self._bytes + buffered + len(data) >= reset_after:
-                buffer.append(data[: reset_after - self._bytes - buffered])
+                piece = data[: reset_after - self._bytes - buffered]
+                if compressor is None and records:
+                    self._records += piece.count(b"\n")  # the complete lines before the reset
+                buffer.append(piece)
                 last = b"".join(buffer)
                 self._commit(len(last))
                 self._write_chunk(last)
@@ -884,6 +888,12 @@ def _truncate(blocks: Iterator[bytes], limit: int) -> Iterator[bytes]:
         yield body  # the last line started in an earlier block: drop only its newline
 
 
+def _check_time_scale(time_scale: float) -> float:
+    if not 0 < time_scale < math.inf:  # NaN fails this too
+        raise SandboxError(f"time_scale must be a finite number > 0, found {time_scale}")
+    return time_scale
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
@@ -957,8 +967,10 @@ class Sandbox:
     ) -> None:
         if page_size < 1:
             raise SandboxError(f"page_size must be ≥ 1, found {page_size}")
-        if time_scale <= 0:
-            raise SandboxError(f"time_scale must be > 0, found {time_scale}")
+        _check_time_scale(time_scale)
+        if gzip_level not in range(-1, 10):
+            # zlib would only refuse it on the first gzip response, as a 500 each time
+            raise SandboxError(f"gzip_level must be -1 (zlib's default) or 0–9, found {gzip_level!r}")
         self._data_arg = data_dir
         self._dataset: Dataset | None = data_dir if isinstance(data_dir, Dataset) else None
         self._port = port
@@ -1100,7 +1112,7 @@ class Sandbox:
         if limits is not None:
             self.limits = limits
         if time_scale is not None:
-            self.time_scale = time_scale
+            self.time_scale = _check_time_scale(time_scale)
         self._limiter = RateLimiter(self.limits, self.time_scale)
 
     @property
