@@ -320,3 +320,18 @@ def test_bad_gzip_level_or_time_scale_is_refused_up_front(sandbox_dataset, sandb
     with Sandbox(sandbox_dataset, gzip_level=9, limits=Limits.unlimited()) as sb:
         r = _engage(sb)
         assert r.status_code == 200 and r.headers["Content-Encoding"] == "gzip"
+
+
+def test_a_failing_on_request_callback_does_not_cut_responses(sandbox_dataset, capfd):
+    # The callback runs before the last byte; its exception used to abort the response
+    # (IncompleteRead) — e.g. `serve --log FILE` on a full disk.
+    def broken(record):
+        raise OSError("No space left on device")
+
+    with Sandbox(sandbox_dataset, limits=Limits.unlimited(), on_request=broken) as sb:
+        first, second = _engage(sb), _engage(sb)
+        assert first.status_code == second.status_code == 200
+        assert first.json()["total"] == len(sb.profiles())
+        assert len(sb.requests) == 2
+    err = capfd.readouterr().err
+    assert err.count("on_request callback failed (OSError: No space left on device)") == 1

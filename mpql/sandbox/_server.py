@@ -982,6 +982,7 @@ class Sandbox:
         self.gzip_level = gzip_level
         self._now = now
         self._on_request = on_request
+        self._callback_failed = False
         self.user_on_export = user_on_export
         self.max_url_length = max_url_length
         self.honour_page_size = honour_page_size
@@ -1138,7 +1139,18 @@ class Sandbox:
             )
             self._records.append(record)
         if self._on_request is not None:
-            self._on_request(record)
+            # The callback runs just before the response's last byte: if it raised, the client
+            # would get a cut response for a bug that is not the server's. Say so once instead.
+            try:
+                self._on_request(record)
+            except Exception as exc:
+                if not self._callback_failed:
+                    self._callback_failed = True
+                    import sys
+
+                    print(f"mpql sandbox: on_request callback failed ({type(exc).__name__}: {exc}); "
+                          "responses are still sent; further failures are not reported",
+                          file=sys.stderr)
 
     # -- engage sessions -------------------------------------------------------------------------
 
