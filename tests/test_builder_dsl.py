@@ -147,3 +147,27 @@ def test_property_lists_and_contains_roundtrip(name, values, needle):
     term = prop(name).is_in(values) | user(name).contains(needle)
     assert mpql.parse(term.text("wire")) == term.expr
     assert mpql.parse(str(term)) == term.expr
+
+
+def test_sets_give_the_same_expression_and_plan_under_any_hash_seed():
+    """A set's iteration order depends on PYTHONHASHSEED: built from a set, the expression,
+    the request parameters and the executor's resume keys changed from run to run."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("from mpql import prop, Query\n"
+            "print(prop('a').is_in({'x', 'y', 'z', 'w', 'v'}))\n"
+            "q = Query.profiles(distinct_ids={'a', 'b', 'c', 'd', 'e'})\n"
+            "print(q.plan(project_id=1).to_json())\n"
+            "e = Query.events(from_date='2024-01-01', to_date='2024-01-01',\n"
+            "                 events={'p', 'q', 'r'})\n"
+            "print(e.plan(project_id=1).to_json())\n")
+    outs = set()
+    for seed in ("1", "2", "3", "4"):
+        r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           env={**os.environ, "PYTHONHASHSEED": seed}, timeout=60)
+        assert r.returncode == 0, r.stderr
+        outs.add(r.stdout)
+    assert len(outs) == 1
+    assert 'properties["a"] in ["v", "w", "x", "y", "z"]' in outs.pop()

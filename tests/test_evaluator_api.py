@@ -214,3 +214,15 @@ def test_long_chains_compile_and_evaluate_without_recursion():
     assert compile_predicate(chain)(record) is True
     record["properties"]["p2999"] = -1
     assert evaluate(chain, record) is False and compile_predicate(chain)(record) is False
+
+
+def test_long_chain_with_a_folded_prefix():
+    # Regression (found by `make fuzz`): 16 constant operators folded away left a one-step
+    # chain, written as `(x)[-1]` instead of the tuple `(x,)[-1]`.
+    from mpql.evaluator import compile_expression
+
+    text = " + ".join(['""'] * 17) + ' + properties["a"]'
+    for props, want in (({}, Undefined), ({"a": "x"}, "x")):
+        record = {"event": "e", "properties": props}
+        assert evaluate(text, record) is want or evaluate(text, record) == want
+        assert compile_expression(text)(record) == want

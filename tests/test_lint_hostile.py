@@ -149,3 +149,86 @@ def test_severity_overrides_from_config(tmp_path):
                                                  encoding="utf-8")
         r = mpql_cli("lint", "a.mpql", cwd=tmp_path)
         assert r.returncode == 2 and needle in r.stderr, r.stderr
+
+
+def test_utf8_bom_files_are_read_and_written_back_with_it(tmp_path):
+    # A BOM made a valid Python file an X002 "not valid Python" error and a JSON file "not
+    # valid JSON"; in a .mpql file it was an E118 at 1:1.
+    bom = b"\xef\xbb\xbf"
+    (tmp_path / "q.py").write_bytes(bom + b"import c\r\nc.export(where='" + BAD.encode()
+                                    + b"')\r\n")
+    (tmp_path / "q.json").write_bytes(bom + b'{"where": "properties[\\"a\\"] == 1"}')
+    (tmp_path / "q.mpql").write_bytes(bom + b'properties["a"] == 1\n')
+    r = mpql_cli("lint", "--isolated", "--format", "concise", "q.py", "q.json", "q.mpql",
+                 cwd=tmp_path)
+    assert r.stdout.splitlines() == [
+        "q.py:2:17: S001 [*] `properties[\"distinct_id\"]` should be spelled `$distinct_id` "
+        "in a filter"], r.stdout
+    assert mpql_cli("lint", "--isolated", "--fix", "q.py", cwd=tmp_path).returncode == 0
+    assert (tmp_path / "q.py").read_bytes() == (
+        bom + b"import c\r\nc.export(where='properties[\"$distinct_id\"] == \"u1\"')\r\n")
+
+
+def test_sarif_uri_of_an_absolute_path_is_a_file_uri(tmp_path):
+    import json
+
+    path = tmp_path / "sp ace#.mpql"
+    path.write_text(BAD + "\n", encoding="utf-8")
+    r = mpql_cli("lint", "--isolated", "--endpoint", "export", "--format", "sarif", str(path),
+                 "-e", BAD)
+    uris = [res["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+            for res in json.loads(r.stdout)["runs"][0]["results"]]
+    assert uris == ["%3Cexpr%3E", path.as_uri()]
+    assert uris[1].startswith("file:///") and "sp%20ace%23.mpql" in uris[1]
+
+
+def test_schema_infer_reads_engage_responses_as_mixpanel_returns_them(tmp_path):
+    # A saved /engage response (pretty-printed, or one page per line) used to fail with
+    # "not a JSON record" / "expected an export record" on line 1.
+    import json
+
+    page = {"page": 0, "page_size": 1000, "session_id": "s", "status": "ok", "total": 2,
+            "results": [{"$distinct_id": "u1", "$properties": {"$email": "a@b.c", "age": 3}},
+                        {"$distinct_id": "u2", "$properties": {"plan": "pro"}}]}
+    (tmp_path / "pretty.json").write_text(json.dumps(page, indent=2), encoding="utf-8")
+    (tmp_path / "pages.jsonl").write_text(json.dumps(page) + "\n" + json.dumps(page) + "\n",
+                                          encoding="utf-8")
+    want = {"mpql_schema": 1, "profile": {"$email": "string", "age": "number",
+                                          "plan": "string"}}
+    for name in ("pretty.json", "pages.jsonl"):
+        r = mpql_cli("schema", "infer", name, cwd=tmp_path)
+        assert r.returncode == 0, r.stderr
+        assert json.loads(r.stdout) == want
+    (tmp_path / "bad.json").write_text('[{"event": "a", "properties": {}}, {"event": "b"}]',
+                                       encoding="utf-8")
+    r = mpql_cli("schema", "infer", "bad.json", cwd=tmp_path)
+    assert r.returncode == 2 and "bad.json:1 (record 2): expected an export record" in r.stderr
+
+
+def test_misspelt_noqa_code_is_reported(tmp_path):
+    # `# mpql: noqa: S01` suppressed nothing and said nothing: the finding looked like a
+    # noqa that does not work.
+    (tmp_path / "a.mpql").write_text(BAD + "  # mpql: noqa: S01\n", encoding="utf-8")
+    (tmp_path / "b.py").write_text("import c\nc.export(where='properties[\"a\"] == 1')"
+                                   "  # mpql: noqa: U001, ZZ9\n", encoding="utf-8")
+    (tmp_path / "c.mpql").write_text(BAD + "  # mpql: noqa: S001\n", encoding="utf-8")
+    r = mpql_cli("lint", "--isolated", "--endpoint", "export", "--format", "concise",
+                 "a.mpql", "b.py", "c.mpql", cwd=tmp_path)
+    lines = r.stdout.splitlines()
+    assert "a.mpql:1:50: X002 bad `# mpql: noqa` code: unknown rule selector `S01`" in "\n".join(
+        lines), r.stdout
+    assert any(line.startswith("a.mpql:1:1: S001") for line in lines)
+    assert any(line.startswith("b.py:2:") and "`ZZ9`" in line for line in lines)
+    assert not any(line.startswith("c.mpql") for line in lines)
+
+
+def test_json_endpoint_of_an_enclosing_object_applies_to_nested_queries(tmp_path):
+    # {"endpoint": "export", "queries": [{"where": …}]}: the nested where was checked as
+    # `any`, so S001 (an export-only error) went unreported.
+    import json
+
+    doc = {"queries": [{"where": BAD}, {"endpoint": "engage", "where": BAD}],
+           "endpoint": "export"}
+    (tmp_path / "q.json").write_text(json.dumps(doc), encoding="utf-8")
+    r = mpql_cli("lint", "--isolated", "--format", "json", "q.json", cwd=tmp_path)
+    assert [d["code"] for d in json.loads(r.stdout)] == ["S001", "S002"]

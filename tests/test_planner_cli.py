@@ -181,3 +181,12 @@ def test_curl_runs_with_real_curl(sandbox, tmp_path):
                               + json.dumps(profile["$distinct_id"]))
     assert len(exported) == len(expected)
     assert {e["properties"]["distinct_id"] for e in exported} <= {profile["$distinct_id"]}
+
+
+def test_curl_with_a_project_secret_asks_only_for_mp_secret():
+    # The header used to list MP_USERNAME too, which a project secret does not use.
+    r = mpql("--events", "--where", 'properties["a"] == 1', "--from", "2024-01-01", "--to",
+             "2024-01-01", "--auth", "project-secret", "--format", "curl")
+    assert r.returncode == 0, r.stderr
+    assert "# Credentials come from the environment: MP_SECRET (the project secret)" in r.stdout
+    assert "MP_USERNAME" not in r.stdout and '--user "$MP_SECRET:"' in r.stdout

@@ -326,3 +326,19 @@ def test_checker_findings_become_notes_and_strict_raises():
     with pytest.raises(mpql.CheckError):
         events('properties["p"] == 5 and properties["p"] == "x"').plan(strict=True)
     assert events('properties["p"] == 5 and properties["p"] == "x"').plan(check=False).notes == ()
+
+
+def test_expand_refuses_none_ids():
+    # str(None) made the id "None", which a real user could have.
+    plan = Query.events(user("plan") == "pro", from_date="2024-01-01",
+                        to_date="2024-01-01").plan(project_id=1, chunk="none")
+    with pytest.raises(PlanError, match="contain None"):
+        expand(plan.steps[1], {0: ["a", None]})
+    url = expand(plan.steps[1], {0: ["a"]}).requests[0].url
+    assert 'properties["$distinct_id"]%20%3D%3D%20"a"' in url
+
+
+def test_dates_with_non_ascii_digits_get_the_format_error():
+    # `\d` accepted "２０２４-01-01" as well-formed, then called it "not a real calendar date".
+    with pytest.raises(QueryError, match="must be a date written YYYY-MM-DD"):
+        Query.events(from_date="２０２４-01-01", to_date="2024-01-02")

@@ -190,7 +190,7 @@ class Term:
                 f"is_in() takes a list or tuple of values, got {type(values).__name__}; "
                 "for a substring test use .contains()"
             )
-        items = list(values)
+        items = _ordered(values)
         if not items:
             raise BuildError(
                 f"{self}.is_in([]) would match nothing: an empty list is almost always a bug "
@@ -358,8 +358,8 @@ def to_value(value: Any) -> A.Expr:
         return value.expr
     if isinstance(value, A.Expr):
         return value
-    if isinstance(value, (list, tuple)):
-        return _list_literal(value)
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return _list_literal(_ordered(value))
     return _scalar(value)
 
 
@@ -398,6 +398,16 @@ def _scalar(value: Any) -> A.Expr:
         f"cannot turn {type(value).__name__} {_short(value)} into an mpql literal: expected "
         "str, int, float, bool, a list/tuple of those, or datetime.date/datetime.datetime"
     )
+
+
+def _ordered(values) -> list:
+    """The items of ``values``; a set's are sorted, so the same set always gives the same
+    expression text (a set's order changes with PYTHONHASHSEED, and with it the URLs, plan
+    JSON and the executor's resume keys)."""
+    if isinstance(values, (set, frozenset)):
+        return sorted(values, key=lambda v: (type(v).__name__, v if isinstance(
+            v, (str, int, float)) else repr(v)))
+    return list(values)
 
 
 def _list_literal(values) -> A.ListLiteral:

@@ -16,6 +16,7 @@ false/true) or where the spec marks the behaviour UNCONFIRMED.
 from __future__ import annotations
 
 import math
+import os
 import re
 from datetime import datetime, timezone
 
@@ -30,7 +31,7 @@ from ..language.parser import parse
 from ..language.printer import format_expr, format_number, quote
 from . import types as T
 from .rules import DEFAULT_OFF, RULES, resolve_selectors
-from .schema import ISO_DATETIME, Schema, parse_schema
+from .schema import ISO_DATETIME, Schema, load_schema, parse_schema
 
 __all__ = ["Context", "check", "check_expr", "infer_type"]
 
@@ -83,14 +84,19 @@ class Context:
 
 def check(expr_or_text, endpoint="any", param="where", schema=None, *, behaviors=None,
           select=None, ignore=None, context: Context | None = None) -> list[Diagnostic]:
-    """Check one expression (text or an ``Expr``) and return its diagnostics, sorted by
-    position. ``schema`` is a Schema, a dict in a supported schema format, or None.
-    ``select``/``ignore`` take codes, names, prefixes or ``ALL``; by default every rule except
-    the opt-in style rule runs."""
+    """Check one expression (text, an ``Expr`` or a builder term) and return its diagnostics,
+    sorted by position. ``schema`` is a Schema, a dict in a supported schema format, the path
+    of a schema file, or None. ``select``/``ignore`` take codes, names, prefixes or ``ALL``
+    (a list, or one comma-separated string); by default every rule except the opt-in style
+    rule runs."""
     ctx = context or Context.make(endpoint, param, behaviors)
-    if schema is not None and not isinstance(schema, Schema):
+    if isinstance(schema, (str, os.PathLike)):
+        schema = load_schema(schema)
+    elif schema is not None and not isinstance(schema, Schema):
         schema = parse_schema(schema)
     enabled = _enabled_codes(select, ignore)
+    if isinstance(getattr(expr_or_text, "expr", None), A.Expr):  # a builder Term
+        expr_or_text = expr_or_text.expr
     if isinstance(expr_or_text, str):
         text = expr_or_text
         try:
@@ -101,12 +107,15 @@ def check(expr_or_text, endpoint="any", param="where", schema=None, *, behaviors
     elif isinstance(expr_or_text, A.Expr):
         node, text = expr_or_text, None
     else:
-        raise TypeError(f"check() takes an expression string or an mpql Expr, "
-                        f"got {type(expr_or_text).__name__}")
+        raise TypeError(f"check() takes an expression string, an mpql Expr or a builder "
+                        f"term, got {type(expr_or_text).__name__}")
     return check_expr(node, text, ctx, schema, enabled)
 
 
 def _enabled_codes(select, ignore) -> frozenset:
+    # One string is one selector list ("S001,T"), not a sequence of one-letter selectors.
+    select = (select,) if isinstance(select, str) else select
+    ignore = (ignore,) if isinstance(ignore, str) else ignore
     if select:
         codes = resolve_selectors(select, what="selector")
     else:

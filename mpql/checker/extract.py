@@ -12,8 +12,8 @@ written back into the host (a Python or JSON string literal).
   with f-strings, ``%``, ``.format()`` or ``+`` are reported as not checkable (X001). Escapes
   are mapped character by character; implicitly concatenated literals (``"a" "b"``) cannot be
   mapped exactly and are reported at the literal's start, with a note.
-* JSON: string values under those keys, at any depth; a sibling ``"endpoint"`` key sets the
-  endpoint. JSON has no comments, so suppress findings with per-file ignores.
+* JSON: string values under those keys, at any depth; a sibling ``"endpoint"`` key (else
+  that of the nearest enclosing object) sets the endpoint. JSON has no comments, so suppress findings with per-file ignores.
 """
 
 from __future__ import annotations
@@ -389,7 +389,9 @@ def _extract_json(text: str) -> list[Unit]:
     except json.JSONDecodeError as exc:
         raise HostError(f"not valid JSON: {exc.msg}", exc.pos)
     units = []
-    stack: list = []  # frames: ["obj", expecting_key, key, strings, endpoint] or ["arr"]
+    # frames: ["obj", expecting_key, key, strings, endpoint, enclosing obj frame] or ["arr"]
+    stack: list = []
+    pending: list = []  # (key, start, end, frame): the endpoint is known once all is read
     i, n = 0, len(text)
     while i < n:
         c = text[i]
@@ -407,17 +409,24 @@ def _extract_json(text: str) -> list[Unit]:
             i = j
             continue
         if c == "{":
-            stack.append(["obj", True, None, [], None])
+            parent = next((f for f in reversed(stack) if f[0] == "obj"), None)
+            stack.append(["obj", True, None, [], None, parent])
         elif c == "[":
             stack.append(["arr"])
         elif c in "}]":
             frame = stack.pop()
             if frame[0] == "obj":
-                for key, s, e in frame[3]:
-                    units.append(_json_unit(text, s, e, KEYS[key], frame[4]))
+                pending.extend((key, s, e, frame) for key, s, e in frame[3])
         elif c == "," and stack and stack[-1][0] == "obj":
             stack[-1][1] = True
         i += 1
+    for key, s, e, frame in pending:
+        # The object's own "endpoint", else the nearest enclosing object's (a file of saved
+        # queries often states it once at the top), wherever it appears in the object.
+        endpoint = None
+        while frame is not None and endpoint is None:
+            endpoint, frame = frame[4], frame[5]
+        units.append(_json_unit(text, s, e, KEYS[key], endpoint))
     units.sort(key=lambda u: u.start)
     return units
 

@@ -86,6 +86,8 @@ def lint_text(text: str, name: str, options: LintOptions, kind: str | None = Non
                                 Span(offset, offset), name))
     noqa = noqa_map(text) if kind != "json" else {}
     index = LineIndex(text) if noqa else None
+    if noqa and "X002" in enabled:
+        found.extend(_bad_noqa_codes(noqa, text, index, name))
     for unit in units:
         unit_found = _lint_unit(unit, text, name, options, enabled)
         if noqa and unit_found:
@@ -113,6 +115,24 @@ class _Identity:
 
     def __getitem__(self, i):
         return i
+
+
+def _bad_noqa_codes(noqa: dict, text: str, index: LineIndex, name: str) -> list:
+    """X002 for each `# mpql: noqa: CODE` naming no rule: a misspelt code suppresses nothing,
+    and the finding it was meant for would otherwise look like a noqa that does not work."""
+    out = []
+    for line, selectors in sorted(noqa.items()):
+        for sel in sorted(selectors or ()):
+            try:
+                resolve_selectors([sel])
+            except ValueError as exc:
+                start = index.starts[line - 1]
+                end = text.find("\n", start)
+                at = text.rfind(sel, start, len(text) if end < 0 else end)  # in the comment
+                span = Span(at, at + len(sel)) if at >= 0 else Span(start, start)
+                out.append(_host_diag("X002", f"bad `# mpql: noqa` code: {exc}", text, span,
+                                      name))
+    return out
 
 
 def _suppressed(d: Diagnostic, rules) -> bool:

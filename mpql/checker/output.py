@@ -78,6 +78,18 @@ def _gh_escape(text: str, prop: bool = False) -> str:
     return text
 
 
+def _artifact_uri(filename: str) -> str:
+    """A relative path stays a relative URI reference (code scanning resolves it against the
+    checkout); an absolute path becomes a ``file://`` URI (``/tmp/x`` is not one)."""
+    from pathlib import Path, PureWindowsPath
+
+    if Path(filename).is_absolute():
+        return Path(filename).as_uri()
+    if PureWindowsPath(filename).is_absolute():
+        return PureWindowsPath(filename).as_uri()
+    return urlquote(filename.replace("\\", "/"))
+
+
 def _github(d) -> str:
     level = _GITHUB_LEVEL.get(d.severity, "error")
     name = _gh_escape(d.filename or "<expr>", prop=True)
@@ -106,7 +118,7 @@ def sarif(diagnostics) -> dict:
         })
     results = []
     for d in diagnostics:
-        uri = urlquote((d.filename or "<expr>").replace("\\", "/"))
+        uri = _artifact_uri(d.filename or "<expr>")
         region = {"startLine": d.line, "startColumn": d.column,
                   "endLine": d.end_line, "endColumn": d.end_column}
         result = {

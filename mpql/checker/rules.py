@@ -390,8 +390,10 @@ _rule("X001", "not-checkable", "info",
 _rule("X002", "unreadable-host-file", "error",
       "a Python or JSON file that cannot be parsed",
       "Reports a `.py` or `.json` file that is not valid Python or JSON, so no expressions could "
-      "be extracted from it.",
-      "Silently skipping the file would hide every filter in it from the linter.",
+      "be extracted from it; also a `# mpql:` directive or context the linter cannot use "
+      "(an unknown key or endpoint), and a `# mpql: noqa: CODE` whose code names no rule.",
+      "Silently skipping the file would hide every filter in it from the linter; a misspelt "
+      "directive or noqa code would be ignored without a word.",
       '{"where": "properties[\\"a\\"] == 1",}   # trailing comma',
       "valid JSON / Python")
 

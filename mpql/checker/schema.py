@@ -202,30 +202,28 @@ def value_type(value) -> str:
 
 
 def infer_schema(lines: Iterable[str], source: str = "<input>") -> tuple[Schema, dict]:
-    """Infer a schema from JSONL records. Returns the schema and statistics
-    (records read, properties whose values disagree on type)."""
+    """Infer a schema from records: raw export JSONL (``{"event", "properties"}`` per line),
+    engage profiles one per line (``{"$distinct_id", "$properties"}``), or engage responses
+    as Mixpanel returns them (``{"results": [profiles…], "page": …}`` — one per line, or one
+    pretty-printed JSON document). Returns the schema and statistics (records read,
+    properties whose values disagree on type)."""
     event: dict = {}
     profile: dict = {}
     conflicts: dict = {}
     records = 0
-    for lineno, line in enumerate(lines, 1):
-        line = line.strip()
-        if not line or line == "terminated early":  # export's end-of-stream sentinel
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{source}:{lineno}: not a JSON record ({exc.msg})") from None
+
+    def add(record, where: str) -> None:
+        nonlocal records
         if not isinstance(record, dict):
-            raise InputError(f"{source}:{lineno}: expected a JSON object per line")
+            raise InputError(f"{where}: expected a JSON object per record")
         if isinstance(record.get("properties"), dict):
             table, props = event, record["properties"]
         elif isinstance(record.get("$properties"), dict):
             table, props = profile, record["$properties"]
         else:
             raise InputError(
-                f"{source}:{lineno}: expected an export record with `properties` or an "
-                "engage profile with `$properties`")
+                f"{where}: expected an export record with `properties` or an engage profile "
+                "with `$properties`")
         records += 1
         for name, value in props.items():
             if value is None:
@@ -236,6 +234,31 @@ def infer_schema(lines: Iterable[str], source: str = "<input>") -> tuple[Schema,
                 conflicts.setdefault(name, {old}).add(kind)
                 kind = T.UNKNOWN
             table[name] = kind if old in (None, kind) else T.UNKNOWN
+
+    it = iter(lines)
+    for lineno, raw in enumerate(it, 1):
+        line = raw.strip()
+        if not line or line == "terminated early":  # export's end-of-stream sentinel
+            continue
+        try:
+            value = json.loads(line)
+        except json.JSONDecodeError as exc:
+            if records or line[:1] not in "{[":
+                raise InputError(f"{source}:{lineno}: not a JSON record ({exc.msg})") from None
+            # Perhaps one pretty-printed document (an engage response saved as it came).
+            try:
+                value = json.loads(raw + "".join(it))
+            except json.JSONDecodeError:
+                raise InputError(f"{source}:{lineno}: not a JSON record ({exc.msg}); expected "
+                                 "JSONL (one record per line) or one JSON document") from None
+        if isinstance(value, dict) and isinstance(value.get("results"), list):
+            items = value["results"]  # an engage response page
+        elif isinstance(value, list):
+            items = value
+        else:
+            items = [value]
+        for k, record in enumerate(items):
+            add(record, f"{source}:{lineno}" + (f" (record {k + 1})" if len(items) > 1 else ""))
     schema = Schema(event or None, profile or None, source)
     return schema, {"records": records,
                     "conflicts": {k: sorted(v) for k, v in sorted(conflicts.items())}}

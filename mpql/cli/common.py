@@ -28,6 +28,14 @@ class Source:
     path: Path | None = None
     #: the file's line ending ("\r\n" for a Windows file), for writing it back unchanged
     newline: str = "\n"
+    #: the file started with a UTF-8 byte order mark (removed from ``text``, kept on write)
+    bom: bool = False
+
+    def write(self, text: str) -> None:
+        """Rewrite the file with ``text``, keeping its line endings and byte order mark."""
+        assert self.path is not None
+        self.path.write_text(("\ufeff" if self.bom else "") + text, encoding="utf-8",
+                             newline=self.newline)
 
 
 def make_parser(prog: str, description: str) -> argparse.ArgumentParser:
@@ -90,7 +98,10 @@ def read_file(path: Path) -> Source:
     first = raw.find("\n")
     newline = "\r\n" if first > 0 and raw[first - 1] == "\r" else "\n"
     text = raw.replace("\r\n", "\n").replace("\r", "\n")
-    return Source(str(path), text, path, newline)
+    # Windows editors write a BOM; Python and JSON parsers reject it inside the text, and
+    # columns are counted without it, as editors do.
+    bom = text.startswith("\ufeff")
+    return Source(str(path), text[1:] if bom else text, path, newline, bom)
 
 
 def iter_lint_files(paths, suffixes) -> list[Path]:

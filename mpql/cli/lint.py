@@ -137,7 +137,7 @@ def _run(args) -> int:
                                          unsafe=args.unsafe_fixes, single=single)
             fixed_total += n
             if source.path is not None and new != source.text:
-                source.path.write_text(new, encoding="utf-8", newline=source.newline)
+                source.write(new)
             elif source.path is None:
                 to_stdout.append(new)
             found.extend(remaining)

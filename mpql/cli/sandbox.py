@@ -52,12 +52,15 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
                            description="Serve /api/query/engage, /api/2.0/engage and /api/2.0/export "
                                        "on 127.0.0.1 until Ctrl-C.")
     serve.add_argument("--data", metavar="DIR", help="dataset directory (default: the built-in sample)")
-    serve.add_argument("--port", type=int, default=0, help="port (default: a free one)")
+    serve.add_argument("--port", type=_port, default=0, help="port (default: a free one)")
     serve.add_argument("--faults", metavar="SPEC", help="fault rules, e.g. 'export#2:429:retry-after=1'")
     serve.add_argument("--time-scale", type=_positive_float, default=1.0, metavar="X",
                        help="multiply rate-limit windows by X (0.001: an hour lasts 3.6 s)")
     serve.add_argument("--no-limits", action="store_true", help="turn rate limiting off")
     serve.add_argument("--page-size", type=_positive_int, default=1000, help="engage page size (default 1000)")
+    serve.add_argument("--honour-page-size", action="store_true",
+                       help="serve engage pages of the request's page_size (1 … --page-size) "
+                            "instead of ignoring it (Mixpanel's behaviour is unconfirmed)")
     serve.add_argument("--now", metavar="TIME", type=_instant,
                        help="fix the sandbox clock (NOW in `where`, and \"today\" for to_date): "
                             "epoch seconds or an ISO date/time in UTC (default: the real clock)")
@@ -76,24 +79,28 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
     return parser
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, found {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, found {text!r}")
-    return value
+def _number(convert, accept, expected: str):
+    """An argparse type: ``convert`` the text, keep it if ``accept`` holds, else say what was
+    ``expected`` and what was found."""
+
+    def parse(text: str):
+        try:
+            value = convert(text)
+        except ValueError:
+            value = None
+        if value is None or not accept(value):
+            raise argparse.ArgumentTypeError(f"expected {expected}, found {text!r}")
+        return value
+
+    return parse
 
 
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, found {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number, found {text!r}")
-    return value
+_positive_int = _number(int, lambda v: v >= 1, "a positive integer")
+_port = _number(int, lambda v: 0 <= v <= 65535, "a port from 0 (any free one) to 65535")
+# Comparisons are false for NaN, and infinities are refused: "inf events per user-day" would
+# never finish generating.
+_positive_float = _number(float, lambda v: 0 < v < float("inf"), "a positive number")
+_non_negative_float = _number(float, lambda v: 0 <= v < float("inf"), "a number ≥ 0")
 
 
 def _instant(text: str) -> float:
@@ -114,26 +121,21 @@ def _instant(text: str) -> float:
     return value.timestamp()
 
 
-def _non_negative_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number ≥ 0, found {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a number ≥ 0, found {text!r}")
-    return value
-
-
 def run(args: argparse.Namespace) -> int:
     return {"generate": _generate, "serve": _serve, "info": _info}[args.action](args)
 
 
 def _generate(args: argparse.Namespace) -> int:
+    from mpql.errors import InputError
     from mpql.sandbox import generate
 
-    ds = generate(args.out, users=args.users, days=args.days,
-                  events_per_user_day=args.events_per_user_day, seed=args.seed,
-                  end_date=args.end_date, overwrite=args.force)
+    try:
+        ds = generate(args.out, users=args.users, days=args.days,
+                      events_per_user_day=args.events_per_user_day, seed=args.seed,
+                      end_date=args.end_date, overwrite=args.force)
+    except OSError as exc:
+        raise InputError(f"--out {args.out}: cannot write the dataset "
+                         f"({exc.strerror or exc}: {exc.filename or args.out})") from None
     m = ds.manifest
     print(f"wrote {m['events']} events ({ds.first_date}..{ds.last_date}) and "
           f"{m['profiles']} profiles to {ds.path}")
@@ -175,13 +177,16 @@ def _serve(args: argparse.Namespace) -> int:
     lock = threading.Lock()
 
     def log(record) -> None:
-        if not args.quiet:
-            extra = f" fault={record.fault!r}" if record.fault else ""
-            print(f"{record.method} {record.path} → {record.status if record.status else 'reset'} "
-                  f"{record.bytes_sent}B {record.records} records {record.duration * 1000:.0f}ms{extra}",
-                  file=sys.stderr, flush=True)
-        if log_file is not None:
-            with lock:
+        # Requests finish on many threads: one lock keeps log lines whole.
+        with lock:
+            if not args.quiet:
+                extra = f" fault={record.fault!r}" if record.fault else ""
+                sys.stderr.write(
+                    f"{record.method} {record.path} → {record.status if record.status else 'reset'} "
+                    f"{record.bytes_sent}B {record.records} records "
+                    f"{record.duration * 1000:.0f}ms{extra}\n")
+                sys.stderr.flush()
+            if log_file is not None:
                 log_file.write(json.dumps(record.to_dict(), ensure_ascii=False) + "\n")
                 log_file.flush()
 
@@ -200,6 +205,7 @@ def _run_server(args: argparse.Namespace, on_request) -> int:
         time_scale=args.time_scale,
         limits=Limits.unlimited() if args.no_limits else None,
         page_size=args.page_size,
+        honour_page_size=args.honour_page_size,
         on_request=on_request,
         now=args.now,
         user_on_export=args.user_on_export,
@@ -230,6 +236,8 @@ def _run_server(args: argparse.Namespace, on_request) -> int:
 
 def _print_banner(sandbox) -> None:
     ds, c = sandbox.dataset, sandbox.credentials
+    # The example must work: its day may not be after the sandbox's today (--now in the past).
+    day = max(min(ds.last_date, sandbox.today()), ds.first_date)
     print(f"mpql sandbox: serving {ds.manifest.get('events')} events ({ds.first_date}..{ds.last_date}) "
           f"and {ds.manifest.get('profiles')} profiles from {ds.path}")
     print(f"url:            {sandbox.url}")
@@ -240,8 +248,8 @@ def _print_banner(sandbox) -> None:
     print("(these are the sandbox's own dummy credentials: they open nothing but this local server)")
     print(f"try: curl -u '{c.username}:{c.secret}' "
           f"'{sandbox.url}/api/2.0/export?project_id={c.project_id}"
-          f"&from_date={ds.last_date}&to_date={ds.last_date}'")
+          f"&from_date={day}&to_date={day}'")
     print(f"or:  MP_USERNAME='{c.username}' MP_SECRET='{c.secret}' MP_PROJECT_ID={c.project_id} "
-          f"mpql run --base-url {sandbox.url} --events --from {ds.last_date} --to {ds.last_date} "
+          f"mpql run --base-url {sandbox.url} --events --from {day} --to {day} "
           "--where 'properties[\"$os\"] == \"iOS\"'")
     print("Ctrl-C stops the server.", flush=True)

@@ -261,7 +261,7 @@ class _Compiler:
         for fn, first, right_src in steps:
             left_src = first if first is not None else acc
             parts.append(f"({acc} := {fn}({left_src}, {right_src}))")
-        return _Code(f"({', '.join(parts)})[-1]", ANY)
+        return _Code(f"({', '.join(parts)},)[-1]", ANY)  # the comma: a 1-step chain is a tuple too
 
     def _c_Compare(self, node, truth=False):
         left, right = self.compile(node.left), self.compile(node.right)

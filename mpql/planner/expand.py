@@ -154,6 +154,11 @@ def expand(step: Step, ids: Mapping[int, Any] | None = None, *,
         if isinstance(raw, (str, bytes)):
             raise PlanError(f"ids for step {c.step + 1} must be a collection of ids, not a "
                             "single string")
+        raw = list(raw)
+        if any(i is None for i in raw):
+            # str(None) would be the id "None" (a real user could have it): refuse instead.
+            raise PlanError(f"ids for step {c.step + 1} contain None: pass only the distinct "
+                            "ids the profiles have (skip records without $distinct_id)")
         sets[c.step] = list(dict.fromkeys(str(i) for i in raw))
     prop = {c.step: c.property for c in step.inputs}
     template = parse(step.params["where"])

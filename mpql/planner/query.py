@@ -39,7 +39,7 @@ ENGAGE_ACCESSORS = ("as-written", "user", "properties")
 #: Export requests per hour before Mixpanel answers 429 (spec §5.4).
 EXPORT_HOURLY_BUDGET = 60
 
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")  # \d would take any Unicode digit
 
 # ---------------------------------------------------------------------------------------------
 # Validation helpers
@@ -77,7 +77,9 @@ def _names(name: str, values, *, what: str) -> tuple | None:
         raise QueryError(f"{name} must be a list of {what}, got {type(values).__name__}"
                          + (f" (did you mean {name}=[{values!r}]?)" if isinstance(values, str)
                             else ""))
-    items = tuple(values)
+    # A set is sorted: its iteration order changes with PYTHONHASHSEED, and so would the
+    # request parameters, the plan JSON and the executor's resume keys.
+    items = tuple(sorted(values, key=str) if isinstance(values, (set, frozenset)) else values)
     if not items:
         raise QueryError(f"{name}=[] would select nothing; leave {name} out to select all")
     for item in items:

@@ -142,9 +142,10 @@ def to_curl(plan: Plan, ids: Mapping[int, Any] | None = None) -> str:
     user = '"$MP_USERNAME:$MP_SECRET"' if plan.auth_kind == "service_account" else '"$MP_SECRET:"'
     blocks = ["#!/bin/sh",
               f"# mpql plan: {plan.summary}" if plan.summary else "# mpql plan",
-              "# Credentials come from the environment: MP_USERNAME, MP_SECRET"
-              + ("" if plan.project_id or plan.auth_kind != "service_account"
-                 else ", MP_PROJECT_ID")]
+              "# Credentials come from the environment: "
+              + ("MP_SECRET (the project secret)" if plan.auth_kind != "service_account"
+                 else "MP_USERNAME, MP_SECRET" + ("" if plan.project_id
+                                                  else ", MP_PROJECT_ID"))]
     for i, step in enumerate(plan.steps):
         sample = {}
         for c in step.inputs:

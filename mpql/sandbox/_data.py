@@ -121,6 +121,8 @@ class Dataset:
             self.manifest: dict = json.loads(manifest_path.read_text("utf-8"))
         except (OSError, ValueError) as exc:
             raise SandboxError(f"{manifest_path}: unreadable manifest ({exc})") from None
+        if not isinstance(self.manifest, dict):
+            raise SandboxError(f"{manifest_path}: expected a JSON object, found {type(self.manifest).__name__}")
         if self.manifest.get("format") != FORMAT:
             raise SandboxError(
                 f"{manifest_path}: expected format {FORMAT!r}, found {self.manifest.get('format')!r}"
@@ -149,10 +151,17 @@ class Dataset:
                     if not line:
                         continue
                     try:
-                        records.append(json.loads(line))
+                        record = json.loads(line)
                     except ValueError as exc:
                         raise SandboxError(f"{path}:{number}: not JSON ({exc})") from None
+                    if not (isinstance(record, dict) and isinstance(record.get("$properties"), dict)
+                            and "$distinct_id" in record):
+                        raise SandboxError(f"{path}:{number}: expected a profile "
+                                           f'{{"$distinct_id": …, "$properties": {{…}}}}, found {line[:80]!r}')
+                    records.append(record)
                     lines.append(line)
+        elif self.manifest.get("profiles"):
+            raise SandboxError(f"{path}: missing (the manifest lists {self.manifest['profiles']} profiles)")
         self._profiles, self._profile_lines = records, lines
 
     @property
@@ -351,7 +360,7 @@ class Dataset:
                             continue
                         if names is not None and event_name_of(line) not in names:
                             continue
-                        if predicate is not None and not predicate(json.loads(line)):
+                        if predicate is not None and not predicate(_load_event(line, path)):
                             continue
                         if time_in_ms:
                             line = to_ms_form(line + b"\n", None if digits is None else digits[i:i + 1])[:-1]
@@ -368,6 +377,16 @@ class Dataset:
             finally:
                 if ms_fh is not None:
                     ms_fh.close()
+
+
+def _load_event(line: bytes, path: Path) -> dict:
+    try:
+        record = json.loads(line)
+    except ValueError as exc:
+        raise SandboxError(f"{path}: a line is not JSON ({exc}): {line[:80]!r}") from None
+    if not isinstance(record, dict):
+        raise SandboxError(f"{path}: a line is not an export record (a JSON object): {line[:80]!r}")
+    return record
 
 
 def _read_line_blocks(path: Path, block_size: int) -> Iterator[bytes]:
@@ -883,7 +902,8 @@ def generate(
     ``end_date`` is the last day with events (default: yesterday, UTC). The same arguments
     (including ``end_date``) always give byte-identical files.
     """
-    if users < 1 or days < 1 or events_per_user_day < 0:
+    # `not 0 <= x < inf` also refuses NaN (every comparison with it is false)
+    if users < 1 or days < 1 or not 0 <= events_per_user_day < math.inf:
         raise InputError(
             f"generate: expected users ≥ 1, days ≥ 1, events-per-user-day ≥ 0; "
             f"found users={users}, days={days}, events-per-user-day={events_per_user_day}"
@@ -892,7 +912,10 @@ def generate(
         end_date = dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=1)
     elif isinstance(end_date, str):
         end_date = _parse_date(end_date, "end date")
-    first = end_date - dt.timedelta(days=days - 1)
+    try:
+        first = end_date - dt.timedelta(days=days - 1)
+    except OverflowError:
+        raise InputError(f"generate: {days} days before {end_date} is before year 1") from None
     out = Path(out)
     _prepare_out(out, overwrite)
     (out / "events").mkdir()

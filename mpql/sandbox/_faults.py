@@ -29,6 +29,7 @@ rule was added; ``#2`` is the second such request. A request gets the actions of
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 from collections.abc import Iterable, Sequence
@@ -172,9 +173,26 @@ def _num(value: str, what: str, rule: str, *, integer: bool = False, minimum: fl
     except ValueError:
         kind = "an integer" if integer else "a number"
         raise InputError(f"fault rule {rule!r}: {what} expects {kind}, found {value!r}") from None
-    if number < minimum:
-        raise InputError(f"fault rule {rule!r}: {what} must be ≥ {minimum}, found {value!r}")
+    if not minimum <= number < math.inf:  # NaN fails too: time.sleep(nan) raises
+        raise InputError(f"fault rule {rule!r}: {what} must be a finite number ≥ {minimum}, found {value!r}")
     return number
+
+
+# Actions with a value: name → (Fault field, integer?, minimum, value when written bare or None
+# if the "=value" is required).
+_VALUED = {
+    "retry-after": ("retry_after", False, 0, None),
+    "delay": ("delay", False, 0, None),
+    "reset-after": ("reset_after", True, 0, None),
+    "truncate": ("truncate", True, 1, None),
+    "truncate-gzip": ("truncate", True, 1, None),
+    "terminated-early": ("terminated_early", True, 0, 10),
+    "split-line": ("split_line", True, 1, 1),
+    "stall": ("stall", False, 0, None),
+    "stall-after": ("stall_after", True, 0, None),
+}
+# Bare flags: name → Fault field.
+_FLAGS = {"no-retry-after": "no_retry_after", "drop": "drop", "expired": "expired"}
 
 
 def _parse_rule(rule: str) -> Fault:
@@ -230,34 +248,19 @@ def _parse_rule(rule: str) -> Fault:
             if not 400 <= status <= 599:
                 raise InputError(f"fault rule {rule!r}: status must be 400–599, found {status}")
             fields["status"] = status
-        elif name == "retry-after":
-            fields["retry_after"] = _num(value, "retry-after", rule)
-        elif name == "no-retry-after" and not eq:
-            fields["no_retry_after"] = True
+        elif name in _FLAGS and not eq:
+            fields[_FLAGS[name]] = True
         elif name == "policy":
             if value not in POLICIES:
                 raise InputError(f"fault rule {rule!r}: policy must be one of {', '.join(POLICIES)}, found {value!r}")
             fields["policy"] = value
         elif name == "message":
             fields["message"] = value
-        elif name == "delay":
-            fields["delay"] = _num(value, "delay", rule)
-        elif name == "reset-after":
-            fields["reset_after"] = int(_num(value, "reset-after", rule, integer=True))
-        elif name == "drop" and not eq:
-            fields["drop"] = True
-        elif name in ("truncate", "truncate-gzip"):
-            fields["truncate"] = int(_num(value, name, rule, integer=True, minimum=1))
-        elif name == "terminated-early":
-            fields["terminated_early"] = int(_num(value, name, rule, integer=True)) if eq else 10
-        elif name == "split-line":
-            fields["split_line"] = int(_num(value, name, rule, integer=True, minimum=1)) if eq else 1
-        elif name == "stall":
-            fields["stall"] = _num(value, "stall", rule)
-        elif name == "stall-after":
-            fields["stall_after"] = int(_num(value, "stall-after", rule, integer=True))
-        elif name == "expired" and not eq:
-            fields["expired"] = True
+        elif name in _VALUED:
+            field, integer, minimum, bare = _VALUED[name]
+            number = bare if not eq and bare is not None else _num(value, name, rule, integer=integer,
+                                                                    minimum=minimum)
+            fields[field] = int(number) if integer else number
         else:
             raise InputError(
                 f"fault rule {rule!r}: unknown action {piece!r}; expected a status (429, 503, …), "

@@ -154,11 +154,11 @@ class RateLimiter:
         if c.hour is not None:
             policy.append(f'"{c.name}";q={c.hour.quota};w={max(1, _ceil(c.hour.seconds))}')
             r = 0 if tripped == "hour" else c.hour.remaining(now)
-            state.append(f'"{c.name}";r={r};t={_ceil(c.hour.reset_in(now))}')
+            state.append(f'"{c.name}";r={r};t={_reset(c.hour, now, tripped == "hour")}')
         if c.second is not None:
             policy.append(f'"{c.name}-second";q={c.second.quota};w={max(1, _ceil(c.second.seconds))}')
             r = 0 if tripped == "second" else c.second.remaining(now)
-            state.append(f'"{c.name}-second";r={r};t={_ceil(c.second.reset_in(now))}')
+            state.append(f'"{c.name}-second";r={r};t={_reset(c.second, now, tripped == "second")}')
         if c.concurrent is not None:
             policy.append(f'"{c.name}-concurrency";q={c.concurrent};qu="concurrent-requests"')
             r = 0 if tripped == "concurrency" else max(0, c.concurrent - c.in_flight)
@@ -174,3 +174,11 @@ class RateLimiter:
         if self.limits.retry_after:
             headers.append(("Retry-After", str(max(1, _ceil(retry)))))
         return Rejection(limit, message, tuple(headers))
+
+
+def _reset(window, now: float, tripped: bool) -> int:
+    """``t`` of a RateLimit item. On the limit that tripped it is at least 1, like Retry-After:
+    an injected 429 on an empty window would otherwise say "r=0, free again in 0 s" and invite
+    an immediate retry."""
+    t = _ceil(window.reset_in(now))
+    return max(1, t) if tripped else t

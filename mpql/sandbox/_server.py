@@ -20,6 +20,8 @@ import base64
 import binascii
 import datetime as dt
 import json
+import math
+import re
 import secrets as _secrets
 import socket
 import struct
@@ -35,7 +37,7 @@ from urllib.parse import parse_qsl, urlsplit
 import attrs
 
 from ..errors import InputError, MpqlError, SandboxError
-from ._data import Dataset, behavior_counts, default_dataset, project_profile
+from ._data import Dataset, behavior_counts, compile_where, default_dataset, project_profile
 from ._faults import Fault, FaultSet, parse_faults
 from ._limits import Limits, RateLimiter
 
@@ -50,6 +52,8 @@ ENGAGE_PATHS = ("/api/query/engage", "/api/2.0/engage")
 EXPORT_PATHS = ("/api/2.0/export",)
 GZIP_MIN_BYTES = 1400  # spec §3.2: gzip only when the body is larger than this
 MAX_EXPORT_LIMIT = 100_000
+_MAX_TIMESTAMP = 253402300800  # 10000-01-01: beyond it dates (and the OS's time calls) overflow
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 @attrs.frozen
@@ -125,6 +129,8 @@ class _HTTPError(Exception):
 
 
 _NGINX = {
+    400: "400 Bad Request",
+    413: "413 Request Entity Too Large",
     414: "414 Request-URI Too Large",
     502: "502 Bad Gateway",
     503: "503 Service Temporarily Unavailable",
@@ -185,35 +191,22 @@ class _Handler(BaseHTTPRequestHandler):
         self._auth: str | None = None
         self._username: str | None = None
         self._committed = False
-        split = urlsplit(self.path)
+        # http.server decodes the request line as Latin-1; a client that sends raw UTF-8 (curl
+        # with an unencoded "München") means UTF-8, as Mixpanel's front end reads it.
+        target = self.path.encode("latin-1", "replace").decode("utf-8", "replace")
+        split = urlsplit(target)
         self._path = split.path
         self._query_string = split.query
-        query = dict(parse_qsl(split.query, keep_blank_values=True))
-        try:
-            body = self._read_body()
-        except (ValueError, OSError):
-            self.close_connection = True  # unreadable request: nothing sensible to answer
-            return
-        self._body = body.decode("utf-8", "replace")
-        form: dict = {}
-        ctype = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
-        if body and ctype == "application/json":
-            try:
-                loaded = json.loads(body)
-                if isinstance(loaded, dict):
-                    form = {k: v if isinstance(v, str) else json.dumps(v) for k, v in loaded.items()}
-            except ValueError:
-                form = {}
-        elif body:
-            form = dict(parse_qsl(self._body, keep_blank_values=True))
-        self._query, self._form = query, form
-        self._params = {**query, **form}
+        self._query = dict(parse_qsl(split.query, keep_blank_values=True))
+        self._body, self._form = "", {}
+        self._params = dict(self._query)
         self._endpoint = (
             "engage" if self._path in ENGAGE_PATHS else "export" if self._path in EXPORT_PATHS else None
         )
         self._rate_class: str | None = None
         try:
             try:
+                self._read_params()
                 if sb.max_url_length is not None and len(self.path) > sb.max_url_length:
                     # nginx's answer to a request line beyond large_client_header_buffers (8k)
                     raise _HTTPError(414, _NGINX[414], plain=True)
@@ -261,19 +254,61 @@ class _Handler(BaseHTTPRequestHandler):
         finally:
             self._commit(0)
 
+    def _read_params(self) -> None:
+        """Read the body and merge its parameters over the query string's (spec §2.2)."""
+        body = self._read_body()
+        self._body = body.decode("utf-8", "replace")
+        ctype = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+        if body and ctype == "application/json":
+            try:
+                loaded = json.loads(body)
+            except ValueError as exc:
+                loaded = exc
+            if not isinstance(loaded, dict):
+                # Silently ignoring it would answer an unfiltered query: say so instead.
+                raise _HTTPError(400, "the request body is Content-Type application/json but not a "
+                                      f"JSON object ({loaded}); send an object like "
+                                      '{"where": "…"} or a form body')
+            self._form = {k: v if isinstance(v, str) else json.dumps(v) for k, v in loaded.items()}
+        elif body:
+            self._form = dict(parse_qsl(self._body, keep_blank_values=True))
+        self._params = {**self._query, **self._form}
+
     def _read_body(self) -> bytes:
+        """The request body, within ``max_body_bytes``. A malformed length or chunk framing is
+        nginx's 400; a body over the limit nginx's 413 — both end the connection, since the
+        rest of the stream can no longer be framed."""
+        limit = self.sandbox.max_body_bytes
         if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
-            parts = []
+            parts, total = [], 0
             while True:
-                size = int(self.rfile.readline(1024).split(b";")[0].strip() or b"0", 16)
+                try:
+                    size = int(self.rfile.readline(1024).split(b";")[0].strip() or b"0", 16)
+                except ValueError:
+                    self._bad_framing(400)
+                if size < 0:
+                    self._bad_framing(400)
+                total += size
+                if limit is not None and total > limit:
+                    self._bad_framing(413)
                 if size == 0:
                     while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
                         pass  # trailers
                     return b"".join(parts)
                 parts.append(self.rfile.read(size))
                 self.rfile.readline(1024)
-        length = self.headers.get("Content-Length")
-        return self.rfile.read(int(length)) if length else b""
+        length = (self.headers.get("Content-Length") or "").strip()
+        if not length:
+            return b""
+        if not length.isascii() or not length.isdigit():
+            self._bad_framing(400)
+        if limit is not None and int(length) > limit:
+            self._bad_framing(413)
+        return self.rfile.read(int(length))
+
+    def _bad_framing(self, status: int) -> None:
+        self.close_connection = True
+        raise _HTTPError(status, _NGINX[status], plain=True)
 
     # -- faults ------------------------------------------------------------------------------
 
@@ -304,7 +339,7 @@ class _Handler(BaseHTTPRequestHandler):
                 if fault.retry_after is not None:
                     ra = fault.retry_after
                     headers.append(("Retry-After", str(int(ra)) if float(ra).is_integer() else str(ra)))
-            if status in _NGINX and fault.message is None:
+            if status in (502, 503, 504) and fault.message is None:
                 raise _HTTPError(status, _NGINX[status], headers=headers, plain=True)
             message = fault.message or _FAULT_MESSAGES.get(status, f"Injected fault {status}")
             raise _HTTPError(status, message, headers=headers)
@@ -342,11 +377,11 @@ class _Handler(BaseHTTPRequestHandler):
                 user, _, password = decoded.partition(":")
         creds = sb.credentials
         project_id = self._params.get("project_id")
-        if project_id is not None and not project_id.strip().isdigit():
+        if project_id is not None and not _is_digits(project_id):
             self._auth = "invalid"
             raise _HTTPError(400, f"project_id must be an integer, found {project_id!r}")
         workspace_id = self._params.get("workspace_id")
-        if workspace_id is not None and not workspace_id.strip().isdigit():
+        if workspace_id is not None and not _is_digits(workspace_id):
             raise _HTTPError(400, f"workspace_id must be an integer, found {workspace_id!r}")
         if user is not None and user == creds.username and _secrets.compare_digest(password, creds.secret):
             self._auth, self._username = "service_account", user
@@ -388,14 +423,9 @@ class _Handler(BaseHTTPRequestHandler):
         if where is None or not where.strip():
             return None
         try:
-            from mpql import compile_predicate
-
-            extra = {}
-            if scope == "events" and self.sandbox._profiles_by_id() is not None:
-                extra["profiles"] = self.sandbox._profiles_by_id()
-            if behaviors is not None:
-                extra["behaviors"] = behaviors
-            return compile_predicate(where, scope=scope, now=self.sandbox.now(), **extra)
+            profiles = self.sandbox._profiles_by_id() if scope == "events" else None
+            return compile_where(where, scope, now=self.sandbox.now(), profiles=profiles,
+                                 behaviors=behaviors)
         except MpqlError as exc:
             raise _HTTPError(400, f"Invalid 'where' expression: {exc}") from None
 
@@ -410,7 +440,7 @@ class _Handler(BaseHTTPRequestHandler):
             raise _HTTPError(400, f"page must be a non-negative integer, found {page}")
         output_properties = self._json_list("output_properties")
         session_id = p.get("session_id") or None
-        page_size = sb.page_size
+        page_size = self._page_size()
         if page > 0 and session_id is None:
             raise _HTTPError(400, "session_id is required when page > 0; pass the session_id "
                                   "returned with page 0")
@@ -439,6 +469,17 @@ class _Handler(BaseHTTPRequestHandler):
         self._records_in_body = len(results)
         self._send_body(200, [_json(payload)], "application/json", chunked=False)
 
+    def _page_size(self) -> int:
+        """The page size of this response: the sandbox's, or with ``honour_page_size`` the
+        request's ``page_size`` (1 … the sandbox's). Whether Mixpanel honours the parameter
+        is UNCONFIRMED (spec §2.3), so by default it is ignored and the response says 1000."""
+        sb, raw = self.sandbox, self._params.get("page_size")
+        if not sb.honour_page_size or raw is None or raw == "":
+            return sb.page_size
+        if not _is_digits(raw) or not 1 <= int(raw) <= sb.page_size:
+            raise _HTTPError(400, f"page_size must be an integer from 1 to {sb.page_size}, found {raw!r}")
+        return int(raw)
+
     def _engage_select(self) -> tuple[list, bool]:
         """Page 0: the whole selection (and whether it is an "uncached" behaviors query)."""
         sb, p = self.sandbox, self._params
@@ -465,9 +506,11 @@ class _Handler(BaseHTTPRequestHandler):
         if p.get("as_of_timestamp"):
             try:
                 as_of = int(p["as_of_timestamp"])
+                if not 0 <= as_of < _MAX_TIMESTAMP:
+                    raise ValueError
             except ValueError:
-                raise _HTTPError(400, "as_of_timestamp must be Unix seconds (an integer), found "
-                                      f"{p['as_of_timestamp']!r}") from None
+                raise _HTTPError(400, "as_of_timestamp must be Unix seconds (an integer between 0 "
+                                      f"and {_MAX_TIMESTAMP - 1}), found {p['as_of_timestamp']!r}") from None
         try:
             counts = None
             if behaviors is not None:
@@ -520,9 +563,9 @@ class _Handler(BaseHTTPRequestHandler):
             if not raw:
                 raise _HTTPError(400, f"{name} is required (yyyy-mm-dd)")
             try:
+                if not _DATE.fullmatch(raw):
+                    raise ValueError  # fromisoformat also takes 20261101 and 2026-W47-1
                 dates[name] = dt.date.fromisoformat(raw)
-                if len(raw) != 10:
-                    raise ValueError
             except ValueError:
                 raise _HTTPError(400, f"{name} must be a date as yyyy-mm-dd, found {raw!r}") from None
         if dates["from_date"] > dates["to_date"]:
@@ -605,6 +648,8 @@ class _Handler(BaseHTTPRequestHandler):
             except StopIteration:
                 done = True
                 break
+            except SandboxError as exc:  # a corrupt dataset: the sandbox's fault, not the client's
+                raise _HTTPError(500, f"internal sandbox error: corrupt dataset: {exc}") from None
             except MpqlError as exc:  # the `where` failed on a record: Mixpanel fails the query
                 raise _HTTPError(400, f"Error evaluating 'where': {exc}") from None
             head.append(block)
@@ -620,7 +665,8 @@ class _Handler(BaseHTTPRequestHandler):
             try:
                 yield from rest
             except MpqlError as exc:
-                self._error = f"Error evaluating 'where': {exc}"
+                self._error = (f"internal sandbox error: corrupt dataset: {exc}"
+                               if isinstance(exc, SandboxError) else f"Error evaluating 'where': {exc}")
                 yield b"terminated early\n"
 
         def encoded() -> Iterator[tuple[bytes, int]]:
@@ -651,7 +697,8 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             if reset_after is not None:
                 body = body[: min(reset_after, max(0, len(body) - 1))]
-            else:
+            elif fault is None or fault.truncate is None:
+                # a cut JSON document holds no complete result
                 self._records = self._records_in_body or 0
             if fault is not None and fault.stall:
                 head_part, body = body[: fault.stall_after], body[fault.stall_after:]
@@ -679,7 +726,10 @@ class _Handler(BaseHTTPRequestHandler):
                 time.sleep(fault.stall)
                 stall_at = None
             if reset_after is not None and self._bytes + buffered + len(data) >= reset_after:
-                buffer.append(data[: reset_after - self._bytes - buffered])
+                piece = data[: reset_after - self._bytes - buffered]
+                if compressor is None and records:
+                    self._records += piece.count(b"\n")  # the complete lines before the reset
+                buffer.append(piece)
                 last = b"".join(buffer)
                 self._commit(len(last))
                 self._write_chunk(last)
@@ -706,8 +756,9 @@ class _Handler(BaseHTTPRequestHandler):
         self._start_response(200, "text/plain; charset=utf-8", (), False, length=None)
         for i, (path, size) in enumerate(zip(files, sizes)):
             ms = path.with_suffix(".ms")
-            self._records += ms.stat().st_size // 4 if ms.exists() else path.read_bytes().count(b"\n")
+            records = ms.stat().st_size // 4 if ms.exists() else path.read_bytes().count(b"\n")
             if i == len(files) - 1:
+                self._records += records  # counted before the last byte, like its bytes
                 self._commit(size)
             if not size:
                 continue
@@ -717,6 +768,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(b"\r\n")
             if i < len(files) - 1:
                 self._bytes += size
+                self._records += records  # only once the file is on the wire
         self._commit(0)
         self.wfile.write(b"0\r\n\r\n")
 
@@ -756,6 +808,12 @@ class _Handler(BaseHTTPRequestHandler):
         if data:
             self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
             self._bytes += len(data)
+
+
+def _is_digits(text: str) -> bool:
+    """ASCII digits only: str.isdigit() also accepts "²" and "٣", which int() then rejects."""
+    text = text.strip()
+    return text.isascii() and text.isdigit()
 
 
 def _chain(head: list[bytes], rest: Iterator[bytes] | None) -> Iterator[bytes]:
@@ -837,10 +895,26 @@ def _truncate(blocks: Iterator[bytes], limit: int) -> Iterator[bytes]:
         yield body  # the last line started in an earlier block: drop only its newline
 
 
+def _check_time_scale(time_scale: float) -> float:
+    if not 0 < time_scale < math.inf:  # NaN fails this too
+        raise SandboxError(f"time_scale must be a finite number > 0, found {time_scale}")
+    return time_scale
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     request_queue_size = 256
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # socketserver prints a traceback here; the handler already answers its own failures,
+        # so whatever still gets here (a client gone mid-handshake) is worth one line at most.
+        import sys
+
+        exc = sys.exc_info()[1]
+        if not isinstance(exc, (ConnectionError, TimeoutError)):
+            print(f"mpql sandbox: request from {client_address[0]}:{client_address[1]} failed: "
+                  f"{type(exc).__name__}: {exc}", file=sys.stderr)
 
 
 class Sandbox:
@@ -869,6 +943,10 @@ class Sandbox:
     `to_date` check, as Mixpanel does; day boundaries of the data stay UTC (a project created
     after 2023). ``max_url_length``: a longer path + query string gets nginx's 414 (nginx's default 8 KB
     request-line buffer; Mixpanel's exact limit is not documented); None turns it off.
+    ``honour_page_size``: serve engage pages of the request's ``page_size`` (1 … ``page_size``)
+    instead of ignoring it (whether Mixpanel honours it is UNCONFIRMED). ``max_body_bytes``: a
+    larger request body gets nginx's 413 (the sandbox's guard; Mixpanel's limit is not
+    documented); None turns it off.
     """
 
     def __init__(
@@ -891,11 +969,15 @@ class Sandbox:
         user_on_export: bool = False,
         max_url_length: int | None = 8192,
         timezone: str = "UTC",
+        honour_page_size: bool = False,
+        max_body_bytes: int | None = 10 << 20,
     ) -> None:
         if page_size < 1:
             raise SandboxError(f"page_size must be ≥ 1, found {page_size}")
-        if time_scale <= 0:
-            raise SandboxError(f"time_scale must be > 0, found {time_scale}")
+        _check_time_scale(time_scale)
+        if gzip_level not in range(-1, 10):
+            # zlib would only refuse it on the first gzip response, as a 500 each time
+            raise SandboxError(f"gzip_level must be -1 (zlib's default) or 0–9, found {gzip_level!r}")
         self._data_arg = data_dir
         self._dataset: Dataset | None = data_dir if isinstance(data_dir, Dataset) else None
         self._port = port
@@ -907,8 +989,11 @@ class Sandbox:
         self.gzip_level = gzip_level
         self._now = now
         self._on_request = on_request
+        self._callback_failed = False
         self.user_on_export = user_on_export
         self.max_url_length = max_url_length
+        self.honour_page_size = honour_page_size
+        self.max_body_bytes = max_body_bytes
         try:
             from zoneinfo import ZoneInfo
 
@@ -936,6 +1021,8 @@ class Sandbox:
         # first requests never race to load the profiles.
         _ = self.dataset.all_profiles
         handler = type("Handler", (_Handler,), {"sandbox": self})
+        if not 0 <= self._port <= 65535:
+            raise SandboxError(f"port must be 0 (any free port) to 65535, found {self._port}")
         try:
             self._server = _Server(("127.0.0.1", self._port), handler)
         except OSError as exc:
@@ -1033,7 +1120,7 @@ class Sandbox:
         if limits is not None:
             self.limits = limits
         if time_scale is not None:
-            self.time_scale = time_scale
+            self.time_scale = _check_time_scale(time_scale)
         self._limiter = RateLimiter(self.limits, self.time_scale)
 
     @property
@@ -1059,7 +1146,18 @@ class Sandbox:
             )
             self._records.append(record)
         if self._on_request is not None:
-            self._on_request(record)
+            # The callback runs just before the response's last byte: if it raised, the client
+            # would get a cut response for a bug that is not the server's. Say so once instead.
+            try:
+                self._on_request(record)
+            except Exception as exc:
+                if not self._callback_failed:
+                    self._callback_failed = True
+                    import sys
+
+                    print(f"mpql sandbox: on_request callback failed ({type(exc).__name__}: {exc}); "
+                          "responses are still sent; further failures are not reported",
+                          file=sys.stderr)
 
     # -- engage sessions -------------------------------------------------------------------------
 
