@@ -402,3 +402,25 @@ def test_bad_base_url_fails_at_once_not_after_a_minute_of_retries(server, url):
     err = r.stderr.decode()
     assert r.returncode == 2 and "base_url must look like" in err, err
     assert "retry" not in err and "Traceback" not in err
+
+
+def test_output_dash_device_and_fifo_are_streams(server, tmp_path):
+    """`-o -` is stdout; `-o /dev/null` or a named pipe cannot be truncated (the resumable
+    file path failed with "Invalid argument"): written as a stream, and --resume is refused."""
+    a, b = days(server, 1)
+    base = ["run", "--events", "--from", a, "--to", b, "--base-url", server.url, *RAISED, "-q"]
+    n = len(server.events(a, b))
+    r = mpql(*base, "-o", "-", env=env_for(server))
+    assert r.returncode == 0 and r.stdout.count(b"\n") == n, r.stderr.decode()
+    r = mpql(*base, "-o", "/dev/null", env=env_for(server))
+    assert r.returncode == 0 and r.stderr == b"", r.stderr.decode()
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    proc = subprocess.Popen([sys.executable, "-m", "mpql", *base, "-o", str(fifo)],
+                            stderr=subprocess.PIPE, env=env_for(server))
+    with open(fifo, "rb") as reader:
+        data = reader.read()
+    assert proc.wait(timeout=60) == 0 and data.count(b"\n") == n, proc.stderr.read()
+    r = mpql(*base, "-o", "/dev/null", "--resume", env=env_for(server))
+    err = r.stderr.decode()
+    assert r.returncode == 2 and "not a regular file" in err and "Traceback" not in err, err

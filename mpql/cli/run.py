@@ -140,6 +140,8 @@ def run(args) -> int:
     from mpql.executor._auth import region_from_env
     from mpql.executor._progress import Progress
 
+    if args.output == "-":  # the usual spelling of stdout
+        args.output = None
     if args.resume and not args.output:
         raise ConfigError("--resume needs -o FILE (the state is kept next to the output)")
     if args.limit is not None and args.limit < 0:
@@ -171,12 +173,14 @@ def run(args) -> int:
         base_url = sandbox.url if sandbox else args.base_url
         client = Client(creds, region, base_url=base_url, limits=limits_from(args))
         progress = Progress(enabled=False if args.quiet else None)
-        out = args.output if args.output else sys.stdout.buffer
-        if args.resume:
-            _say_resume(args)
+        out = _open_output(args)
         try:
-            result = client.write(plan, out, resume=args.resume, dedupe=args.dedupe,
-                                  limit=args.limit, on_progress=progress)
+            try:
+                result = client.write(plan, out, resume=args.resume, dedupe=args.dedupe,
+                                      limit=args.limit, on_progress=progress)
+            finally:
+                if out is not sys.stdout.buffer and not isinstance(out, str):
+                    out.close()
         except ApiError as exc:
             progress.close(client.last_stats) if client.last_stats else None
             print(f"mpql run: error: {exc}", file=sys.stderr)
@@ -237,6 +241,35 @@ def _where_ok(args) -> bool:
         print(f"mpql run: {len(diagnostics) - len(errors)} warning(s) in --where (above); "
               f"running it", file=sys.stderr)
     return True
+
+
+def _open_output(args):
+    """What ``Client.write`` writes to: stdout, a path (resumable), or — for a device or FIFO
+    such as /dev/stdout, /dev/null or a named pipe, which cannot be truncated or resumed — an
+    open stream."""
+    import os
+    import stat
+
+    from mpql.errors import ConfigError, InputError
+
+    if not args.output:
+        return sys.stdout.buffer
+    try:
+        mode = os.stat(args.output).st_mode
+    except OSError:
+        mode = None
+    if mode is None or stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        if args.resume:
+            _say_resume(args)
+        return args.output  # FileSink reports a directory or an unwritable path
+    if args.resume:
+        raise ConfigError(f"--resume: {args.output} is not a regular file (a device or pipe "
+                          f"cannot be truncated back to the last complete chunk)")
+    try:
+        return open(args.output, "wb")
+    except OSError as exc:
+        raise InputError(f"{args.output}: cannot write the output ({exc.strerror or exc})") \
+            from None
 
 
 def _say_resume(args) -> None:
