@@ -217,6 +217,23 @@ class TestFmt:
         r = mpql("fmt", "--style", "ugly", "-e", "1")
         assert r.returncode == 2 and "invalid choice" in r.stderr
 
+    def test_crlf_file_keeps_crlf(self, tmp_path):
+        f = tmp_path / "win.mpql"
+        f.write_bytes(b'properties["a"]==1\r\n\r\n# c\r\nuser["b"] >2\r\n')
+        r = mpql("fmt", str(f))
+        assert r.returncode == 0, r.stderr
+        assert f.read_bytes() == b'properties["a"] == 1\r\n\r\n# c\r\nuser["b"] > 2\r\n'
+        assert mpql("fmt", "--check", str(f)).returncode == 0
+
+    def test_diff_marks_a_missing_final_newline(self, tmp_path):
+        f = tmp_path / "nonl.mpql"
+        f.write_text('properties["a"] == 1', encoding="utf-8")
+        r = mpql("fmt", "--diff", "--check", str(f))
+        assert r.returncode == 1
+        assert r.stdout.endswith('-properties["a"] == 1\n\\ No newline at end of file\n'
+                                 '+properties["a"] == 1\n')
+        assert f.read_text(encoding="utf-8") == 'properties["a"] == 1'
+
     def test_empty_file_stays_empty(self, tmp_path):
         f = tmp_path / "empty.mpql"
         f.write_text("", encoding="utf-8")
@@ -231,3 +248,43 @@ def test_format_text_unit():
     assert format_text('"#not a comment" == properties["a"]  # real\n') == \
         '"#not a comment" == properties["a"]  # real\n'
     assert format_text("a\r\n".replace("a", "1 +2")) == "1 + 2\n"
+
+
+# ----------------------------------------------------------------- hostile standard streams
+
+
+def mpql_shell(redirections: str, *args, stdin: bytes | None = None):
+    """Run mpql through sh so that a standard stream can be closed (`<&-`, `>&-`)."""
+    import shlex
+
+    cmd = " ".join(shlex.quote(a) for a in [sys.executable, "-m", "mpql", *args])
+    return subprocess.run(["sh", "-c", f"exec {cmd} {redirections}"], input=stdin,
+                          capture_output=True, cwd=ROOT, timeout=60)
+
+
+@pytest.mark.parametrize("command", ["parse", "fmt"])
+def test_closed_stdin_is_a_clear_error(command):
+    r = mpql_shell("<&-", command)
+    assert r.returncode == 2
+    assert b"standard input is closed" in r.stderr and b"Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize("command", ["parse", "fmt"])
+def test_non_utf8_stdin_is_an_input_error_not_a_control_character(command):
+    # Under a C.UTF-8 locale Python reads stray bytes as lone surrogates; they used to be
+    # reported as E118 "unexpected control character U+DCFF".
+    r = mpql_shell("", command, "-", stdin=b"\xff\xfe properties")
+    assert r.returncode == 2
+    assert b"<stdin>: not UTF-8 text (byte 0)" in r.stderr
+    assert b"E118" not in r.stderr
+
+
+def test_crlf_and_bom_on_stdin_are_normalised():
+    r = mpql_shell("", "fmt", stdin=b"\xef\xbb\xbf1 +\r\n 2\r\n")
+    assert (r.returncode, r.stdout) == (0, b"1 + 2\n")
+
+
+def test_closed_stdout_is_not_a_traceback():
+    r = mpql_shell(">&-", "fmt", "-e", "1+1")
+    assert r.returncode == 0 and b"Traceback" not in r.stderr
+

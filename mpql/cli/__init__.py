@@ -65,6 +65,13 @@ def _exists(module: str) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    # A closed stdout/stderr (`mpql … >&-`) is None in Python: print() then drops its output,
+    # but stream.write() would raise. Give every command a sink, as print() behaves.
+    for name in ("stdout", "stderr"):
+        if getattr(sys, name) is None:
+            import os
+
+            setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))
     if not argv or argv[0] in ("-h", "--help", "help"):
         print(_usage())
         return EXIT_OK if argv else EXIT_ERROR

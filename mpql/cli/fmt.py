@@ -161,13 +161,23 @@ def run(args) -> int:
             print(f"would reformat {source.name}", file=sys.stderr)
         else:
             try:
-                source.path.write_text(new, encoding="utf-8")
+                _write(source, new)
             except OSError as exc:
                 raise InputError(f"{source.name}: cannot write: {exc.strerror}") from None
             print(f"reformatted {source.name}", file=sys.stderr)
     return status
 
 
+def _write(source, text: str) -> None:
+    """Rewrite a file keeping its line endings (CRLF stays CRLF, as with `mpql lint --fix`)
+    and its byte order mark, when the reader recorded one."""
+    bom = "\ufeff" if getattr(source, "bom", False) else ""
+    source.path.write_text(bom + text, encoding="utf-8", newline=source.newline)
+
+
 def _print_diff(name: str, old: str, new: str) -> None:
-    sys.stdout.writelines(difflib.unified_diff(
-        old.splitlines(keepends=True), new.splitlines(keepends=True), name, name))
+    for line in difflib.unified_diff(
+            old.splitlines(keepends=True), new.splitlines(keepends=True), name, name):
+        sys.stdout.write(line)
+        if not line.endswith("\n"):  # the last line of a file without a final newline
+            sys.stdout.write("\n\\ No newline at end of file\n")
