@@ -62,6 +62,51 @@ class TestImports:
         assert self._run(code) == "1 + 2"
 
 
+class TestTableCache:
+    """lark's parse tables are cached in a private directory, never in the shared temp dir
+    (where lark's own cache=True file could be planted by another user and unpickled)."""
+
+    def _parse_in_subprocess(self, tmp_path, cache_dir):
+        import os
+
+        tmp = tmp_path / "tmp"
+        tmp.mkdir(exist_ok=True)
+        env = {**os.environ, "MPQL_CACHE_DIR": str(cache_dir), "TMPDIR": str(tmp)}
+        out = subprocess.run([sys.executable, "-c", "import mpql; print(mpql.format('1+1'))"],
+                             capture_output=True, text=True, env=env, check=True)
+        assert out.stdout == "1 + 1\n"
+        assert list(tmp.iterdir()) == []  # nothing in the temp directory
+
+    def test_cache_file_is_written_once_in_a_private_directory(self, tmp_path):
+        import stat
+
+        cache = tmp_path / "cache"
+        self._parse_in_subprocess(tmp_path, cache)
+        files = list(cache.iterdir())
+        assert [f.name.startswith("lark-") for f in files] == [True]
+        assert stat.S_IMODE(cache.stat().st_mode) == 0o700
+        mtime = files[0].stat().st_mtime_ns
+        self._parse_in_subprocess(tmp_path, cache)  # a hit: the file is read, not rewritten
+        assert [(f.name, f.stat().st_mtime_ns) for f in cache.iterdir()] == \
+            [(files[0].name, mtime)]
+
+    def test_a_world_writable_directory_is_not_used(self, tmp_path):
+        shared = tmp_path / "shared"
+        shared.mkdir()
+        shared.chmod(0o777)
+        self._parse_in_subprocess(tmp_path, shared)
+        assert list(shared.iterdir()) == []
+
+    def test_the_name_depends_on_the_grammar(self, tmp_path, monkeypatch):
+        from mpql.language.parser import cache_path
+
+        monkeypatch.setenv("MPQL_CACHE_DIR", str(tmp_path))
+        options = {"parser": "lalr", "transformer": object()}
+        assert cache_path("a: B", options) == cache_path("a: B", {**options,
+                                                                   "transformer": object()})
+        assert cache_path("a: B", options) != cache_path("a: C", options)
+
+
 class TestApi:
     def test_public_names(self):
         for name in ("parse", "format", "MpqlError", "ParseError", "ast"):

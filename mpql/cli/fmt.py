@@ -16,7 +16,6 @@ above it. Blocks are separated by exactly one blank line and the text ends with 
 
 from __future__ import annotations
 
-import difflib
 import sys
 
 from ..errors import InputError, ParseError
@@ -176,6 +175,8 @@ def _write(source, text: str) -> None:
 
 
 def _print_diff(name: str, old: str, new: str) -> None:
+    import difflib  # only --diff needs it: not imported at start-up
+
     for line in difflib.unified_diff(
             old.splitlines(keepends=True), new.splitlines(keepends=True), name, name):
         sys.stdout.write(line)

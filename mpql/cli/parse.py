@@ -15,7 +15,6 @@ error or unreadable input.
 
 from __future__ import annotations
 
-import json
 import sys
 
 from ..errors import InputError, ParseError
@@ -82,6 +81,8 @@ def to_tree(root: A.Expr) -> list[str]:
 
 
 def _dump(data) -> str:
+    import json  # only --json needs it: not imported at start-up
+
     # The JSON encoder recurses once per level; a long `a or b or …` chain is that deep.
     limit = sys.getrecursionlimit()
     try:
