@@ -234,3 +234,14 @@ def test_ast_primer_examples_run():
     path = Path(__file__).resolve().parent.parent / "docs" / "ast.md"
     result = doctest.testfile(str(path), module_relative=False, verbose=False)
     assert result.attempted >= 8 and result.failed == 0
+
+
+def test_string_end_and_comment_start_skip_strings_and_escapes():
+    from mpql.language.source import comment_start, string_end
+
+    assert string_end('"a\\"b" x', 0) == 5  # the escaped quote does not close it
+    assert string_end("'a\nb'", 0) == 2  # unterminated: stops at the newline
+    assert string_end('"ab\\', 0) == 4  # a backslash at the very end
+    assert comment_start('properties["a#b"] == 1  # note') == 24
+    assert comment_start("'#' == '\\'#'") is None
+    assert comment_start("1 # a # b") == 2

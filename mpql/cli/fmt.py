@@ -20,6 +20,7 @@ import sys
 
 from ..errors import InputError, ParseError
 from ..language import format_expr, parse
+from ..language.source import comment_start
 from .common import add_input_arguments, make_parser, read_sources
 
 __all__ = ["build_parser", "run", "format_text"]
@@ -101,21 +102,8 @@ def _format_block(text: str, offset: int, lines: list[str], style: str) -> str:
 
 def _split_comment(line: str) -> tuple[str, str]:
     """(code, comment) of one line; a `#` inside a string is not a comment."""
-    quote = None
-    i = 0
-    while i < len(line):
-        c = line[i]
-        if quote:
-            if c == "\\":
-                i += 1
-            elif c == quote:
-                quote = None
-        elif c in "\"'":
-            quote = c
-        elif c == "#":
-            return line[:i], line[i:].rstrip()
-        i += 1
-    return line, ""
+    i = comment_start(line)
+    return (line, "") if i is None else (line[:i], line[i:].rstrip())
 
 
 def _code_of(line: str) -> str:

@@ -23,6 +23,7 @@ from ..errors import ParseError
 from . import ast as A
 from .ast import Span
 from .printer import quote
+from .source import string_end
 
 if TYPE_CHECKING:  # pragma: no cover
     from pathlib import Path
@@ -762,10 +763,7 @@ def _scan_brackets(text: str):
     while i < n:
         c = text[i]
         if c in "\"'":
-            j = i + 1
-            while j < n and text[j] != c and text[j] != "\n":
-                j += 2 if text[j] == "\\" else 1
-            i = j + 1
+            i = string_end(text, i) + 1
             continue
         if c == "#":
             nl = text.find("\n", i)
@@ -783,9 +781,24 @@ def _scan_brackets(text: str):
 
 
 def _code_end(text: str) -> int:
-    """Offset just past the last token: trailing whitespace and comments do not count."""
-    stripped = re.sub(r"#[^\n]*", lambda m: " " * len(m.group(0)), text).rstrip()
-    return len(stripped)
+    """Offset just past the last token: trailing whitespace and comments do not count (a `#`
+    inside a string is not a comment)."""
+    end, i, n = 0, 0, len(text)
+    while i < n:
+        c = text[i]
+        if c in "\"'":
+            j = string_end(text, i)
+            closed = j < n and text[j] == c
+            end = j + 1 if closed else len(text[:j].rstrip())
+            i = j + 1
+        elif c == "#":
+            nl = text.find("\n", i)
+            i = n if nl == -1 else nl
+        else:
+            if not c.isspace():
+                end = i + 1
+            i += 1
+    return end
 
 
 def _last_token_span(text: str) -> Span:
