@@ -114,6 +114,25 @@ class TestParse:
         assert r.stdout.startswith('{"type": "Or", "left": {"type": "Or"')
         assert r.stdout.count('"type": "Compare"') == 3000
 
+    def test_very_long_chain_prints_as_json_too(self, tmp_path):
+        # 25 000 terms used to stop with "the tree is too deep to print as JSON" (the json
+        # encoder recurses once per level); the writer is iterative now.
+        f = tmp_path / "long.mpql"
+        f.write_text(" or ".join(f'properties["p"] == {i}' for i in range(25_000)) + "\n")
+        r = mpql("parse", "--json", str(f))
+        assert r.returncode == 0, r.stderr[-500:]
+        assert r.stdout.startswith('[{"file": ')
+        assert r.stdout.count('"type": "Or"') == 24_999
+        assert r.stdout.endswith("}}]\n")
+
+    @pytest.mark.parametrize("expr, out", [
+        ("-1>2", "-1 > 2\n"), ("--1", "1\n"), ("-(5)<1", "-(5) < 1\n")])
+    def test_an_expression_starting_with_minus_is_not_taken_for_an_option(self, expr, out):
+        # argparse read `-e -1>2` as two options: "argument -e/--expr: expected one argument"
+        r = mpql("fmt", "-e", expr)
+        assert (r.returncode, r.stdout, r.stderr) == (0, out, "")
+        assert mpql("parse", "-e", "--check").returncode == 2  # an option is still an option
+
 
 # --------------------------------------------------------------------------------- fmt
 

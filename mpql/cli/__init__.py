@@ -63,6 +63,24 @@ def _exists(module: str) -> bool:
     return find_spec(module) is not None
 
 
+def _attach_expressions(argv: list[str]) -> list[str]:
+    """argparse takes the value of ``-e -1>2`` (or ``-e --1``, ``-e -(5)``) for an option and
+    fails with "expected one argument". A value after -e/--expr that starts with `-` but not
+    like an option name (`-x`, `--check`) is attached to it: ``--expr=-1>2``."""
+    out, i = [], 0
+    while i < len(argv):
+        arg = argv[i]
+        nxt = argv[i + 1] if i + 1 < len(argv) else None
+        if arg in ("-e", "--expr") and nxt and nxt.startswith("-") and nxt not in ("-", "--") \
+                and not nxt.lstrip("-")[:1].isalpha():
+            out.append(f"--expr={nxt}")
+            i += 2
+            continue
+        out.append(arg)
+        i += 1
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     # A closed stdout/stderr (`mpql … >&-`) is None in Python: print() then drops its output,
@@ -92,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     module = import_module(spec[0])
     parser = module.build_parser(f"mpql {name}")
     try:
-        args = parser.parse_args(rest)
+        args = parser.parse_args(_attach_expressions(rest))
     except SystemExit as exc:  # argparse: --help exits 0, a usage error exits 2
         return int(exc.code or 0)
     from mpql.errors import MpqlError

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import sys
 
-from ..errors import InputError, ParseError
+from ..errors import ParseError
 from ..language import ast as A
 from ..language import parse
 from ..language.source import split_mpql
@@ -80,19 +80,37 @@ def to_tree(root: A.Expr) -> list[str]:
     return lines
 
 
+class _Raw(str):
+    """JSON text already written (punctuation, an encoded key or scalar)."""
+
+
 def _dump(data) -> str:
+    """``json.dumps(data, ensure_ascii=False)`` without recursion: the encoder recurses once
+    per level, and a long ``a or b or …`` chain is that many levels deep. Compact, because
+    indentation would make a deep tree's output quadratic in its depth."""
     import json  # only --json needs it: not imported at start-up
 
-    # The JSON encoder recurses once per level; a long `a or b or …` chain is that deep.
-    limit = sys.getrecursionlimit()
-    try:
-        sys.setrecursionlimit(max(limit, 20_000))
-        # Compact: indentation would make a deep tree's output quadratic in its depth.
-        return json.dumps(data, ensure_ascii=False)
-    except RecursionError:
-        raise InputError("the tree is too deep to print as JSON; use the outline form") from None
-    finally:
-        sys.setrecursionlimit(limit)
+    out: list[str] = []
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, _Raw):
+            out.append(item)
+        elif isinstance(item, dict):
+            parts: list = [_Raw("{")]
+            for i, (key, value) in enumerate(item.items()):
+                parts += [_Raw((", " if i else "") + json.dumps(key, ensure_ascii=False) + ": "),
+                          value]
+            stack.extend(reversed(parts + [_Raw("}")]))
+        elif isinstance(item, list):
+            parts = [_Raw("[")]
+            for i, value in enumerate(item):
+                parts += [_Raw(", ")] if i else []
+                parts.append(value)
+            stack.extend(reversed(parts + [_Raw("]")]))
+        else:
+            out.append(json.dumps(item, ensure_ascii=False))
+    return "".join(out)
 
 
 def run(args) -> int:
