@@ -307,3 +307,37 @@ def test_closed_stdout_is_not_a_traceback():
     r = mpql_shell(">&-", "fmt", "-e", "1+1")
     assert r.returncode == 0 and b"Traceback" not in r.stderr
 
+
+
+def test_no_command_prints_usage_on_stderr_and_exits_2():
+    r = mpql()
+    assert (r.returncode, r.stdout) == (2, "")
+    assert "usage: mpql <command>" in r.stderr
+
+
+@pytest.mark.parametrize("args", [["--help"], ["parse", "--help"], ["fmt", "-e", "1 + 1"]])
+def test_a_reader_that_closed_the_pipe_is_not_a_traceback(args):
+    # The reader closes its end before mpql writes (mpql takes longer to start than `exec
+    # 0<&-`), so the write fails with EPIPE every time. `mpql --help | head` used to print a
+    # BrokenPipeError traceback: the handler only covered the command's run().
+    import shlex
+
+    cmd = " ".join(shlex.quote(a) for a in [sys.executable, "-m", "mpql", *args])
+    r = subprocess.run(["bash", "-c", f'{cmd} | (exec 0<&-; true); echo "rc=${{PIPESTATUS[0]}}"'],
+                       capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert r.stdout == "rc=0\n"
+    assert r.stderr == ""
+
+
+def test_ctrl_c_exits_130_without_a_traceback():
+    import signal
+    import time
+
+    proc = subprocess.Popen([sys.executable, "-m", "mpql", "parse", "-"], cwd=ROOT,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    time.sleep(2)  # at start-up or already waiting for standard input: either way 130
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert "interrupted" in err and "Traceback" not in err

@@ -85,13 +85,33 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     # A closed stdout/stderr (`mpql … >&-`) is None in Python: print() then drops its output,
     # but stream.write() would raise. Give every command a sink, as print() behaves.
-    for name in ("stdout", "stderr"):
-        if getattr(sys, name) is None:
+    for stream in ("stdout", "stderr"):
+        if getattr(sys, stream) is None:
             import os
 
-            setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))
+            setattr(sys, stream, open(os.devnull, "w", encoding="utf-8"))
+    name = argv[0] if argv else ""
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:  # also while a command's modules are still being imported
+        print(f"mpql {name}: interrupted" if name in COMMANDS else "mpql: interrupted",
+              file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:  # `mpql … | head`: the reader has all it wanted
+        # Point stdout at /dev/null so the flush at exit does not fail a second time.
+        import os
+
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        return EXIT_OK
+
+
+def _main(argv: list[str]) -> int:
     if not argv or argv[0] in ("-h", "--help", "help"):
-        print(_usage())
+        # Asked for: stdout, exit 0. No command at all is a usage error: stderr, exit 2.
+        print(_usage(), file=sys.stdout if argv else sys.stderr)
         return EXIT_OK if argv else EXIT_ERROR
     if argv[0] in ("-V", "--version"):
         from mpql import __version__
@@ -120,11 +140,3 @@ def main(argv: list[str] | None = None) -> int:
     except MpqlError as exc:
         print(f"mpql {name}: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
-    except KeyboardInterrupt:
-        print(f"mpql {name}: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    except BrokenPipeError:  # `mpql … | head`
-        try:
-            sys.stdout = None  # type: ignore[assignment]
-        finally:
-            return EXIT_OK
