@@ -245,3 +245,24 @@ def test_string_end_and_comment_start_skip_strings_and_escapes():
     assert comment_start('properties["a#b"] == 1  # note') == 24
     assert comment_start("'#' == '\\'#'") is None
     assert comment_start("1 # a # b") == 2
+
+
+def test_transform_and_fold_handle_long_chains_without_recursion():
+    # transform used to recurse once per level: a 5 000-term `or` chain (one nesting level for
+    # the parser) raised RecursionError in the planner, which rewrites filters with it.
+    chain = mpql.parse(" or ".join(f'properties["a"] == {i}' for i in range(5000)))
+    bumped = A.transform(chain, lambda n: A.Number(n.value + 1)
+                         if isinstance(n, A.Number) else n)
+    assert [n.right.value for n in A.disjuncts(bumped)] == list(range(1, 5001))
+    assert A.transform(chain, lambda n: n) is chain  # nothing changed: the same tree
+    assert A.fold(chain, lambda n, subs: 1 + sum(subs)) == len(list(A.walk(chain)))
+
+
+def test_transform_visits_children_first_left_to_right_and_reuses_unchanged_nodes():
+    tree = mpql.parse('has_prefix("a", "b") or [1, 2] == properties["p"]')
+    seen = []
+    same = A.transform(tree, lambda n: seen.append(mpql.format(n)) or n)
+    assert same is tree
+    assert seen == ['"a"', '"b"', 'has_prefix("a", "b")', "1", "2", "[1, 2]",
+                    'properties["p"]', '[1, 2] == properties["p"]', mpql.format(tree)]
+

@@ -44,27 +44,23 @@ def _fields(node: A.Expr) -> tuple:
 
 def to_json(root: A.Expr, offset: int = 0) -> dict:
     """A tree as plain data: ``{"type": ClassName, fields…, "span": [start, end]}``.
-    Iterative, so long operator chains do not exhaust the stack."""
-    made: dict[int, dict] = {}
-    stack = [(root, False)]
-    while stack:
-        node, ready = stack.pop()
-        if not ready:
-            stack.append((node, True))
-            stack.extend((child, False) for child in A.children(node))
-            continue
+    Iterative (``ast.fold``), so long operator chains do not exhaust the stack."""
+
+    def one(node: A.Expr, subs: tuple) -> dict:
+        made = iter(subs)
         out: dict = {"type": type(node).__name__}
         for name in _fields(node):
             value = getattr(node, name)
             if isinstance(value, A.Expr):
-                value = made[id(value)]
+                value = next(made)
             elif isinstance(value, tuple):
-                value = [made[id(v)] for v in value]
+                value = [next(made) for _ in value]
             out[name] = value
         span = node.span
         out["span"] = [span.start + offset, span.end + offset] if span else None
-        made[id(node)] = out
-    return made[id(root)]
+        return out
+
+    return A.fold(root, one)
 
 
 def to_tree(root: A.Expr) -> list[str]:
