@@ -4,7 +4,6 @@ input, the terminal is a DummyOutput, and the session's answers are captured as 
 from __future__ import annotations
 
 import io
-import json
 import threading
 import time
 
@@ -21,20 +20,13 @@ from mpql.repl.app import MpqlCompleter, build_prompt_session, default_history_p
 from mpql.repl.data import load_file  # noqa: E402
 from mpql.repl.engine import PlainOutput, Session  # noqa: E402
 
-EVENTS = [
-    {"event": "Signup", "properties": {"distinct_id": "u1", "time": 1700000000,
-                                       "$os": "Mac OS X", "plan": "pro"}},
-    {"event": "Login", "properties": {"distinct_id": "u2", "time": 1700003600,
-                                      "$os": "Windows", "plan": "free"}},
-]
+from test_repl_cli import events  # noqa: E402,F401 - the same two events, as a fixture
 
 
 @pytest.fixture
-def session(tmp_path):
-    path = tmp_path / "events.jsonl"
-    path.write_text("".join(json.dumps(e) + "\n" for e in EVENTS))
+def session(events):
     buf = io.StringIO()
-    s = Session(load_file(path), out=PlainOutput(buf))
+    s = Session(load_file(events), out=PlainOutput(buf))
     s.buf = buf
     return s
 

@@ -24,11 +24,14 @@ def events(tmp_path):
     return path
 
 
+def _env(tmp_path):
+    return {"PATH": "/usr/bin:/bin", "MPQL_HISTORY": "", "MPQL_CACHE_DIR": str(tmp_path / "c"),
+            "HOME": str(tmp_path)}
+
+
 def repl(args, stdin, tmp_path):
-    env = {"PATH": "/usr/bin:/bin", "MPQL_HISTORY": "", "MPQL_CACHE_DIR": str(tmp_path / "c"),
-           "HOME": str(tmp_path)}
     return subprocess.run([sys.executable, "-m", "mpql", "repl", *args], input=stdin,
-                          capture_output=True, text=True, timeout=60, env=env)
+                          capture_output=True, text=True, timeout=60, env=_env(tmp_path))
 
 
 def test_script_prints_a_transcript_and_exits_0(events, tmp_path):
@@ -161,11 +164,9 @@ def test_interactive_session_on_a_pseudo_terminal(events, tmp_path):
 def _repl_shell(redirections, stdin, tmp_path, *args):
     import shlex
 
-    env = {"PATH": "/usr/bin:/bin", "MPQL_HISTORY": "", "MPQL_CACHE_DIR": str(tmp_path / "c"),
-           "HOME": str(tmp_path)}
     cmd = " ".join(shlex.quote(a) for a in [sys.executable, "-m", "mpql", "repl", *args])
     return subprocess.run(["sh", "-c", f"exec {cmd} {redirections}"], input=stdin,
-                          capture_output=True, timeout=60, env=env)
+                          capture_output=True, timeout=60, env=_env(tmp_path))
 
 
 def test_closed_stdin_exits_2_with_one_line(events, tmp_path):
