@@ -341,3 +341,11 @@ def test_ctrl_c_exits_130_without_a_traceback():
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130
     assert "interrupted" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("command", ["parse", "fmt"])
+def test_a_directory_without_mpql_files_is_reported(command, tmp_path):
+    (tmp_path / "notes.txt").write_text("properties['a'] == 1\n")
+    r = mpql(command, str(tmp_path))
+    assert r.returncode == 0
+    assert f"warning: no .mpql files found in {tmp_path}" in r.stderr

@@ -39,6 +39,14 @@ COMMANDS = {
 }
 
 
+def warn_if_nothing_found(paths, sources) -> None:
+    """`mpql fmt wrong-dir/` must not succeed in silence: say that no file was found (exit
+    code unchanged, as ruff's "No Python files found")."""
+    if paths and not sources:
+        where = ", ".join(str(p) for p in paths)
+        print(f"warning: no .mpql files found in {where}", file=sys.stderr)
+
+
 def _usage() -> str:
     from mpql import __version__
 

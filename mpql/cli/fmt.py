@@ -21,6 +21,7 @@ import sys
 from ..errors import InputError, ParseError
 from ..language import format_expr, parse
 from ..language.source import comment_start
+from . import warn_if_nothing_found
 from .common import add_input_arguments, make_parser, read_sources
 
 __all__ = ["build_parser", "run", "format_text"]
@@ -116,6 +117,7 @@ def _comment_of(line: str) -> str:
 
 def run(args) -> int:
     sources = read_sources(args.expr, args.paths or ([] if args.expr else ["-"]))
+    warn_if_nothing_found(args.paths, sources)
     status = EXIT_OK
     for source in sources:
         try:

@@ -21,6 +21,7 @@ from ..errors import ParseError
 from ..language import ast as A
 from ..language import parse
 from ..language.source import split_mpql
+from . import warn_if_nothing_found
 from .common import add_input_arguments, make_parser, read_sources
 
 __all__ = ["build_parser", "run", "to_json", "to_tree"]
@@ -111,6 +112,7 @@ def _dump(data) -> str:
 
 def run(args) -> int:
     sources = read_sources(args.expr, args.paths or ([] if args.expr else ["-"]))
+    warn_if_nothing_found(args.paths, sources)
     status = EXIT_OK
     results = []
     single = len(sources) == 1 and sources[0].path is None
