@@ -132,6 +132,16 @@ def test_history_persists_across_sessions(session, tmp_path):
                     ("\x15:quit\r", None)], history_path=history)
 
 
+def test_an_unusable_history_file_falls_back_to_memory_with_a_note(session, tmp_path):
+    # A directory given as --history used to reach prompt_toolkit, which printed a traceback
+    # and "Press ENTER to continue..." in the middle of the session.
+    code, out = drive(session, [('properties["plan"] == "pro"\r', None), (":quit\r", None)],
+                      history_path=tmp_path)
+    assert code == 0
+    assert f"note: history not saved ({tmp_path}: Is a directory)" in out
+    assert "1 of 2 events match" in out
+
+
 def test_default_history_location_is_configurable(monkeypatch, tmp_path):
     monkeypatch.setenv("MPQL_HISTORY", str(tmp_path / "h"))
     assert default_history_path() == tmp_path / "h"
