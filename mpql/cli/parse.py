@@ -120,7 +120,10 @@ def run(args) -> int:
         if source.path is None:
             chunks = [(source.text, 0)]
         else:
+            from ..diagnostics import LineIndex  # one bisect per header, not a scan of the file
+
             chunks = [(c.text, c.offset) for c in split_mpql(source.text)]
+            lines = LineIndex(source.text)
         for text, offset in chunks:
             try:
                 node = parse(text)
@@ -131,8 +134,7 @@ def run(args) -> int:
                 continue
             if source.path is not None:
                 first = node.span.start + offset if node.span else offset
-                line = source.text.count("\n", 0, first) + 1
-                column = first - (source.text.rfind("\n", 0, first) + 1) + 1
+                line, column = lines.line_col(first)
             else:
                 line = column = 1
             if args.json:
