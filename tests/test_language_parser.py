@@ -266,3 +266,26 @@ def test_transform_visits_children_first_left_to_right_and_reuses_unchanged_node
     assert seen == ['"a"', '"b"', 'has_prefix("a", "b")', "1", "2", "[1, 2]",
                     'properties["p"]', '[1, 2] == properties["p"]', mpql.format(tree)]
 
+
+
+def test_line_col_is_the_same_with_and_without_the_index():
+    # Long texts use a cached line index (a file with thousands of diagnostics used to be
+    # rescanned from its start for each one); it must agree with the plain scan.
+    from mpql import diagnostics as D
+
+    text = "".join(f"line {i}\n" if i % 7 else "\n" for i in range(2000)) + "tail"
+    assert len(text) > D._INDEX_FROM
+    for offset in [0, 1, 6, 7, 8, 500, 5000, len(text) - 1, len(text), len(text) + 5, -3]:
+        clamped = max(0, min(offset, len(text)))
+        start = text.rfind("\n", 0, clamped) + 1
+        assert D.line_col(text, offset) == (text.count("\n", 0, clamped) + 1, clamped - start + 1)
+
+
+def test_a_diagnostic_in_a_long_file_renders_its_own_line():
+    text = "\n\n".join(f'properties["p{i}"] == {i}' for i in range(2000)) + '\n\nuser["x"] = 1\n'
+    try:
+        mpql.parse(text.split("\n\n")[-1])
+    except mpql.ParseError as exc:
+        d = exc.diagnostic.with_source(text, text.rindex("user"), "f.mpql")
+    assert d.render().splitlines()[1:4] == ["    --> f.mpql:4001:11", "     |",
+                                          '4001 | user["x"] = 1']
