@@ -52,10 +52,24 @@ class Fix:
 
 
 def line_col(text: str, offset: int) -> tuple[int, int]:
-    """1-based (line, column) of a 0-based ``offset`` in ``text``; columns count characters."""
+    """1-based (line, column) of a 0-based ``offset`` in ``text``; columns count characters.
+
+    For a long text (a whole file) the line starts are indexed once and kept for the last
+    text seen: a file with thousands of diagnostics would otherwise be scanned from its start
+    for each of them (quadratic)."""
+    global _last_index
     offset = max(0, min(offset, len(text)))
+    if len(text) > _INDEX_FROM:
+        last = _last_index
+        if last is None or last[0] is not text:
+            last = _last_index = (text, LineIndex(text))
+        return last[1].line_col(offset)
     line_start = text.rfind("\n", 0, offset) + 1
     return text.count("\n", 0, offset) + 1, offset - line_start + 1
+
+
+_INDEX_FROM = 4096  # characters; below that a scan is cheaper than building an index
+_last_index = None  # (text, its LineIndex): the text itself is kept so identity stays valid
 
 
 class LineIndex:
@@ -120,8 +134,10 @@ class Diagnostic:
         """ruff-style block: code and message, location, the source line(s), carets, help."""
         name = filename or self.filename or "<expr>"
         line, col = self.line, self.column
-        lines = self.source.split("\n")
-        text_line = lines[line - 1] if line - 1 < len(lines) else ""
+        start = min(self.span.start, len(self.source))
+        first = self.source.rfind("\n", 0, start) + 1
+        last = self.source.find("\n", first)
+        text_line = self.source[first:] if last == -1 else self.source[first:last]
         end_line, end_col = self.end_line, self.end_column
         if end_line != line:
             end_col = len(text_line) + 1

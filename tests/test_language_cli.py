@@ -114,6 +114,25 @@ class TestParse:
         assert r.stdout.startswith('{"type": "Or", "left": {"type": "Or"')
         assert r.stdout.count('"type": "Compare"') == 3000
 
+    def test_very_long_chain_prints_as_json_too(self, tmp_path):
+        # 25 000 terms used to stop with "the tree is too deep to print as JSON" (the json
+        # encoder recurses once per level); the writer is iterative now.
+        f = tmp_path / "long.mpql"
+        f.write_text(" or ".join(f'properties["p"] == {i}' for i in range(25_000)) + "\n")
+        r = mpql("parse", "--json", str(f))
+        assert r.returncode == 0, r.stderr[-500:]
+        assert r.stdout.startswith('[{"file": ')
+        assert r.stdout.count('"type": "Or"') == 24_999
+        assert r.stdout.endswith("}}]\n")
+
+    @pytest.mark.parametrize("expr, out", [
+        ("-1>2", "-1 > 2\n"), ("--1", "1\n"), ("-(5)<1", "-(5) < 1\n")])
+    def test_an_expression_starting_with_minus_is_not_taken_for_an_option(self, expr, out):
+        # argparse read `-e -1>2` as two options: "argument -e/--expr: expected one argument"
+        r = mpql("fmt", "-e", expr)
+        assert (r.returncode, r.stdout, r.stderr) == (0, out, "")
+        assert mpql("parse", "-e", "--check").returncode == 2  # an option is still an option
+
 
 # --------------------------------------------------------------------------------- fmt
 
@@ -217,6 +236,23 @@ class TestFmt:
         r = mpql("fmt", "--style", "ugly", "-e", "1")
         assert r.returncode == 2 and "invalid choice" in r.stderr
 
+    def test_crlf_file_keeps_crlf(self, tmp_path):
+        f = tmp_path / "win.mpql"
+        f.write_bytes(b'properties["a"]==1\r\n\r\n# c\r\nuser["b"] >2\r\n')
+        r = mpql("fmt", str(f))
+        assert r.returncode == 0, r.stderr
+        assert f.read_bytes() == b'properties["a"] == 1\r\n\r\n# c\r\nuser["b"] > 2\r\n'
+        assert mpql("fmt", "--check", str(f)).returncode == 0
+
+    def test_diff_marks_a_missing_final_newline(self, tmp_path):
+        f = tmp_path / "nonl.mpql"
+        f.write_text('properties["a"] == 1', encoding="utf-8")
+        r = mpql("fmt", "--diff", "--check", str(f))
+        assert r.returncode == 1
+        assert r.stdout.endswith('-properties["a"] == 1\n\\ No newline at end of file\n'
+                                 '+properties["a"] == 1\n')
+        assert f.read_text(encoding="utf-8") == 'properties["a"] == 1'
+
     def test_empty_file_stays_empty(self, tmp_path):
         f = tmp_path / "empty.mpql"
         f.write_text("", encoding="utf-8")
@@ -231,3 +267,85 @@ def test_format_text_unit():
     assert format_text('"#not a comment" == properties["a"]  # real\n') == \
         '"#not a comment" == properties["a"]  # real\n'
     assert format_text("a\r\n".replace("a", "1 +2")) == "1 + 2\n"
+
+
+# ----------------------------------------------------------------- hostile standard streams
+
+
+def mpql_shell(redirections: str, *args, stdin: bytes | None = None):
+    """Run mpql through sh so that a standard stream can be closed (`<&-`, `>&-`)."""
+    import shlex
+
+    cmd = " ".join(shlex.quote(a) for a in [sys.executable, "-m", "mpql", *args])
+    return subprocess.run(["sh", "-c", f"exec {cmd} {redirections}"], input=stdin,
+                          capture_output=True, cwd=ROOT, timeout=60)
+
+
+@pytest.mark.parametrize("command", ["parse", "fmt"])
+def test_closed_stdin_is_a_clear_error(command):
+    r = mpql_shell("<&-", command)
+    assert r.returncode == 2
+    assert b"standard input is closed" in r.stderr and b"Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize("command", ["parse", "fmt"])
+def test_non_utf8_stdin_is_an_input_error_not_a_control_character(command):
+    # Under a C.UTF-8 locale Python reads stray bytes as lone surrogates; they used to be
+    # reported as E118 "unexpected control character U+DCFF".
+    r = mpql_shell("", command, "-", stdin=b"\xff\xfe properties")
+    assert r.returncode == 2
+    assert b"<stdin>: not UTF-8 text (byte 0)" in r.stderr
+    assert b"E118" not in r.stderr
+
+
+def test_crlf_and_bom_on_stdin_are_normalised():
+    r = mpql_shell("", "fmt", stdin=b"\xef\xbb\xbf1 +\r\n 2\r\n")
+    assert (r.returncode, r.stdout) == (0, b"1 + 2\n")
+
+
+def test_closed_stdout_is_not_a_traceback():
+    r = mpql_shell(">&-", "fmt", "-e", "1+1")
+    assert r.returncode == 0 and b"Traceback" not in r.stderr
+
+
+
+def test_no_command_prints_usage_on_stderr_and_exits_2():
+    r = mpql()
+    assert (r.returncode, r.stdout) == (2, "")
+    assert "usage: mpql <command>" in r.stderr
+
+
+@pytest.mark.parametrize("args", [["--help"], ["parse", "--help"], ["fmt", "-e", "1 + 1"]])
+def test_a_reader_that_closed_the_pipe_is_not_a_traceback(args):
+    # The reader closes its end before mpql writes (mpql takes longer to start than `exec
+    # 0<&-`), so the write fails with EPIPE every time. `mpql --help | head` used to print a
+    # BrokenPipeError traceback: the handler only covered the command's run().
+    import shlex
+
+    cmd = " ".join(shlex.quote(a) for a in [sys.executable, "-m", "mpql", *args])
+    r = subprocess.run(["bash", "-c", f'{cmd} | (exec 0<&-; true); echo "rc=${{PIPESTATUS[0]}}"'],
+                       capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert r.stdout == "rc=0\n"
+    assert r.stderr == ""
+
+
+def test_ctrl_c_exits_130_without_a_traceback():
+    import signal
+    import time
+
+    proc = subprocess.Popen([sys.executable, "-m", "mpql", "parse", "-"], cwd=ROOT,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    time.sleep(2)  # at start-up or already waiting for standard input: either way 130
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert "interrupted" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("command", ["parse", "fmt"])
+def test_a_directory_without_mpql_files_is_reported(command, tmp_path):
+    (tmp_path / "notes.txt").write_text("properties['a'] == 1\n")
+    r = mpql(command, str(tmp_path))
+    assert r.returncode == 0
+    assert f"warning: no .mpql files found in {tmp_path}" in r.stderr

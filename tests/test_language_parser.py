@@ -62,6 +62,51 @@ class TestImports:
         assert self._run(code) == "1 + 2"
 
 
+class TestTableCache:
+    """lark's parse tables are cached in a private directory, never in the shared temp dir
+    (where lark's own cache=True file could be planted by another user and unpickled)."""
+
+    def _parse_in_subprocess(self, tmp_path, cache_dir):
+        import os
+
+        tmp = tmp_path / "tmp"
+        tmp.mkdir(exist_ok=True)
+        env = {**os.environ, "MPQL_CACHE_DIR": str(cache_dir), "TMPDIR": str(tmp)}
+        out = subprocess.run([sys.executable, "-c", "import mpql; print(mpql.format('1+1'))"],
+                             capture_output=True, text=True, env=env, check=True)
+        assert out.stdout == "1 + 1\n"
+        assert list(tmp.iterdir()) == []  # nothing in the temp directory
+
+    def test_cache_file_is_written_once_in_a_private_directory(self, tmp_path):
+        import stat
+
+        cache = tmp_path / "cache"
+        self._parse_in_subprocess(tmp_path, cache)
+        files = list(cache.iterdir())
+        assert [f.name.startswith("lark-") for f in files] == [True]
+        assert stat.S_IMODE(cache.stat().st_mode) == 0o700
+        mtime = files[0].stat().st_mtime_ns
+        self._parse_in_subprocess(tmp_path, cache)  # a hit: the file is read, not rewritten
+        assert [(f.name, f.stat().st_mtime_ns) for f in cache.iterdir()] == \
+            [(files[0].name, mtime)]
+
+    def test_a_world_writable_directory_is_not_used(self, tmp_path):
+        shared = tmp_path / "shared"
+        shared.mkdir()
+        shared.chmod(0o777)
+        self._parse_in_subprocess(tmp_path, shared)
+        assert list(shared.iterdir()) == []
+
+    def test_the_name_depends_on_the_grammar(self, tmp_path, monkeypatch):
+        from mpql.language.parser import cache_path
+
+        monkeypatch.setenv("MPQL_CACHE_DIR", str(tmp_path))
+        options = {"parser": "lalr", "transformer": object()}
+        assert cache_path("a: B", options) == cache_path("a: B", {**options,
+                                                                   "transformer": object()})
+        assert cache_path("a: B", options) != cache_path("a: C", options)
+
+
 class TestApi:
     def test_public_names(self):
         for name in ("parse", "format", "MpqlError", "ParseError", "ast"):
@@ -189,3 +234,58 @@ def test_ast_primer_examples_run():
     path = Path(__file__).resolve().parent.parent / "docs" / "ast.md"
     result = doctest.testfile(str(path), module_relative=False, verbose=False)
     assert result.attempted >= 8 and result.failed == 0
+
+
+def test_string_end_and_comment_start_skip_strings_and_escapes():
+    from mpql.language.source import comment_start, string_end
+
+    assert string_end('"a\\"b" x', 0) == 5  # the escaped quote does not close it
+    assert string_end("'a\nb'", 0) == 2  # unterminated: stops at the newline
+    assert string_end('"ab\\', 0) == 4  # a backslash at the very end
+    assert comment_start('properties["a#b"] == 1  # note') == 24
+    assert comment_start("'#' == '\\'#'") is None
+    assert comment_start("1 # a # b") == 2
+
+
+def test_transform_and_fold_handle_long_chains_without_recursion():
+    # transform used to recurse once per level: a 5 000-term `or` chain (one nesting level for
+    # the parser) raised RecursionError in the planner, which rewrites filters with it.
+    chain = mpql.parse(" or ".join(f'properties["a"] == {i}' for i in range(5000)))
+    bumped = A.transform(chain, lambda n: A.Number(n.value + 1)
+                         if isinstance(n, A.Number) else n)
+    assert [n.right.value for n in A.disjuncts(bumped)] == list(range(1, 5001))
+    assert A.transform(chain, lambda n: n) is chain  # nothing changed: the same tree
+    assert A.fold(chain, lambda n, subs: 1 + sum(subs)) == len(list(A.walk(chain)))
+
+
+def test_transform_visits_children_first_left_to_right_and_reuses_unchanged_nodes():
+    tree = mpql.parse('has_prefix("a", "b") or [1, 2] == properties["p"]')
+    seen = []
+    same = A.transform(tree, lambda n: seen.append(mpql.format(n)) or n)
+    assert same is tree
+    assert seen == ['"a"', '"b"', 'has_prefix("a", "b")', "1", "2", "[1, 2]",
+                    'properties["p"]', '[1, 2] == properties["p"]', mpql.format(tree)]
+
+
+
+def test_line_col_is_the_same_with_and_without_the_index():
+    # Long texts use a cached line index (a file with thousands of diagnostics used to be
+    # rescanned from its start for each one); it must agree with the plain scan.
+    from mpql import diagnostics as D
+
+    text = "".join(f"line {i}\n" if i % 7 else "\n" for i in range(2000)) + "tail"
+    assert len(text) > D._INDEX_FROM
+    for offset in [0, 1, 6, 7, 8, 500, 5000, len(text) - 1, len(text), len(text) + 5, -3]:
+        clamped = max(0, min(offset, len(text)))
+        start = text.rfind("\n", 0, clamped) + 1
+        assert D.line_col(text, offset) == (text.count("\n", 0, clamped) + 1, clamped - start + 1)
+
+
+def test_a_diagnostic_in_a_long_file_renders_its_own_line():
+    text = "\n\n".join(f'properties["p{i}"] == {i}' for i in range(2000)) + '\n\nuser["x"] = 1\n'
+    try:
+        mpql.parse(text.split("\n\n")[-1])
+    except mpql.ParseError as exc:
+        d = exc.diagnostic.with_source(text, text.rindex("user"), "f.mpql")
+    assert d.render().splitlines()[1:4] == ["    --> f.mpql:4001:11", "     |",
+                                          '4001 | user["x"] = 1']

@@ -4,7 +4,6 @@ input, the terminal is a DummyOutput, and the session's answers are captured as 
 from __future__ import annotations
 
 import io
-import json
 import threading
 import time
 
@@ -21,20 +20,13 @@ from mpql.repl.app import MpqlCompleter, build_prompt_session, default_history_p
 from mpql.repl.data import load_file  # noqa: E402
 from mpql.repl.engine import PlainOutput, Session  # noqa: E402
 
-EVENTS = [
-    {"event": "Signup", "properties": {"distinct_id": "u1", "time": 1700000000,
-                                       "$os": "Mac OS X", "plan": "pro"}},
-    {"event": "Login", "properties": {"distinct_id": "u2", "time": 1700003600,
-                                      "$os": "Windows", "plan": "free"}},
-]
+from test_repl_cli import events  # noqa: E402,F401 - the same two events, as a fixture
 
 
 @pytest.fixture
-def session(tmp_path):
-    path = tmp_path / "events.jsonl"
-    path.write_text("".join(json.dumps(e) + "\n" for e in EVENTS))
+def session(events):
     buf = io.StringIO()
-    s = Session(load_file(path), out=PlainOutput(buf))
+    s = Session(load_file(events), out=PlainOutput(buf))
     s.buf = buf
     return s
 
@@ -138,6 +130,16 @@ def test_history_persists_across_sessions(session, tmp_path):
     session.quit = False
     drive(session, [("\x1b[A", ":quit"), ("\x1b[A", 'properties["plan"] == "pro"'),
                     ("\x15:quit\r", None)], history_path=history)
+
+
+def test_an_unusable_history_file_falls_back_to_memory_with_a_note(session, tmp_path):
+    # A directory given as --history used to reach prompt_toolkit, which printed a traceback
+    # and "Press ENTER to continue..." in the middle of the session.
+    code, out = drive(session, [('properties["plan"] == "pro"\r', None), (":quit\r", None)],
+                      history_path=tmp_path)
+    assert code == 0
+    assert f"note: history not saved ({tmp_path}: Is a directory)" in out
+    assert "1 of 2 events match" in out
 
 
 def test_default_history_location_is_configurable(monkeypatch, tmp_path):

@@ -24,11 +24,14 @@ def events(tmp_path):
     return path
 
 
+def _env(tmp_path):
+    return {"PATH": "/usr/bin:/bin", "MPQL_HISTORY": "", "MPQL_CACHE_DIR": str(tmp_path / "c"),
+            "HOME": str(tmp_path)}
+
+
 def repl(args, stdin, tmp_path):
-    env = {"PATH": "/usr/bin:/bin", "MPQL_HISTORY": "", "MPQL_CACHE_DIR": str(tmp_path / "c"),
-           "HOME": str(tmp_path)}
     return subprocess.run([sys.executable, "-m", "mpql", "repl", *args], input=stdin,
-                          capture_output=True, text=True, timeout=60, env=env)
+                          capture_output=True, text=True, timeout=60, env=_env(tmp_path))
 
 
 def test_script_prints_a_transcript_and_exits_0(events, tmp_path):
@@ -156,3 +159,33 @@ def test_interactive_session_on_a_pseudo_terminal(events, tmp_path):
         os.close(master)
     assert b"\x1b[" in seen  # styled output: a terminal, not the scripted path
     assert 'properties["$os"] == "Windows"' in history.read_text()
+
+
+def _repl_shell(redirections, stdin, tmp_path, *args):
+    import shlex
+
+    cmd = " ".join(shlex.quote(a) for a in [sys.executable, "-m", "mpql", "repl", *args])
+    return subprocess.run(["sh", "-c", f"exec {cmd} {redirections}"], input=stdin,
+                          capture_output=True, timeout=60, env=_env(tmp_path))
+
+
+def test_closed_stdin_exits_2_with_one_line(events, tmp_path):
+    r = _repl_shell("<&-", None, tmp_path, "--data", str(events))
+    assert r.returncode == 2
+    assert b"standard input is closed" in r.stderr and b"Traceback" not in r.stderr
+
+
+def test_closed_stdout_is_not_a_traceback(events, tmp_path):
+    r = _repl_shell(">&-", b"true\n", tmp_path, "--data", str(events))
+    assert r.returncode == 0 and b"Traceback" not in r.stderr
+
+
+def test_a_non_utf8_script_line_stops_with_its_line_number(events, tmp_path):
+    # The lines before it are answered; the bad line is an input error (exit 2), not an
+    # expression made of lone surrogates.
+    r = _repl_shell("", b':fmt 1+1\r\n\xff\xfe properties\n:fmt 2\n', tmp_path,
+                    "--data", str(events))
+    assert r.returncode == 2
+    assert b"1 + 1\n" in r.stdout and b"2\n" not in r.stdout.split(b"1 + 1")[1]
+    assert b"<stdin>:2: not UTF-8 text" in r.stderr and b"Traceback" not in r.stderr
+

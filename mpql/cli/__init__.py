@@ -39,6 +39,14 @@ COMMANDS = {
 }
 
 
+def warn_if_nothing_found(paths, sources) -> None:
+    """`mpql fmt wrong-dir/` must not succeed in silence: say that no file was found (exit
+    code unchanged, as ruff's "No Python files found")."""
+    if paths and not sources:
+        where = ", ".join(str(p) for p in paths)
+        print(f"warning: no .mpql files found in {where}", file=sys.stderr)
+
+
 def _usage() -> str:
     from mpql import __version__
 
@@ -63,10 +71,55 @@ def _exists(module: str) -> bool:
     return find_spec(module) is not None
 
 
+def _attach_expressions(argv: list[str]) -> list[str]:
+    """argparse takes the value of ``-e -1>2`` (or ``-e --1``, ``-e -(5)``) for an option and
+    fails with "expected one argument". A value after -e/--expr that starts with `-` but not
+    like an option name (`-x`, `--check`) is attached to it: ``--expr=-1>2``."""
+    out, i = [], 0
+    while i < len(argv):
+        arg = argv[i]
+        nxt = argv[i + 1] if i + 1 < len(argv) else None
+        if arg in ("-e", "--expr") and nxt and nxt.startswith("-") and nxt not in ("-", "--") \
+                and not nxt.lstrip("-")[:1].isalpha():
+            out.append(f"--expr={nxt}")
+            i += 2
+            continue
+        out.append(arg)
+        i += 1
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    # A closed stdout/stderr (`mpql … >&-`) is None in Python: print() then drops its output,
+    # but stream.write() would raise. Give every command a sink, as print() behaves.
+    for stream in ("stdout", "stderr"):
+        if getattr(sys, stream) is None:
+            import os
+
+            setattr(sys, stream, open(os.devnull, "w", encoding="utf-8"))
+    name = argv[0] if argv else ""
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:  # also while a command's modules are still being imported
+        print(f"mpql {name}: interrupted" if name in COMMANDS else "mpql: interrupted",
+              file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:  # `mpql … | head`: the reader has all it wanted
+        # Point stdout at /dev/null so the flush at exit does not fail a second time.
+        import os
+
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        return EXIT_OK
+
+
+def _main(argv: list[str]) -> int:
     if not argv or argv[0] in ("-h", "--help", "help"):
-        print(_usage())
+        # Asked for: stdout, exit 0. No command at all is a usage error: stderr, exit 2.
+        print(_usage(), file=sys.stdout if argv else sys.stderr)
         return EXIT_OK if argv else EXIT_ERROR
     if argv[0] in ("-V", "--version"):
         from mpql import __version__
@@ -85,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     module = import_module(spec[0])
     parser = module.build_parser(f"mpql {name}")
     try:
-        args = parser.parse_args(rest)
+        args = parser.parse_args(_attach_expressions(rest))
     except SystemExit as exc:  # argparse: --help exits 0, a usage error exits 2
         return int(exc.code or 0)
     from mpql.errors import MpqlError
@@ -95,11 +148,3 @@ def main(argv: list[str] | None = None) -> int:
     except MpqlError as exc:
         print(f"mpql {name}: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
-    except KeyboardInterrupt:
-        print(f"mpql {name}: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
-    except BrokenPipeError:  # `mpql … | head`
-        try:
-            sys.stdout = None  # type: ignore[assignment]
-        finally:
-            return EXIT_OK

@@ -12,7 +12,7 @@ import attrs
 
 from ..errors import InputError
 
-__all__ = ["Source", "read_sources", "read_file", "reading", "add_input_arguments",
+__all__ = ["Source", "read_sources", "read_file", "read_stdin", "reading", "add_input_arguments",
            "make_parser", "iter_lint_files"]
 
 #: Directories never searched when a directory is given (virtualenvs, caches, VCS data).
@@ -65,7 +65,7 @@ def read_sources(exprs: list[str], paths, *, suffixes=(".mpql",)) -> list[Source
     sources = [Source("<expr>", e) for e in exprs]
     for raw in paths:
         if raw == "-":
-            sources.append(Source("<stdin>", sys.stdin.read()))
+            sources.append(Source("<stdin>", read_stdin()))
             continue
         path = Path(raw)
         if path.is_dir():
@@ -74,6 +74,22 @@ def read_sources(exprs: list[str], paths, *, suffixes=(".mpql",)) -> list[Source
         else:
             sources.append(read_file(path))
     return sources
+
+
+def read_stdin() -> str:
+    """Standard input as text: strict UTF-8 whatever the locale (a stray byte is an error,
+    not a lone surrogate reported as a "control character"), line endings normalised."""
+    stream = getattr(sys.stdin, "buffer", None) if sys.stdin is not None else None
+    if sys.stdin is None or sys.stdin.closed:
+        raise InputError("<stdin>: standard input is closed; give -e EXPR or a FILE")
+    try:
+        data = stream.read() if stream is not None else sys.stdin.read()
+        text = data.decode("utf-8") if isinstance(data, bytes) else data
+    except UnicodeDecodeError as exc:
+        raise InputError(f"<stdin>: not UTF-8 text (byte {exc.start}): {exc.reason}") from None
+    except OSError as exc:
+        raise InputError(f"<stdin>: cannot read: {exc.strerror}") from None
+    return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
 
 
 @contextlib.contextmanager

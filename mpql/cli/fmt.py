@@ -16,11 +16,12 @@ above it. Blocks are separated by exactly one blank line and the text ends with 
 
 from __future__ import annotations
 
-import difflib
 import sys
 
 from ..errors import InputError, ParseError
 from ..language import format_expr, parse
+from ..language.source import comment_start
+from . import warn_if_nothing_found
 from .common import add_input_arguments, make_parser, read_sources
 
 __all__ = ["build_parser", "run", "format_text"]
@@ -102,21 +103,8 @@ def _format_block(text: str, offset: int, lines: list[str], style: str) -> str:
 
 def _split_comment(line: str) -> tuple[str, str]:
     """(code, comment) of one line; a `#` inside a string is not a comment."""
-    quote = None
-    i = 0
-    while i < len(line):
-        c = line[i]
-        if quote:
-            if c == "\\":
-                i += 1
-            elif c == quote:
-                quote = None
-        elif c in "\"'":
-            quote = c
-        elif c == "#":
-            return line[:i], line[i:].rstrip()
-        i += 1
-    return line, ""
+    i = comment_start(line)
+    return (line, "") if i is None else (line[:i], line[i:].rstrip())
 
 
 def _code_of(line: str) -> str:
@@ -129,6 +117,7 @@ def _comment_of(line: str) -> str:
 
 def run(args) -> int:
     sources = read_sources(args.expr, args.paths or ([] if args.expr else ["-"]))
+    warn_if_nothing_found(args.paths, sources)
     status = EXIT_OK
     for source in sources:
         try:
@@ -161,13 +150,25 @@ def run(args) -> int:
             print(f"would reformat {source.name}", file=sys.stderr)
         else:
             try:
-                source.path.write_text(new, encoding="utf-8")
+                _write(source, new)
             except OSError as exc:
                 raise InputError(f"{source.name}: cannot write: {exc.strerror}") from None
             print(f"reformatted {source.name}", file=sys.stderr)
     return status
 
 
+def _write(source, text: str) -> None:
+    """Rewrite a file keeping its line endings (CRLF stays CRLF, as with `mpql lint --fix`)
+    and its byte order mark, when the reader recorded one."""
+    bom = "\ufeff" if getattr(source, "bom", False) else ""
+    source.path.write_text(bom + text, encoding="utf-8", newline=source.newline)
+
+
 def _print_diff(name: str, old: str, new: str) -> None:
-    sys.stdout.writelines(difflib.unified_diff(
-        old.splitlines(keepends=True), new.splitlines(keepends=True), name, name))
+    import difflib  # only --diff needs it: not imported at start-up
+
+    for line in difflib.unified_diff(
+            old.splitlines(keepends=True), new.splitlines(keepends=True), name, name):
+        sys.stdout.write(line)
+        if not line.endswith("\n"):  # the last line of a file without a final newline
+            sys.stdout.write("\n\\ No newline at end of file\n")

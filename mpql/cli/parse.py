@@ -15,13 +15,13 @@ error or unreadable input.
 
 from __future__ import annotations
 
-import json
 import sys
 
-from ..errors import InputError, ParseError
+from ..errors import ParseError
 from ..language import ast as A
 from ..language import parse
 from ..language.source import split_mpql
+from . import warn_if_nothing_found
 from .common import add_input_arguments, make_parser, read_sources
 
 __all__ = ["build_parser", "run", "to_json", "to_tree"]
@@ -45,27 +45,23 @@ def _fields(node: A.Expr) -> tuple:
 
 def to_json(root: A.Expr, offset: int = 0) -> dict:
     """A tree as plain data: ``{"type": ClassName, fields…, "span": [start, end]}``.
-    Iterative, so long operator chains do not exhaust the stack."""
-    made: dict[int, dict] = {}
-    stack = [(root, False)]
-    while stack:
-        node, ready = stack.pop()
-        if not ready:
-            stack.append((node, True))
-            stack.extend((child, False) for child in A.children(node))
-            continue
+    Iterative (``ast.fold``), so long operator chains do not exhaust the stack."""
+
+    def one(node: A.Expr, subs: tuple) -> dict:
+        made = iter(subs)
         out: dict = {"type": type(node).__name__}
         for name in _fields(node):
             value = getattr(node, name)
             if isinstance(value, A.Expr):
-                value = made[id(value)]
+                value = next(made)
             elif isinstance(value, tuple):
-                value = [made[id(v)] for v in value]
+                value = [next(made) for _ in value]
             out[name] = value
         span = node.span
         out["span"] = [span.start + offset, span.end + offset] if span else None
-        made[id(node)] = out
-    return made[id(root)]
+        return out
+
+    return A.fold(root, one)
 
 
 def to_tree(root: A.Expr) -> list[str]:
@@ -81,21 +77,42 @@ def to_tree(root: A.Expr) -> list[str]:
     return lines
 
 
+class _Raw(str):
+    """JSON text already written (punctuation, an encoded key or scalar)."""
+
+
 def _dump(data) -> str:
-    # The JSON encoder recurses once per level; a long `a or b or …` chain is that deep.
-    limit = sys.getrecursionlimit()
-    try:
-        sys.setrecursionlimit(max(limit, 20_000))
-        # Compact: indentation would make a deep tree's output quadratic in its depth.
-        return json.dumps(data, ensure_ascii=False)
-    except RecursionError:
-        raise InputError("the tree is too deep to print as JSON; use the outline form") from None
-    finally:
-        sys.setrecursionlimit(limit)
+    """``json.dumps(data, ensure_ascii=False)`` without recursion: the encoder recurses once
+    per level, and a long ``a or b or …`` chain is that many levels deep. Compact, because
+    indentation would make a deep tree's output quadratic in its depth."""
+    import json  # only --json needs it: not imported at start-up
+
+    out: list[str] = []
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, _Raw):
+            out.append(item)
+        elif isinstance(item, dict):
+            parts: list = [_Raw("{")]
+            for i, (key, value) in enumerate(item.items()):
+                parts += [_Raw((", " if i else "") + json.dumps(key, ensure_ascii=False) + ": "),
+                          value]
+            stack.extend(reversed(parts + [_Raw("}")]))
+        elif isinstance(item, list):
+            parts = [_Raw("[")]
+            for i, value in enumerate(item):
+                parts += [_Raw(", ")] if i else []
+                parts.append(value)
+            stack.extend(reversed(parts + [_Raw("]")]))
+        else:
+            out.append(json.dumps(item, ensure_ascii=False))
+    return "".join(out)
 
 
 def run(args) -> int:
     sources = read_sources(args.expr, args.paths or ([] if args.expr else ["-"]))
+    warn_if_nothing_found(args.paths, sources)
     status = EXIT_OK
     results = []
     single = len(sources) == 1 and sources[0].path is None
@@ -103,7 +120,10 @@ def run(args) -> int:
         if source.path is None:
             chunks = [(source.text, 0)]
         else:
+            from ..diagnostics import LineIndex  # one bisect per header, not a scan of the file
+
             chunks = [(c.text, c.offset) for c in split_mpql(source.text)]
+            lines = LineIndex(source.text)
         for text, offset in chunks:
             try:
                 node = parse(text)
@@ -114,8 +134,7 @@ def run(args) -> int:
                 continue
             if source.path is not None:
                 first = node.span.start + offset if node.span else offset
-                line = source.text.count("\n", 0, first) + 1
-                column = first - (source.text.rfind("\n", 0, first) + 1) + 1
+                line, column = lines.line_col(first)
             else:
                 line = column = 1
             if args.json:

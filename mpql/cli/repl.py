@@ -100,7 +100,10 @@ def run(args) -> int:
 
     if args.show < 0:
         raise MpqlError("--show must be 0 or more")
-    interactive = sys.stdin.isatty() and sys.stdout.isatty()
+    if sys.stdin is None or sys.stdin.closed:
+        raise MpqlError("standard input is closed; run mpql repl in a terminal or feed it a "
+                        "script (mpql repl < script.txt)")
+    interactive = sys.stdin.isatty() and sys.stdout is not None and sys.stdout.isatty()
     if interactive:
         try:
             from ..repl.app import TerminalOutput
@@ -119,7 +122,7 @@ def run(args) -> int:
         if not interactive:
             # On a terminal without prompt_toolkit the user's own typing is the echo.
             echo = not args.no_echo and not sys.stdin.isatty()
-            return run_script(sys.stdin, session, echo=echo)
+            return run_script(_script_lines(sys.stdin), session, echo=echo)
 
         from ..repl.app import build_prompt_session, default_history_path, interact
 
@@ -130,3 +133,21 @@ def run(args) -> int:
         return interact(session, build_prompt_session(session, history_path=history))
     finally:
         session.close()
+
+
+def _script_lines(stdin):
+    """The lines of a script on standard input, decoded as strict UTF-8 whatever the locale:
+    a binary or mis-encoded script stops with an error naming the line (exit 2) instead of
+    being evaluated as lone surrogates."""
+    from ..errors import InputError
+
+    stream = getattr(stdin, "buffer", None)
+    if stream is None:  # already text (a test's StringIO)
+        yield from stdin
+        return
+    for number, raw in enumerate(stream, 1):
+        try:
+            yield raw.decode("utf-8").removeprefix("\ufeff" if number == 1 else "")
+        except UnicodeDecodeError as exc:
+            raise InputError(f"<stdin>:{number}: not UTF-8 text (byte {exc.start + 1} of "
+                             f"the line): {exc.reason}") from None

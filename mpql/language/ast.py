@@ -53,6 +53,7 @@ __all__ = [
     "COMPARE_OPS",
     "children",
     "walk",
+    "fold",
     "transform",
     "conjuncts",
     "disjuncts",
@@ -140,27 +141,23 @@ class Expr:
     def __repr__(self) -> str:
         """``Compare(op='==', left=Property(scope='properties', name='a'), right=…)`` — the
         attrs format, without the span."""
-        done: dict[int, str] = {}
-        stack = [(self, False)]
-        while stack:
-            node, ready = stack.pop()
-            if not ready:
-                stack.append((node, True))
-                stack.extend((c, False) for c in children(node))
-                continue
+
+        def one(node: Expr, subs: tuple) -> str:
+            texts = iter(subs)
             parts = []
             for name in _values(node.__class__):
                 value = getattr(node, name)
                 if isinstance(value, Expr):
-                    text = done[id(value)]
+                    text = next(texts)
                 elif isinstance(value, tuple):
-                    inner = ", ".join(done[id(v)] for v in value)
+                    inner = ", ".join(next(texts) for _ in value)
                     text = f"({inner},)" if len(value) == 1 else f"({inner})"
                 else:
                     text = repr(value)
                 parts.append(f"{name}={text}")
-            done[id(node)] = f"{node.__class__.__name__}({', '.join(parts)})"
-        return done[id(self)]
+            return f"{node.__class__.__name__}({', '.join(parts)})"
+
+        return fold(self, one)
 
     def __hash__(self) -> int:
         parts = []
@@ -320,26 +317,52 @@ def walk(node: Expr) -> Iterator[Expr]:
         stack.extend(reversed(children(current)))
 
 
+def fold(node: Expr, combine: Callable[[Expr, tuple], object]):
+    """Reduce the tree bottom-up without recursion: ``combine(n, subs)`` gets each node and
+    the results for its children (a tuple in ``children(n)`` order) and returns the node's
+    result; the root's result is returned. Nodes are visited children first, left to right.
+    A chain of thousands of `or` terms is that many levels deep, so recursion would fail."""
+    done: dict[int, object] = {}
+    stack = [(node, False)]
+    while stack:
+        current, ready = stack.pop()
+        if not ready:
+            stack.append((current, True))
+            stack.extend((c, False) for c in reversed(children(current)))
+            continue
+        done[id(current)] = combine(current, tuple(done[id(c)] for c in children(current)))
+    return done[id(node)]
+
+
 def transform(node: Expr, fn: Callable[[Expr], Expr]) -> Expr:
     """Rebuild the tree bottom-up: children first, then ``fn`` on the node with its new
-    children. ``fn`` returns the node unchanged to keep it. Spans are preserved."""
-    if isinstance(node, ListLiteral):
-        node = _evolve_if_changed(node, items=tuple(transform(i, fn) for i in node.items))
-    elif isinstance(node, Call):
-        node = _evolve_if_changed(node, args=tuple(transform(a, fn) for a in node.args))
-    elif isinstance(node, (Neg, Not)):
-        node = _evolve_if_changed(node, operand=transform(node.operand, fn))
-    elif isinstance(node, (Arith, Compare, In, And, Or)):
-        node = _evolve_if_changed(
-            node, left=transform(node.left, fn), right=transform(node.right, fn)
-        )
-    return fn(node)
+    children. ``fn`` returns the node unchanged to keep it. Spans are preserved. Iterative
+    (see ``fold``)."""
+
+    def rebuild(n: Expr, new: tuple) -> Expr:
+        if isinstance(n, ListLiteral):
+            n = _evolve_if_changed(n, items=new)
+        elif isinstance(n, Call):
+            n = _evolve_if_changed(n, args=new)
+        elif isinstance(n, (Neg, Not)):
+            n = _evolve_if_changed(n, operand=new[0])
+        elif isinstance(n, (Arith, Compare, In, And, Or)):
+            n = _evolve_if_changed(n, left=new[0], right=new[1])
+        return fn(n)
+
+    return fold(node, rebuild)
 
 
 def _evolve_if_changed(node: Expr, **changes) -> Expr:
-    if all(getattr(node, k) is v for k, v in changes.items()):
+    if all(_same(getattr(node, k), v) for k, v in changes.items()):
         return node
     return attrs.evolve(node, **changes)
+
+
+def _same(old, new) -> bool:
+    if isinstance(old, tuple):
+        return len(old) == len(new) and all(a is b for a, b in zip(old, new))
+    return old is new
 
 
 def conjuncts(node: Expr) -> list:

@@ -1,6 +1,7 @@
 """Text → AST: the lark LALR parser for grammar/mpql.lark, and the friendly syntax errors.
 
-The grammar is loaded once per process, lazily, and lark's table cache keeps start-up short.
+The grammar is loaded once per process, lazily, and lark's table cache (in a private
+directory, see ``cache_path``) keeps start-up short.
 The tree converter runs *inside* the LALR parser (lark's "tree-less" mode): each rule's
 callback receives its children and returns an AST node at once, so no intermediate parse tree
 is built. Spans come from the tokens: every bracket and comma is a named terminal and stays in
@@ -22,6 +23,7 @@ from ..errors import ParseError
 from . import ast as A
 from .ast import Span
 from .printer import quote
+from .source import string_end
 
 if TYPE_CHECKING:  # pragma: no cover
     from pathlib import Path
@@ -170,14 +172,55 @@ def _build_parser():
         transformer=_ToAst(),
         maybe_placeholders=True,
     )
+    cache = cache_path(text, options)
     try:
-        parser = Lark(text, cache=True, **options)
-    except (OSError, EOFError, ValueError):  # unwritable temp dir or a corrupt cache file
+        parser = Lark(text, cache=cache, **options)
+    except (OSError, EOFError, ValueError):  # an unreadable or corrupt cache file
         parser = Lark(text, **options)
     _share_rule_keys(parser)
     _UnexpectedInput, _VisitError = UnexpectedInput, VisitError
     _run = _direct_entry(parser) or parser.parse
     return parser
+
+
+def cache_dir() -> str:
+    """Where lark's parse tables are cached: ``$MPQL_CACHE_DIR``, else
+    ``$XDG_CACHE_HOME/mpql``, else ``~/.cache/mpql`` (the sandbox caches its data there too)."""
+    env = os.environ.get("MPQL_CACHE_DIR")
+    if env:
+        return env
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "mpql")
+
+
+def cache_path(grammar: str, options: dict):
+    """The file lark caches the parser in, or ``False`` (no cache) when there is no private
+    place for it.
+
+    Not lark's ``cache=True``: that puts a predictable file in the shared temp directory and
+    lark unpickles it, so another local user could plant one and run code as whoever runs
+    mpql (lark-parser/lark#1628). The cache directory must be ours and not world-writable.
+    The name carries a digest of everything the tables depend on, so a new grammar or lark
+    version gets a new file instead of rebuilding on every run.
+    """
+    import hashlib
+    import sys
+
+    import lark
+
+    directory = cache_dir()
+    try:
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+        st = os.stat(directory)
+    except OSError:
+        return False
+    getuid = getattr(os, "getuid", None)
+    if getuid is not None and (st.st_uid != getuid() or st.st_mode & 0o002):
+        return False
+    settings = sorted((k, v) for k, v in options.items() if k != "transformer")
+    key = hashlib.sha256(f"{grammar}\0{lark.__version__}\0{settings}".encode()).hexdigest()
+    python = f"py{sys.version_info[0]}{sys.version_info[1]}"
+    return os.path.join(directory, f"lark-{key[:24]}-{python}.cache")
 
 
 def _direct_entry(parser):
@@ -720,10 +763,7 @@ def _scan_brackets(text: str):
     while i < n:
         c = text[i]
         if c in "\"'":
-            j = i + 1
-            while j < n and text[j] != c and text[j] != "\n":
-                j += 2 if text[j] == "\\" else 1
-            i = j + 1
+            i = string_end(text, i) + 1
             continue
         if c == "#":
             nl = text.find("\n", i)
@@ -741,9 +781,24 @@ def _scan_brackets(text: str):
 
 
 def _code_end(text: str) -> int:
-    """Offset just past the last token: trailing whitespace and comments do not count."""
-    stripped = re.sub(r"#[^\n]*", lambda m: " " * len(m.group(0)), text).rstrip()
-    return len(stripped)
+    """Offset just past the last token: trailing whitespace and comments do not count (a `#`
+    inside a string is not a comment)."""
+    end, i, n = 0, 0, len(text)
+    while i < n:
+        c = text[i]
+        if c in "\"'":
+            j = string_end(text, i)
+            closed = j < n and text[j] == c
+            end = j + 1 if closed else len(text[:j].rstrip())
+            i = j + 1
+        elif c == "#":
+            nl = text.find("\n", i)
+            i = n if nl == -1 else nl
+        else:
+            if not c.isspace():
+                end = i + 1
+            i += 1
+    return end
 
 
 def _last_token_span(text: str) -> Span:

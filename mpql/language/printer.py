@@ -16,7 +16,6 @@ iteratively, so their length does not matter.
 from __future__ import annotations
 
 import math
-from decimal import Decimal
 
 from . import ast as A
 
@@ -62,6 +61,11 @@ def format_number(value) -> str:
         raise ValueError(f"{value!r} cannot be written in a Mixpanel expression")
     if value.is_integer() and abs(value) < 1e16:
         return f"{int(value)}.0" if value or math.copysign(1, value) > 0 else "-0.0"
+    text = repr(value)  # the shortest text that reads back as the same float
+    if "e" not in text:
+        return text
+    from decimal import Decimal  # only for exponents: kept out of start-up
+
     text = format(Decimal(repr(value)), "f")
     # A float must print as a float: `1e300` is not the integer 10**300.
     return text if "." in text else text + ".0"

@@ -13,7 +13,7 @@ import re
 
 import attrs
 
-__all__ = ["Chunk", "split_mpql", "is_blank"]
+__all__ = ["Chunk", "split_mpql", "is_blank", "comment_start", "string_end"]
 
 _COMMENT = re.compile(r"#[^\n]*")
 
@@ -29,6 +29,31 @@ class Chunk:
 def is_blank(text: str) -> bool:
     """True when ``text`` holds nothing but whitespace and comments."""
     return not _COMMENT.sub("", text).strip()
+
+
+def string_end(text: str, start: int) -> int:
+    """For the string literal whose quote (``"`` or ``'``) is at ``text[start]``: the offset
+    of its closing quote, or — unterminated — of the newline or end of text where it stops
+    (a string cannot span lines). Backslash escapes are skipped."""
+    quote, i, n = text[start], start + 1, len(text)
+    while i < n and text[i] != quote and text[i] != "\n":
+        i += 2 if text[i] == "\\" else 1
+    return min(i, n)
+
+
+def comment_start(line: str) -> int | None:
+    """Offset of the `#` that starts a comment on ``line`` (outside string literals, single-
+    or double-quoted), or None."""
+    i, n = 0, len(line)
+    while i < n:
+        c = line[i]
+        if c in "\"'":
+            i = string_end(line, i) + 1
+        elif c == "#":
+            return i
+        else:
+            i += 1
+    return None
 
 
 def split_mpql(text: str) -> list[Chunk]:

@@ -194,6 +194,11 @@ def build_prompt_session(session: Session, *, history_path: Path | None, input=N
     if history_path is not None:
         try:
             history_path.parent.mkdir(parents=True, exist_ok=True)
+            # prompt_toolkit reads and appends to the file later, inside the event loop, where
+            # an error (a directory, a read-only file) is a traceback and "Press ENTER": try
+            # both now and fall back to memory instead.
+            with open(history_path, "ab"), open(history_path, "rb"):
+                pass
             history = FileHistory(str(history_path))
         except OSError as exc:
             session.out.write(f"note: history not saved ({history_path}: {exc.strerror})", "dim")

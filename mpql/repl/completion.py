@@ -29,6 +29,7 @@ import attrs
 from ..language import ast as A
 from ..language.parser import FUNCTIONS, grammar_path
 from ..language.printer import quote
+from ..language.source import string_end
 from .catalog import Catalog, scope_for_accessor
 
 __all__ = ["Suggestion", "complete", "input_status", "ENDPOINTS", "COMMAND_NAMES"]
@@ -143,9 +144,7 @@ def _scan(text: str):
     while i < n:
         c = text[i]
         if c in "\"'":
-            j = i + 1
-            while j < n and text[j] != c and text[j] != "\n":
-                j += 2 if text[j] == "\\" else 1
+            j = string_end(text, i)
             if j >= n:
                 return ("string", i, c)
             i = j + 1
