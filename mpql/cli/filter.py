@@ -26,6 +26,13 @@ EXIT_OK, EXIT_ERROR = 0, 2
 MAX_REPORTED = 20
 
 
+def _decoder():
+    import json
+
+    # One decoder for the run: json.loads(line, parse_constant=…) would build one per line.
+    return json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite_float)
+
+
 def build_parser(prog):
     p = make_parser(
         prog,
@@ -107,17 +114,28 @@ def _reject_constant(name):
     raise ValueError(f"{name} is not valid JSON (Mixpanel has no NaN or infinity)")
 
 
-def _load_profiles(path: str, report) -> dict:
-    import json
+def _finite_float(text):
+    # `1e999` is valid JSON syntax, but as a double it is infinite, which Mixpanel cannot
+    # store; json would silently make it float("inf").
+    value = float(text)
+    if value - value != 0:
+        raise ValueError(f"the number {text[:40]} is out of range (Mixpanel numbers are doubles)")
+    return value
 
+
+_BOM = b"\xef\xbb\xbf"
+
+
+def _load_profiles(path: str, report) -> dict:
     profiles = {}
+    decode = _decoder().decode
     handle, name = _open(path)
     with handle:
         for number, line in enumerate(handle, 1):
             if not line.strip():
                 continue
             try:
-                record = json.loads(line, parse_constant=_reject_constant)
+                record = decode(line.decode("utf-8-sig" if number == 1 else "utf-8"))
                 profiles[record["$distinct_id"]] = record["$properties"]
             except (ValueError, KeyError, TypeError) as exc:
                 report(name, number, f"not an Engage profile record: {_reason(exc)}")
@@ -145,12 +163,12 @@ def _reason(exc) -> str:
     if isinstance(exc, UnicodeDecodeError):
         return f"not UTF-8 (byte {exc.start})"
     text = str(exc)
+    if "integer string conversion" in text:  # Python's guard against huge int parsing
+        return "an integer with more than 4300 digits (Mixpanel numbers are doubles)"
     return text.splitlines()[0] if text else type(exc).__name__
 
 
 def run(args) -> int:
-    import json
-
     from ..errors import EvaluationError, InputError, ParseError
     from ..evaluator import PROFILES, EVENTS, Semantics, compile_predicate
 
@@ -191,8 +209,7 @@ def run(args) -> int:
 
     out = sys.stdout.buffer
     write = out.write
-    # One decoder for the run: json.loads(line, parse_constant=…) would build one per line.
-    decode = json.JSONDecoder(parse_constant=_reject_constant).decode
+    decode = _decoder().decode
     count = 0
     for path in args.paths or ["-"]:
         handle, name = _open(path)
@@ -200,6 +217,11 @@ def run(args) -> int:
             number = 0
             try:
                 for number, line in enumerate(handle, 1):
+                    if number == 1 and line.startswith(_BOM):
+                        # A byte-order mark (Windows tools write one) is not part of the
+                        # record; it is dropped from the output too, where it would end up
+                        # in the middle of the stream.
+                        line = line[3:]
                     try:
                         record = decode(line.decode("utf-8"))
                     except ValueError as exc:  # includes UnicodeDecodeError
@@ -234,6 +256,8 @@ def run(args) -> int:
                         count += 1
                         if not args.count:
                             write(line if line.endswith(b"\n") else line + b"\n")
+            except BrokenPipeError:
+                raise  # `mpql filter … | head`: the dispatcher exits quietly
             except (OSError, EOFError) as exc:  # e.g. a truncated .gz
                 raise InputError(f"{name}:{number + 1}: cannot read: {exc}") from None
     if args.count:

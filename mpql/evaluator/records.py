@@ -62,7 +62,7 @@ def shape_error(record, scope: str) -> InputError:
     if isinstance(record, Mapping):
         keys = ", ".join(repr(k) for k in list(record)[:6]) or "none"
         if key in record:
-            found = f'"{key}" is {type(record[key]).__name__}, not an object'
+            found = f'"{key}" is {_json_kind(record[key])}, not an object'
         else:
             found = f"its keys are {keys}"
             other = _PROPS_KEY[PROFILES if scope == EVENTS else EVENTS]
@@ -72,9 +72,24 @@ def shape_error(record, scope: str) -> InputError:
                 else:
                     found += " (this looks like a Raw Export line: use scope='events' / drop --profiles)"
     else:
-        found = f"it is {type(record).__name__}"
+        found = f"it is {_json_kind(record)}"
     what = "an event" if scope == EVENTS else "a profile"
     return InputError(f"expected {what} record {example} with a \"{key}\" object, but {found}")
+
+
+def _json_kind(value) -> str:
+    """What a value is, in JSON's words (the user wrote JSON, not Python)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, (list, tuple)):
+        return "an array"
+    return f"a Python {type(value).__name__}"
 
 
 def properties_of(record, scope: str):

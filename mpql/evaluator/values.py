@@ -38,6 +38,7 @@ __all__ = [
     "Ops",
     "datetime_from_number",
     "parse_datetime_text",
+    "iso_parse",
     "ISO_PROPERTY",
     "MAX_SECONDS",
     "describe",
@@ -165,7 +166,10 @@ def format_value(value) -> str:
     try:
         return json.dumps(value, ensure_ascii=False, default=str)
     except (TypeError, ValueError):
-        return repr(value)
+        try:
+            return repr(value)
+        except ValueError:  # an int beyond Python's 4300-digit str() limit
+            return f"<a {type(value).__name__} too large to print>"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -231,19 +235,31 @@ def _iso_property(value: str):
         # Not the cached string itself: callers test `typed(v) is v`, and an equal string
         # may be a different object.
         return value if found is _NOT_A_DATE else found
+    return iso_parse(value)
+
+
+def iso_parse(value: str):
+    """``_iso_property`` after a memo miss: parse, remember, return the datetime or the string.
+
+    This is the cost of every distinct timestamp, so the two common shapes take no regex and
+    no Python-level digit checks: the separators are tested at their fixed places (one
+    slice), and the C parser validates the digits and the calendar (no 2024-02-30). With
+    ASCII text, the length and the separators fixed, it accepts exactly the ISO_PROPERTY
+    shapes (tests/test_evaluator_properties.py compares it with the regex); the hour is
+    checked because newer Pythons read ``T24:00:00`` as the next midnight. Appending the
+    offset is several times faster than ``.replace(tzinfo=…)`` on a naive result."""
     result = _NOT_A_DATE
     n = len(value)
-    # The C parser validates digits and the calendar (no 2024-02-30); with the separators at
-    # fixed places and ASCII text it accepts exactly the ISO_PROPERTY shapes, so the two
-    # common shapes skip the regex. Appending the offset is several times faster than
-    # .replace(tzinfo=…) on a naive result.
-    if n == 19 or n == 10:
-        if (
-            value[4] == "-" and value[7] == "-" and value.isascii()
-            and (n == 10 or (value[10] == "T" and value[13] == ":" and value[16] == ":"))
-        ):
+    if n == 19:
+        if value[4:17:3] == "--T::" and value[11:13] < "24" and value.isascii():
             try:
-                result = _fromisoformat(value + ("T00:00:00+00:00" if n == 10 else "+00:00"))
+                result = _fromisoformat(value + "+00:00")
+            except ValueError:
+                pass
+    elif n == 10:
+        if value[4:8:3] == "--" and value.isascii():
+            try:
+                result = _fromisoformat(value + "T00:00:00+00:00")
             except ValueError:
                 pass
     elif ISO_PROPERTY.match(value):
@@ -460,7 +476,10 @@ class Ops:
         if t is bool:
             return "true" if a else "false"
         if t is int:
-            return str(a)
+            try:
+                return str(a)
+            except ValueError:  # beyond Python's 4300-digit limit; as a double, infinite
+                return Undefined
         if t is float:
             # UNCONFIRMED formatting: whole numbers print without ".0" (Mixpanel numbers are
             # doubles, so 1 and 1.0 are one value and must print alike).
@@ -479,7 +498,12 @@ class Ops:
             return a
         if t is str:
             if _INT_TEXT.match(a):
-                return int(a)
+                try:
+                    return int(a)
+                except ValueError:
+                    # More digits than Python converts (4300): as Mixpanel's double it
+                    # would be infinite, which is no number.
+                    return Undefined
             if _NUMBER_TEXT.match(a):
                 return _finite(float(a))
             return Undefined
