@@ -39,6 +39,9 @@ __all__ = [
     "datetime_from_number",
     "parse_datetime_text",
     "iso_parse",
+    "iso19_is_date",
+    "VALID19",
+    "clear_memos",
     "ISO_PROPERTY",
     "MAX_SECONDS",
     "describe",
@@ -273,6 +276,39 @@ def iso_parse(value: str):
         _ISO_CACHE.clear()
     _ISO_CACHE[value] = result
     return value if result is _NOT_A_DATE else result
+
+
+def iso19_is_date(value: str) -> bool:
+    """Whether a string already known to be 19 characters with ``-``, ``-``, ``T``, ``:``,
+    ``:`` at places 4, 7, 10, 13, 16 is a real ``YYYY-MM-DDTHH:MM:SS`` date.
+
+    Such strings order as their instants do, so the compiler compares them as text against a
+    constant written the same way and needs only this answer — which costs one C parse of
+    the naive text and no memo entry (the memo cannot help data whose timestamps are all
+    distinct). Same acceptance as iso_parse (tests/test_evaluator_properties.py).
+
+    Valid strings are remembered in VALID19 (bounded like the typing memo), so a repeated
+    timestamp costs one dict lookup: the compiled code asks ``VALID19.get(v) or
+    iso19_is_date(v)``."""
+    if value[11:13] < "24" and value.isascii():
+        try:
+            _fromisoformat(value)
+        except ValueError:
+            return False
+        if len(VALID19) >= _ISO_CACHE_MAX:
+            VALID19.clear()
+        VALID19[value] = True
+        return True
+    return False
+
+
+VALID19: dict = {}
+
+
+def clear_memos() -> None:
+    """Forget every memoised date string (benchmarks use it to start cold)."""
+    _ISO_CACHE.clear()
+    VALID19.clear()
 
 
 def _finite(x):
