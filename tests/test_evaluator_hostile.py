@@ -73,11 +73,11 @@ def test_byte_order_mark_after_line_one_is_still_an_error():
 @pytest.mark.parametrize(
     ("line", "found"),
     [
-        (b"[1, 2]", b"it is an array"),
+        (b"[1, 2]", b"it is a list"),
         (b'"text"', b"it is a string"),
         (b"null", b"it is null"),
         (b"5", b"it is a number"),
-        (b'{"event": "e", "properties": [1]}', b'"properties" is an array, not an object'),
+        (b'{"event": "e", "properties": [1]}', b'"properties" is a list, not an object'),
     ],
 )
 def test_json_that_is_not_a_record_is_named_in_json_terms(line, found):

@@ -50,7 +50,7 @@ from ..errors import EvaluationError
 from ..language import ast as A
 from .records import EVENTS, PROFILES, SPECIAL_NAMES, Resolver, shape_error
 from .values import (
-    _ISO_CACHE, ISO_PROPERTY, MAX_SECONDS, VALID19, Ops, Undefined, iso19_is_date, iso_parse,
+    ARITH_METHODS, COMPARE_METHODS, FUNCTION_METHODS, _ISO_CACHE, ISO_PROPERTY, MAX_SECONDS, VALID19, Ops, Undefined, iso19_is_date, iso_parse,
 )
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -253,7 +253,7 @@ class _Compiler:
             if folded:
                 code = folded
                 continue
-            fn = self.fn(_ARITH_NAMES[step.op])
+            fn = self.fn(ARITH_METHODS[step.op])
             if len(spine) <= 16:
                 code = _Code(f"{fn}({code.src}, {right.src})", ANY)
             else:
@@ -280,7 +280,7 @@ class _Compiler:
             special = self._compare_prop_const(_FLIP[op], node.right, left.const, left.src, truth)
         if special is not None:
             return special
-        name = {"==": "eq", "!=": "ne", "<": "lt", "<=": "le", ">": "gt", ">=": "ge"}[op]
+        name = COMPARE_METHODS[op]
         if op == "==" or (op == "!=" and self.sem.ne_with_undefined is True):
             kind = BOOL
         else:
@@ -342,7 +342,7 @@ class _Compiler:
             # non-mapping, so this needs no type check in the prologue.)
             t = self.tmp()
             seconds = int((c - _EPOCH).total_seconds())
-            generic = f"{self.fn(_OP_NAMES[op])}(_read(r, p, {node.scope!r}, '$time'), {c_src})"
+            generic = f"{self.fn(COMPARE_METHODS[op])}(_read(r, p, {node.scope!r}, '$time'), {c_src})"
             if truth:
                 generic = f"({generic} is True)"
             return _Code(
@@ -489,27 +489,20 @@ class _Compiler:
         if name == "datetime":
             literal = type(node.args[0]) is A.String
             return _Code(f"{self.fn('to_datetime')}({args[0].src}, {literal})", ANY)
-        method, kind = _CALLS[name]
-        return _Code(f"{self.fn(method)}({', '.join(a.src for a in args)})", kind)
+        method = self.fn(FUNCTION_METHODS[name])
+        return _Code(f"{method}({', '.join(a.src for a in args)})", _CALL_KINDS[name])
 
 
-_CALLS = {
-    "boolean": ("to_boolean", BOOL),
-    "number": ("to_number", ANY),
-    "string": ("to_string", ANY),
-    "list": ("to_list", ANY),
-    "floor": ("floor", ANY),
-    "round": ("round", ANY),
-    "ceil": ("ceil", ANY),
-    "has_prefix": ("has_prefix", BOOLU),
+# Result kind of each function; the Ops method is values.FUNCTION_METHODS[name].
+_CALL_KINDS = {
+    "boolean": BOOL, "number": ANY, "string": ANY, "list": ANY,
+    "floor": ANY, "round": ANY, "ceil": ANY, "has_prefix": BOOLU,
 }
 
 
 _ISO_CHARS = frozenset("0123456789-T:.Z")
 _STARTS_WITH_GET = re.compile(r"\(*(?:type\(_t\d+ := )?p\.get\(")
 
-_ARITH_NAMES = {"+": "add", "-": "sub", "*": "mul", "/": "div", "%": "mod"}
-_OP_NAMES = {"==": "eq", "!=": "ne", "<": "lt", "<=": "le", ">": "gt", ">=": "ge"}
 _OPERATORS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
 _MAX_MS = 253402300800000  # 10000-01-01 in ms: beyond it datetime(n) is undefined
 

@@ -34,7 +34,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ..errors import InputError
-from .values import Undefined, datetime_from_number
+from .values import Undefined, datetime_from_number, kind
 
 __all__ = ["EVENTS", "PROFILES", "RECORD_SCOPES", "Resolver", "properties_of", "shape_error"]
 
@@ -78,18 +78,11 @@ def shape_error(record, scope: str) -> InputError:
 
 
 def _json_kind(value) -> str:
-    """What a value is, in JSON's words (the user wrote JSON, not Python)."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, (list, tuple)):
-        return "an array"
-    return f"a Python {type(value).__name__}"
+    """What a value is, in Mixpanel's words (the user wrote JSON, not Python)."""
+    name = kind(value)
+    if name == "unknown":
+        return f"a Python {type(value).__name__}"
+    return name if name == "null" else ("an " if name[0] in "aeiou" else "a ") + name
 
 
 def properties_of(record, scope: str):

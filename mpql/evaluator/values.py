@@ -45,6 +45,9 @@ __all__ = [
     "ISO_PROPERTY",
     "MAX_SECONDS",
     "describe",
+    "COMPARE_METHODS",
+    "ARITH_METHODS",
+    "FUNCTION_METHODS",
 ]
 
 
@@ -104,6 +107,17 @@ _DATETIME_TEXT = re.compile(
 
 _NUMBER_TEXT = re.compile(r"\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*\Z", re.ASCII)
 _INT_TEXT = re.compile(r"\s*[+-]?\d+\s*\Z", re.ASCII)
+
+
+#: The ``Ops`` method behind each operator and function: one table for the interpreter and
+#: the compiler (``datetime`` is not here: its argument's syntax matters, see to_datetime).
+COMPARE_METHODS = {"==": "eq", "!=": "ne", "<": "lt", "<=": "le", ">": "gt", ">=": "ge"}
+ARITH_METHODS = {"+": "add", "-": "sub", "*": "mul", "/": "div", "%": "mod"}
+FUNCTION_METHODS = {
+    "defined": "defined", "boolean": "to_boolean", "number": "to_number",
+    "string": "to_string", "list": "to_list", "floor": "floor", "round": "round",
+    "ceil": "ceil", "has_prefix": "has_prefix",
+}
 
 
 def is_number(value) -> bool:
