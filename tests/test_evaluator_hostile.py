@@ -117,3 +117,21 @@ def test_huge_integers_in_casts_are_undefined_not_a_crash():
 def test_error_message_about_a_huge_integer_operand():
     with pytest.raises(mpql.errors.EvaluationError, match="too large to print|number"):
         mpql.evaluate('properties["x"] and true', {"x": 10**5000})
+
+
+def test_ctrl_c_exits_130_without_a_traceback():
+    import signal
+    import time
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mpql", "filter", "-w", "true", "-"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    proc.stdin.write(PRO)
+    proc.stdin.flush()
+    assert proc.stdout.readline() == PRO  # running, and blocked reading the next line
+    proc.send_signal(signal.SIGINT)
+    time.sleep(0.1)
+    _out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert b"interrupted" in err and b"Traceback" not in err
