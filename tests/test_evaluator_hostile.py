@@ -135,3 +135,24 @@ def test_ctrl_c_exits_130_without_a_traceback():
     _out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
     assert b"interrupted" in err and b"Traceback" not in err
+
+
+def test_profiles_from_with_malformed_profiles(tmp_path):
+    # A profile whose $properties was a number crashed the run with AttributeError (exit 1).
+    profiles = tmp_path / "profiles.jsonl"
+    profiles.write_bytes(b'{"$distinct_id": ["a"], "$properties": {}}\n'
+                         b'{"$distinct_id": "u", "$properties": 5}\n')
+    done = mpql_filter("-w", 'user["x"] == 1', "--profiles-from", str(profiles), "-",
+                       stdin=b'{"event":"e","properties":{"distinct_id":"u"}}\n')
+    assert done.returncode == 2
+    assert b'profiles.jsonl:1: error: not an Engage profile record: "$distinct_id" is a list' in done.stderr
+    assert b'profiles.jsonl:2: error: not an Engage profile record: "$properties" is a number' in done.stderr
+    assert b"Traceback" not in done.stderr
+
+
+def test_a_profile_that_is_not_an_object_is_an_input_error():
+    record = {"event": "e", "properties": {"distinct_id": "u"}}
+    with pytest.raises(InputError, match="profile of distinct_id 'u' is a number"):
+        mpql.compile_predicate('user["x"] == 1', profiles={"u": 5})(record)
+    with pytest.raises(InputError, match="is a number"):
+        mpql.evaluate('user["x"] == 1', record, profile=5)

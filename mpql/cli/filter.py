@@ -127,6 +127,8 @@ _BOM = b"\xef\xbb\xbf"
 
 
 def _load_profiles(path: str, report) -> dict:
+    from ..evaluator.values import a_kind
+
     profiles = {}
     decode = _decoder().decode
     handle, name = _open(path)
@@ -136,9 +138,18 @@ def _load_profiles(path: str, report) -> dict:
                 continue
             try:
                 record = decode(line.decode("utf-8-sig" if number == 1 else "utf-8"))
-                profiles[record["$distinct_id"]] = record["$properties"]
+                did, props = record["$distinct_id"], record["$properties"]
             except (ValueError, KeyError, TypeError) as exc:
                 report(name, number, f"not an Engage profile record: {_reason(exc)}")
+                continue
+            if not isinstance(did, (str, int, float)) or isinstance(did, bool):
+                report(name, number, f'not an Engage profile record: "$distinct_id" is '
+                       f"{a_kind(did)}, expected a string or a number")
+            elif not isinstance(props, dict):
+                report(name, number, f'not an Engage profile record: "$properties" is '
+                       f"{a_kind(props)}, expected an object")
+            else:
+                profiles[did] = props
     return profiles
 
 

@@ -34,7 +34,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ..errors import InputError
-from .values import Undefined, datetime_from_number, kind
+from .values import Undefined, a_kind, datetime_from_number
 
 __all__ = ["EVENTS", "PROFILES", "RECORD_SCOPES", "Resolver", "properties_of", "shape_error"]
 
@@ -62,7 +62,7 @@ def shape_error(record, scope: str) -> InputError:
     if isinstance(record, Mapping):
         keys = ", ".join(repr(k) for k in list(record)[:6]) or "none"
         if key in record:
-            found = f'"{key}" is {_json_kind(record[key])}, not an object'
+            found = f'"{key}" is {a_kind(record[key])}, not an object'
         else:
             found = f"its keys are {keys}"
             other = _PROPS_KEY[PROFILES if scope == EVENTS else EVENTS]
@@ -72,17 +72,9 @@ def shape_error(record, scope: str) -> InputError:
                 else:
                     found += " (this looks like a Raw Export line: use scope='events' / drop --profiles)"
     else:
-        found = f"it is {_json_kind(record)}"
+        found = f"it is {a_kind(record)}"
     what = "an event" if scope == EVENTS else "a profile"
     return InputError(f"expected {what} record {example} with a \"{key}\" object, but {found}")
-
-
-def _json_kind(value) -> str:
-    """What a value is, in Mixpanel's words (the user wrote JSON, not Python)."""
-    name = kind(value)
-    if name == "unknown":
-        return f"a Python {type(value).__name__}"
-    return name if name == "null" else ("an " if name[0] in "aeiou" else "a ") + name
 
 
 def properties_of(record, scope: str):
@@ -136,6 +128,11 @@ class Resolver:
                 profile = self.profile_of(did)
                 if profile is None:
                     return Undefined
+                if type(profile) is not dict and not isinstance(profile, Mapping):
+                    raise InputError(
+                        f"the profile of distinct_id {did!r} is {a_kind(profile)}, "
+                        "expected an object of profile properties"
+                    )
                 return self.typed(profile.get(name, Undefined))
             return Undefined  # behaviors[…] only exists on Engage
         # profiles

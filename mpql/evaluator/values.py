@@ -45,6 +45,7 @@ __all__ = [
     "ISO_PROPERTY",
     "MAX_SECONDS",
     "describe",
+    "a_kind",
     "COMPARE_METHODS",
     "ARITH_METHODS",
     "FUNCTION_METHODS",
@@ -158,6 +159,14 @@ def kind(value) -> str:
     if isinstance(value, dict):
         return "object"
     return "unknown"
+
+
+def a_kind(value) -> str:
+    """``a list``, ``an object``, ``null`` — a value's type for an error message."""
+    k = kind(value)
+    if k == "unknown":
+        return f"a Python {type(value).__name__}"
+    return k if k in ("undefined", "null") else ("an " if k[0] in "aeiou" else "a ") + k
 
 
 def describe(value) -> str:
