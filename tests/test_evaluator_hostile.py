@@ -156,3 +156,15 @@ def test_a_profile_that_is_not_an_object_is_an_input_error():
         mpql.compile_predicate('user["x"] == 1', profiles={"u": 5})(record)
     with pytest.raises(InputError, match="is a number"):
         mpql.evaluate('user["x"] == 1', record, profile=5)
+
+
+def test_trace_with_profiles_on_a_record_of_the_wrong_shape(tmp_path):
+    # --trace --profiles-from read record["properties"].get(…) before the shape was checked:
+    # AttributeError on `"properties": [1]`.
+    profiles = tmp_path / "profiles.jsonl"
+    profiles.write_bytes(b'{"$distinct_id": "u", "$properties": {"x": 1}}\n')
+    done = mpql_filter("--trace", "--profiles-from", str(profiles), "-w", "true", "-",
+                       stdin=b'{"event":"e","properties":[1]}\n{"event":"e","properties":"s"}\n')
+    assert done.returncode == 2
+    assert b"<stdin>:1: error:" in done.stderr and b"<stdin>:2: error:" in done.stderr
+    assert b"Traceback" not in done.stderr

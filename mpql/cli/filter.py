@@ -158,8 +158,10 @@ def _trace(where, record, scope, semantics, now, profiles, name, number) -> None
     from ..evaluator import explain
 
     profile = None
-    if profiles is not None and isinstance(record, dict):
-        did = (record.get("properties") or {}).get("distinct_id")
+    props = record.get("properties") if isinstance(record, dict) else None
+    if profiles is not None and isinstance(props, dict):
+        # (a record of the wrong shape is reported by the caller; explain() skips it)
+        did = props.get("distinct_id")
         profile = profiles.get(did) if isinstance(did, (str, int, float)) else None
     try:
         text = explain(where, record, scope=scope, semantics=semantics, now=now, profile=profile)
