@@ -168,3 +168,20 @@ def test_trace_with_profiles_on_a_record_of_the_wrong_shape(tmp_path):
     assert done.returncode == 2
     assert b"<stdin>:1: error:" in done.stderr and b"<stdin>:2: error:" in done.stderr
     assert b"Traceback" not in done.stderr
+
+
+@pytest.mark.skipif(not __import__("os").path.exists("/dev/full"), reason="needs /dev/full")
+@pytest.mark.parametrize("count", [False, True])
+def test_a_full_disk_is_a_write_error_not_a_read_error(tmp_path, count):
+    # Writing to a full device was reported as "export.jsonl:2: cannot read: [Errno 28] …".
+    path = tmp_path / "export.jsonl"
+    path.write_bytes(PRO * 20_000)
+    with open("/dev/full", "wb") as full:
+        done = subprocess.run(
+            [sys.executable, "-m", "mpql", "filter", "-w", "true", *(["--count"] if count else []),
+             str(path)],
+            stdout=full, stderr=subprocess.PIPE, timeout=60,
+        )
+    assert done.returncode == 2
+    assert b"cannot write the output: No space left on device" in done.stderr, done.stderr
+    assert b"cannot read" not in done.stderr and b"Traceback" not in done.stderr

@@ -222,6 +222,14 @@ def run(args) -> int:
 
     out = sys.stdout.buffer
     write = out.write
+
+    def emit(line):
+        try:
+            write(line if line.endswith(b"\n") else line + b"\n")
+        except BrokenPipeError:
+            raise  # `mpql filter … | head`: the dispatcher exits quietly
+        except OSError as exc:  # a full disk, say: not the input's fault
+            raise InputError(f"cannot write the output: {exc.strerror or exc}") from None
     decode = _decoder().decode
     count = 0
     for path in args.paths or ["-"]:
@@ -253,7 +261,7 @@ def run(args) -> int:
                         elif args.invert:
                             count += 1
                             if not args.count:
-                                write(line if line.endswith(b"\n") else line + b"\n")
+                                emit(line)
                         continue
                     if args.trace:
                         _trace(args.where, record, scope, semantics, now, profiles, name, number)
@@ -268,14 +276,19 @@ def run(args) -> int:
                     if selected:
                         count += 1
                         if not args.count:
-                            write(line if line.endswith(b"\n") else line + b"\n")
+                            emit(line)
             except BrokenPipeError:
                 raise  # `mpql filter … | head`: the dispatcher exits quietly
             except (OSError, EOFError) as exc:  # e.g. a truncated .gz
                 raise InputError(f"{name}:{number + 1}: cannot read: {exc}") from None
-    if args.count:
-        print(count)
-    out.flush()
+    try:
+        if args.count:
+            print(count, flush=True)
+        out.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise InputError(f"cannot write the output: {exc.strerror or exc}") from None
     if bad:
         more = f" ({bad - MAX_REPORTED} not shown)" if bad > MAX_REPORTED else ""
         print(f"mpql filter: {bad} malformed line(s){more}; see above", file=sys.stderr)
