@@ -10,8 +10,9 @@ the run continues; at the end the exit status is 2 if any line was bad. Blank li
 records and are skipped. A record on which Mixpanel would fail the whole query (a non-boolean
 ``and``/``or`` operand, docs/semantics.md) stops the run with status 2 unless ``--lenient``.
 
-Exit status: 0 success (whether or not anything matched), 2 bad expression, unreadable
-file, malformed line(s) or an evaluation error, 130 interrupted.
+Exit status: 0 success (whether or not anything matched, and when the reader of the output
+went away, as with ``| head``), 2 bad expression, unreadable file, unwritable output,
+malformed line(s) or an evaluation error, 130 interrupted.
 """
 
 from __future__ import annotations
@@ -41,7 +42,8 @@ def build_parser(prog):
         "example:\n"
         "  mpql filter --where 'properties[\"$os\"] == \"iOS\"' export.jsonl\n"
         "  mpql filter --profiles --count --where 'defined(properties[\"$email\"])' - < profiles.jsonl\n\n"
-        "exit status: 0 ok, 2 bad expression / unreadable input / malformed lines / evaluation\n"
+        "exit status: 0 ok, 2 bad expression / unreadable input / unwritable output /\n"
+        "malformed lines / evaluation "
         "error (malformed lines are reported as FILE:LINE on stderr and do not stop the run)",
     )
     p.add_argument("--where", "-w", required=True, metavar="EXPR", help="the filter expression")
