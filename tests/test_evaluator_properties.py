@@ -3,6 +3,8 @@ does not change meaning, and the laws of Mixpanel's three-valued logic hold."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import attrs
 from hypothesis import given
 from hypothesis import strategies as st
@@ -22,6 +24,16 @@ VALUES = [
     True, False, None, "", "a", "b", "1", "ab", "true", "false",
     "2024-01-01", "2024-01-01T00:00:00", "2024-02-30", "2023-11-14T22:13:20",
     [], [1, "a"], ["a"], [True], {"k": 1},
+]
+# For the datetime fast paths (compiler._compare_datetime): ISO-shaped but not dates, other
+# shapes datetime("…") accepts, the seconds around the literals, numbers of every range.
+DATE_EDGES = [
+    "2024-02-30T10:00:00", "2023-12-31T24:00:00", "2023-12-31T23:59:60", "0000-01-01T00:00:00",
+    "2024-01-01 00:00:00", "2024-01-01T00:00:00Z", "2024-01-01T00:00:00.9", "2024-1-1",
+    "2023-12-31T23:59:59", "2024-01-01T00:00:01", "1970-01-01T00:00:01", "1970-01-01",
+    "2024-01-01T00:00:0\u0661", " 2024-01-01T00:00:00", "2024-01-01X00:00:00",
+    1704067199, 1704067200, 1704067200.5, 1704067199.9, 1704067200999, 1704067199999,
+    4294967295, 4294967295.5, 0.5, -5, 10**20, 253402300800000, float(2**60),
 ]
 STRINGS = ["", "a", "b", "1", "ab", "false", "2024-01-01", "2024-01-01T00:00:00", "2024-02-30"]
 NUMBERS = [0, 1, -1, 1.0, 0.0, 2.5, -7, 3, 1700000000, 4294967296]
@@ -257,7 +269,7 @@ def test_fast_paths_agree_with_the_interpreter_exhaustively():
         Semantics(iso_strings_are_datetimes=False, ne_with_undefined="undefined",
                   null_is_defined=False, undefined_equals_undefined=True),
     ]
-    records = [{"event": "e", "properties": {"p": v}} for v in VALUES] + \
+    records = [{"event": "e", "properties": {"p": v}} for v in VALUES + DATE_EDGES] + \
         [{"event": "e", "properties": {"time": v}} for v in VALUES + [10**20, 1700000000999]] + \
         [{"event": "e", "properties": {"time": 1, "$time": v}} for v in VALUES] + \
         [{"event": "e", "properties": {}}]
@@ -312,3 +324,27 @@ def test_property_long_arithmetic_chains_agree(steps, first, props):
     want = _outcome(evaluate, expr, record, now=NOW)
     got = _outcome(compile_expression(expr, now=NOW), record)
     assert want[0] == got[0] and _same(want[1], got[1]), str(expr)
+
+
+def test_iso19_validity_matches_iso_parse_on_every_one_character_mutation():
+    """compiler._compare_datetime compares `YYYY-MM-DDTHH:MM:SS` strings as text and asks
+    values.iso19_is_date whether they are dates: it must agree with iso_parse (the typing
+    of data) on every string of that shape — here each base with every position replaced
+    by every character that could fool a parser."""
+    from mpql.evaluator import values
+
+    bases = ["2024-03-05T12:34:56", "2024-02-29T23:59:59", "2023-02-28T00:00:00",
+             "1900-02-28T24:00:00", "0001-01-01T00:00:00", "9999-12-31T23:59:59"]
+    chars = "0123456789-T:.Z +,Wa\u0663\u00e9"
+    checked = 0
+    for base in bases:
+        for i in range(19):
+            for ch in chars:
+                text = base[:i] + ch + base[i + 1:]
+                if text[4:17:3] != "--T::":
+                    continue  # not this shape: the compiler never asks
+                values._ISO_CACHE.clear()
+                typed = values.iso_parse(text)
+                assert values.iso19_is_date(text) is (type(typed) is datetime), text
+                checked += 1
+    assert checked > 1000

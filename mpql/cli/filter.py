@@ -10,8 +10,9 @@ the run continues; at the end the exit status is 2 if any line was bad. Blank li
 records and are skipped. A record on which Mixpanel would fail the whole query (a non-boolean
 ``and``/``or`` operand, docs/semantics.md) stops the run with status 2 unless ``--lenient``.
 
-Exit status: 0 success (whether or not anything matched), 2 bad expression, unreadable
-file, malformed line(s) or an evaluation error, 130 interrupted.
+Exit status: 0 success (whether or not anything matched, and when the reader of the output
+went away, as with ``| head``), 2 bad expression, unreadable file, unwritable output,
+malformed line(s) or an evaluation error, 130 interrupted.
 """
 
 from __future__ import annotations
@@ -26,6 +27,13 @@ EXIT_OK, EXIT_ERROR = 0, 2
 MAX_REPORTED = 20
 
 
+def _decoder():
+    import json
+
+    # One decoder for the run: json.loads(line, parse_constant=…) would build one per line.
+    return json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite_float)
+
+
 def build_parser(prog):
     p = make_parser(
         prog,
@@ -34,7 +42,8 @@ def build_parser(prog):
         "example:\n"
         "  mpql filter --where 'properties[\"$os\"] == \"iOS\"' export.jsonl\n"
         "  mpql filter --profiles --count --where 'defined(properties[\"$email\"])' - < profiles.jsonl\n\n"
-        "exit status: 0 ok, 2 bad expression / unreadable input / malformed lines / evaluation\n"
+        "exit status: 0 ok, 2 bad expression / unreadable input / unwritable output /\n"
+        "malformed lines / evaluation "
         "error (malformed lines are reported as FILE:LINE on stderr and do not stop the run)",
     )
     p.add_argument("--where", "-w", required=True, metavar="EXPR", help="the filter expression")
@@ -107,20 +116,42 @@ def _reject_constant(name):
     raise ValueError(f"{name} is not valid JSON (Mixpanel has no NaN or infinity)")
 
 
+def _finite_float(text):
+    # `1e999` is valid JSON syntax, but as a double it is infinite, which Mixpanel cannot
+    # store; json would silently make it float("inf").
+    value = float(text)
+    if value - value != 0:
+        raise ValueError(f"the number {text[:40]} is out of range (Mixpanel numbers are doubles)")
+    return value
+
+
+_BOM = b"\xef\xbb\xbf"
+
+
 def _load_profiles(path: str, report) -> dict:
-    import json
+    from ..evaluator.values import a_kind
 
     profiles = {}
+    decode = _decoder().decode
     handle, name = _open(path)
     with handle:
         for number, line in enumerate(handle, 1):
             if not line.strip():
                 continue
             try:
-                record = json.loads(line, parse_constant=_reject_constant)
-                profiles[record["$distinct_id"]] = record["$properties"]
+                record = decode(line.decode("utf-8-sig" if number == 1 else "utf-8"))
+                did, props = record["$distinct_id"], record["$properties"]
             except (ValueError, KeyError, TypeError) as exc:
                 report(name, number, f"not an Engage profile record: {_reason(exc)}")
+                continue
+            if not isinstance(did, (str, int, float)) or isinstance(did, bool):
+                report(name, number, f'not an Engage profile record: "$distinct_id" is '
+                       f"{a_kind(did)}, expected a string or a number")
+            elif not isinstance(props, dict):
+                report(name, number, f'not an Engage profile record: "$properties" is '
+                       f"{a_kind(props)}, expected an object")
+            else:
+                profiles[did] = props
     return profiles
 
 
@@ -129,8 +160,10 @@ def _trace(where, record, scope, semantics, now, profiles, name, number) -> None
     from ..evaluator import explain
 
     profile = None
-    if profiles is not None and isinstance(record, dict):
-        did = (record.get("properties") or {}).get("distinct_id")
+    props = record.get("properties") if isinstance(record, dict) else None
+    if profiles is not None and isinstance(props, dict):
+        # (a record of the wrong shape is reported by the caller; explain() skips it)
+        did = props.get("distinct_id")
         profile = profiles.get(did) if isinstance(did, (str, int, float)) else None
     try:
         text = explain(where, record, scope=scope, semantics=semantics, now=now, profile=profile)
@@ -145,12 +178,12 @@ def _reason(exc) -> str:
     if isinstance(exc, UnicodeDecodeError):
         return f"not UTF-8 (byte {exc.start})"
     text = str(exc)
+    if "integer string conversion" in text:  # Python's guard against huge int parsing
+        return "an integer with more than 4300 digits (Mixpanel numbers are doubles)"
     return text.splitlines()[0] if text else type(exc).__name__
 
 
 def run(args) -> int:
-    import json
-
     from ..errors import EvaluationError, InputError, ParseError
     from ..evaluator import PROFILES, EVENTS, Semantics, compile_predicate
 
@@ -191,8 +224,15 @@ def run(args) -> int:
 
     out = sys.stdout.buffer
     write = out.write
-    # One decoder for the run: json.loads(line, parse_constant=…) would build one per line.
-    decode = json.JSONDecoder(parse_constant=_reject_constant).decode
+
+    def emit(line):
+        try:
+            write(line if line.endswith(b"\n") else line + b"\n")
+        except BrokenPipeError:
+            raise  # `mpql filter … | head`: the dispatcher exits quietly
+        except OSError as exc:  # a full disk, say: not the input's fault
+            raise InputError(f"cannot write the output: {exc.strerror or exc}") from None
+    decode = _decoder().decode
     count = 0
     for path in args.paths or ["-"]:
         handle, name = _open(path)
@@ -200,6 +240,11 @@ def run(args) -> int:
             number = 0
             try:
                 for number, line in enumerate(handle, 1):
+                    if number == 1 and line.startswith(_BOM):
+                        # A byte-order mark (Windows tools write one) is not part of the
+                        # record; it is dropped from the output too, where it would end up
+                        # in the middle of the stream.
+                        line = line[3:]
                     try:
                         record = decode(line.decode("utf-8"))
                     except ValueError as exc:  # includes UnicodeDecodeError
@@ -218,7 +263,7 @@ def run(args) -> int:
                         elif args.invert:
                             count += 1
                             if not args.count:
-                                write(line if line.endswith(b"\n") else line + b"\n")
+                                emit(line)
                         continue
                     if args.trace:
                         _trace(args.where, record, scope, semantics, now, profiles, name, number)
@@ -233,12 +278,19 @@ def run(args) -> int:
                     if selected:
                         count += 1
                         if not args.count:
-                            write(line if line.endswith(b"\n") else line + b"\n")
+                            emit(line)
+            except BrokenPipeError:
+                raise  # `mpql filter … | head`: the dispatcher exits quietly
             except (OSError, EOFError) as exc:  # e.g. a truncated .gz
                 raise InputError(f"{name}:{number + 1}: cannot read: {exc}") from None
-    if args.count:
-        print(count)
-    out.flush()
+    try:
+        if args.count:
+            print(count, flush=True)
+        out.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise InputError(f"cannot write the output: {exc.strerror or exc}") from None
     if bad:
         more = f" ({bad - MAX_REPORTED} not shown)" if bad > MAX_REPORTED else ""
         print(f"mpql filter: {bad} malformed line(s){more}; see above", file=sys.stderr)

@@ -128,6 +128,10 @@ def _prepare(expr, record, now, profile, behaviors, scope, semantics, interprete
             scope = PROFILES
         elif isinstance(record, Mapping) and isinstance(record.get("properties"), Mapping):
             scope = EVENTS
+        elif isinstance(record, Mapping) and ("$properties" in record or "properties" in record):
+            # A record whose property object is not an object: report its shape (as
+            # compile_predicate does) rather than reading it as a bare property mapping.
+            scope = PROFILES if "$properties" in record else EVENTS
         elif isinstance(record, Mapping):
             scope, record = EVENTS, {"properties": record}
         else:

@@ -49,7 +49,9 @@ from datetime import datetime, timezone
 from ..errors import EvaluationError
 from ..language import ast as A
 from .records import EVENTS, PROFILES, SPECIAL_NAMES, Resolver, shape_error
-from .values import _ISO_CACHE, ISO_PROPERTY, MAX_SECONDS, Ops, Undefined
+from .values import (
+    ARITH_METHODS, COMPARE_METHODS, FUNCTION_METHODS, _ISO_CACHE, ISO_PROPERTY, MAX_SECONDS, VALID19, Ops, Undefined, iso19_is_date, iso_parse,
+)
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
@@ -102,6 +104,8 @@ class _Compiler:
             "_NUMBER": frozenset({int, float}),
             "_SIMPLE": frozenset({str, int, float}),
             "_iso_memo": _ISO_CACHE.get,
+            "_iso19": iso19_is_date,
+            "_valid19": VALID19.get,
             "_datetime": datetime,
         }
         self._names: dict = {}
@@ -249,7 +253,7 @@ class _Compiler:
             if folded:
                 code = folded
                 continue
-            fn = self.fn(_ARITH_NAMES[step.op])
+            fn = self.fn(ARITH_METHODS[step.op])
             if len(spine) <= 16:
                 code = _Code(f"{fn}({code.src}, {right.src})", ANY)
             else:
@@ -276,7 +280,7 @@ class _Compiler:
             special = self._compare_prop_const(_FLIP[op], node.right, left.const, left.src, truth)
         if special is not None:
             return special
-        name = {"==": "eq", "!=": "ne", "<": "lt", "<=": "le", ">": "gt", ">=": "ge"}[op]
+        name = COMPARE_METHODS[op]
         if op == "==" or (op == "!=" and self.sem.ne_with_undefined is True):
             kind = BOOL
         else:
@@ -338,7 +342,7 @@ class _Compiler:
             # non-mapping, so this needs no type check in the prologue.)
             t = self.tmp()
             seconds = int((c - _EPOCH).total_seconds())
-            generic = f"{self.fn(_OP_NAMES[op])}(_read(r, p, {node.scope!r}, '$time'), {c_src})"
+            generic = f"{self.fn(COMPARE_METHODS[op])}(_read(r, p, {node.scope!r}, '$time'), {c_src})"
             if truth:
                 generic = f"({generic} is True)"
             return _Code(
@@ -355,13 +359,23 @@ class _Compiler:
         if direct is None:
             return None
         compare = self.bind(_make_datetime_compare(self.ops, op, c, cast), "_cmp")
-        if truth and (cast or self.sem.iso_strings_are_datetimes):
-            # An ISO string seen before is in the typing memo: one C-level dict lookup gives
-            # its datetime, and the comparison needs no Python call at all.
-            t, d = self.tmp(), self.tmp()
+        if truth and (cast or self.sem.iso_strings_are_datetimes) and not c.microsecond:
+            # The common data shape, `YYYY-MM-DDTHH:MM:SS` (UTC, S13), orders as its text
+            # does, so it is compared as a string with the constant written the same way.
+            # Only when that comparison holds must the string be a real date (2024-02-30 is
+            # a string, so undefined): false and undefined are alike here, so a failed
+            # comparison needs no parsing at all. Every other value takes the closure.
+            # Under datetime(…), an integer in the seconds range is compared as Unix seconds.
+            t = self.tmp()
+            generic = f"({compare}({t}) is True)"
+            if cast:
+                seconds = int((c - _EPOCH).total_seconds())
+                generic = (f"({t} {op} {seconds} if type({t}) is int and 0 < {t} <= {MAX_SECONDS} "
+                           f"else {generic})")
             return _Code(
-                f"({d} {op} {c_src} if type({t} := p.get({direct}, U)) is str "
-                f"and type({d} := _iso_memo({t})) is _datetime else ({compare}({t}) is True))",
+                f"(({t} {op} {_iso_text(c)!r} and (_valid19({t}) or _iso19({t}))) "
+                f"if type({t} := p.get({direct}, U)) is str and len({t}) == 19 "
+                f"and {t}[4:17:3] == '--T::' else {generic})",
                 BOOL,
             )
         return _Code(f"{compare}(p.get({direct}, U))", BOOLU)
@@ -475,52 +489,72 @@ class _Compiler:
         if name == "datetime":
             literal = type(node.args[0]) is A.String
             return _Code(f"{self.fn('to_datetime')}({args[0].src}, {literal})", ANY)
-        method, kind = _CALLS[name]
-        return _Code(f"{self.fn(method)}({', '.join(a.src for a in args)})", kind)
+        method = self.fn(FUNCTION_METHODS[name])
+        return _Code(f"{method}({', '.join(a.src for a in args)})", _CALL_KINDS[name])
 
 
-_CALLS = {
-    "boolean": ("to_boolean", BOOL),
-    "number": ("to_number", ANY),
-    "string": ("to_string", ANY),
-    "list": ("to_list", ANY),
-    "floor": ("floor", ANY),
-    "round": ("round", ANY),
-    "ceil": ("ceil", ANY),
-    "has_prefix": ("has_prefix", BOOLU),
+# Result kind of each function; the Ops method is values.FUNCTION_METHODS[name].
+_CALL_KINDS = {
+    "boolean": BOOL, "number": ANY, "string": ANY, "list": ANY,
+    "floor": ANY, "round": ANY, "ceil": ANY, "has_prefix": BOOLU,
 }
 
 
 _ISO_CHARS = frozenset("0123456789-T:.Z")
 _STARTS_WITH_GET = re.compile(r"\(*(?:type\(_t\d+ := )?p\.get\(")
 
-_ARITH_NAMES = {"+": "add", "-": "sub", "*": "mul", "/": "div", "%": "mod"}
-_OP_NAMES = {"==": "eq", "!=": "ne", "<": "lt", "<=": "le", ">": "gt", ">=": "ge"}
 _OPERATORS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
 _MAX_MS = 253402300800000  # 10000-01-01 in ms: beyond it datetime(n) is undefined
 
 
+def _iso_text(c) -> str:
+    """A whole-second datetime as the ``YYYY-MM-DDTHH:MM:SS`` text of its UTC instant."""
+    return c.astimezone(timezone.utc).replace(tzinfo=None).isoformat()
+
+
 def _make_datetime_compare(ops: Ops, op: str, c, cast: bool):
     """One closure for ``[datetime(]prop[)] OP c``: the same steps as typed() → to_datetime()
-    → ordering, without the calls in between."""
+    → ordering, without the calls in between. A ``YYYY-MM-DDTHH:MM:SS`` string is compared
+    as text (see _compare_datetime) and an integer as Unix seconds (what ``datetime(n)``
+    makes of it, S24), so neither builds a datetime."""
     compare = _OPERATORS[op]
-    typed = ops.typed
     to_datetime = ops.to_datetime
+    iso = ops.semantics.iso_strings_are_datetimes
+    memo = _ISO_CACHE.get
+    # datetime(n) keeps whole seconds and so do ISO property strings, so against a
+    # whole-second constant the integer and text comparisons are exact.
+    whole = not c.microsecond
+    seconds = int((c - _EPOCH).total_seconds()) if whole else None
+    text = _iso_text(c) if whole and (cast or iso) else None
 
     if cast:
         def datetime_compare(v):
             t = type(v)
             if t is str:
-                v = typed(v)
-                if type(v) is not datetime:
-                    v = to_datetime(v)
-            elif t is not datetime:
-                v = to_datetime(v)
-            return compare(v, c) if type(v) is datetime else Undefined
+                if text is not None and len(v) == 19 and v[4:17:3] == "--T::":
+                    # an invalid date of this shape is undefined for datetime(…) too
+                    return compare(v, text) if iso19_is_date(v) else Undefined
+                # A string typed as a date at ingestion is the same instant datetime(…)
+                # reads from it (both UTC); the memo makes repeated values cheap.
+                d = memo(v) or iso_parse(v)
+                if type(d) is not datetime:
+                    d = to_datetime(v)
+                    if type(d) is not datetime:
+                        return Undefined
+                return compare(d, c)
+            if t is int and seconds is not None:
+                if 0 < v <= MAX_SECONDS:
+                    return compare(v, seconds)
+                if MAX_SECONDS < v < _MAX_MS:
+                    return compare(v // 1000, seconds)
+            d = to_datetime(v)
+            return compare(d, c) if type(d) is datetime else Undefined
     else:
         def datetime_compare(v):
-            if type(v) is str:
-                v = typed(v)
+            if type(v) is str and iso:
+                if text is not None and len(v) == 19 and v[4:17:3] == "--T::":
+                    return compare(v, text) if iso19_is_date(v) else Undefined
+                v = memo(v) or iso_parse(v)
             return compare(v, c) if type(v) is datetime else Undefined
 
     return datetime_compare

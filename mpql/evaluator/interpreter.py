@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ..language import ast as A
 from .records import Resolver
-from .values import Ops, Undefined
+from .values import ARITH_METHODS, COMPARE_METHODS, FUNCTION_METHODS, Ops, Undefined
 
 __all__ = ["Interpreter", "Tracer"]
 
@@ -42,7 +42,7 @@ class Interpreter:
         if t is A.Compare:
             a = self._eval(node.left, record, props)
             b = self._eval(node.right, record, props)
-            return _COMPARE[node.op](ops, a, b)
+            return getattr(ops, COMPARE_METHODS[node.op])(a, b)
         if t is A.In:
             return ops.in_(self._eval(node.left, record, props), self._eval(node.right, record, props))
         if t is A.And:
@@ -70,7 +70,7 @@ class Interpreter:
                 node = node.left
             value = self._eval(node, record, props)
             for step in reversed(spine):
-                value = _ARITH[step.op](ops, value, self._eval(step.right, record, props))
+                value = getattr(ops, ARITH_METHODS[step.op])(value, self._eval(step.right, record, props))
             return value
         if t is A.Call:
             return self._call(node, record, props)
@@ -82,40 +82,10 @@ class Interpreter:
         args = [self._eval(a, record, props) for a in node.args]
         if name == "datetime":
             return ops.to_datetime(args[0], literal=type(node.args[0]) is A.String)
-        fn = _FUNCTIONS.get(name)
-        if fn is None:
+        method = FUNCTION_METHODS.get(name)
+        if method is None:
             raise TypeError(f"unknown function {name}()")
-        return fn(ops, *args)
-
-
-_COMPARE = {
-    "==": lambda ops, a, b: ops.eq(a, b),
-    "!=": lambda ops, a, b: ops.ne(a, b),
-    "<": lambda ops, a, b: ops.lt(a, b),
-    "<=": lambda ops, a, b: ops.le(a, b),
-    ">": lambda ops, a, b: ops.gt(a, b),
-    ">=": lambda ops, a, b: ops.ge(a, b),
-}
-
-_ARITH = {
-    "+": lambda ops, a, b: ops.add(a, b),
-    "-": lambda ops, a, b: ops.sub(a, b),
-    "*": lambda ops, a, b: ops.mul(a, b),
-    "/": lambda ops, a, b: ops.div(a, b),
-    "%": lambda ops, a, b: ops.mod(a, b),
-}
-
-_FUNCTIONS = {
-    "defined": lambda ops, a: ops.defined(a),
-    "boolean": lambda ops, a: ops.to_boolean(a),
-    "number": lambda ops, a: ops.to_number(a),
-    "string": lambda ops, a: ops.to_string(a),
-    "list": lambda ops, a: ops.to_list(a),
-    "floor": lambda ops, a: ops.floor(a),
-    "round": lambda ops, a: ops.round(a),
-    "ceil": lambda ops, a: ops.ceil(a),
-    "has_prefix": lambda ops, a, b: ops.has_prefix(a, b),
-}
+        return getattr(ops, method)(*args)
 
 
 class Tracer(Interpreter):

@@ -34,7 +34,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ..errors import InputError
-from .values import Undefined, datetime_from_number
+from .values import Undefined, a_kind, datetime_from_number
 
 __all__ = ["EVENTS", "PROFILES", "RECORD_SCOPES", "Resolver", "properties_of", "shape_error"]
 
@@ -62,7 +62,7 @@ def shape_error(record, scope: str) -> InputError:
     if isinstance(record, Mapping):
         keys = ", ".join(repr(k) for k in list(record)[:6]) or "none"
         if key in record:
-            found = f'"{key}" is {type(record[key]).__name__}, not an object'
+            found = f'"{key}" is {a_kind(record[key])}, not an object'
         else:
             found = f"its keys are {keys}"
             other = _PROPS_KEY[PROFILES if scope == EVENTS else EVENTS]
@@ -72,7 +72,7 @@ def shape_error(record, scope: str) -> InputError:
                 else:
                     found += " (this looks like a Raw Export line: use scope='events' / drop --profiles)"
     else:
-        found = f"it is {type(record).__name__}"
+        found = f"it is {a_kind(record)}"
     what = "an event" if scope == EVENTS else "a profile"
     return InputError(f"expected {what} record {example} with a \"{key}\" object, but {found}")
 
@@ -128,6 +128,11 @@ class Resolver:
                 profile = self.profile_of(did)
                 if profile is None:
                     return Undefined
+                if type(profile) is not dict and not isinstance(profile, Mapping):
+                    raise InputError(
+                        f"the profile of distinct_id {did!r} is {a_kind(profile)}, "
+                        "expected an object of profile properties"
+                    )
                 return self.typed(profile.get(name, Undefined))
             return Undefined  # behaviors[…] only exists on Engage
         # profiles

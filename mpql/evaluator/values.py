@@ -38,9 +38,17 @@ __all__ = [
     "Ops",
     "datetime_from_number",
     "parse_datetime_text",
+    "iso_parse",
+    "iso19_is_date",
+    "VALID19",
+    "clear_memos",
     "ISO_PROPERTY",
     "MAX_SECONDS",
     "describe",
+    "a_kind",
+    "COMPARE_METHODS",
+    "ARITH_METHODS",
+    "FUNCTION_METHODS",
 ]
 
 
@@ -102,6 +110,17 @@ _NUMBER_TEXT = re.compile(r"\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*\Z", 
 _INT_TEXT = re.compile(r"\s*[+-]?\d+\s*\Z", re.ASCII)
 
 
+#: The ``Ops`` method behind each operator and function: one table for the interpreter and
+#: the compiler (``datetime`` is not here: its argument's syntax matters, see to_datetime).
+COMPARE_METHODS = {"==": "eq", "!=": "ne", "<": "lt", "<=": "le", ">": "gt", ">=": "ge"}
+ARITH_METHODS = {"+": "add", "-": "sub", "*": "mul", "/": "div", "%": "mod"}
+FUNCTION_METHODS = {
+    "defined": "defined", "boolean": "to_boolean", "number": "to_number",
+    "string": "to_string", "list": "to_list", "floor": "floor", "round": "round",
+    "ceil": "ceil", "has_prefix": "has_prefix",
+}
+
+
 def is_number(value) -> bool:
     t = type(value)
     return t is int or t is float
@@ -142,6 +161,14 @@ def kind(value) -> str:
     return "unknown"
 
 
+def a_kind(value) -> str:
+    """``a list``, ``an object``, ``null`` — a value's type for an error message."""
+    k = kind(value)
+    if k == "unknown":
+        return f"a Python {type(value).__name__}"
+    return k if k in ("undefined", "null") else ("an " if k[0] in "aeiou" else "a ") + k
+
+
 def describe(value) -> str:
     """``a string ("pro")`` — for error messages."""
     k = kind(value)
@@ -165,7 +192,10 @@ def format_value(value) -> str:
     try:
         return json.dumps(value, ensure_ascii=False, default=str)
     except (TypeError, ValueError):
-        return repr(value)
+        try:
+            return repr(value)
+        except ValueError:  # an int beyond Python's 4300-digit str() limit
+            return f"<a {type(value).__name__} too large to print>"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -231,19 +261,31 @@ def _iso_property(value: str):
         # Not the cached string itself: callers test `typed(v) is v`, and an equal string
         # may be a different object.
         return value if found is _NOT_A_DATE else found
+    return iso_parse(value)
+
+
+def iso_parse(value: str):
+    """``_iso_property`` after a memo miss: parse, remember, return the datetime or the string.
+
+    This is the cost of every distinct timestamp, so the two common shapes take no regex and
+    no Python-level digit checks: the separators are tested at their fixed places (one
+    slice), and the C parser validates the digits and the calendar (no 2024-02-30). With
+    ASCII text, the length and the separators fixed, it accepts exactly the ISO_PROPERTY
+    shapes (tests/test_evaluator_properties.py compares it with the regex); the hour is
+    checked because newer Pythons read ``T24:00:00`` as the next midnight. Appending the
+    offset is several times faster than ``.replace(tzinfo=…)`` on a naive result."""
     result = _NOT_A_DATE
     n = len(value)
-    # The C parser validates digits and the calendar (no 2024-02-30); with the separators at
-    # fixed places and ASCII text it accepts exactly the ISO_PROPERTY shapes, so the two
-    # common shapes skip the regex. Appending the offset is several times faster than
-    # .replace(tzinfo=…) on a naive result.
-    if n == 19 or n == 10:
-        if (
-            value[4] == "-" and value[7] == "-" and value.isascii()
-            and (n == 10 or (value[10] == "T" and value[13] == ":" and value[16] == ":"))
-        ):
+    if n == 19:
+        if value[4:17:3] == "--T::" and value[11:13] < "24" and value.isascii():
             try:
-                result = _fromisoformat(value + ("T00:00:00+00:00" if n == 10 else "+00:00"))
+                result = _fromisoformat(value + "+00:00")
+            except ValueError:
+                pass
+    elif n == 10:
+        if value[4:8:3] == "--" and value.isascii():
+            try:
+                result = _fromisoformat(value + "T00:00:00+00:00")
             except ValueError:
                 pass
     elif ISO_PROPERTY.match(value):
@@ -257,6 +299,39 @@ def _iso_property(value: str):
         _ISO_CACHE.clear()
     _ISO_CACHE[value] = result
     return value if result is _NOT_A_DATE else result
+
+
+def iso19_is_date(value: str) -> bool:
+    """Whether a string already known to be 19 characters with ``-``, ``-``, ``T``, ``:``,
+    ``:`` at places 4, 7, 10, 13, 16 is a real ``YYYY-MM-DDTHH:MM:SS`` date.
+
+    Such strings order as their instants do, so the compiler compares them as text against a
+    constant written the same way and needs only this answer — which costs one C parse of
+    the naive text and no memo entry (the memo cannot help data whose timestamps are all
+    distinct). Same acceptance as iso_parse (tests/test_evaluator_properties.py).
+
+    Valid strings are remembered in VALID19 (bounded like the typing memo), so a repeated
+    timestamp costs one dict lookup: the compiled code asks ``VALID19.get(v) or
+    iso19_is_date(v)``."""
+    if value[11:13] < "24" and value.isascii():
+        try:
+            _fromisoformat(value)
+        except ValueError:
+            return False
+        if len(VALID19) >= _ISO_CACHE_MAX:
+            VALID19.clear()
+        VALID19[value] = True
+        return True
+    return False
+
+
+VALID19: dict = {}
+
+
+def clear_memos() -> None:
+    """Forget every memoised date string (benchmarks use it to start cold)."""
+    _ISO_CACHE.clear()
+    VALID19.clear()
 
 
 def _finite(x):
@@ -460,7 +535,10 @@ class Ops:
         if t is bool:
             return "true" if a else "false"
         if t is int:
-            return str(a)
+            try:
+                return str(a)
+            except ValueError:  # beyond Python's 4300-digit limit; as a double, infinite
+                return Undefined
         if t is float:
             # UNCONFIRMED formatting: whole numbers print without ".0" (Mixpanel numbers are
             # doubles, so 1 and 1.0 are one value and must print alike).
@@ -479,7 +557,12 @@ class Ops:
             return a
         if t is str:
             if _INT_TEXT.match(a):
-                return int(a)
+                try:
+                    return int(a)
+                except ValueError:
+                    # More digits than Python converts (4300): as Mixpanel's double it
+                    # would be infinite, which is no number.
+                    return Undefined
             if _NUMBER_TEXT.match(a):
                 return _finite(float(a))
             return Undefined
