@@ -64,6 +64,18 @@ def test_usage_and_input_errors_exit_2(project, args, needle):
     assert "Traceback" not in r.stderr
 
 
+def test_schema_file_not_utf8_names_the_file_and_byte(project):
+    (project / "latin1.json").write_bytes('{"event": {"caf\u00e9": "string"}}'.encode("latin-1"))
+    (project / "dir.json").mkdir()
+    r = mpql("lint", "--isolated", "--schema", "latin1.json", "f.mpql", cwd=project)
+    assert r.returncode == 2
+    assert r.stderr.strip() == ("mpql lint: error: schema file latin1.json: not UTF-8 text "
+                                "(byte 15): invalid continuation byte; save it as UTF-8 JSON")
+    r = mpql("lint", "--isolated", "--schema", "dir.json", "f.mpql", cwd=project)
+    assert r.returncode == 2
+    assert "schema file dir.json: is a directory" in r.stderr and "Errno" not in r.stderr
+
+
 def test_concise(project):
     r = mpql("lint", "--isolated", "--format", "concise", "f.mpql", cwd=project)
     assert r.stdout.splitlines() == [

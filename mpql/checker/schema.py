@@ -88,8 +88,13 @@ def load_schema(path) -> Schema:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"schema file {path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"schema file {path}: cannot read it: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"schema file {path}: not UTF-8 text (byte {exc.start}): "
+                          f"{exc.reason}; save it as UTF-8 JSON") from None
+    except IsADirectoryError:
+        raise ConfigError(f"schema file {path}: is a directory; give a JSON file") from None
+    except OSError as exc:
+        raise ConfigError(f"schema file {path}: cannot read it: {exc.strerror}") from None
     except json.JSONDecodeError as exc:
         raise ConfigError(
             f"schema file {path}: not valid JSON (line {exc.lineno}, column {exc.colno}: "
