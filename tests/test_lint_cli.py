@@ -293,3 +293,13 @@ def test_schema_infer_roundtrip(tmp_path):
     bad.write_text("{not json}\n")
     r = mpql("schema", "infer", str(bad))
     assert r.returncode == 2 and "bad.jsonl:1: not a JSON record" in r.stderr
+
+
+def test_lint_expression_does_not_import_json_or_datetime():
+    # Start-up cost: `lint -e` with text output needs neither (they load for schemas, JSON
+    # hosts, JSON/SARIF output and date checks only).
+    code = ("import sys\nfrom mpql.cli import main\n"
+            "rc = main(['lint', '--isolated', '-e', 'properties[\"a\"] == 1'])\n"
+            "print(rc, sorted(m for m in ('json', 'datetime') if m in sys.modules))")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert r.stdout.split("\n")[-2] == "0 []", r.stdout + r.stderr

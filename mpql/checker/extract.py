@@ -19,7 +19,6 @@ written back into the host (a Python or JSON string literal).
 from __future__ import annotations
 
 import ast
-import json
 import re
 from typing import Callable
 
@@ -364,6 +363,7 @@ def _escape_end(body: str, i: int) -> int:
 
 
 def _extract_json(text: str) -> list[Unit]:
+    import json  # lazily: only JSON hosts need it
     try:
         json.loads(text)
     except json.JSONDecodeError as exc:
@@ -424,6 +424,7 @@ def _json_string_end(text: str, i: int) -> int:
 
 
 def _json_unit(text, start, end, param, endpoint) -> Unit:
+    import json  # lazily: only JSON hosts need it
     token = text[start:end]
     value = json.loads(token)
     offsets: list[int] = []

@@ -25,7 +25,6 @@ engage results (``{"$distinct_id": …, "$properties": {…}}``).
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Iterable
@@ -83,6 +82,7 @@ class Schema:
 
 def load_schema(path) -> Schema:
     """Read a schema file; ConfigError names the file and what is wrong with it."""
+    import json  # lazily: `lint -e` without a schema needs no JSON
     path = Path(path)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -212,6 +212,7 @@ def infer_schema(lines: Iterable[str], source: str = "<input>") -> tuple[Schema,
     as Mixpanel returns them (``{"results": [profiles…], "page": …}`` — one per line, or one
     pretty-printed JSON document). Returns the schema and statistics (records read,
     properties whose values disagree on type)."""
+    import json  # lazily: `lint -e` without a schema needs no JSON
     event: dict = {}
     profile: dict = {}
     conflicts: dict = {}
