@@ -64,6 +64,18 @@ def test_usage_and_input_errors_exit_2(project, args, needle):
     assert "Traceback" not in r.stderr
 
 
+def test_schema_file_not_utf8_names_the_file_and_byte(project):
+    (project / "latin1.json").write_bytes('{"event": {"caf\u00e9": "string"}}'.encode("latin-1"))
+    (project / "dir.json").mkdir()
+    r = mpql("lint", "--isolated", "--schema", "latin1.json", "f.mpql", cwd=project)
+    assert r.returncode == 2
+    assert r.stderr.strip() == ("mpql lint: error: schema file latin1.json: not UTF-8 text "
+                                "(byte 15): invalid continuation byte; save it as UTF-8 JSON")
+    r = mpql("lint", "--isolated", "--schema", "dir.json", "f.mpql", cwd=project)
+    assert r.returncode == 2
+    assert "schema file dir.json: is a directory" in r.stderr and "Errno" not in r.stderr
+
+
 def test_concise(project):
     r = mpql("lint", "--isolated", "--format", "concise", "f.mpql", cwd=project)
     assert r.stdout.splitlines() == [
@@ -281,3 +293,13 @@ def test_schema_infer_roundtrip(tmp_path):
     bad.write_text("{not json}\n")
     r = mpql("schema", "infer", str(bad))
     assert r.returncode == 2 and "bad.jsonl:1: not a JSON record" in r.stderr
+
+
+def test_lint_expression_does_not_import_json_or_datetime():
+    # Start-up cost: `lint -e` with text output needs neither (they load for schemas, JSON
+    # hosts, JSON/SARIF output and date checks only).
+    code = ("import sys\nfrom mpql.cli import main\n"
+            "rc = main(['lint', '--isolated', '-e', 'properties[\"a\"] == 1'])\n"
+            "print(rc, sorted(m for m in ('json', 'datetime') if m in sys.modules))")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert r.stdout.split("\n")[-2] == "0 []", r.stdout + r.stderr

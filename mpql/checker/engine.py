@@ -18,7 +18,6 @@ from __future__ import annotations
 import math
 import os
 import re
-from datetime import datetime, timezone
 
 import attrs
 
@@ -692,6 +691,7 @@ class _Checker:
                         "(unconfirmed there)")
 
     def datetime_call(self, node: A.Call, arg) -> None:
+        from datetime import datetime, timezone  # lazily: only date checks need it
         if isinstance(arg, A.String):
             value = arg.value
             parsed = _parse_iso(value)
@@ -1023,6 +1023,7 @@ def _strip_strings(text: str) -> str:
 
 
 def _parse_iso(value: str):
+    from datetime import datetime, timezone  # lazily: only date checks need it
     if not ISO_DATETIME.match(value):
         return None
     text = value.replace(" ", "T")
@@ -1044,6 +1045,7 @@ _REPAIRS = [
 
 def _repair_date(value: str) -> str | None:
     """The documented ISO form of an unambiguous date, else None."""
+    from datetime import datetime, timezone  # lazily: only date checks need it
     text = value.strip()
     for pattern, has_time in _REPAIRS:
         m = pattern.match(text)

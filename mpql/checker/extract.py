@@ -19,13 +19,12 @@ written back into the host (a Python or JSON string literal).
 from __future__ import annotations
 
 import ast
-import json
 import re
 from typing import Callable
 
 import attrs
 
-from ..language.source import split_mpql
+from ..language.source import comment_start, split_mpql
 
 __all__ = ["Unit", "HostError", "extract", "file_kind", "KEYS", "parse_directive", "noqa_map"]
 
@@ -105,7 +104,7 @@ def _directives(text: str):
     """(offset, settings | error message) for each ``# mpql:`` directive comment."""
     pos = 0
     for line in text.splitlines(keepends=True):
-        hash_at = _comment_start(line)
+        hash_at = comment_start(line)
         if hash_at is not None:
             m = _DIRECTIVE.match(line[hash_at:].rstrip("\r\n"))
             if m and not m.group(1).lower().startswith("noqa"):
@@ -116,33 +115,13 @@ def _directives(text: str):
         pos += len(line)
 
 
-def _comment_start(line: str) -> int | None:
-    """Offset of a `#` comment outside string literals, or None."""
-    quote = None
-    i = 0
-    while i < len(line):
-        c = line[i]
-        if quote:
-            if c == "\\":
-                i += 2
-                continue
-            if c == quote:
-                quote = None
-        elif c in "\"'":
-            quote = c
-        elif c == "#":
-            return i
-        i += 1
-    return None
-
-
 def noqa_map(text: str) -> dict:
     """line number (1-based) → set of selectors, or None for a blanket ``noqa``."""
     out: dict = {}
     if "noqa" not in text:
         return out
     for lineno, line in enumerate(text.splitlines(), 1):
-        hash_at = _comment_start(line)
+        hash_at = comment_start(line)
         if hash_at is None:
             continue
         m = _NOQA.search(line, hash_at)
@@ -384,6 +363,7 @@ def _escape_end(body: str, i: int) -> int:
 
 
 def _extract_json(text: str) -> list[Unit]:
+    import json  # lazily: only JSON hosts need it
     try:
         json.loads(text)
     except json.JSONDecodeError as exc:
@@ -444,6 +424,7 @@ def _json_string_end(text: str, i: int) -> int:
 
 
 def _json_unit(text, start, end, param, endpoint) -> Unit:
+    import json  # lazily: only JSON hosts need it
     token = text[start:end]
     value = json.loads(token)
     offsets: list[int] = []

@@ -10,7 +10,6 @@ SARIF follows the OASIS SARIF 2.1.0 schema (validated in tests/test_lint_cli.py)
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from urllib.parse import quote as urlquote
 
@@ -33,6 +32,8 @@ def _marker(d, unsafe: bool) -> str:
 
 
 def render(fmt: str, diagnostics, *, unsafe: bool = False, fixed: int = 0) -> str:
+    if fmt in ("json", "sarif"):
+        import json  # lazily: only JSON/SARIF output needs it
     if fmt == "json":
         return json.dumps([_json(d) for d in diagnostics], indent=2, ensure_ascii=False)
     if fmt == "sarif":
@@ -156,6 +157,7 @@ def sarif(diagnostics) -> dict:
 
 
 def statistics(diagnostics, fmt: str, unsafe: bool = False) -> str:
+    import json  # lazily: only JSON/SARIF output needs it
     counts = Counter(d.code for d in diagnostics)
     fixable = Counter(d.code for d in diagnostics if _marker(d, unsafe))
     rows = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))

@@ -25,7 +25,6 @@ engage results (``{"$distinct_id": …, "$properties": {…}}``).
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Iterable
@@ -83,13 +82,19 @@ class Schema:
 
 def load_schema(path) -> Schema:
     """Read a schema file; ConfigError names the file and what is wrong with it."""
+    import json  # lazily: `lint -e` without a schema needs no JSON
     path = Path(path)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"schema file {path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"schema file {path}: cannot read it: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"schema file {path}: not UTF-8 text (byte {exc.start}): "
+                          f"{exc.reason}; save it as UTF-8 JSON") from None
+    except IsADirectoryError:
+        raise ConfigError(f"schema file {path}: is a directory; give a JSON file") from None
+    except OSError as exc:
+        raise ConfigError(f"schema file {path}: cannot read it: {exc.strerror}") from None
     except json.JSONDecodeError as exc:
         raise ConfigError(
             f"schema file {path}: not valid JSON (line {exc.lineno}, column {exc.colno}: "
@@ -207,6 +212,7 @@ def infer_schema(lines: Iterable[str], source: str = "<input>") -> tuple[Schema,
     as Mixpanel returns them (``{"results": [profiles…], "page": …}`` — one per line, or one
     pretty-printed JSON document). Returns the schema and statistics (records read,
     properties whose values disagree on type)."""
+    import json  # lazily: `lint -e` without a schema needs no JSON
     event: dict = {}
     profile: dict = {}
     conflicts: dict = {}

@@ -31,7 +31,10 @@ ENGAGE_PATH = "/api/query/engage"
 EXPORT_PATH = "/api/2.0/export"
 
 _SAFE = '[]"$'
-_BASE_URL = re.compile(r"^https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~\-/]*)?$")
+# The host is a name, an IPv4 address, or a bracketed IPv6 literal (RFC 3986: http://[::1]:8080);
+# the bracketed part is checked with `ipaddress`, as a regex for IPv6 would be unreadable.
+_BASE_URL = re.compile(r"^https?://(?:[A-Za-z0-9.\-]+|\[(?P<ipv6>[0-9A-Fa-f:.]+)\])"
+                       r"(:[0-9]{1,5})?(/[A-Za-z0-9._~\-/]*)?$")
 
 
 def check_region(region: str) -> str:
@@ -44,12 +47,23 @@ def check_region(region: str) -> str:
 
 
 def check_base_url(base_url: str) -> str:
-    if not isinstance(base_url, str) or not _BASE_URL.match(base_url):
+    m = _BASE_URL.match(base_url) if isinstance(base_url, str) else None
+    if m is None or (m.group("ipv6") is not None and not _is_ipv6(m.group("ipv6"))):
         raise PlanError(
-            f"base_url must look like http://127.0.0.1:8080 (scheme, host, optional port and "
-            f"path), got {base_url!r}"
+            f"base_url must look like http://127.0.0.1:8080 or http://[::1]:8080 (scheme, "
+            f"host, optional port and path), got {base_url!r}"
         )
     return base_url.rstrip("/")
+
+
+def _is_ipv6(text: str) -> bool:
+    import ipaddress  # lazily: only bracketed hosts need it
+
+    try:
+        ipaddress.IPv6Address(text)
+    except ValueError:
+        return False
+    return True
 
 
 def engage_url(region: str, base_url: str | None = None) -> str:

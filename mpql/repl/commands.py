@@ -372,7 +372,7 @@ class Commands:
             chunk = "none"  # one local request instead of one per day
         # The local count is comparable only when the server holds the loaded data.
         creds_are_local = target.startswith("the sandbox")
-        plan = query.plan(auth=_planner_auth(creds), chunk=chunk)
+        plan = query.plan(auth=creds.planner_auth(), chunk=chunk)
         rows = []
         for record in client.run(plan, limit=limit):
             rows.append(self._summary(record, self.current.expr))
@@ -432,11 +432,3 @@ def _unquote(arg: str) -> str:
         return arg[1:-1]
     return arg
 
-
-def _planner_auth(creds):
-    from ..planner import ProjectSecret, ServiceAccount
-
-    if creds.kind == "service_account":
-        return ServiceAccount(creds.username, creds.secret, creds.project_id,
-                              workspace_id=creds.workspace_id)
-    return ProjectSecret(creds.secret)
