@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import sys
 
-from .common import make_parser
+from .common import make_parser, reading
 
 EXIT_OK, EXIT_ERROR = 0, 2
 
@@ -92,23 +92,15 @@ def _parse_now(text):
 
 
 def _open(path: str):
-    from ..errors import InputError
-
     if path == "-":
         return sys.stdin.buffer, "<stdin>"
-    try:
+    with reading(path):
         if path.endswith(".gz"):
             import gzip
 
             handle = gzip.open(path, "rb")
         else:
             handle = open(path, "rb")
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise InputError(f"{path}: is a directory, expected a JSONL file") from None
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read: {exc.strerror}") from None
     return handle, path
 
 
