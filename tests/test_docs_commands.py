@@ -167,3 +167,34 @@ def test_documented_command_runs(workdir, label, argv, stdin):
     # means findings (lint, fmt --check, a scripted repl) must exit 0: a 1 here is a real
     # regression (a rule misfiring on sample data, a failing repl command), not a finding.
     assert proc.returncode == 0, f"{label}: exit {proc.returncode}\n{output}"
+
+
+def _console_examples() -> list[tuple[str, list[str], str]]:
+    """`$ mpql ...` lines of ```console blocks with the output shown under them."""
+    found = []
+    for doc in DOCS:
+        if not doc.exists():
+            continue
+        blocks = re.findall(r"^```console\n(.*?)^```", doc.read_text(encoding="utf-8"),
+                            flags=re.M | re.S)
+        for block in blocks:
+            # A block may hold several prompts; each one's output runs to the next prompt.
+            for chunk in re.split(r"^(?=\$ )", block, flags=re.M):
+                if not chunk.startswith("$ mpql "):
+                    continue
+                command, _, shown = chunk.partition("\n")
+                words = shlex.split(command[2:])
+                found.append((f"{doc.name}: {command[2:]}", words[1:], shown))
+    return found
+
+
+CONSOLE = _console_examples()
+
+
+@pytest.mark.parametrize("label,argv,shown", CONSOLE, ids=[c[0] for c in CONSOLE])
+def test_documented_console_output_is_current(tmp_path, label, argv, shown):
+    # The shown output is a claim too: it must be what the command prints today.
+    proc = subprocess.run([sys.executable, "-m", "mpql", *argv], cwd=tmp_path, env=_env(),
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, f"{label}: exit {proc.returncode}\n{proc.stderr}"
+    assert proc.stdout == shown, f"{label}: docs show\n{shown}\nthe command prints\n{proc.stdout}"
