@@ -167,6 +167,16 @@ def test_documented_command_runs(workdir, label, argv, stdin):
     # means findings (lint, fmt --check, a scripted repl) must exit 0: a 1 here is a real
     # regression (a rule misfiring on sample data, a failing repl command), not a finding.
     assert proc.returncode == 0, f"{label}: exit {proc.returncode}\n{output}"
+    if argv[0] == "run" and "--resume" in argv:
+        # "rerun continues": a second run over a finished state succeeds and keeps the output.
+        out = workdir / argv[argv.index("-o") + 1]
+        before = out.read_bytes()
+        assert before, f"{label}: no records from the sandbox sample\n{output}"
+        again = subprocess.run([sys.executable, "-m", "mpql", *argv], cwd=workdir, env=_env(),
+                               stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                               timeout=60)
+        assert again.returncode == 0 and "Traceback" not in again.stderr, again.stderr
+        assert out.read_bytes() == before, again.stderr
 
 
 def _console_examples() -> list[tuple[str, list[str], str]]:
