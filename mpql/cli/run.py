@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import sys
 
+from ._queryflags import add_query_arguments, event_options, misplaced, profile_options
 from .common import make_parser
 
 EXIT_OK, EXIT_ERROR = 0, 2
@@ -43,6 +44,7 @@ def build_parser(prog):
                    help="only these event names (repeatable)")
     p.add_argument("--output-property", dest="output_properties", action="append",
                    metavar="NAME", help="profiles: only return these properties (repeatable)")
+    add_query_arguments(p)
     p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
     p.add_argument("--resume", action="store_true",
                    help="continue an interrupted run into -o FILE (uses FILE.mpql-state)")
@@ -117,11 +119,11 @@ def build_query(args, sandbox=None):
             from_date, to_date = from_date or a, to_date or b
         if from_date is None or to_date is None:
             raise QueryError("--events needs --from DATE and --to DATE (YYYY-MM-DD)")
-        options = {}
+        options = event_options(args)
         if args.event_names:
             options["events"] = list(args.event_names)
         return Query.events(where=args.where, from_date=from_date, to_date=to_date, **options)
-    options = {}
+    options = profile_options(args)
     if args.output_properties:
         options["output_properties"] = list(args.output_properties)
     return Query.profiles(where=args.where, **options)
@@ -148,6 +150,11 @@ def run(args) -> int:
         raise QueryError(f"--limit: expected a number >= 0, found {args.limit}")
     if args.events and args.output_properties:
         raise QueryError("--output-property applies to --profiles, not --events")
+    wrong = misplaced(args, "events" if args.events else "profiles")
+    if wrong:
+        raise QueryError(f"{'/'.join(wrong)} appl{'ies' if len(wrong) == 1 else 'y'} to "
+                         f"--{'profiles' if args.events else 'events'}, not "
+                         f"--{'events' if args.events else 'profiles'}")
     if args.profiles:
         wrong = [name for name, value in (("--from", args.from_date), ("--to", args.to_date),
                                           ("--event", args.event_names), ("--chunk", args.chunk),
