@@ -46,7 +46,9 @@ def add_query_arguments(p) -> None:
 def misplaced(args, kind: str) -> list[str]:
     """The shared flags given that do not apply to ``kind`` ("events" or "profiles")."""
     wrong = PROFILE_ONLY if kind == "events" else EVENT_ONLY
-    return [flag for flag, attr in wrong if getattr(args, attr) not in (None, False, [])]
+    # only --time-in-ms is a plain switch (False = not given); --no-include-all-users counts
+    return [flag for flag, attr in wrong
+            if getattr(args, attr) not in ((False,) if attr == "time_in_ms" else (None, []))]
 
 
 def event_options(args) -> dict:
