@@ -21,6 +21,8 @@ EXAMPLES = """examples:
   mpql plan --events --from 2024-01-01 --to 2024-01-07 --event Purchase \\
       --where 'properties["plan"] == "pro"' --chunk week
   mpql plan --profiles --where 'user["$email"] == "a@example.com"' --output-property '$email'
+  mpql plan --profiles --where 'behaviors["bought"] >= 2' \\
+      --behaviors @behaviors.json  # [{"name": "bought", "window": "30d", "event_selectors": …}]
 """
 
 

@@ -33,7 +33,8 @@ def build_parser(prog):
         "examples:\n"
         "  mpql run --events --where 'properties[\"$os\"] == \"iOS\"' --from 2024-01-01 "
         "--to 2024-01-07 -o ios.jsonl --resume\n"
-        "  mpql run --profiles --where 'user[\"plan\"] == \"pro\"' --limit 10")
+        "  mpql run --profiles --where 'user[\"plan\"] == \"pro\"' --limit 10\n"
+        "  mpql run --profiles --cohort-id 1001 --output-property '$email'")
     kind = p.add_mutually_exclusive_group(required=True)
     kind.add_argument("--events", action="store_true", help="raw events (/export)")
     kind.add_argument("--profiles", action="store_true", help="user profiles (/engage)")
