@@ -11,6 +11,8 @@ import subprocess
 import sys
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mpql.sandbox import Sandbox
 from mpql.sandbox._data import COMPANY_GROUP_ID
@@ -138,6 +140,9 @@ def test_flag_for_the_other_kind_is_a_usage_error(command, args, names):
     (["--include-all-users"], "only applies with cohort_id"),
     (["--as-of-timestamp", "5"], "only applies with behaviors"),
     (["--behaviors", "{not json"], "invalid JSON"),
+    (["--behaviors", "[1]"], "non-empty list"),
+    (["--behaviors", "[]"], "non-empty list"),
+    (["--cohort-id", "0"], "cohort_id"),
     (["--behaviors", "@/nonexistent/b.json"], "cannot read"),
     (["--where", 'behaviors["other"] > 0', "--behaviors", json.dumps(BEHAVIORS)], "other"),
 ])
@@ -146,3 +151,63 @@ def test_invalid_combinations_are_clear_errors(command, args, needle):
     err = r.stderr.decode()
     assert r.returncode == 2 and "Traceback" not in err
     assert needle in err, err
+    assert "sandbox" not in err  # rejected before the sandbox (or anything) starts
+
+
+# -- the two commands share one definition: any combination parses and validates alike -------
+
+_FLAGS = st.fixed_dictionaries({}, optional={
+    "--time-in-ms": st.just(None),
+    "--distinct-id": st.lists(st.sampled_from(["a", "b", "u-1"]), min_size=1, max_size=2),
+    "--cohort-id": st.integers(-1, 3).map(str),
+    "--include-all-users": st.just(None),
+    "--no-include-all-users": st.just(None),
+    "--group-key": st.sampled_from(["g", "-5"]),
+    "--behaviors": st.sampled_from([json.dumps(BEHAVIORS), "[]", "{", '{"name": "x"}']),
+    "--as-of-timestamp": st.integers(-1, 10).map(str),
+})
+
+
+def _argv(flags):
+    argv = []
+    for flag, value in flags.items():
+        if value is None:
+            argv.append(flag)
+        elif isinstance(value, list):
+            argv += [a for v in value for a in (flag, v)]
+        else:
+            argv += [flag, value]
+    return argv
+
+
+def _outcome(parse, kind, argv):
+    from mpql.cli import _queryflags
+    from mpql.errors import MpqlError
+    from mpql.planner import Query
+
+    args = parse(argv)
+    wrong = _queryflags.misplaced(args, kind)
+    try:
+        options = (_queryflags.event_options(args) if kind == "events"
+                   else _queryflags.profile_options(args))
+        query = (Query.events(from_date="2024-01-01", to_date="2024-01-01",
+                              today=dt.date(2024, 2, 1), **options) if kind == "events"
+                 else Query.profiles(**options))
+        return wrong, options, query.plan().to_json()
+    except MpqlError as exc:
+        return wrong, type(exc).__name__, str(exc)
+
+
+@settings(max_examples=60, deadline=None)
+@given(_FLAGS, st.sampled_from(["events", "profiles"]))
+def test_run_and_plan_agree_on_every_combination(flags, kind):
+    from mpql.cli import plan, run
+
+    argv = [f"--{kind}", *_argv(flags)]
+    got_plan = _outcome(plan.build_parser("mpql plan").parse_args, kind, argv)
+    got_run = _outcome(run.build_parser("mpql run").parse_args, kind, argv)
+    assert got_plan == got_run
+    given_flags = {f.replace("--no-", "--") for f in flags}
+    other = ({"--time-in-ms"} if kind == "profiles"
+             else given_flags - {"--time-in-ms"})
+    assert set(got_plan[0]) == given_flags & other  # every misplaced flag is named, no other

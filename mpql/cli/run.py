@@ -166,6 +166,8 @@ def run(args) -> int:
     _setup_logging(args)
     if args.where is not None and not _where_ok(args):
         return EXIT_ERROR
+    # a profiles query needs nothing from the sandbox: check it before one is started
+    query = build_query(args) if args.profiles else None
     creds = Credentials.from_env()
     if creds is None and args.base_url:
         raise ConfigError("--base-url needs credentials for that server in MP_USERNAME, "
@@ -177,7 +179,7 @@ def run(args) -> int:
             sandbox = start_sandbox(args)
             creds = Credentials.from_auth(sandbox.credentials)
         auth = creds.planner_auth()
-        plan = plan_for(build_query(args, sandbox), region, auth, args.chunk)
+        plan = plan_for(query or build_query(args, sandbox), region, auth, args.chunk)
         base_url = sandbox.url if sandbox else args.base_url
         client = Client(creds, region, base_url=base_url, limits=limits_from(args))
         progress = Progress(enabled=False if args.quiet else None)
