@@ -12,6 +12,7 @@ import datetime as _dt
 import os
 import sys
 
+from ._queryflags import add_query_arguments, misplaced, profile_options
 from .common import make_parser
 
 EXAMPLES = """examples:
@@ -20,6 +21,8 @@ EXAMPLES = """examples:
   mpql plan --events --from 2024-01-01 --to 2024-01-07 --event Purchase \\
       --where 'properties["plan"] == "pro"' --chunk week
   mpql plan --profiles --where 'user["$email"] == "a@example.com"' --output-property '$email'
+  mpql plan --profiles --where 'behaviors["bought"] >= 2' \\
+      --behaviors @behaviors.json  # [{"name": "bought", "window": "30d", "event_selectors": …}]
 """
 
 
@@ -34,13 +37,9 @@ def build_parser(prog):
     p.add_argument("--event", action="append", default=[], metavar="NAME",
                    help="only these events (repeatable)")
     p.add_argument("--limit", type=int, metavar="N", help="at most N events (≤ 100000)")
-    p.add_argument("--time-in-ms", action="store_true", help="millisecond timestamps")
     p.add_argument("--output-property", action="append", default=[], metavar="NAME",
                    help="profile properties to return (repeatable; profiles)")
-    p.add_argument("--distinct-id", action="append", default=[], metavar="ID",
-                   help="fetch these profiles (repeatable; profiles)")
-    p.add_argument("--cohort-id", type=int, metavar="N", help="only members of a cohort")
-    p.add_argument("--group-key", metavar="ID", help="query group profiles (data_group_id)")
+    add_query_arguments(p)
     p.add_argument("--region", default="us", choices=("us", "eu", "in"),
                    help="the project's data residency (default: us)")
     p.add_argument("--chunk", default="day", choices=("day", "week", "month", "none"),
@@ -80,20 +79,17 @@ def run(args) -> int:
 
     kind = "events" if args.events else "profiles"
     if kind == "events":
-        misplaced = [f for f, v in (("--output-property", args.output_property),
-                                    ("--distinct-id", args.distinct_id),
-                                    ("--cohort-id", args.cohort_id),
-                                    ("--group-key", args.group_key)) if v]
+        wrong = [f for f, v in (("--output-property", args.output_property),) if v]
         if not args.from_date or not args.to_date:
             return _usage("--events needs --from and --to (YYYY-MM-DD, inclusive)")
     else:
-        misplaced = [f for f, v in (("--from", args.from_date), ("--to", args.to_date),
-                                    ("--event", args.event), ("--limit", args.limit),
-                                    ("--time-in-ms", args.time_in_ms)) if v]
+        wrong = [f for f, v in (("--from", args.from_date), ("--to", args.to_date),
+                                ("--event", args.event), ("--limit", args.limit)) if v]
+    wrong += misplaced(args, kind)
     if args.ids and args.format != "curl":
-        misplaced.append("--ids (only with --format curl)")
-    if misplaced:
-        return _usage(f"{', '.join(misplaced)} do{'es' if len(misplaced) == 1 else ''} not "
+        wrong.append("--ids (only with --format curl)")
+    if wrong:
+        return _usage(f"{', '.join(wrong)} do{'es' if len(wrong) == 1 else ''} not "
                       f"apply to --{kind}")
     today = None
     if args.today:
@@ -108,8 +104,7 @@ def run(args) -> int:
                                  time_in_ms=args.time_in_ms, today=today)
         else:
             query = Query.profiles(args.where, output_properties=args.output_property or None,
-                                   distinct_ids=args.distinct_id or None,
-                                   cohort_id=args.cohort_id, group_key=args.group_key)
+                                   **profile_options(args))
     except ParseError as exc:
         print(exc.render(filename="--where"), file=sys.stderr)
         return 2

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import sys
 
+from ._queryflags import add_query_arguments, event_options, misplaced, profile_options
 from .common import make_parser
 
 EXIT_OK, EXIT_ERROR = 0, 2
@@ -32,7 +33,8 @@ def build_parser(prog):
         "examples:\n"
         "  mpql run --events --where 'properties[\"$os\"] == \"iOS\"' --from 2024-01-01 "
         "--to 2024-01-07 -o ios.jsonl --resume\n"
-        "  mpql run --profiles --where 'user[\"plan\"] == \"pro\"' --limit 10")
+        "  mpql run --profiles --where 'user[\"plan\"] == \"pro\"' --limit 10\n"
+        "  mpql run --profiles --cohort-id 1001 --output-property '$email'")
     kind = p.add_mutually_exclusive_group(required=True)
     kind.add_argument("--events", action="store_true", help="raw events (/export)")
     kind.add_argument("--profiles", action="store_true", help="user profiles (/engage)")
@@ -43,6 +45,7 @@ def build_parser(prog):
                    help="only these event names (repeatable)")
     p.add_argument("--output-property", dest="output_properties", action="append",
                    metavar="NAME", help="profiles: only return these properties (repeatable)")
+    add_query_arguments(p)
     p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
     p.add_argument("--resume", action="store_true",
                    help="continue an interrupted run into -o FILE (uses FILE.mpql-state)")
@@ -117,11 +120,11 @@ def build_query(args, sandbox=None):
             from_date, to_date = from_date or a, to_date or b
         if from_date is None or to_date is None:
             raise QueryError("--events needs --from DATE and --to DATE (YYYY-MM-DD)")
-        options = {}
+        options = event_options(args)
         if args.event_names:
             options["events"] = list(args.event_names)
         return Query.events(where=args.where, from_date=from_date, to_date=to_date, **options)
-    options = {}
+    options = profile_options(args)
     if args.output_properties:
         options["output_properties"] = list(args.output_properties)
     return Query.profiles(where=args.where, **options)
@@ -148,6 +151,11 @@ def run(args) -> int:
         raise QueryError(f"--limit: expected a number >= 0, found {args.limit}")
     if args.events and args.output_properties:
         raise QueryError("--output-property applies to --profiles, not --events")
+    wrong = misplaced(args, "events" if args.events else "profiles")
+    if wrong:
+        raise QueryError(f"{'/'.join(wrong)} appl{'ies' if len(wrong) == 1 else 'y'} to "
+                         f"--{'profiles' if args.events else 'events'}, not "
+                         f"--{'events' if args.events else 'profiles'}")
     if args.profiles:
         wrong = [name for name, value in (("--from", args.from_date), ("--to", args.to_date),
                                           ("--event", args.event_names), ("--chunk", args.chunk),
@@ -158,6 +166,8 @@ def run(args) -> int:
     _setup_logging(args)
     if args.where is not None and not _where_ok(args):
         return EXIT_ERROR
+    # a profiles query needs nothing from the sandbox: check it before one is started
+    query = build_query(args) if args.profiles else None
     creds = Credentials.from_env()
     if creds is None and args.base_url:
         raise ConfigError("--base-url needs credentials for that server in MP_USERNAME, "
@@ -169,7 +179,7 @@ def run(args) -> int:
             sandbox = start_sandbox(args)
             creds = Credentials.from_auth(sandbox.credentials)
         auth = creds.planner_auth()
-        plan = plan_for(build_query(args, sandbox), region, auth, args.chunk)
+        plan = plan_for(query or build_query(args, sandbox), region, auth, args.chunk)
         base_url = sandbox.url if sandbox else args.base_url
         client = Client(creds, region, base_url=base_url, limits=limits_from(args))
         progress = Progress(enabled=False if args.quiet else None)
