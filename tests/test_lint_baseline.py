@@ -72,6 +72,18 @@ def test_baseline_lifecycle(tmp_path):
     assert "1 baseline entry no longer matches" in r.stderr
 
 
+def test_stale_only_counted_for_linted_files(tmp_path):
+    """pre-commit lints only changed files: the others' entries are not "no longer matching"."""
+    (tmp_path / "a.mpql").write_text(f"{OLD}\n", encoding="utf-8")
+    (tmp_path / "b.mpql").write_text(f"{OLD}\n", encoding="utf-8")
+    assert mpql("--write-baseline", "x.json", "a.mpql", "b.mpql", cwd=tmp_path).returncode == 0
+    (tmp_path / "a.mpql").write_text(f"{CLEAN}\n", encoding="utf-8")
+    r = mpql("--baseline", "x.json", "a.mpql", cwd=tmp_path)
+    assert r.returncode == 0 and "1 baseline entry no longer matches" in r.stderr
+    r = mpql("--baseline", "x.json", "b.mpql", cwd=tmp_path)
+    assert r.returncode == 0 and "no longer match" not in r.stderr
+
+
 def test_occurrences_counted(tmp_path):
     """Two identical findings baselined; a third identical copy is new."""
     f = tmp_path / "q.mpql"

@@ -133,8 +133,11 @@ class Baseline:
         self.path = path
         self.counts = counts
 
-    def filter(self, entries) -> tuple[list, int]:
-        """(diagnostics not in the baseline, baseline entries that no longer match)."""
+    def filter(self, entries, linted) -> tuple[list, int]:
+        """(diagnostics not in the baseline, baseline entries that no longer match).
+
+        Only entries of files in ``linted`` (the keys of this run's sources) can be stale: a
+        pre-commit run lints only the changed files, and the others' entries are not fixed."""
         left = Counter(self.counts)
         new = []
         for key, code, fp, _, _, d in entries:
@@ -143,7 +146,7 @@ class Baseline:
                 left[k] -= 1
             else:
                 new.append(d)
-        return new, sum(v for v in left.values() if v > 0)
+        return new, sum(v for k, v in left.items() if v > 0 and k[0] in linted)
 
 
 def load_baseline(path: Path) -> Baseline:

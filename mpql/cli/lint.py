@@ -148,6 +148,7 @@ def _run(args) -> int:
     fixed_total = 0
     to_stdout = []  # fixed text of -e / stdin sources
     recorded = []  # baseline entries, when writing or reading a baseline
+    linted = set()  # baseline keys of the sources linted
     base_file = args.write_baseline or (baseline and baseline.path)
     for source in sources:
         single = source.name == "<expr>"
@@ -169,6 +170,7 @@ def _run(args) -> int:
         if base_file:
             from ..checker.baseline import entries_for, file_key
             key = file_key(source.path, source.name, Path(base_file).parent)
+            linted.add(key)
             recorded.extend(entries_for(current, text, source.name, key, single=single))
     if args.write_baseline:
         from ..checker.baseline import write_baseline
@@ -178,7 +180,7 @@ def _run(args) -> int:
         return EXIT_OK
     stale = 0
     if baseline is not None:
-        found, stale = baseline.filter(recorded)
+        found, stale = baseline.filter(recorded, linted)
     out = sys.stdout if not to_stdout else sys.stderr
     if args.statistics:
         text = statistics(found, args.format, args.unsafe_fixes)
