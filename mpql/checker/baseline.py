@@ -27,6 +27,8 @@ under it, else as given. ``message`` is for people reading the file; it is not m
 from __future__ import annotations
 
 import hashlib
+from bisect import bisect_right
+from functools import lru_cache
 import json
 import os
 import re
@@ -49,6 +51,7 @@ def _collapse(text: str) -> str:
     return _WS.sub(" ", text).strip()
 
 
+@lru_cache(maxsize=4096)  # several findings in one expression share one parse
 def normalise_expression(text: str) -> str:
     try:
         return format_expr(parse(text), style="wire")
@@ -87,15 +90,19 @@ def _flagged(d, text: str) -> str:
 def entries_for(diagnostics, text: str, name: str, key: str, *, single: bool = False) -> list:
     """Baseline entries ``(key, code, fingerprint, occurrence, message)`` of one source's
     diagnostics (all with spans in ``text``), in source order."""
-    units = _units(text, name, single) if diagnostics else []
+    units = sorted(_units(text, name, single)) if diagnostics else []
+    starts = [u[0] for u in units]
     seen: Counter = Counter()
     out = []
     for d in sorted(diagnostics, key=lambda d: (d.span.start, d.span.end, d.code)):
         expression = ""
-        for start, end, unit_text in units:
-            if start <= d.span.start and d.span.end <= max(end, start + 1):
+        # The unit starting last at or before the finding (units do not overlap): a bisect,
+        # not a scan, so a file with thousands of findings stays linear.
+        i = bisect_right(starts, d.span.start) - 1
+        if i >= 0:
+            start, end, unit_text = units[i]
+            if d.span.end <= max(end, start + 1):
                 expression = unit_text
-                break
         fp = fingerprint(d.code, expression, _flagged(d, text))
         occurrence = seen[(d.code, fp)]
         seen[(d.code, fp)] += 1
