@@ -6,7 +6,9 @@ Side by side, in the same run and on the same corpus:
 * ``mpql.check`` — parse + type/scope inference + every default rule;
 * ``lint_text`` — the linter on the whole ``.mpql`` file (splitting, directives, noqa,
   mapping to file positions);
-* ``mpql lint FILE`` — the CLI in a subprocess (includes interpreter start-up).
+* ``mpql lint FILE`` — the CLI in a subprocess (includes interpreter start-up);
+* ``mpql lint --baseline B FILE`` — the same with a baseline of every finding (fingerprinting
+  re-parses each expression that has a finding).
 
 Run: ``python benchmarks/bench_lint.py [N]`` (default 10 000). Prints one line per measure
 and the ratio to the reference; the corpus is deterministic (seeded).
@@ -78,7 +80,15 @@ def main(n: int = 10_000) -> None:
         t_cli = _time(lambda: subprocess.run(
             [sys.executable, "-m", "mpql", "lint", "--isolated", "--statistics", str(path)],
             capture_output=True, check=False))
+        base = Path(tmp) / "baseline.json"
+        subprocess.run([sys.executable, "-m", "mpql", "lint", "--isolated",
+                        "--write-baseline", str(base), str(path)], capture_output=True,
+                       check=True)
+        t_base = _time(lambda: subprocess.run(
+            [sys.executable, "-m", "mpql", "lint", "--isolated", "--statistics",
+             "--baseline", str(base), str(path)], capture_output=True, check=True))
     results.append(("mpql lint FILE (subprocess)", t_cli))
+    results.append(("mpql lint --baseline (subproc.)", t_base))
     print(f"lint throughput, {n} expressions ({len(findings)} findings from mpql.check)")
     for label, seconds in results:
         print(f"  {label:32} {n / seconds:10,.0f} expr/s   {seconds:7.3f} s   "

@@ -11,6 +11,8 @@ the current directory or its parents is used; ``--config`` names one explicitly 
     per-file-ignores                {glob: [codes]}
     severity                        {selector: error | warning | info}, e.g. {U004 = "error"}
     fail-on                         error | warning | info (default warning)
+    baseline                        baseline file (see checker/baseline.py), relative to the
+                                    config file
 
 TOML is read with ``tomllib`` (Python 3.11+) or, on 3.10, with ``tomli`` when it is
 installed; otherwise a config file is an error that says so.
@@ -25,7 +27,7 @@ from ..errors import ConfigError
 __all__ = ["find_config", "load_config", "KEYS"]
 
 KEYS = ("select", "extend_select", "ignore", "endpoint", "param", "behaviors", "schema",
-        "per_file_ignores", "fail_on", "severity")
+        "per_file_ignores", "fail_on", "severity", "baseline")
 
 
 def _toml():
@@ -105,6 +107,8 @@ def load_config(path: Path) -> dict:
     _validate(path, settings)
     if "schema" in settings:
         settings["schema"] = str((path.parent / settings["schema"]).resolve())
+    if "baseline" in settings:
+        settings["baseline"] = str((path.parent / settings["baseline"]).resolve())
     if "behaviors" in settings and isinstance(settings["behaviors"], list):
         settings["behaviors"] = ",".join(settings["behaviors"])
     return settings
@@ -120,7 +124,7 @@ def _validate(path: Path, settings: dict) -> None:
         return ConfigError(f"{path}: `{key.replace('_', '-')}` must be {expected}, "
                            f"found {found!r}")
 
-    for key in ("endpoint", "param", "fail_on", "schema"):
+    for key in ("endpoint", "param", "fail_on", "schema", "baseline"):
         if key in settings and not isinstance(settings[key], str):
             raise bad(key, "a string", settings[key])
     behaviors = settings.get("behaviors")

@@ -49,6 +49,13 @@ def build_parser(prog):
                    help="lowest severity that makes the exit code 1 (default warning)")
     p.add_argument("--statistics", action="store_true",
                    help="print the number of findings per rule instead of the findings")
+    p.add_argument("--baseline", metavar="FILE",
+                   help="report only findings not recorded in this baseline file "
+                        "(config: baseline)")
+    p.add_argument("--write-baseline", metavar="FILE",
+                   help="record the current findings in FILE and exit 0")
+    p.add_argument("--no-baseline", action="store_true",
+                   help="ignore the baseline named in the config")
     p.add_argument("--config", metavar="FILE", help="config file (mpql.toml or pyproject.toml)")
     p.add_argument("--isolated", action="store_true", help="ignore config files")
     return p
@@ -91,6 +98,10 @@ def _options(args):
         except ValueError as exc:
             raise ConfigError(f"--endpoint: {exc}") from None
     fail_on = args.fail_on or settings.get("fail_on", "warning")
+    if args.no_baseline:
+        args.baseline = None
+    elif args.baseline is None:
+        args.baseline = settings.get("baseline")
     return LintOptions(
         endpoint=endpoint, param=args.param or settings.get("param"),
         behaviors=args.behaviors if args.behaviors is not None else settings.get("behaviors"),
@@ -119,6 +130,13 @@ def _run(args) -> int:
     from ..checker.output import render, statistics
 
     options = _options(args)
+    if args.write_baseline and (args.fix or args.diff):
+        raise ConfigError("--write-baseline records the findings as they are: it cannot be "
+                          "combined with --fix or --diff (fix first, then write the baseline)")
+    baseline = None
+    if args.baseline and not args.write_baseline:
+        from ..checker.baseline import load_baseline
+        baseline = load_baseline(Path(args.baseline))
     # `-` among the paths (or no input at all) reads standard input.
     stdin = "-" in args.paths or not (args.expr or args.paths)
     sources = read_sources(args.expr, ["-"] if stdin else [])
@@ -129,6 +147,9 @@ def _run(args) -> int:
     found = []
     fixed_total = 0
     to_stdout = []  # fixed text of -e / stdin sources
+    recorded = []  # baseline entries, when writing or reading a baseline
+    linted = set()  # baseline keys of the sources linted
+    base_file = args.write_baseline or (baseline and baseline.path)
     for source in sources:
         single = source.name == "<expr>"
         kind = "mpql" if source.path is None else None
@@ -141,8 +162,25 @@ def _run(args) -> int:
             elif source.path is None:
                 to_stdout.append(new)
             found.extend(remaining)
+            text, current = new, remaining
         else:
-            found.extend(lint_text(source.text, source.name, options, kind, single=single))
+            current = lint_text(source.text, source.name, options, kind, single=single)
+            found.extend(current)
+            text = source.text
+        if base_file:
+            from ..checker.baseline import entries_for, file_key
+            key = file_key(source.path, source.name, Path(base_file).parent)
+            linted.add(key)
+            recorded.extend(entries_for(current, text, source.name, key, single=single))
+    if args.write_baseline:
+        from ..checker.baseline import write_baseline
+        n = write_baseline(Path(args.write_baseline), recorded)
+        print(f"Wrote {n} baseline entr{'ies' if n != 1 else 'y'} to {args.write_baseline}.",
+              file=sys.stderr)
+        return EXIT_OK
+    stale = 0
+    if baseline is not None:
+        found, stale = baseline.filter(recorded, linted)
     out = sys.stdout if not to_stdout else sys.stderr
     if args.statistics:
         text = statistics(found, args.format, args.unsafe_fixes)
@@ -155,6 +193,11 @@ def _run(args) -> int:
     failing = [d for d in found if is_failure(d, options.fail_on)]
     if args.format in ("full", "concise") and not args.statistics:
         _summary(found, failing, fixed_total, args, options.fail_on)
+    if stale:
+        # Informational: the baseline can be shrunk, nothing is wrong.
+        print(f"{stale} baseline entr{'ies' if stale != 1 else 'y'} no longer "
+              f"match{'' if stale != 1 else 'es'} (fixed or changed); run `mpql lint --write-baseline {baseline.path}` to "
+              "drop them.", file=sys.stderr)
     if failing and not args.exit_zero:
         return EXIT_FINDINGS
     return EXIT_OK
