@@ -186,10 +186,23 @@ def test_pacing_with_a_scaled_hour_gets_no_429_and_is_near_the_minimum(tmp_path)
     """150 day-chunks under 60/hour with an hour of 3.6 s: the limits force at least two
     hours of waiting (7.2 s). Zero 429s, and the span from the first request to the last
     (as the server saw them) is at least the minimum the limits allow and at most 110 % of
-    it; the whole run may add the transfer of the last requests on top (docs/executor.md)."""
+    it; the whole run may add the transfer of the last requests on top (docs/executor.md).
+
+    The 110 % bound is a wall-clock measurement: on a machine busy with other work one run
+    can be descheduled past it, so a run over the bound is measured once more and the second
+    run must meet it. Every other assertion holds for every run."""
     data = generate(tmp_path / "d", users=2, days=150, events_per_user_day=1,
                     end_date="2024-06-30")
     scale = 0.001
+    minimum = Limits.scaled(scale, margin=0, slack=0).minimum_duration(150)
+    assert minimum == pytest.approx(7.2, abs=0.05)  # two hours, plus the 3/s spacing
+    span = _paced_export_span(data, scale, minimum)
+    if span > minimum * 1.10:
+        span = _paced_export_span(data, scale, minimum)
+    assert span <= minimum * 1.10, f"span {span:.2f}s vs minimum {minimum:.2f}s"
+
+
+def _paced_export_span(data, scale: float, minimum: float) -> float:
     with Sandbox(data, time_scale=scale) as sb:
         client = Client(Credentials.from_auth(sb.credentials), base_url=sb.url,
                         limits=Limits.scaled(scale))
@@ -202,14 +215,13 @@ def test_pacing_with_a_scaled_hour_gets_no_429_and_is_near_the_minimum(tmp_path)
         wall = time.monotonic() - started
         sent = sorted(r.started for r in sb.requests)
         statuses = collections.Counter(r.status for r in sb.requests)
-    minimum = Limits.scaled(scale, margin=0, slack=0).minimum_duration(150)
+        expected = len(sb.events())
     span = sent[-1] - sent[0]
     print(f"pacing: span {span:.2f}s, wall {wall:.2f}s, minimum {minimum:.2f}s")
-    assert minimum == pytest.approx(7.2, abs=0.05)  # two hours, plus the 3/s spacing
     assert statuses == {200: 150}
-    assert len(records) == len(sb.events())
+    assert len(records) == expected
     assert span >= minimum
-    assert span <= minimum * 1.10, f"span {span:.2f}s vs minimum {minimum:.2f}s"
+    return span
 
 
 # -- the demo ---------------------------------------------------------------------------------
