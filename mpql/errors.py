@@ -31,7 +31,8 @@ secret: anything that renders a request goes through the executor's redaction.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Sequence
+import contextlib
+from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 if TYPE_CHECKING:  # pragma: no cover
     from .diagnostics import Diagnostic
@@ -216,3 +217,29 @@ class EvaluationError(MpqlError):
         super().__init__(message)
         self.node = node
         self.value = value
+
+
+@contextlib.contextmanager
+def read_errors(
+    label: Any,
+    error: type = None,  # type: ignore[assignment]
+    *,
+    expect: str = "a file",
+    missing_hint: str = "",
+    encoding_hint: str = "",
+) -> Iterator[None]:
+    """Turn the errors of reading a file (inside the block) into one ``error`` (InputError by
+    default) whose message starts with ``label``: the one mapping of OS and decoding errors to
+    messages, used by every reader of user files (sources, schemas, baselines, JSONL)."""
+    error = error or InputError
+    try:
+        yield
+    except FileNotFoundError:
+        raise error(f"{label}: no such file{missing_hint}") from None
+    except UnicodeDecodeError as exc:
+        raise error(f"{label}: not UTF-8 text (byte {exc.start}): {exc.reason}"
+                    f"{encoding_hint}") from None
+    except IsADirectoryError:
+        raise error(f"{label}: is a directory; give {expect}") from None
+    except OSError as exc:
+        raise error(f"{label}: cannot read: {exc.strerror}") from None

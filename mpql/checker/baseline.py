@@ -35,7 +35,7 @@ import re
 from collections import Counter
 from pathlib import Path
 
-from ..errors import ConfigError
+from ..errors import ConfigError, read_errors
 from ..language.parser import parse
 from ..language.printer import format_expr
 from .extract import HostError, extract, file_kind
@@ -161,17 +161,10 @@ def load_baseline(path: Path) -> Baseline:
         return ConfigError(f"baseline {path}: {what}; write a new one with "
                            f"`mpql lint --write-baseline {path} …`")
 
-    try:
+    with read_errors(f"baseline {path}", ConfigError, expect="a JSON file",
+                     missing_hint=f"; create it with `mpql lint --write-baseline {path} …`",
+                     encoding_hint=f"; write a new one with `mpql lint --write-baseline {path} …`"):
         raw = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"baseline {path}: no such file; create it with "
-                          f"`mpql lint --write-baseline {path} …`") from None
-    except IsADirectoryError:
-        raise ConfigError(f"baseline {path}: is a directory; give a JSON file") from None
-    except UnicodeDecodeError as exc:
-        raise bad(f"not UTF-8 text (byte {exc.start})") from None
-    except OSError as exc:
-        raise ConfigError(f"baseline {path}: cannot read: {exc.strerror}") from None
     try:
         data = json.loads(raw)
     except json.JSONDecodeError as exc:

@@ -31,7 +31,7 @@ from typing import Iterable
 
 import attrs
 
-from ..errors import ConfigError, InputError
+from ..errors import ConfigError, InputError, read_errors
 from . import types as T
 
 __all__ = ["Schema", "load_schema", "parse_schema", "infer_schema", "value_type"]
@@ -85,16 +85,10 @@ def load_schema(path) -> Schema:
     import json  # lazily: `lint -e` without a schema needs no JSON
     path = Path(path)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"schema file {path}: no such file") from None
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"schema file {path}: not UTF-8 text (byte {exc.start}): "
-                          f"{exc.reason}; save it as UTF-8 JSON") from None
-    except IsADirectoryError:
-        raise ConfigError(f"schema file {path}: is a directory; give a JSON file") from None
-    except OSError as exc:
-        raise ConfigError(f"schema file {path}: cannot read it: {exc.strerror}") from None
+        with read_errors(f"schema file {path}", ConfigError, expect="a JSON file",
+                         encoding_hint="; save it as UTF-8 JSON"):
+            raw = path.read_text(encoding="utf-8")
+        data = json.loads(raw)
     except json.JSONDecodeError as exc:
         raise ConfigError(
             f"schema file {path}: not valid JSON (line {exc.lineno}, column {exc.colno}: "

@@ -4,13 +4,12 @@ diagnostics in the formats every command offers."""
 from __future__ import annotations
 
 import argparse
-import contextlib
 import sys
 from pathlib import Path
 
 import attrs
 
-from ..errors import InputError
+from ..errors import InputError, read_errors
 
 __all__ = ["Source", "read_sources", "read_file", "read_stdin", "reading", "add_input_arguments",
            "make_parser", "iter_lint_files"]
@@ -92,19 +91,9 @@ def read_stdin() -> str:
     return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
 
 
-@contextlib.contextmanager
 def reading(path: Path):
     """Turn the errors of reading ``path`` (inside the block) into one InputError naming it."""
-    try:
-        yield
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: not UTF-8 text (byte {exc.start}): {exc.reason}") from None
-    except IsADirectoryError:
-        raise InputError(f"{path}: is a directory; give a file") from None
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read: {exc.strerror}") from None
+    return read_errors(path)
 
 
 def read_file(path: Path) -> Source:

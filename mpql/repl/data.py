@@ -19,7 +19,7 @@ from pathlib import Path
 
 import attrs
 
-from ..errors import InputError
+from ..errors import InputError, read_errors
 
 __all__ = ["Dataset", "load_file", "classify"]
 
@@ -53,14 +53,8 @@ def classify(record) -> str | None:
 
 
 def _open_text(path: Path) -> str:
-    try:
+    with read_errors(path):
         raw = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise InputError(f"{path}: is a directory") from None
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read: {exc.strerror}") from None
     if raw[:2] == b"\x1f\x8b":
         try:
             raw = gzip.decompress(raw)
