@@ -52,7 +52,7 @@ __all__ = [
 
 FORMAT = "mpql-sandbox/2"
 #: bumped whenever the generator's output changes, so cached default datasets are rebuilt.
-GENERATOR_VERSION = 7
+GENERATOR_VERSION = 8  # 8: saved funnels in the manifest (events and profiles unchanged)
 
 DEFAULT_USERS = 150
 DEFAULT_DAYS = 30
@@ -220,6 +220,14 @@ class Dataset:
             return [str(m) for m in cohort["members"]]
         keep = compile_where(cohort["where"], "profiles")
         return [str(p["$distinct_id"]) for p in self.all_profiles if keep(p)]
+
+    # -- saved funnels ---------------------------------------------------------------------------
+
+    @property
+    def funnels(self) -> dict[int, dict]:
+        """Saved funnels by id, in manifest order: ``{"funnel_id", "name", "steps": [{"event",
+        "where"?}], "length"?, "length_unit"?}`` (``/funnels/list``, ``/funnels?funnel_id=``)."""
+        return {int(f["funnel_id"]): f for f in self.manifest.get("funnels", [])}
 
     # -- group profiles --------------------------------------------------------------------------
 
@@ -513,12 +521,16 @@ def write_dataset(
     *,
     overwrite: bool = False,
     cohorts: Sequence[Mapping[str, Any]] = (),
+    funnels: Sequence[Mapping[str, Any]] = (),
     extra_manifest: Mapping[str, Any] | None = None,
 ) -> Dataset:
     """Write records you made yourself as a dataset the sandbox can serve.
 
     ``cohorts``: saved cohorts for engage's ``filter_by_cohort``, each ``{"id": int, "name":
     str, "where": EXPR}`` or ``{"id": int, "name": str, "members": [distinct ids]}``.
+    ``funnels``: saved funnels for ``/funnels/list`` and ``/funnels``, each ``{"funnel_id":
+    int, "name": str, "steps": [{"event": NAME, "where": EXPR (optional)}, …]}`` (at least two
+    steps), optionally with ``"length"`` and ``"length_unit"`` (the saved conversion window).
 
     ``events`` are export lines ``{"event": NAME, "properties": {"time": T, …}}``; ``T`` may be
     epoch seconds (int or float) or milliseconds (an int above 10**11 is read as ms).
@@ -555,6 +567,7 @@ def write_dataset(
         "events": n_events,
         "profiles": n_profiles,
         "cohorts": [_check_cohort(c, i) for i, c in enumerate(cohorts)],
+        "funnels": check_funnels(funnels),
         **dict(extra_manifest or {}),
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", "utf-8")
@@ -570,6 +583,42 @@ def _check_cohort(cohort: Mapping[str, Any], i: int) -> dict:
     out = dict(cohort)
     if "members" in out:
         out["members"] = [str(m) for m in out["members"]]
+    return out
+
+
+_LENGTH_UNITS = ("day", "hour", "minute", "second")
+
+
+def check_funnels(funnels: Sequence[Mapping[str, Any]]) -> list[dict]:
+    """Validate saved funnel definitions (``write_dataset(funnels=…)``); InputError names the
+    funnel and what is wrong."""
+    example = ('{"funnel_id": 1, "name": "Signup", "steps": [{"event": "Signed Up"}, '
+               '{"event": "Purchase", "where": EXPR}]}')
+    out, seen = [], set()
+    for i, f in enumerate(funnels):
+        what = f"funnel #{i + 1}"
+        if not isinstance(f, Mapping) or not isinstance(f.get("funnel_id"), int) \
+                or isinstance(f.get("funnel_id"), bool) or not isinstance(f.get("name"), str):
+            raise InputError(f"{what}: expected {example}, found {f!r:.80}")
+        if f["funnel_id"] in seen:
+            raise InputError(f"{what}: funnel_id {f['funnel_id']} is used twice")
+        seen.add(f["funnel_id"])
+        steps = f.get("steps")
+        if not isinstance(steps, (list, tuple)) or len(steps) < 2:
+            raise InputError(f"{what} ({f['name']!r}): steps must be a list of at least 2 "
+                             f"{{\"event\": NAME, \"where\": EXPR (optional)}}")
+        for j, step in enumerate(steps):
+            if not isinstance(step, Mapping) or not isinstance(step.get("event"), str) or (
+                    step.get("where") is not None and not isinstance(step.get("where"), str)):
+                raise InputError(f"{what} ({f['name']!r}) step {j + 1}: expected "
+                                 f"{{\"event\": NAME, \"where\": EXPR (optional)}}, found {step!r:.80}")
+        if f.get("length_unit") is not None and f["length_unit"] not in _LENGTH_UNITS:
+            raise InputError(f"{what}: length_unit must be one of {', '.join(_LENGTH_UNITS)}")
+        if f.get("length") is not None and (not isinstance(f["length"], int) or f["length"] < 1):
+            raise InputError(f"{what}: length must be a positive integer")
+        item = dict(f)
+        item["steps"] = [dict(s) for s in steps]
+        out.append(item)
     return out
 
 
@@ -1021,6 +1070,23 @@ def generate(
         for name, props in companies.items():
             fh.write(_DUMPS({"$distinct_id": name, "$properties": props}).encode() + b"\n")
     groups = [{"data_group_id": COMPANY_GROUP_ID, "key": "company", "file": "groups/company.jsonl"}]
+    # Saved funnels (what /funnels/list lists and /funnels?funnel_id= computes): fixed
+    # definitions over the generated event names, one with a step filter.
+    funnels = [
+        {"funnel_id": 7001, "name": "Browse to purchase",
+         "steps": [{"event": "Viewed Item"}, {"event": "Added to Cart"}, {"event": "Purchase"}],
+         "length": 14, "length_unit": "day"},
+        {"funnel_id": 7002, "name": "Search to cart",
+         "steps": [{"event": "Search"}, {"event": "Viewed Item"}, {"event": "Added to Cart"}],
+         "length": 1, "length_unit": "day"},
+        {"funnel_id": 7003, "name": "Signup activation",
+         "steps": [{"event": "Signed Up"}, {"event": "Logged In"}, {"event": "Feature Used"}],
+         "length": 30, "length_unit": "day"},
+        {"funnel_id": 7004, "name": "iOS checkout",
+         "steps": [{"event": "Added to Cart", "where": 'properties["$os"] == "iOS"'},
+                   {"event": "Purchase", "where": 'properties["$os"] == "iOS"'}],
+         "length": 7, "length_unit": "day"},
+    ]
     manifest = {
         "format": FORMAT,
         "generator": {"version": GENERATOR_VERSION, "users": users, "days": days,
@@ -1032,6 +1098,7 @@ def generate(
         "profiles": n_profiles,
         "cohorts": cohorts,
         "groups": groups,
+        "funnels": funnels,
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", "utf-8")
     return Dataset(out)

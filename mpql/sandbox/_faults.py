@@ -5,7 +5,7 @@ Grammar (docs/sandbox.md has the full reference and examples)::
     spec     := rule { ";" rule }                 newlines also separate rules
     rule     := selector { ":" action }+
     selector := target [ "[" name "=" value { "," name "=" value } "]" ] [ "#" which ]
-    target   := "export" | "engage" | "any"
+    target   := "export" | "engage" | "query" | "any" | ENDPOINT   ENDPOINT: funnels/list, events/names, …
     which    := N | N "-" M | N "+" | "*"          1-based; counted per rule
     action   := STATUS                             e.g. 429, 500, 502, 503, 504, 400, 401, 403
               | "retry-after=" SECONDS | "no-retry-after" | "policy=" ("hour"|"second"|"concurrency"|"none")
@@ -40,7 +40,9 @@ from ..errors import InputError
 
 __all__ = ["Fault", "FaultSet", "parse_faults"]
 
-TARGETS = ("export", "engage", "any")
+#: "query" matches every Query API endpoint (engage included); a Query API endpoint's own name
+#: ("funnels/list", "events/names", "segmentation", …) matches that endpoint only.
+TARGETS = ("export", "engage", "query", "any")
 POLICIES = ("hour", "second", "concurrency", "none")
 EXPORT_ONLY = ("terminated_early", "split_line")
 
@@ -70,7 +72,10 @@ class Fault:
     text: str = ""
 
     def matches(self, endpoint: str | None, params: dict) -> bool:
-        if self.target != "any" and self.target != endpoint:
+        if self.target == "query":
+            if endpoint in (None, "export"):
+                return False
+        elif self.target != "any" and self.target != endpoint:
             return False
         return all(params.get(k) == v for k, v in self.params)
 
@@ -82,7 +87,7 @@ def _scan_selector(text: str):
     """(target, params text or None, which or None) — brackets and quotes inside the parameter
     filter are skipped, so values like ``event=["A","B"]`` work."""
     text = text.strip()
-    m = re.match(r"[a-z]+", text)
+    m = re.match(r"[a-z][a-z/_]*", text)
     if not m:
         return None
     target, i = m.group(0), m.end()
@@ -195,6 +200,12 @@ _VALUED = {
 _FLAGS = {"no-retry-after": "no_retry_after", "drop": "drop", "expired": "expired"}
 
 
+def _query_endpoints():
+    from ._query import ENDPOINTS
+
+    return ENDPOINTS
+
+
 def _parse_rule(rule: str) -> Fault:
     pieces = _split(rule, ":")
     scanned = _scan_selector(pieces[0])
@@ -204,9 +215,10 @@ def _parse_rule(rule: str) -> Fault:
             f"found {pieces[0].strip()!r}"
         )
     target, params_text, which = scanned
-    if target not in TARGETS:
+    if target not in TARGETS and target not in _query_endpoints():
         raise InputError(
-            f"fault rule {rule!r}: unknown target {target!r}; expected one of {', '.join(TARGETS)}"
+            f"fault rule {rule!r}: unknown target {target!r}; expected one of {', '.join(TARGETS)} "
+            f"or a Query API endpoint ({', '.join(sorted(_query_endpoints()))})"
         )
     params = []
     if params_text:
@@ -282,7 +294,7 @@ def _parse_rule(rule: str) -> Fault:
     if "stall_after" in fields and "stall" not in fields:
         raise InputError(f"fault rule {rule!r}: stall-after needs stall=SECONDS")
     for name in EXPORT_ONLY:
-        if target == "engage" and fields.get(name) is not None:
+        if target not in ("export", "any") and fields.get(name) is not None:
             raise InputError(
                 f"fault rule {rule!r}: {name.replace('_', '-')} only applies to export (JSONL)"
             )

@@ -39,6 +39,7 @@ import attrs
 from ..errors import InputError, MpqlError, SandboxError
 from ._data import Dataset, behavior_counts, compile_where, default_dataset, project_profile
 from ._faults import Fault, FaultSet, parse_faults
+from . import _query
 from ._limits import Limits, RateLimiter
 
 __all__ = ["Credentials", "RequestRecord", "Sandbox"]
@@ -50,6 +51,7 @@ DEFAULT_PROJECT_SECRET = "sandbox-project-secret-not-a-real-one"
 
 ENGAGE_PATHS = ("/api/query/engage", "/api/2.0/engage")
 EXPORT_PATHS = ("/api/2.0/export",)
+QUERY_PREFIXES = ("/api/query/", "/api/2.0/")  # + an endpoint name of _query.ENDPOINTS
 GZIP_MIN_BYTES = 1400  # spec §3.2: gzip only when the body is larger than this
 MAX_EXPORT_LIMIT = 100_000
 _MAX_TIMESTAMP = 253402300800  # 10000-01-01: beyond it dates (and the OS's time calls) overflow
@@ -200,9 +202,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._query = dict(parse_qsl(split.query, keep_blank_values=True))
         self._body, self._form = "", {}
         self._params = dict(self._query)
-        self._endpoint = (
-            "engage" if self._path in ENGAGE_PATHS else "export" if self._path in EXPORT_PATHS else None
-        )
+        self._endpoint = endpoint_of(self._path)
         self._rate_class: str | None = None
         try:
             try:
@@ -223,7 +223,7 @@ class _Handler(BaseHTTPRequestHandler):
                         headers=[("Allow", ", ".join(allowed))],
                     )
                 self._authenticate()
-                rate_class = "query" if self._endpoint == "engage" else "export"
+                rate_class = "export" if self._endpoint == "export" else "query"
                 counts = not (self._endpoint == "engage" and self._params.get("session_id"))
                 rejection = sb._limiter.acquire(rate_class, counts=counts, at=self._arrived)
                 if rejection is None:
@@ -234,8 +234,10 @@ class _Handler(BaseHTTPRequestHandler):
                     time.sleep(fault.delay)
                 if self._endpoint == "engage":
                     self._engage()
-                else:
+                elif self._endpoint == "export":
                     self._export()
+                else:
+                    self._query_endpoint()
             except _HTTPError as err:
                 self._error = err.message
                 self._send_error(err)
@@ -467,6 +469,20 @@ class _Handler(BaseHTTPRequestHandler):
             "results": [project_profile(r, output_properties) for r in results],
         }
         self._records_in_body = len(results)
+        self._send_body(200, [_json(payload)], "application/json", chunked=False)
+
+    def _query_endpoint(self) -> None:
+        """The other Query API endpoints (metadata, saved funnels, aggregates): one JSON
+        document computed by ``_query.answer`` — the same function ``Sandbox.query`` runs."""
+        try:
+            payload = _query.answer(self.sandbox, self._endpoint, self._params)
+        except _query.QueryParamError as exc:
+            raise _HTTPError(exc.status, exc.message) from None
+        except InputError as exc:
+            raise _HTTPError(400, str(exc)) from None
+        except MpqlError as exc:  # a `where`/`on` that does not parse or fails on a record
+            raise _HTTPError(400, f"Invalid query: {exc}") from None
+        self._records_in_body = len(payload) if isinstance(payload, (list, dict)) else 1
         self._send_body(200, [_json(payload)], "application/json", chunked=False)
 
     def _page_size(self) -> int:
@@ -810,6 +826,20 @@ class _Handler(BaseHTTPRequestHandler):
             self._bytes += len(data)
 
 
+def endpoint_of(path: str) -> str | None:
+    """"engage", "export", a Query API endpoint name such as "funnels/list" (the path after
+    ``/api/query/`` or ``/api/2.0/``), or None for a path the sandbox does not serve."""
+    if path in ENGAGE_PATHS:
+        return "engage"
+    if path in EXPORT_PATHS:
+        return "export"
+    for prefix in QUERY_PREFIXES:
+        if path.startswith(prefix):
+            name = path[len(prefix):]
+            return name if name in _query.ENDPOINTS else None
+    return None
+
+
 def _is_digits(text: str) -> bool:
     """ASCII digits only: str.isdigit() also accepts "²" and "٣", which int() then rejects."""
     text = text.strip()
@@ -1094,6 +1124,26 @@ class Sandbox:
         return ds.events(from_date or ds.first_date, to_date or ds.last_date, where=where,
                          now=kwargs.pop("now", self.now()),
                          profiles=kwargs.pop("profiles", self._profiles_by_id()), **kwargs)
+
+    def query(self, endpoint: str, **params: Any) -> Any:
+        """Ground truth for the other Query API endpoints: the JSON value the server answers
+        for ``/api/query/<endpoint>`` with these parameters, computed locally by the same
+        code (``sb.query("events/properties/top", event="Purchase")``). Values are sent the
+        way a client encodes them: lists and dicts as JSON, booleans as true/false. A bad
+        parameter raises ``InputError`` with the message the server's 400 carries."""
+        encoded = {}
+        for name, value in params.items():
+            if value is None:
+                continue
+            if isinstance(value, bool):
+                value = "true" if value else "false"
+            elif isinstance(value, (list, tuple, dict)):
+                value = json.dumps(value)
+            encoded[name] = str(value)
+        try:
+            return _query.answer(self, endpoint, encoded)
+        except _query.QueryParamError as exc:
+            raise InputError(f"{endpoint}: {exc.message}") from None
 
     def profiles(self, where: str | None = None, **kwargs: Any) -> list[dict]:
         """Ground truth: every profile ``/engage`` returns for this `where` (all pages)."""

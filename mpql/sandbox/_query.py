@@ -1,0 +1,220 @@
+"""The sandbox's Query API endpoints other than ``/engage``: metadata and saved funnels.
+
+Each endpoint is a function ``(ctx, params) -> JSON value``: ``params`` are the request's merged
+HTTP parameters (strings, as the server received them) and ``ctx`` the sandbox (its dataset,
+clock and timezone). The HTTP server calls these, and ``Sandbox.query(endpoint, **params)``
+calls the very same functions locally — so a test can ask "what will the server answer?"
+without HTTP, and the two can never disagree on parameter handling.
+
+Served here (Mixpanel's parameter names, defaults and response shapes, from the Query API
+reference — https://docs.mixpanel.com/reference/query-events-top-properties and its
+neighbours; docs/sandbox.md has the details and every UNCONFIRMED choice):
+
+    events/names               type, limit (255)        → ["Page Viewed", …]
+    events/properties/top      event, limit (10)        → {"$os": {"count": 3155}, …}
+    events/properties/values   event, name, limit (255) → ["Chrome", "Safari", …]
+    funnels/list               —                        → [{"funnel_id": 1, "name": …}, …]
+
+Bad parameters raise ``QueryParamError`` (the server's 400 with Mixpanel's error body).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+from collections import Counter
+from collections.abc import Callable, Mapping
+from typing import Any
+
+__all__ = ["ENDPOINTS", "QueryParamError", "answer", "metadata_window", "render_value"]
+
+#: Mixpanel's /events/names is "the most common events over the last 31 days"; the sandbox uses
+#: the same window (ending on the sandbox's today) for the two property endpoints too, whose
+#: window Mixpanel does not document (UNCONFIRMED).
+WINDOW_DAYS = 31
+MAX_LIMIT = 10_000
+TYPES = ("general", "unique", "average")
+
+
+class QueryParamError(Exception):
+    """A bad parameter: the server answers 400 ``{"request", "error": message}``."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.message, self.status = message, status
+
+
+# -- parameter helpers ---------------------------------------------------------------------------
+
+
+def param_int(params: Mapping[str, str], name: str, default: int | None, *, low: int = 1,
+              high: int = MAX_LIMIT) -> int | None:
+    raw = params.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    text = raw.strip()
+    if not (text.isascii() and text.lstrip("-").isdigit()):
+        raise QueryParamError(f"{name} must be an integer from {low} to {high}, found {raw!r}")
+    value = int(text)
+    if not low <= value <= high:
+        raise QueryParamError(f"{name} must be an integer from {low} to {high}, found {value}")
+    return value
+
+
+def param_required(params: Mapping[str, str], name: str, example: str) -> str:
+    raw = params.get(name)
+    if raw is None or raw == "":
+        raise QueryParamError(f"{name} is required, e.g. {name}={example}")
+    return raw
+
+
+def param_choice(params: Mapping[str, str], name: str, choices: tuple[str, ...], default: str) -> str:
+    raw = params.get(name)
+    if raw is None or raw == "":
+        return default
+    if raw not in choices:
+        raise QueryParamError(f"{name} must be one of {', '.join(choices)}; found {raw!r}")
+    return raw
+
+
+def single_event(params: Mapping[str, str]) -> str:
+    """``event`` on the property endpoints is ONE name (Mixpanel's docs: "not an array"). A
+    JSON array is refused with that advice rather than looked up as a literal name."""
+    name = param_required(params, "event", "Purchase")
+    if name.startswith("[") and name.endswith("]"):
+        try:
+            json.loads(name)
+        except ValueError:
+            return name
+        raise QueryParamError(f"event must be a single event name (not a JSON array) on this "
+                              f"endpoint, found {name[:80]!r}")
+    return name
+
+
+# -- the data behind the metadata endpoints ------------------------------------------------------
+
+
+def metadata_window(ctx) -> tuple[dt.date, dt.date]:
+    """The days the metadata endpoints look at: the 31 days ending on the sandbox's today."""
+    today = ctx.today()
+    return today - dt.timedelta(days=WINDOW_DAYS - 1), today
+
+
+class _Summary:
+    """Per event of a date window: event count, distinct users, and per property the number
+    of events that carry it. Computed once per window and cached on the sandbox."""
+
+    def __init__(self, ds, first: dt.date, last: dt.date) -> None:
+        self.counts: Counter = Counter()
+        self.users: dict[str, set] = {}
+        self.props: dict[str, Counter] = {}
+        for record in iter_events(ds, first, last):
+            name = record.get("event")
+            if not isinstance(name, str):
+                continue
+            props = record.get("properties")
+            props = props if isinstance(props, dict) else {}
+            self.counts[name] += 1
+            self.users.setdefault(name, set()).add(json.dumps(props.get("distinct_id")))
+            self.props.setdefault(name, Counter()).update(props.keys())
+
+
+_SUMMARY_LOCK = threading.Lock()
+
+
+def _summary(ctx) -> _Summary:
+    first, last = metadata_window(ctx)
+    key = (id(ctx.dataset), first, last)
+    cache = ctx.__dict__.setdefault("_metadata_cache", {})
+    with _SUMMARY_LOCK:
+        if key not in cache:
+            cache.clear()  # one window at a time: the clock moves forward, old ones are stale
+            cache[key] = _Summary(ctx.dataset, first, last)
+        return cache[key]
+
+
+def iter_events(ds, first: dt.date, last: dt.date, names: set | None = None):
+    """Parsed export records of ``first..last`` (optionally only these event names)."""
+    from ._data import _load_event, _read_line_blocks, event_name_of
+
+    for path in ds.day_files(first, last):
+        for block in _read_line_blocks(path, 1 << 18):
+            for line in block.split(b"\n"):
+                if not line:
+                    continue
+                if names is not None and event_name_of(line) not in names:
+                    continue
+                yield _load_event(line, path)
+
+
+def render_value(value: Any) -> str:
+    """A property value as /events/properties/values lists it: Mixpanel documents the items
+    as strings. Strings are themselves; other values are their JSON text (``12.5``, ``true``,
+    ``["a", "b"]``) — how Mixpanel renders non-strings is UNCONFIRMED."""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+
+
+def _ranked(counter: Mapping[str, float], limit: int) -> list[str]:
+    """Keys by count (highest first), ties by name: a stable order for tests and users."""
+    return [k for k, _ in sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]]
+
+
+# -- endpoints -------------------------------------------------------------------------------------
+
+
+def events_names(ctx, params: Mapping[str, str]) -> list[str]:
+    kind = param_choice(params, "type", TYPES, "general")
+    limit = param_int(params, "limit", 255)
+    s = _summary(ctx)
+    if kind == "general":
+        score: Mapping[str, float] = s.counts
+    elif kind == "unique":
+        score = {k: len(v) for k, v in s.users.items()}
+    else:  # average: events per user
+        score = {k: s.counts[k] / len(s.users[k]) for k in s.counts}
+    return _ranked(score, limit)
+
+
+def events_properties_top(ctx, params: Mapping[str, str]) -> dict:
+    event = single_event(params)
+    limit = param_int(params, "limit", 10)
+    counts = _summary(ctx).props.get(event, Counter())
+    return {name: {"count": counts[name]} for name in _ranked(counts, limit)}
+
+
+def events_properties_values(ctx, params: Mapping[str, str]) -> list[str]:
+    event = single_event(params)
+    name = param_required(params, "name", "%24browser")
+    limit = param_int(params, "limit", 255)
+    first, last = metadata_window(ctx)
+    values: Counter = Counter()
+    for record in iter_events(ctx.dataset, first, last, {event}):
+        props = record.get("properties")
+        if isinstance(props, dict) and name in props and props[name] is not None:
+            values[render_value(props[name])] += 1
+    return _ranked(values, limit)
+
+
+def funnels_list(ctx, params: Mapping[str, str]) -> list[dict]:
+    return [{"funnel_id": f["funnel_id"], "name": f["name"]} for f in ctx.dataset.funnels.values()]
+
+
+#: endpoint name (the path after /api/query/ or /api/2.0/) → handler
+ENDPOINTS: dict[str, Callable[[Any, Mapping[str, str]], Any]] = {
+    "events/names": events_names,
+    "events/properties/top": events_properties_top,
+    "events/properties/values": events_properties_values,
+    "funnels/list": funnels_list,
+}
+
+
+def answer(ctx, endpoint: str, params: Mapping[str, str]) -> Any:
+    """The JSON value the sandbox answers for ``endpoint`` with these HTTP parameters (raises
+    ``QueryParamError`` for a 400)."""
+    handler = ENDPOINTS.get(endpoint)
+    if handler is None:
+        raise QueryParamError("Invalid API endpoint", status=404)
+    return handler(ctx, params)
