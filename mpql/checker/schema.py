@@ -34,7 +34,8 @@ import attrs
 from ..errors import ConfigError, InputError, read_errors
 from . import types as T
 
-__all__ = ["Schema", "load_schema", "parse_schema", "infer_schema", "value_type"]
+__all__ = ["Schema", "load_schema", "parse_schema", "infer_schema", "value_type",
+           "listed_value_type", "schema_from_metadata"]
 
 _TYPE_ALIASES = {
     "string": T.STRING, "str": T.STRING, "text": T.STRING,
@@ -262,3 +263,48 @@ def infer_schema(lines: Iterable[str], source: str = "<input>") -> tuple[Schema,
     schema = Schema(event or None, profile or None, source)
     return schema, {"records": records,
                     "conflicts": {k: sorted(v) for k, v in sorted(conflicts.items())}}
+
+
+_NUMBER_TEXT = re.compile(r"^-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?$")
+
+
+def listed_value_type(text: str) -> str:
+    """The type a value listed by ``/events/properties/values`` tells us. Mixpanel lists
+    values as strings, so ``"12.5"`` may be the number 12.5 or the string "12.5", and
+    ``"true"`` a boolean or a string: those are ``unknown`` (a wrong guess would make the
+    checker flag correct filters). Dates, lists and other text are what they look like."""
+    if not isinstance(text, str):
+        return value_type(text)  # a server that lists typed JSON values
+    if text in ("true", "false") or _NUMBER_TEXT.match(text):
+        return T.UNKNOWN
+    if text[:1] == "[" and text[-1:] == "]":
+        import json
+
+        try:
+            if isinstance(json.loads(text), list):
+                return T.LIST
+        except ValueError:
+            pass
+    return value_type(text)
+
+
+def schema_from_metadata(events: dict, source: str = "<metadata>") -> tuple[Schema, dict]:
+    """An event schema from what the metadata endpoints said: ``{event: {property: [listed
+    values] or None}}`` (None: values not fetched → ``unknown``). A property typed
+    differently on different events, or whose values disagree, is ``unknown``; the
+    returned dict lists those conflicts (property → types seen). Profiles are not covered
+    (no metadata endpoint lists profile properties), so the schema says nothing about them."""
+    table: dict = {}
+    conflicts: dict = {}
+    for props in events.values():
+        for name, values in props.items():
+            kinds = {listed_value_type(v) for v in values} if values else {T.UNKNOWN}
+            known = kinds - {T.UNKNOWN}
+            if len(known) > 1:
+                conflicts.setdefault(name, set()).update(known)
+            kind = known.pop() if len(known) == 1 and T.UNKNOWN not in kinds else T.UNKNOWN
+            old = table.get(name)
+            if old is not None and old != kind and T.UNKNOWN not in (old, kind):
+                conflicts.setdefault(name, set()).update({old, kind})
+            table[name] = kind if old in (None, kind) else T.UNKNOWN
+    return Schema(table, None, source), {k: sorted(v) for k, v in conflicts.items()}

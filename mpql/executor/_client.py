@@ -666,6 +666,14 @@ class Client:
 
     # -- shortcuts ---------------------------------------------------------------------
 
+    def query(self, endpoint: str, **params) -> Any:
+        """One Query API call answering a JSON document (``"events/names"``,
+        ``"events/properties/top"``, ``"funnels/list"``, …), paced and retried like every
+        request of this client; lists/dicts in ``params`` are sent JSON-encoded."""
+        from ._query import query_json
+
+        return query_json(self, endpoint, params)
+
     def _plan(self, query):
         creds = self._credentials
         auth = creds.planner_auth() if creds is not None else None

@@ -185,17 +185,36 @@ def events_properties_top(ctx, params: Mapping[str, str]) -> dict:
     return {name: {"count": counts[name]} for name in _ranked(counts, limit)}
 
 
+def _event_values(ctx, event: str) -> dict[str, Counter]:
+    """Property → Counter of rendered values, for one event of the metadata window. The last
+    few events are cached: a client listing an event's properties asks for each in turn."""
+    first, last = metadata_window(ctx)
+    key = (id(ctx.dataset), first, last, event)
+    cache = ctx.__dict__.setdefault("_values_cache", {})
+    with _SUMMARY_LOCK:
+        hit = cache.pop(key, None)
+        if hit is not None:
+            cache[key] = hit  # most recently used last
+            return hit
+    values: dict[str, Counter] = {}
+    for record in iter_events(ctx.dataset, first, last, {event}):
+        props = record.get("properties")
+        if isinstance(props, dict):
+            for name, value in props.items():
+                if value is not None:
+                    values.setdefault(name, Counter())[render_value(value)] += 1
+    with _SUMMARY_LOCK:
+        cache[key] = values
+        while len(cache) > 4:
+            del cache[next(iter(cache))]
+    return values
+
+
 def events_properties_values(ctx, params: Mapping[str, str]) -> list[str]:
     event = single_event(params)
     name = param_required(params, "name", "%24browser")
     limit = param_int(params, "limit", 255)
-    first, last = metadata_window(ctx)
-    values: Counter = Counter()
-    for record in iter_events(ctx.dataset, first, last, {event}):
-        props = record.get("properties")
-        if isinstance(props, dict) and name in props and props[name] is not None:
-            values[render_value(props[name])] += 1
-    return _ranked(values, limit)
+    return _ranked(_event_values(ctx, event).get(name, Counter()), limit)
 
 
 def funnels_list(ctx, params: Mapping[str, str]) -> list[dict]:
