@@ -79,12 +79,13 @@ def _pull(args) -> int:
     from ..executor import Client, Credentials, Limits
     from ..executor._auth import region_from_env
 
-    for name in ("max_events", "max_properties", "max_values", "query_per_hour"):
+    for name, flag in (("max_events", "--events"), ("max_properties", "--properties"),
+                       ("max_values", "--values")):
         value = getattr(args, name)
-        if value is not None and not 1 <= value <= 10_000:
-            flag = {"max_events": "--events", "max_properties": "--properties",
-                    "max_values": "--values", "query_per_hour": "--query-per-hour"}[name]
+        if not 1 <= value <= 10_000:  # Mixpanel's largest `limit`
             raise ConfigError(f"{flag}: expected a number from 1 to 10000, found {value}")
+    if args.query_per_hour is not None and args.query_per_hour < 1:
+        raise ConfigError(f"--query-per-hour: expected a number >= 1, found {args.query_per_hour}")
     say = (lambda text: None) if args.quiet else (lambda text: print(text, file=sys.stderr))
     creds = Credentials.from_env()
     if creds is None and args.base_url:
