@@ -196,6 +196,17 @@ _rule("T009", "non-literal-list-item", "error",
       "expressions in a list are not evaluated.",
       'properties["a"] in [properties["b"], "x"]',
       'properties["a"] == properties["b"] or properties["a"] == "x"')
+_rule("T010", "condition-as-on", "warning",
+      "an `on` breakdown that is a condition",
+      "Flags an `on` expression (the segment-by value of /segmentation, /funnels, /retention) "
+      "whose type is boolean: a comparison, `in`, `defined(...)`, `and`/`or`/`not`.",
+      "`on` is a value, not a filter: every event is put in the segment named after the "
+      "expression's value, so a condition splits events into \"true\" and \"false\" (and "
+      "undefined) instead of filtering them. It is usually a filter written in the wrong "
+      "parameter.",
+      'on: properties["$browser"] == "Chrome"',
+      'where: properties["$browser"] == "Chrome", on: properties["$os"]  (or on: '
+      'properties["$browser"] to compare browsers)')
 
 # --- D: datetime ------------------------------------------------------------------------------
 

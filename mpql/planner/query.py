@@ -19,6 +19,7 @@ import attrs
 from ..errors import MpqlError, PlanError, QueryError
 from ..language import ast as A
 from ..language.printer import format_expr
+from . import aggregate as _agg
 from . import encode as E
 from .model import Consumes, Plan, Step
 from .rewrite import (
@@ -216,6 +217,37 @@ class Query:
             group_key=group_key, behaviors=behaviors,
             as_of_timestamp=_int("as_of_timestamp", as_of_timestamp, 0),
         )
+
+    # Aggregate reports (mpql/planner/aggregate.py): each returns an AggregateQuery whose
+    # .plan() asks Mixpanel's endpoint or exports the events and aggregates them locally.
+    segmentation = staticmethod(_agg.segmentation_query)
+    retention = staticmethod(_agg.retention_query)
+    frequency = staticmethod(_agg.frequency_query)
+    funnel = staticmethod(_agg.funnel_query)
+
+    @staticmethod
+    def segmentation_numeric(event, *, from_date, to_date, on, where=None, unit="day",
+                             type="general", strategy="auto", today=None):
+        """/segmentation/numeric: ``event`` counted per numeric range of ``on``."""
+        return _agg.measure_query("segmentation/numeric", event, from_date=from_date,
+                                  to_date=to_date, on=on, where=where, unit=unit, type=type,
+                                  strategy=strategy, today=today)
+
+    @staticmethod
+    def segmentation_sum(event, *, from_date, to_date, on, where=None, unit="day",
+                         strategy="auto", today=None):
+        """/segmentation/sum: the sum of the numeric ``on`` over ``event`` per unit."""
+        return _agg.measure_query("segmentation/sum", event, from_date=from_date,
+                                  to_date=to_date, on=on, where=where, unit=unit,
+                                  strategy=strategy, today=today)
+
+    @staticmethod
+    def segmentation_average(event, *, from_date, to_date, on, where=None, unit="day",
+                             strategy="auto", today=None):
+        """/segmentation/average: the mean of the numeric ``on`` over ``event`` per unit."""
+        return _agg.measure_query("segmentation/average", event, from_date=from_date,
+                                  to_date=to_date, on=on, where=where, unit=unit,
+                                  strategy=strategy, today=today)
 
     # -----------------------------------------------------------------------------------------
 
