@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import threading
 from collections import Counter
 from collections.abc import Callable, Mapping
@@ -40,9 +41,9 @@ TYPES = ("general", "unique", "average")
 class QueryParamError(Exception):
     """A bad parameter: the server answers 400 ``{"request", "error": message}``."""
 
-    def __init__(self, message: str, status: int = 400) -> None:
+    def __init__(self, message: str, status: int = 400, *, plain: bool = False) -> None:
         super().__init__(message)
-        self.message, self.status = message, status
+        self.message, self.status, self.plain = message, status, plain
 
 
 # -- parameter helpers ---------------------------------------------------------------------------
@@ -218,7 +219,54 @@ def events_properties_values(ctx, params: Mapping[str, str]) -> list[str]:
 
 
 def funnels_list(ctx, params: Mapping[str, str]) -> list[dict]:
-    return [{"funnel_id": f["funnel_id"], "name": f["name"]} for f in ctx.dataset.funnels.values()]
+    from ..aggregates import saved_funnels_list
+
+    return saved_funnels_list(ctx.dataset.manifest.get("funnels"))
+
+
+# -- aggregates ------------------------------------------------------------------------------------
+
+_DATE_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def aggregate(endpoint: str) -> Callable[[Any, Mapping[str, str]], Any]:
+    """The handler of one aggregate endpoint: parameters are validated and the answer computed
+    by ``mpql.aggregates.compute`` (the same function an export + local plan runs) over the
+    dataset's events, with the dataset's saved funnels and profiles (for ``user[...]``), the
+    sandbox clock (``NOW``, sum's ``computed_at``) and the project timezone (date buckets)."""
+
+    def handler(ctx, params: Mapping[str, str]) -> Any:
+        from .. import aggregates
+
+        query = {k: v for k, v in params.items() if k not in ("project_id", "workspace_id")}
+        # Mixpanel's date rules come first, as on /export: a future to_date is a plain-text 400.
+        to_date = query.get("to_date")
+        if to_date and _DATE_TEXT.fullmatch(to_date):
+            try:
+                late = dt.date.fromisoformat(to_date) > ctx.today()
+            except ValueError:
+                late = False
+            if late:
+                raise QueryParamError("to_date cannot be later than today", plain=True)
+        ds = ctx.dataset
+        first = ds.first_date
+        start = query.get("from_date") or ""
+        if _DATE_TEXT.fullmatch(start):
+            try:  # local dates reach one UTC day back; earlier events cannot count
+                first = max(first, dt.date.fromisoformat(start) - dt.timedelta(days=1))
+            except ValueError:
+                pass
+        extra = {}
+        if endpoint == "segmentation/sum":
+            extra["computed_at"] = dt.datetime.fromtimestamp(
+                ctx.now(), dt.timezone.utc).isoformat()
+        return aggregates.compute(
+            endpoint, iter_events(ds, first, ds.last_date), query,
+            funnels=ds.manifest.get("funnels") or (), profiles=ds.all_profiles,
+            timezone=ctx.timezone, now=ctx.now(), **extra)
+
+    handler.__name__ = f"aggregate_{endpoint.replace('/', '_')}"
+    return handler
 
 
 #: endpoint name (the path after /api/query/ or /api/2.0/) → handler
@@ -228,6 +276,9 @@ ENDPOINTS: dict[str, Callable[[Any, Mapping[str, str]], Any]] = {
     "events/properties/values": events_properties_values,
     "funnels/list": funnels_list,
 }
+for _name in ("segmentation", "segmentation/numeric", "segmentation/sum", "segmentation/average",
+              "retention", "retention/addiction", "funnels"):
+    ENDPOINTS[_name] = aggregate(_name)
 
 
 def answer(ctx, endpoint: str, params: Mapping[str, str]) -> Any:

@@ -477,11 +477,13 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             payload = _query.answer(self.sandbox, self._endpoint, self._params)
         except _query.QueryParamError as exc:
-            raise _HTTPError(exc.status, exc.message) from None
-        except InputError as exc:
+            raise _HTTPError(exc.status, exc.message, plain=exc.plain) from None
+        except SandboxError as exc:  # a corrupt dataset: the sandbox's fault, not the client's
+            raise _HTTPError(500, f"internal sandbox error: corrupt dataset: {exc}") from None
+        except MpqlError as exc:
+            # bad parameters (QueryError), a `where`/`on` that does not parse (ParseError) or
+            # fails on a record (EvaluationError): Mixpanel fails the query with a 400
             raise _HTTPError(400, str(exc)) from None
-        except MpqlError as exc:  # a `where`/`on` that does not parse or fails on a record
-            raise _HTTPError(400, f"Invalid query: {exc}") from None
         self._records_in_body = len(payload) if isinstance(payload, (list, dict)) else 1
         self._send_body(200, [_json(payload)], "application/json", chunked=False)
 
