@@ -168,6 +168,9 @@ class _Run:
             client._credentials, pacer=client.pacer, retry=retry, timeout=client.timeout,
             stats=self.stats, stop=self.stop, sleep=client._sleep, deadline_at=deadline_at)
         self._predicates: dict[int, Callable[[dict], bool]] = {}
+        #: steps whose units ``units()`` yields although their output is False (the export
+        #: and engage steps an aggregate plan aggregates locally)
+        self.emit: set = set()
 
     # -- helpers -------------------------------------------------------------------------
 
@@ -493,7 +496,7 @@ class _Run:
                         if value is not None and value not in seen:
                             seen.add(value)
                             collected.append(value)
-                if step.output:
+                if step.output or index in self.emit:
                     yield index, unit
                 else:
                     unit.close()
@@ -562,8 +565,23 @@ class Client:
 
     # -- running ------------------------------------------------------------------------
 
-    def run(self, plan, *, dedupe: bool = False, limit: int | None = None) -> Iterator[dict]:
-        """Yield the plan's output records (dicts) as each unit completes, in plan order."""
+    def run(self, plan, *, dedupe: bool = False, limit: int | None = None):
+        """Yield the plan's output records (dicts) as each unit completes, in plan order.
+
+        An aggregate plan (``Query.segmentation(...).plan()`` & co., ``plan.aggregate`` set)
+        returns Mixpanel's JSON answer instead (a dict): the endpoint's body for a server
+        plan, or — for an export plan — the same document computed locally from the exported
+        events (deduplicated, as Mixpanel's reports are; docs/executor.md)."""
+        if getattr(plan, "aggregate", None):
+            if limit is not None:
+                raise ConfigError("limit applies to record plans; an aggregate's answer is one "
+                                  "JSON document (use the query's own limit= for top segments)")
+            from ._aggregate import run_aggregate
+
+            return run_aggregate(self, plan)
+        return self._records(plan, dedupe=dedupe, limit=limit)
+
+    def _records(self, plan, *, dedupe: bool, limit: int | None) -> Iterator[dict]:
         self._require_credentials()
         limit = _cap(plan, limit)
         run = _Run(self, plan, dedupe=dedupe)
@@ -602,6 +620,9 @@ class Client:
         interrupted run; the result is byte-identical to an uninterrupted run.
         """
         self._require_credentials()
+        if getattr(plan, "aggregate", None):
+            raise ConfigError("an aggregate plan's answer is one JSON document: get it with "
+                              "Client.run(plan), not write()")
         limit = _cap(plan, limit)
         if isinstance(out, str):
             sink: Any = FileSink(out, _fingerprint(plan, dedupe=dedupe, limit=limit),

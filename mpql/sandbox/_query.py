@@ -149,6 +149,28 @@ def iter_events(ds, first: dt.date, last: dt.date, names: set | None = None):
                 yield _load_event(line, path)
 
 
+def deduplicated(records):
+    """Records minus Mixpanel-duplicates (same event, distinct_id, time and ``$insert_id``):
+    Mixpanel's reports deduplicate at query time, ``/export`` does not
+    (https://docs.mixpanel.com/reference/event-deduplication). Duplicates share their time,
+    hence their day: the key set is kept for one day at a time."""
+    from ..executor._jsonl import dedupe_key
+
+    seen: set = set()
+    day = None
+    for record in records:
+        t = (record.get("properties") or {}).get("time")
+        this_day = t // 86400 if isinstance(t, (int, float)) else None
+        if this_day != day:
+            seen.clear()
+            day = this_day
+        key = dedupe_key(record)
+        if key in seen:
+            continue
+        seen.add(key)
+        yield record
+
+
 def render_value(value: Any) -> str:
     """A property value as /events/properties/values lists it: Mixpanel documents the items
     as strings. Strings are themselves; other values are their JSON text (``12.5``, ``true``,
@@ -261,7 +283,7 @@ def aggregate(endpoint: str) -> Callable[[Any, Mapping[str, str]], Any]:
             extra["computed_at"] = dt.datetime.fromtimestamp(
                 ctx.now(), dt.timezone.utc).isoformat()
         return aggregates.compute(
-            endpoint, iter_events(ds, first, ds.last_date), query,
+            endpoint, deduplicated(iter_events(ds, first, ds.last_date)), query,
             funnels=ds.manifest.get("funnels") or (), profiles=ds.all_profiles,
             timezone=ctx.timezone, now=ctx.now(), **extra)
 
