@@ -12,6 +12,8 @@ import datetime as _dt
 import os
 import sys
 
+from ._aggregate import (add_aggregate_arguments, add_aggregate_kinds, aggregate_kind,
+                         misplaced_aggregate)
 from ._queryflags import add_query_arguments, misplaced, profile_options
 from .common import make_parser
 
@@ -23,6 +25,8 @@ EXAMPLES = """examples:
   mpql plan --profiles --where 'user["$email"] == "a@example.com"' --output-property '$email'
   mpql plan --profiles --where 'behaviors["bought"] >= 2' \\
       --behaviors @behaviors.json  # [{"name": "bought", "window": "30d", "event_selectors": …}]
+  mpql plan --segmentation Purchase --on 'properties["$os"]' --from 2024-01-01 --to 2024-01-31
+  mpql plan --steps 'Viewed Item' Purchase --length 7 --from 2024-01-01 --to 2024-01-31
 """
 
 
@@ -31,15 +35,18 @@ def build_parser(prog):
     kind = p.add_mutually_exclusive_group(required=True)
     kind.add_argument("--events", action="store_true", help="an events query (/export)")
     kind.add_argument("--profiles", action="store_true", help="a profiles query (/engage)")
+    add_aggregate_kinds(kind)
     p.add_argument("--where", metavar="EXPR", help="the filter expression")
     p.add_argument("--from", dest="from_date", metavar="YYYY-MM-DD", help="first day (events)")
     p.add_argument("--to", dest="to_date", metavar="YYYY-MM-DD", help="last day (events)")
     p.add_argument("--event", action="append", default=[], metavar="NAME",
                    help="only these events (repeatable)")
-    p.add_argument("--limit", type=int, metavar="N", help="at most N events (≤ 100000)")
+    p.add_argument("--limit", type=int, metavar="N",
+                   help="at most N events (≤ 100000); aggregates: the top N --on segments")
     p.add_argument("--output-property", action="append", default=[], metavar="NAME",
                    help="profile properties to return (repeatable; profiles)")
     add_query_arguments(p)
+    add_aggregate_arguments(p)
     p.add_argument("--region", default="us", choices=("us", "eu", "in"),
                    help="the project's data residency (default: us)")
     p.add_argument("--chunk", default="day", choices=("day", "week", "month", "none"),
@@ -77,6 +84,14 @@ def run(args) -> int:
     from ..errors import ParseError
     from ..planner import Query
 
+    agg = aggregate_kind(args)
+    wrong = misplaced_aggregate(args, agg)
+    if wrong:
+        what = f"--{agg}" if agg else ("--events" if args.events else "--profiles")
+        return _usage(f"{', '.join(wrong)} do{'es' if len(wrong) == 1 else ''} not apply to "
+                      f"{what}")
+    if agg is not None:
+        return _plan_aggregate(args, agg)
     kind = "events" if args.events else "profiles"
     if kind == "events":
         wrong = [f for f, v in (("--output-property", args.output_property),) if v]
@@ -108,16 +123,54 @@ def run(args) -> int:
     except ParseError as exc:
         print(exc.render(filename="--where"), file=sys.stderr)
         return 2
+    return _show(args, query, {"distinct_id_property": args.distinct_id_property,
+                               "engage_accessor": args.engage_accessor})
+
+
+def _plan_aggregate(args, kind: str) -> int:
+    from ..errors import ParseError
+    from ._aggregate import build_aggregate_query
+
+    wrong = [f for f, v in (("--output-property", args.output_property),
+                            ("--time-in-ms", args.time_in_ms),
+                            ("--engage-accessor", args.engage_accessor != "as-written"))
+             if v]
+    wrong += misplaced(args, "events")
+    if kind in ("segmentation", "funnel", "steps") and args.event:
+        wrong.append("--event")
+    if args.ids and args.format != "curl":
+        wrong.append("--ids (only with --format curl)")
+    if wrong:
+        return _usage(f"{', '.join(wrong)} do{'es' if len(wrong) == 1 else ''} not apply to "
+                      f"--{kind}")
+    if not args.from_date or not args.to_date:
+        return _usage(f"--{kind} needs --from and --to (YYYY-MM-DD, inclusive)")
+    today = None
+    if args.today:
+        try:
+            today = _dt.date.fromisoformat(args.today)
+        except ValueError:
+            return _usage(f"--today must be YYYY-MM-DD, got {args.today!r}")
+    try:
+        query = build_aggregate_query(args, kind, from_date=args.from_date,
+                                      to_date=args.to_date, today=today)
+    except ParseError as exc:
+        print(exc.render(filename="--where"), file=sys.stderr)
+        return 2
+    options = {"timezone": args.timezone or "UTC", "today": today,
+               "distinct_id_property": args.distinct_id_property}
+    return _show(args, query, options)
+
+
+def _show(args, query, options: dict) -> int:
     auth = args.auth.replace("-", "_")
     if auth == "project_secret":
         print("mpql plan: warning: project-secret authentication is deprecated and retires on "
               "2027-03-03; use a service account", file=sys.stderr)
     plan = query.plan(region=args.region, auth=auth, chunk=args.chunk,
                       project_id=args.project_id, workspace_id=args.workspace_id,
-                      distinct_id_property=args.distinct_id_property,
-                      engage_accessor=args.engage_accessor,
                       max_url_length=args.max_url_length, check=not args.no_check,
-                      strict=args.strict)
+                      strict=args.strict, **options)
     if args.format == "json":
         sys.stdout.write(plan.to_json() + "\n")
     elif args.format == "curl":

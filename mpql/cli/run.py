@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import sys
 
+from ._aggregate import (add_aggregate_arguments, add_aggregate_kinds, aggregate_kind,
+                         misplaced_aggregate)
 from ._queryflags import add_query_arguments, event_options, misplaced, profile_options
 from .common import make_parser
 
@@ -34,10 +36,15 @@ def build_parser(prog):
         "  mpql run --events --where 'properties[\"$os\"] == \"iOS\"' --from 2024-01-01 "
         "--to 2024-01-07 -o ios.jsonl --resume\n"
         "  mpql run --profiles --where 'user[\"plan\"] == \"pro\"' --limit 10\n"
-        "  mpql run --profiles --cohort-id 1001 --output-property '$email'")
+        "  mpql run --profiles --cohort-id 1001 --output-property '$email'\n"
+        "  mpql run --segmentation Purchase --on 'properties[\"$os\"]' --from 2024-01-01 "
+        "--to 2024-01-07\n"
+        "  mpql run --funnel 7001 --from 2024-01-01 --to 2024-01-31 --unit week --format csv\n"
+        "  mpql run --steps 'Viewed Item' Purchase --length 7 --from 2024-01-01 --to 2024-01-31")
     kind = p.add_mutually_exclusive_group(required=True)
     kind.add_argument("--events", action="store_true", help="raw events (/export)")
     kind.add_argument("--profiles", action="store_true", help="user profiles (/engage)")
+    add_aggregate_kinds(kind)
     p.add_argument("--where", metavar="EXPR", help="segmentation expression")
     p.add_argument("--from", dest="from_date", metavar="DATE", help="first day, YYYY-MM-DD")
     p.add_argument("--to", dest="to_date", metavar="DATE", help="last day, YYYY-MM-DD")
@@ -46,6 +53,7 @@ def build_parser(prog):
     p.add_argument("--output-property", dest="output_properties", action="append",
                    metavar="NAME", help="profiles: only return these properties (repeatable)")
     add_query_arguments(p)
+    add_aggregate_arguments(p)
     p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
     p.add_argument("--resume", action="store_true",
                    help="continue an interrupted run into -o FILE (uses FILE.mpql-state)")
@@ -55,7 +63,11 @@ def build_parser(prog):
                    help="export date-chunk size (default: the planner's choice)")
     p.add_argument("--dedupe", action="store_true",
                    help="drop duplicate events (same event, distinct_id, time, $insert_id)")
-    p.add_argument("--limit", type=int, metavar="N", help="stop after N records")
+    p.add_argument("--limit", type=int, metavar="N",
+                   help="stop after N records; aggregates: the top N --on segments")
+    p.add_argument("--format", choices=("table", "json", "csv"),
+                   help="aggregates: table (default on a terminal), json (Mixpanel's answer; "
+                        "the default otherwise) or csv")
     p.add_argument("--no-check", action="store_true",
                    help="send the --where even if the checker finds an error in it")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress or summary on stderr")
@@ -145,6 +157,16 @@ def run(args) -> int:
 
     if args.output == "-":  # the usual spelling of stdout
         args.output = None
+    agg = aggregate_kind(args)
+    wrong = misplaced_aggregate(args, agg)
+    if agg is None and args.format:
+        wrong.append("--format")
+    if wrong:
+        what = f"--{agg}" if agg else ("--events" if args.events else "--profiles")
+        raise QueryError(f"{'/'.join(wrong)} do{'es' if len(wrong) == 1 else ''} not apply to "
+                         f"{what}")
+    if agg is not None:
+        return _run_aggregate(args, agg)
     if args.resume and not args.output:
         raise ConfigError("--resume needs -o FILE (the state is kept next to the output)")
     if args.limit is not None and args.limit < 0:
@@ -211,9 +233,100 @@ def run(args) -> int:
             sandbox.__exit__(None, None, None)
 
 
-def _where_ok(args) -> bool:
-    """Parse and lint ``--where`` before any request (or the sandbox) starts: False (after
-    printing the diagnostics) when it must not be sent."""
+def _run_aggregate(args, kind: str) -> int:
+    """An aggregate: plan it (Mixpanel's endpoint, or export + local aggregation), run it and
+    print the answer — a table on a terminal, else Mixpanel's JSON (or --format)."""
+    from mpql.errors import ApiError, ConfigError, QueryError
+    from mpql.executor import Client, Credentials
+    from mpql.executor._auth import region_from_env
+
+    from ._aggregate import build_aggregate_query, default_format, render_answer
+
+    wrong = [flag for flag, value in (("--resume", args.resume), ("--dedupe", args.dedupe),
+                                      ("--output-property", args.output_properties))
+             if value]
+    wrong += misplaced(args, "events")  # the engage-only flags
+    wrong += ["--time-in-ms"] if args.time_in_ms else []
+    if kind == "segmentation" or kind == "funnel" or kind == "steps":
+        wrong += ["--event"] if args.event_names else []
+    if wrong:
+        raise QueryError(f"{'/'.join(wrong)} do{'es' if len(wrong) == 1 else ''} not apply to "
+                         f"--{kind}")
+    if args.limit is not None and args.limit < 1:
+        raise QueryError(f"--limit: expected a number >= 1 (top segments), found {args.limit}")
+    _setup_logging(args)
+    for name, text in (("--where", args.where), ("--on", args.on),
+                       ("--born-where", args.born_where)):
+        if text is not None and not _where_ok(args, text, name):
+            return EXIT_ERROR
+    creds = Credentials.from_env()
+    if creds is None and args.base_url:
+        raise ConfigError("--base-url needs credentials for that server in MP_USERNAME, "
+                          "MP_SECRET and MP_PROJECT_ID")
+    region = args.region or region_from_env() or "us"
+    fmt = args.format or default_format(None if args.output else sys.stdout)
+    sandbox = None
+    try:
+        from_date, to_date = args.from_date, args.to_date
+        if creds is None:
+            sandbox = start_sandbox(args)
+            creds = Credentials.from_auth(sandbox.credentials)
+            a, b = sandbox_dates(sandbox)
+            from_date, to_date = from_date or a, to_date or b
+        if from_date is None or to_date is None:
+            raise QueryError(f"--{kind} needs --from DATE and --to DATE (YYYY-MM-DD)")
+        today = sandbox.today() if sandbox is not None else None
+        query = build_aggregate_query(args, kind, from_date=from_date, to_date=to_date,
+                                      today=today)
+        options = {"region": region, "auth": creds.planner_auth(),
+                   "timezone": args.timezone or "UTC"}
+        if args.chunk:
+            options["chunk"] = args.chunk
+        if today is not None:
+            options["today"] = today
+        plan = query.plan(**options)
+        for note in plan.notes:
+            _say(args, f"mpql run: note: {note}")
+        client = Client(creds, region, base_url=sandbox.url if sandbox else args.base_url,
+                        limits=limits_from(args))
+        try:
+            answer = client.run(plan)
+        except ApiError as exc:
+            print(f"mpql run: error: {exc}", file=sys.stderr)
+            if exc.request:
+                print(f"  request: {exc.request}", file=sys.stderr)
+            return EXIT_ERROR
+        text = render_answer(plan.aggregate, answer, fmt)
+        if args.output:
+            from pathlib import Path
+
+            from mpql.errors import InputError
+
+            try:
+                Path(args.output).write_text(text, encoding="utf-8")
+            except OSError as exc:
+                raise InputError(f"{args.output}: cannot write the answer "
+                                 f"({exc.strerror or exc})") from None
+        else:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+        how = "Mixpanel's endpoint" if plan.local_aggregate is None else \
+            "exported events aggregated locally"
+        stats = client.last_stats
+        _say(args, f"mpql run: /{plan.aggregate} answered by {how}"
+                   + (f" ({stats.requests} requests, {stats.retries} retries)" if stats else "")
+                   + (f" -> {args.output}" if args.output else ""))
+        return EXIT_OK
+    finally:
+        if sandbox is not None:
+            sandbox.__exit__(None, None, None)
+
+
+def _where_ok(args, text: str | None = None, name: str = "--where") -> bool:
+    """Parse and lint ``--where`` (or another expression flag, ``name``) before any request
+    (or the sandbox) starts: False (after printing the diagnostics) when it must not be
+    sent."""
+    text = args.where if text is None else text
     from mpql.errors import ParseError
 
     try:
@@ -224,12 +337,13 @@ def _where_ok(args) -> bool:
         if check is None:
             from mpql.language import parse
 
-            parse(args.where)
+            parse(text)
             return True
-        diagnostics = check(args.where, endpoint="any")
+        diagnostics = check(text, endpoint="any",
+                            param={"--on": "on", "--born-where": "born_where"}.get(name, "where"))
     except ParseError as exc:
-        print(exc.render(filename="--where"), file=sys.stderr)
-        print("mpql run: error: --where is not a valid expression; nothing was sent",
+        print(exc.render(filename=name), file=sys.stderr)
+        print(f"mpql run: error: {name} is not a valid expression; nothing was sent",
               file=sys.stderr)
         return False
     from mpql.language.parser import SYNTAX_CODES
@@ -237,18 +351,18 @@ def _where_ok(args) -> bool:
     errors = [d for d in diagnostics if d.severity == "error"]
     for d in diagnostics:
         if d in errors or not args.quiet:
-            print(d.render(filename="--where"), file=sys.stderr)
+            print(d.render(filename=name), file=sys.stderr)
     if any(d.code in SYNTAX_CODES for d in errors):
-        print("mpql run: error: --where is not a valid expression; nothing was sent",
+        print(f"mpql run: error: {name} is not a valid expression; nothing was sent",
               file=sys.stderr)
         return False
     if errors and not args.no_check:
-        print(f"mpql run: error: the checker found {len(errors)} error(s) in --where, so "
+        print(f"mpql run: error: the checker found {len(errors)} error(s) in {name}, so "
               f"Mixpanel would reject or misread it; nothing was sent (fix it — `mpql lint` "
               f"explains the rules — or pass --no-check to send it anyway)", file=sys.stderr)
         return False
     if len(diagnostics) > len(errors) and not args.quiet:
-        print(f"mpql run: {len(diagnostics) - len(errors)} warning(s) in --where (above); "
+        print(f"mpql run: {len(diagnostics) - len(errors)} warning(s) in {name} (above); "
               f"running it", file=sys.stderr)
     return True
 

@@ -12,14 +12,18 @@ __all__ = ["align", "plural", "fmt_json", "as_datetime", "fmt_time"]
 _NUMERIC = re.compile(r"[\d,.]+%?\Z")
 
 
-def align(rows: list[list[str]], width: int = 160) -> list[str]:
-    """Rows of columns as lines, columns padded to a common width, lines cut at ``width``."""
+def align(rows: list[list[str]], width: int = 160, *, header: bool = False) -> list[str]:
+    """Rows of columns as lines, columns padded to a common width, lines cut at ``width``.
+    Numeric columns are right-aligned; ``header``: the first row names the columns (it does
+    not make a numeric column textual)."""
     widths: dict[int, int] = {}
     for row in rows:
         for i, cell in enumerate(row):
             widths[i] = max(widths.get(i, 0), len(cell))
+    body = rows[1:] if header else rows
     numeric = {i for i in widths
-               if all(i >= len(row) or _NUMERIC.match(row[i]) for row in rows)}
+               if all(i >= len(row) or row[i] == "" or _NUMERIC.match(row[i]) for row in body)
+               and any(i < len(row) and row[i] != "" for row in body)}
     lines = []
     for row in rows:
         line = "  ".join(cell.rjust(widths[i]) if i in numeric else cell.ljust(widths[i])
