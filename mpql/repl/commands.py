@@ -211,6 +211,66 @@ class Commands:
             return False
         return self._run_query(query, limit)
 
+    @_command("segment", "EXPR", "segment the loaded events (those the current filter "
+              "selects) by the value of EXPR, per day, as a table")
+    def cmd_segment(self, arg):
+        """Mixpanel's segmentation of the loaded data: every event name's answer from
+        ``mpql.aggregates.segmentation`` (``on`` = EXPR, ``where`` = the current filter),
+        summed per date and segment; the top 10 segments are shown."""
+        if not arg:
+            self._error(':segment needs an expression to segment by: :segment properties["$os"]')
+            return False
+        on = self._parse(arg)
+        if on is None:
+            return False
+        if self.scope == PROFILE:
+            self._error(":segment works on events; switch with :endpoint export")
+            return False
+        from .engine import is_filter
+
+        for d in self._check(arg, param="on"):
+            self.out.write(d.render(filename="<on>"), "warning" if d.severity != "error" else "error")
+        where = None
+        if self.current is not None and self.current.scope == self.scope \
+                and is_filter(self.current.expr):
+            where = self.current.expr
+        events = self.data.events
+        if not events:
+            self._error("no events loaded: :load FILE first")
+            return False
+        aggregates = layer("mpql.aggregates", ":segment", "segmentation")
+        start, end = self._dates("")
+        span = (datetime.fromisoformat(end) - datetime.fromisoformat(start)).days
+        unit = "day" if span <= 31 else "week" if span <= 7 * 31 else "month"
+        names = sorted({e.get("event") for e in events if isinstance(e.get("event"), str)})
+        values: dict = {}
+        series: list = []
+        for name in names:
+            answer = aggregates.segmentation(events, event=name, from_date=start, to_date=end,
+                                             on=on, where=where, unit=unit, limit=10_000,
+                                             now=self.now)
+            series = answer["data"]["series"]
+            for segment, by_date in answer["data"]["values"].items():
+                row = values.setdefault(segment, {})
+                for date, n in by_date.items():
+                    row[date] = row.get(date, 0) + n
+        totals = {seg: sum(v.values()) for seg, v in values.items()}
+        top = sorted(totals, key=lambda k: (-totals[k], k))[:10]
+        combined = {"data": {"series": series, "values": {k: values[k] for k in top}},
+                    "legend_size": len(top)}
+        from ..cli._aggregate import answer_rows
+
+        header, rows = answer_rows("segmentation", combined)
+        rows.append(["total"] + [f"{totals[k]:,}" for k in top])
+        for line in align([header] + rows, width=10_000, header=True):
+            self.out.write("  " + line, "match")
+        scope = f"events matching {format_expr(where)}" if where is not None else "all loaded events"
+        more = f"; {len(totals) - len(top)} more segments not shown" if len(totals) > len(top) else ""
+        self.out.write(f"{plural(sum(totals.values()), 'event')} ({scope}) by {format_expr(on)}, "
+                       f"per {unit}, {start}..{end}: {plural(len(totals), 'segment')}{more}",
+                       "result")
+        return True
+
     @_command("show", "[N]", "print the first N matching records of the last result in full")
     def cmd_show(self, arg):
         try:
