@@ -183,9 +183,9 @@ def test_write_dataset_validates_saved_funnels(tmp_path):
     ds = write_dataset(tmp_path / "ok", [], funnels=[ok])
     assert ds.funnels == {5: ok}
     bad = [
-        ({**ok, "funnel_id": "5"}, "funnel #1"),
+        ({**ok, "funnel_id": "5"}, "funnel #1: funnel_id must be an integer"),
         ({**ok, "steps": [{"event": "A"}]}, "at least 2"),
-        ({**ok, "steps": [{"event": "A"}, {"name": "B"}]}, "step 2"),
+        ({**ok, "steps": [{"event": "A"}, {"name": "B"}]}, "unknown keys name"),
         ({**ok, "length_unit": "week"}, "length_unit"),
     ]
     for i, (funnel, words) in enumerate(bad):

@@ -225,8 +225,9 @@ class Dataset:
 
     @property
     def funnels(self) -> dict[int, dict]:
-        """Saved funnels by id, in manifest order: ``{"funnel_id", "name", "steps": [{"event",
-        "where"?}], "length"?, "length_unit"?}`` (``/funnels/list``, ``/funnels?funnel_id=``)."""
+        """Saved funnels by id, in manifest order: ``{"funnel_id", "name", "steps": [NAME or
+        {"event", "where"?, "label"?}], "length"?, "length_unit"?}`` (``/funnels/list``,
+        ``/funnels?funnel_id=``; format in docs/aggregates.md)."""
         return {int(f["funnel_id"]): f for f in self.manifest.get("funnels", [])}
 
     # -- group profiles --------------------------------------------------------------------------
@@ -529,8 +530,9 @@ def write_dataset(
     ``cohorts``: saved cohorts for engage's ``filter_by_cohort``, each ``{"id": int, "name":
     str, "where": EXPR}`` or ``{"id": int, "name": str, "members": [distinct ids]}``.
     ``funnels``: saved funnels for ``/funnels/list`` and ``/funnels``, each ``{"funnel_id":
-    int, "name": str, "steps": [{"event": NAME, "where": EXPR (optional)}, …]}`` (at least two
-    steps), optionally with ``"length"`` and ``"length_unit"`` (the saved conversion window).
+    int, "name": str, "steps": [NAME or {"event": NAME, "where": EXPR, "label": TEXT}, …]}``
+    (at least two steps), optionally with ``"length"`` and ``"length_unit"`` (the saved
+    conversion window; default 30 days).
 
     ``events`` are export lines ``{"event": NAME, "properties": {"time": T, …}}``; ``T`` may be
     epoch seconds (int or float) or milliseconds (an int above 10**11 is read as ms).
@@ -586,39 +588,23 @@ def _check_cohort(cohort: Mapping[str, Any], i: int) -> dict:
     return out
 
 
-_LENGTH_UNITS = ("day", "hour", "minute", "second")
-
-
 def check_funnels(funnels: Sequence[Mapping[str, Any]]) -> list[dict]:
-    """Validate saved funnel definitions (``write_dataset(funnels=…)``); InputError names the
-    funnel and what is wrong."""
-    example = ('{"funnel_id": 1, "name": "Signup", "steps": [{"event": "Signed Up"}, '
-               '{"event": "Purchase", "where": EXPR}]}')
+    """Validate saved funnel definitions (``write_dataset(funnels=…)``) with the aggregates'
+    own rule (docs/aggregates.md, "Saved funnels in a dataset"); InputError names the funnel
+    and what is wrong. The definitions are stored as given."""
+    from ..aggregates import check_saved_funnel
+    from ..errors import QueryError
+
     out, seen = [], set()
     for i, f in enumerate(funnels):
-        what = f"funnel #{i + 1}"
-        if not isinstance(f, Mapping) or not isinstance(f.get("funnel_id"), int) \
-                or isinstance(f.get("funnel_id"), bool) or not isinstance(f.get("name"), str):
-            raise InputError(f"{what}: expected {example}, found {f!r:.80}")
+        try:
+            check_saved_funnel(f, i)
+        except QueryError as exc:
+            raise InputError(str(exc)) from None
         if f["funnel_id"] in seen:
-            raise InputError(f"{what}: funnel_id {f['funnel_id']} is used twice")
+            raise InputError(f"funnel #{i + 1}: funnel_id {f['funnel_id']} is used twice")
         seen.add(f["funnel_id"])
-        steps = f.get("steps")
-        if not isinstance(steps, (list, tuple)) or len(steps) < 2:
-            raise InputError(f"{what} ({f['name']!r}): steps must be a list of at least 2 "
-                             f"{{\"event\": NAME, \"where\": EXPR (optional)}}")
-        for j, step in enumerate(steps):
-            if not isinstance(step, Mapping) or not isinstance(step.get("event"), str) or (
-                    step.get("where") is not None and not isinstance(step.get("where"), str)):
-                raise InputError(f"{what} ({f['name']!r}) step {j + 1}: expected "
-                                 f"{{\"event\": NAME, \"where\": EXPR (optional)}}, found {step!r:.80}")
-        if f.get("length_unit") is not None and f["length_unit"] not in _LENGTH_UNITS:
-            raise InputError(f"{what}: length_unit must be one of {', '.join(_LENGTH_UNITS)}")
-        if f.get("length") is not None and (not isinstance(f["length"], int) or f["length"] < 1):
-            raise InputError(f"{what}: length must be a positive integer")
-        item = dict(f)
-        item["steps"] = [dict(s) for s in steps]
-        out.append(item)
+        out.append(json.loads(json.dumps(f)))  # a plain JSON copy, as the manifest stores it
     return out
 
 
