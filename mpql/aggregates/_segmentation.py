@@ -80,15 +80,6 @@ def _values_map(buckets, rows, zero_fill):
     return out
 
 
-def _counter(kind, buckets):
-    """Per-segment accumulators for general (counts), unique (sets of ids) and average
-    (counts and id sets)."""
-    n = buckets.n
-    if kind == "general":
-        return lambda: [0] * n
-    return lambda: [set() for _ in range(n)]
-
-
 def _finish_rows(kind, acc_counts, acc_sets):
     if kind == "general":
         return acc_counts
