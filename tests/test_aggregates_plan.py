@@ -234,6 +234,12 @@ def test_json_round_trip_and_explain(build):
         assert "JSON body of /" in text
 
 
+def test_curl_of_an_export_plan_says_what_is_left_to_do():
+    script = Query.funnel(steps=["A", "B"], **JAN).plan(project_id=1).to_curl()
+    assert "data.mixpanel.com/api/2.0/export" in script
+    assert script.rstrip().splitlines()[-1].startswith("# then: compute the /funnels answer")
+
+
 def test_record_plans_keep_their_json():
     data = json.loads(Query.events(from_date="2024-01-01", to_date="2024-01-01",
                                    today=TODAY).plan().to_json())
