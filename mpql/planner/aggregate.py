@@ -345,13 +345,17 @@ class AggregateQuery:
             if node is None:
                 continue
             param = name if name in ("on", "born_where") else "where"
-            for d in check(node, endpoint=ctx_endpoint, param=param):
+            try:
+                diagnostics = check(node, endpoint=ctx_endpoint, param=param)
+            except Exception as exc:  # a checker bug must not block planning; say so instead
+                notes.append(f"{name}: the checker failed ({type(exc).__name__}: {exc})")
+                continue
+            for d in diagnostics:
                 found.append(d)
                 notes.append(f"{name}: {d.code} {d.severity}: {d.message}")
-        if strict and any(d.severity == "error" for d in found):
-            from ..errors import CheckError
+        from .query import raise_if_strict
 
-            raise CheckError([d for d in found if d.severity == "error"])
+        raise_if_strict(found, strict)
         if not notes:
             return plan
         return attrs.evolve(plan, notes=tuple(plan.notes) + tuple(notes))
