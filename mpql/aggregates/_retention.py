@@ -19,7 +19,7 @@ import math
 from ..errors import QueryError
 from . import _params as P
 from ._common import Compiled, compile_optional, distinct_id_of, semantics_of, timed, top_segments
-from ._time import Buckets, add_months, local_midnight
+from ._time import Buckets, local_midnight
 
 __all__ = ["retention", "frequency"]
 

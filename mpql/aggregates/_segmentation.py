@@ -17,14 +17,11 @@ import math
 
 from ..errors import QueryError
 from . import _params as P
-from ._common import (
-    Compiled, as_events, bad_line, distinct_id_of, is_number, semantics_of, top_segments,
-)
+from ._common import Compiled, distinct_id_of, is_number, semantics_of, timed, top_segments
 from ._time import Buckets
 
 __all__ = ["segmentation", "segmentation_numeric", "segmentation_sum", "segmentation_average"]
 
-_MAX_SECONDS = 4294967295
 
 
 def _setup(endpoint, event, from_date, to_date, unit, interval, semantics, timezone):
@@ -50,19 +47,7 @@ def _scan(events, event, buckets, compiled):
     index = buckets.index
     keep = compiled.keep
     lo, hi = buckets.first_instant, buckets.end_instant
-    for n, rec in enumerate(as_events(events), 1):
-        try:
-            if rec["event"] != event:
-                continue
-            props = rec["properties"]
-            t = props["time"]
-        except (KeyError, TypeError, AttributeError):
-            raise bad_line(rec, n) from None
-        tt = type(t)
-        if tt is not int and tt is not float or t != t:
-            raise bad_line(rec, n)
-        if t > _MAX_SECONDS:
-            t = t / 1000
+    for _n, _name, t, rec, props in timed(events, (event,)):
         if t < lo or t >= hi:
             continue
         if keep is not None and not keep(rec):
@@ -78,15 +63,6 @@ def _values_map(buckets, rows, zero_fill):
             label = labels[i]
             out[label] = out.get(label, 0) + v
     return out
-
-
-def _counter(kind, buckets):
-    """Per-segment accumulators for general (counts), unique (sets of ids) and average
-    (counts and id sets)."""
-    n = buckets.n
-    if kind == "general":
-        return lambda: [0] * n
-    return lambda: [set() for _ in range(n)]
 
 
 def _finish_rows(kind, acc_counts, acc_sets):

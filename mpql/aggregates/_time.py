@@ -18,9 +18,7 @@ from typing import Sequence
 
 from ..evaluator.semantics import resolve_timezone
 
-__all__ = ["Buckets", "event_seconds", "local_midnight", "add_months"]
-
-_UTC = _dt.timezone.utc
+__all__ = ["Buckets", "local_midnight", "add_months"]
 
 
 def local_midnight(day: _dt.date, tz) -> int:
@@ -115,20 +113,3 @@ class Buckets:
     @property
     def end_instant(self) -> int:
         return self._end
-
-
-def event_seconds(value):
-    """An export line's ``time`` as Unix seconds (a float when it had milliseconds), or None.
-
-    ``time_in_ms=true`` exports milliseconds; like ``datetime(n)`` (spec §1.7), numbers above
-    4294967295 are read as milliseconds."""
-    t = type(value)
-    if t is int or t is float:
-        if value > 4294967295:
-            return value / 1000
-        return value
-    return None
-
-
-def utc_date(seconds) -> _dt.date:
-    return _dt.datetime.fromtimestamp(seconds, _UTC).date()

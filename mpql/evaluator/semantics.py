@@ -128,8 +128,8 @@ class Semantics:
 
     #: How many ranges /segmentation/numeric aims for: the width is the smallest "nice" number
     #: (1, 2 or 5 × 10^k) giving at most this many ranges over [min, max]. The documented
-    #: example has 5 ranges of width 100.
-    numeric_buckets: int = attrs.field(default=10, validator=attrs.validators.ge(1))
+    #: example has 5 ranges of width 100 (values 2,000–2,499 give exactly that).
+    numeric_buckets: int = attrs.field(default=5, validator=attrs.validators.ge(1))
 
     #: Labels of time buckets: "mixpanel" (``2024-01-31``, hours ``2024-01-31 13:00:00``) or
     #: "iso" (``2024-01-31T13:00:00``).

@@ -109,6 +109,9 @@ class AggregateQuery:
     born_where: A.Expr | None = None
     steps: tuple | None = None
     strategy: str = "auto"
+    #: the ``today`` given when the query was built (a date or a callable; None: the UTC
+    #: clock), reused by ``plan`` when it extends the export range.
+    today: Any = attrs.field(default=None, eq=False, repr=False)
 
     kind = "aggregate"
 
@@ -278,7 +281,7 @@ class AggregateQuery:
         pad = 0 if utc else 1  # local dates reach into the UTC days either side
         ex_start = start - _dt.timedelta(days=pad)
         ex_end = end + _dt.timedelta(days=pad + self._extra_days())
-        now = _today(today)
+        now = _today(today if today is not None else self.today)
         if ex_end > now:
             if self._extra_days():
                 notes.append(f"events after {now} do not exist yet: conversions/returns later "
@@ -342,13 +345,17 @@ class AggregateQuery:
             if node is None:
                 continue
             param = name if name in ("on", "born_where") else "where"
-            for d in check(node, endpoint=ctx_endpoint, param=param):
+            try:
+                diagnostics = check(node, endpoint=ctx_endpoint, param=param)
+            except Exception as exc:  # a checker bug must not block planning; say so instead
+                notes.append(f"{name}: the checker failed ({type(exc).__name__}: {exc})")
+                continue
+            for d in diagnostics:
                 found.append(d)
                 notes.append(f"{name}: {d.code} {d.severity}: {d.message}")
-        if strict and any(d.severity == "error" for d in found):
-            from ..errors import CheckError
+        from .query import raise_if_strict
 
-            raise CheckError([d for d in found if d.severity == "error"])
+        raise_if_strict(found, strict)
         if not notes:
             return plan
         return attrs.evolve(plan, notes=tuple(plan.notes) + tuple(notes))
@@ -396,7 +403,7 @@ def segmentation_query(event, *, from_date, to_date, on=None, where=None, unit="
               "unit": unit if interval is None else None, "interval": interval,
               "type": kind, "limit": limit}
     return AggregateQuery("segmentation", params, _expr("where", where), on_node,
-                          strategy=_strategy(strategy))
+                          strategy=_strategy(strategy), today=today)
 
 
 def measure_query(endpoint, event, *, from_date, to_date, on, where=None, unit="day",
@@ -415,7 +422,7 @@ def measure_query(endpoint, event, *, from_date, to_date, on, where=None, unit="
     elif type is not None:
         raise QueryError(f"/{endpoint} takes no type")
     return AggregateQuery(endpoint, params, _expr("where", where), on_node,
-                          strategy=_strategy(strategy))
+                          strategy=_strategy(strategy), today=today)
 
 
 def retention_query(born_event=None, event=None, *, from_date, to_date, born_where=None,
@@ -447,7 +454,8 @@ def retention_query(born_event=None, event=None, *, from_date, to_date, born_whe
               "interval_count": interval_count, "unit": unit,
               "unbounded_retention": unbounded or None, "limit": limit}
     return AggregateQuery("retention", params, _expr("where", where), on_node,
-                          _expr("born_where", born_where), strategy=_strategy(strategy))
+                          _expr("born_where", born_where), strategy=_strategy(strategy),
+                          today=today)
 
 
 def frequency_query(event=None, *, from_date, to_date, unit="day", addiction_unit="hour",
@@ -468,7 +476,7 @@ def frequency_query(event=None, *, from_date, to_date, unit="day", addiction_uni
     params = {"from_date": f, "to_date": t, "unit": unit, "addiction_unit": addiction_unit,
               "event": event, "limit": limit}
     return AggregateQuery("retention/addiction", params, _expr("where", where), on_node,
-                          strategy=_strategy(strategy))
+                          strategy=_strategy(strategy), today=today)
 
 
 def funnel_query(funnel_id=None, steps=None, *, from_date, to_date, length=None,
@@ -503,4 +511,4 @@ def funnel_query(funnel_id=None, steps=None, *, from_date, to_date, length=None,
     params = {"funnel_id": funnel_id, "from_date": f, "to_date": t, "length": length,
               "length_unit": length_unit, "interval": interval, "unit": unit, "limit": limit}
     return AggregateQuery("funnels", params, _expr("where", where), on_node, steps=norm,
-                          strategy=_strategy(strategy))
+                          strategy=_strategy(strategy), today=today)

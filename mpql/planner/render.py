@@ -201,4 +201,11 @@ def to_curl(plan: Plan, ids: Mapping[int, Any] | None = None) -> str:
             blocks.append(" \\\n     ".join(parts))
         if not expansion.requests:
             blocks.append("# nothing to request: " + expansion.reason)
+    local = plan.local_aggregate
+    if local is not None:
+        blocks.append("")
+        blocks.append(f"# then: compute the /{local.function} answer from the events of step"
+                      f"{'s' if len(local.events_steps) != 1 else ''} "
+                      + ", ".join(str(i + 1) for i in local.events_steps)
+                      + " — curl cannot; mpql.aggregates (or plan.local_aggregate.run) does")
     return "\n".join(blocks) + "\n"
