@@ -24,7 +24,7 @@ from typing import Any, Iterator
 
 from mpql.errors import PlanError
 
-from ._jsonl import StreamBroken
+from ._query import json_body
 
 __all__ = ["run_aggregate"]
 
@@ -54,16 +54,7 @@ def _server(run, plan) -> Any:
         raise PlanError(f"/{plan.aggregate} expanded into {len(requests)} requests, expected 1")
     call = run.call(step, requests[0], label=plan.aggregate)
 
-    def consume(resp) -> Any:
-        body = resp.content
-        try:
-            return json.loads(body)
-        except ValueError:
-            # A 200 whose body is not one JSON document was cut off: retry the request.
-            raise StreamBroken(f"{call.describe(run.transport.secrets)}: the response is not "
-                               f"complete JSON ({len(body)} bytes); retrying") from None
-
-    answer = run.transport.send(call, consume)
+    answer = run.transport.send(call, json_body(call.describe(run.transport.secrets)))
     run.stats.add(units_done=1, records=1)
     return answer
 

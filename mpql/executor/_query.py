@@ -17,16 +17,23 @@ from typing import Any, Mapping
 from ._jsonl import StreamBroken
 from ._transport import Call, Stats, Transport, encode_params
 
-__all__ = ["query_json", "query_url"]
-
-QUERY_HOSTS = {"us": "mixpanel.com", "eu": "eu.mixpanel.com", "in": "in.mixpanel.com"}
+__all__ = ["json_body", "query_json", "wire_params"]
 
 
-def query_url(endpoint: str, region: str = "us", base_url: str | None = None) -> str:
-    """``https://{mixpanel|eu.mixpanel|in.mixpanel}.com/api/query/<endpoint>`` (or under
-    ``base_url``)."""
-    base = base_url.rstrip("/") if base_url else f"https://{QUERY_HOSTS[region]}"
-    return f"{base}/api/query/{endpoint.strip('/')}"
+def json_body(what: str):
+    """A ``Transport.send`` consumer returning the decoded JSON body; a 200 whose body is not
+    one complete JSON document was cut off, so it raises ``StreamBroken`` (retried whole).
+    ``what``: the request, already redacted, for the message."""
+
+    def consume(resp) -> Any:
+        body = resp.content
+        try:
+            return json.loads(body)
+        except ValueError:
+            raise StreamBroken(f"{what}: the response is not complete JSON ({len(body)} bytes); "
+                               "retrying") from None
+
+    return consume
 
 
 def wire_params(params: Mapping[str, Any]) -> dict[str, str]:
@@ -45,19 +52,12 @@ def wire_params(params: Mapping[str, Any]) -> dict[str, str]:
     return out
 
 
-def query_json(client, endpoint: str, params: Mapping[str, Any] | None = None, *,
-               url: str | None = None, stats: Stats | None = None) -> Any:
-    """GET one Query API endpoint and return its decoded JSON body.
-
-    ``url`` overrides the endpoint's URL (a planned request's); the client's ``base_url``
-    still wins, as for every request it sends."""
-    import urllib.parse
+def query_json(client, endpoint: str, params: Mapping[str, Any] | None = None) -> Any:
+    """GET one Query API endpoint (``client.base_url`` if set, else the client's region's
+    host) and return its decoded JSON body."""
+    from mpql.planner.encode import query_url
 
     client._require_credentials()
-    target = url or query_url(endpoint, client.region)
-    if client.base_url:
-        parts = urllib.parse.urlsplit(target)
-        target = client.base_url + parts.path
     wire = wire_params(params or {})
     creds = client.credentials
     if creds is not None and creds.kind == "service_account":
@@ -66,24 +66,15 @@ def query_json(client, endpoint: str, params: Mapping[str, Any] | None = None, *
         if "workspace_id" not in wire and creds.workspace_id:
             wire["workspace_id"] = str(creds.workspace_id)
     query = encode_params(wire)
-    call = Call("GET", target + (f"?{query}" if query else ""), None, rate_class="query",
+    url = query_url(client.region, endpoint.strip("/"), client.base_url)
+    call = Call("GET", url + (f"?{query}" if query else ""), None, rate_class="query",
                 label=endpoint)
     retry = client.retry
     deadline_at = None if retry.deadline is None else time.monotonic() + retry.deadline
     transport = Transport(creds, pacer=client.pacer, retry=retry, timeout=client.timeout,
-                          stats=stats or Stats(), stop=threading.Event(), sleep=client._sleep,
+                          stats=Stats(), stop=threading.Event(), sleep=client._sleep,
                           deadline_at=deadline_at)
-
-    def consume(resp) -> Any:
-        body = resp.content
-        try:
-            return json.loads(body)
-        except ValueError:
-            # A 200 whose body is not one JSON document was cut off: retry the request.
-            raise StreamBroken(f"{call.describe(transport.secrets)}: the response is not "
-                               f"complete JSON ({len(body)} bytes); retrying") from None
-
     try:
-        return transport.send(call, consume)
+        return transport.send(call, json_body(call.describe(transport.secrets)))
     finally:
         transport.close()

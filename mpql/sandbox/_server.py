@@ -1133,17 +1133,10 @@ class Sandbox:
         code (``sb.query("events/properties/top", event="Purchase")``). Values are sent the
         way a client encodes them: lists and dicts as JSON, booleans as true/false. A bad
         parameter raises ``InputError`` with the message the server's 400 carries."""
-        encoded = {}
-        for name, value in params.items():
-            if value is None:
-                continue
-            if isinstance(value, bool):
-                value = "true" if value else "false"
-            elif isinstance(value, (list, tuple, dict)):
-                value = json.dumps(value)
-            encoded[name] = str(value)
+        from ..executor._query import wire_params  # how mpql's client encodes them
+
         try:
-            return _query.answer(self, endpoint, encoded)
+            return _query.answer(self, endpoint, wire_params(params))
         except _query.QueryParamError as exc:
             raise InputError(f"{endpoint}: {exc.message}") from None
 
