@@ -1,11 +1,14 @@
 """The embedded sandbox: a Mixpanel-compatible HTTP server on loopback, with sample data.
 
-It serves ``/api/query/engage`` and ``/api/2.0/engage`` (GET and form POST) and
-``/api/2.0/export`` (GET, JSONL streamed from disk) with Mixpanel's parameters, pagination,
+It serves ``/api/query/engage`` and ``/api/2.0/engage`` (GET and form POST),
+``/api/2.0/export`` (GET, JSONL streamed from disk), the aggregate reports (``/segmentation``
+and its measures, ``/retention``, ``/retention/addiction``, ``/funnels``, computed by
+``mpql.aggregates``) and the metadata endpoints (``/events/names``, ``/events/properties/top``,
+``/events/properties/values``, ``/funnels/list``) with Mixpanel's parameters, pagination,
 gzip, error statuses, authentication and rate limits, plus scriptable fault injection. It is
 the default target of the CLI when no credentials are set, and the ground truth of every
-executor test: ``Sandbox.events()`` / ``Sandbox.profiles()`` compute locally what the server
-answers over HTTP. docs/sandbox.md is the reference.
+executor test: ``Sandbox.events()`` / ``Sandbox.profiles()`` / ``Sandbox.query()`` compute
+locally what the server answers over HTTP. docs/sandbox.md is the reference.
 
 Public API::
 

@@ -1,4 +1,5 @@
-"""The sandbox HTTP server: Mixpanel's `/engage` and `/export` on 127.0.0.1.
+"""The sandbox HTTP server: Mixpanel's `/engage`, `/export` and the other Query API endpoints
+(aggregate reports, metadata; ``_query``) on 127.0.0.1.
 
 One ``ThreadingHTTPServer`` (stdlib; a thread per connection, HTTP/1.1 keep-alive) serves every
 path on one port, so a client pointing both its query host and its export host
@@ -7,7 +8,8 @@ path on one port, so a client pointing both its query host and its export host
 Request flow, in the order Mixpanel's front end plausibly applies it::
 
     route (404) → fault rules → method (405) → auth (401/400) → rate limits (429)
-      → parameters (400) → response (JSON for engage; JSONL streamed from disk for export)
+      → parameters (400) → response (JSON for engage and the other Query API endpoints;
+        JSONL streamed from disk for export)
 
 Everything the server answers is recorded (``Sandbox.requests``) minus the Authorization
 header, so tests can assert exactly what a client sent. The dummy credentials are the
