@@ -171,6 +171,29 @@ def deduplicated(records):
         yield record
 
 
+def _event_names(endpoint: str, query: Mapping[str, str], ds) -> set | None:
+    """The event names an aggregate can count (None: any), so the scan skips other lines
+    without parsing them — as export's ``event`` filter does. Only a hint: the aggregate
+    itself still selects by name, and reports bad parameters."""
+    if endpoint.startswith("segmentation"):
+        return {query["event"]} if query.get("event") else None
+    if endpoint == "retention/addiction":
+        return {query["event"]} if query.get("event") else None
+    if endpoint == "retention":
+        if not query.get("event"):
+            return None  # returns are "any event"
+        born = query.get("born_event")
+        return {query["event"]} | ({born} if born else set())
+    if endpoint == "funnels":
+        raw = (query.get("funnel_id") or "").strip()
+        funnel = ds.funnels.get(int(raw)) if raw.isascii() and raw.isdigit() else None
+        if funnel is None:
+            return None
+        return {step if isinstance(step, str) else step.get("event")
+                for step in funnel.get("steps") or ()}
+    return None
+
+
 def render_value(value: Any) -> str:
     """A property value as /events/properties/values lists it: Mixpanel documents the items
     as strings. Strings are themselves; other values are their JSON text (``12.5``, ``true``,
@@ -282,8 +305,9 @@ def aggregate(endpoint: str) -> Callable[[Any, Mapping[str, str]], Any]:
         if endpoint == "segmentation/sum":
             extra["computed_at"] = dt.datetime.fromtimestamp(
                 ctx.now(), dt.timezone.utc).isoformat()
+        names = _event_names(endpoint, query, ds)
         return aggregates.compute(
-            endpoint, deduplicated(iter_events(ds, first, ds.last_date)), query,
+            endpoint, deduplicated(iter_events(ds, first, ds.last_date, names)), query,
             funnels=ds.manifest.get("funnels") or (), profiles=ds.all_profiles,
             timezone=ctx.timezone, now=ctx.now(), **extra)
 
