@@ -204,3 +204,9 @@ def test_repl_segment_prints_the_breakdown_of_the_loaded_events(tmp_path):
              or line.strip().startswith(("date", "total"))]
     assert table == [["date", "iOS", "Android"], ["2026-01-01", "3", "1"], ["total", "3", "1"]]
     assert "4 events (events matching" in r.stdout and "2 segments" in r.stdout
+
+
+def test_sandbox_info_lists_the_saved_funnels():
+    r = mpql("sandbox", "info", env=clean_env())
+    assert r.returncode == 0, r.stderr
+    assert "funnels:  7001 'Browse to purchase', 7002 'Search to cart'" in r.stdout

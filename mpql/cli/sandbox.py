@@ -155,6 +155,8 @@ def _info(args: argparse.Namespace) -> int:
     print(f"dates:    {ds.first_date}..{ds.last_date}")
     print(f"events:   {m.get('events')}")
     print(f"profiles: {m.get('profiles')}")
+    if m.get("funnels"):  # /funnels/list and /funnels?funnel_id=
+        print("funnels:  " + ", ".join(f"{f['funnel_id']} {f['name']!r}" for f in m["funnels"]))
     if "generator" in m:
         g = m["generator"]
         print(f"generated with: --users {g['users']} --days {g['days']} "
