@@ -85,33 +85,38 @@ def run(args) -> int:
     from ..planner import Query
 
     agg = aggregate_kind(args)
+    kind = agg or ("events" if args.events else "profiles")
     wrong = misplaced_aggregate(args, agg)
-    if wrong:
-        what = f"--{agg}" if agg else ("--events" if args.events else "--profiles")
-        return _usage(f"{', '.join(wrong)} do{'es' if len(wrong) == 1 else ''} not apply to "
-                      f"{what}")
     if agg is not None:
-        return _plan_aggregate(args, agg)
-    kind = "events" if args.events else "profiles"
-    if kind == "events":
-        wrong = [f for f, v in (("--output-property", args.output_property),) if v]
-        if not args.from_date or not args.to_date:
-            return _usage("--events needs --from and --to (YYYY-MM-DD, inclusive)")
+        wrong += [f for f, v in (("--output-property", args.output_property),
+                                 ("--time-in-ms", args.time_in_ms),
+                                 ("--engage-accessor", args.engage_accessor != "as-written"))
+                  if v]
+        wrong += misplaced(args, "events")  # the engage-only flags
+        if kind in ("segmentation", "funnel", "steps") and args.event:
+            wrong.append("--event")
+    elif kind == "events":
+        wrong += [f for f, v in (("--output-property", args.output_property),) if v]
+        wrong += misplaced(args, kind)
     else:
-        wrong = [f for f, v in (("--from", args.from_date), ("--to", args.to_date),
-                                ("--event", args.event), ("--limit", args.limit)) if v]
-    wrong += misplaced(args, kind)
+        wrong += [f for f, v in (("--from", args.from_date), ("--to", args.to_date),
+                                 ("--event", args.event), ("--limit", args.limit)) if v]
+        wrong += misplaced(args, kind)
     if args.ids and args.format != "curl":
         wrong.append("--ids (only with --format curl)")
     if wrong:
         return _usage(f"{', '.join(wrong)} do{'es' if len(wrong) == 1 else ''} not "
                       f"apply to --{kind}")
+    if kind != "profiles" and (not args.from_date or not args.to_date):
+        return _usage(f"--{kind} needs --from and --to (YYYY-MM-DD, inclusive)")
     today = None
     if args.today:
         try:
             today = _dt.date.fromisoformat(args.today)
         except ValueError:
             return _usage(f"--today must be YYYY-MM-DD, got {args.today!r}")
+    if agg is not None:
+        return _plan_aggregate(args, agg, today)
     try:
         if kind == "events":
             query = Query.events(args.where, from_date=args.from_date, to_date=args.to_date,
@@ -127,30 +132,10 @@ def run(args) -> int:
                                "engage_accessor": args.engage_accessor})
 
 
-def _plan_aggregate(args, kind: str) -> int:
+def _plan_aggregate(args, kind: str, today) -> int:
     from ..errors import ParseError
     from ._aggregate import build_aggregate_query
 
-    wrong = [f for f, v in (("--output-property", args.output_property),
-                            ("--time-in-ms", args.time_in_ms),
-                            ("--engage-accessor", args.engage_accessor != "as-written"))
-             if v]
-    wrong += misplaced(args, "events")
-    if kind in ("segmentation", "funnel", "steps") and args.event:
-        wrong.append("--event")
-    if args.ids and args.format != "curl":
-        wrong.append("--ids (only with --format curl)")
-    if wrong:
-        return _usage(f"{', '.join(wrong)} do{'es' if len(wrong) == 1 else ''} not apply to "
-                      f"--{kind}")
-    if not args.from_date or not args.to_date:
-        return _usage(f"--{kind} needs --from and --to (YYYY-MM-DD, inclusive)")
-    today = None
-    if args.today:
-        try:
-            today = _dt.date.fromisoformat(args.today)
-        except ValueError:
-            return _usage(f"--today must be YYYY-MM-DD, got {args.today!r}")
     try:
         query = build_aggregate_query(args, kind, from_date=args.from_date,
                                       to_date=args.to_date, today=today)
