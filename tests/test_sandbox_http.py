@@ -272,7 +272,7 @@ def test_future_to_date_is_plain_text_400(sandbox):
 
 
 def test_unknown_endpoint_and_wrong_method(sandbox):
-    r = requests.get(f"{sandbox.url}/api/2.0/segmentation", params=_pid(sandbox), auth=_auth(sandbox))
+    r = requests.get(f"{sandbox.url}/api/2.0/insights", params=_pid(sandbox), auth=_auth(sandbox))
     assert r.status_code == 404 and r.json()["error"] == "Invalid API endpoint"
     r = requests.post(f"{sandbox.url}/api/2.0/export", params=_pid(sandbox), auth=_auth(sandbox))
     assert r.status_code == 405 and r.headers["Allow"] == "GET"
