@@ -405,6 +405,13 @@ def test_compute_takes_text_parameters():
     assert out["data"]["values"] == {"undefined": {"2024-01-01": 1}}
 
 
+def test_compute_treats_empty_expressions_as_absent():
+    q = {"event": "A", "from_date": "2024-01-01", "to_date": "2024-01-01", "where": "",
+         "on": " "}
+    out = agg.compute("segmentation", [ev("A", D0)], q)
+    assert out["data"]["values"] == {"A": {"2024-01-01": 1}}
+
+
 def test_compute_resolves_saved_funnels_with_their_window():
     events = [ev("A", D0, "u1"), ev("B", D0 + 2 * DAY, "u1")]
     q = {"funnel_id": "7", "from_date": "2024-01-01", "to_date": "2024-01-01"}
