@@ -47,3 +47,16 @@ def test_saved_funnel_example_is_valid():
 def test_local_aggregate_table_lists_the_fields():
     rows = set(re.findall(r"^\| `(\w+)` \| ", AGG.split("`LocalAggregate` (")[1], re.M))
     assert {f.name for f in attrs.fields(LocalAggregate)} <= rows
+
+
+def test_example_script_runs_and_prints_the_answers():
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, str(ROOT / "examples" / "aggregates_offline.py")],
+                          capture_output=True, text=True, check=True)
+    lines = done.stdout.splitlines()
+    assert lines[0] == ('sign-ups by browser: {"Chrome": {"2024-03-01": 1, "2024-03-02": 1}, '
+                        '"Firefox": {"2024-03-01": 1, "2024-03-02": 0}}')
+    assert "funnel 2024-03-02: [1, 1], converted 100%" in lines
+    assert lines[-1].endswith("export + local")
