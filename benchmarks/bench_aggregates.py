@@ -12,8 +12,9 @@ Also timed, same file: ``type="unique"`` segmentation (a set per segment and day
 3-step ad-hoc funnel (which must keep each user's matching events) — for information; no
 target.
 
-Run: ``python benchmarks/bench_aggregates.py [--events N] [--runs R]``. Prints a table of the
-best of R runs; never asserts a time.
+Run: ``python benchmarks/bench_aggregates.py [--events N] [--runs R]``. Prints the best of R
+runs, wall time and CPU time (user + system of each command, which a loaded machine disturbs
+less); never asserts a time.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import argparse
 import json
 import os
 import random
+import resource
 import subprocess
 import sys
 import tempfile
@@ -75,10 +77,15 @@ def make_file(path: Path, n: int, seed: int = 5) -> None:
                                 separators=(",", ":")) + "\n")
 
 
-def _timed(cmd) -> tuple[float, str]:
+def _timed(cmd) -> tuple[float, float, str]:
+    """Wall time and CPU time (user + system of the child) of one command."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     done = subprocess.run(cmd, capture_output=True, text=True, check=True)
-    return time.perf_counter() - t0, done.stdout.strip()
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu, done.stdout.strip()
 
 
 def main(argv=None) -> int:
@@ -100,20 +107,24 @@ def main(argv=None) -> int:
             "funnel, 3 steps": [sys.executable, "-c", _AGG, "funnel", str(path), WHERE, EVENT],
         }
         best = {k: float("inf") for k in cases}
+        cpu = {k: float("inf") for k in cases}
         outputs = {}
         for _ in range(args.runs):
             for name, cmd in cases.items():  # interleaved: load changes hit every case alike
-                t, out = _timed(cmd)
+                t, c, out = _timed(cmd)
                 best[name] = min(best[name], t)
+                cpu[name] = min(cpu[name], c)
                 outputs[name] = out
         ref = best["filter --count (reference)"]
+        ref_cpu = cpu["filter --count (reference)"]
         if outputs["filter --count (reference)"] != outputs["segmentation general"]:
             print(f"MISMATCH: filter counted {outputs['filter --count (reference)']}, "
                   f"segmentation summed {outputs['segmentation general']}")
             return 1
-        print(f"{'case':<28} {'best s':>8} {'× filter':>9}   output")
+        print(f"{'case':<28} {'wall s':>8} {'× filter':>9} {'cpu s':>8} {'× filter':>9}   output")
         for name in cases:
-            print(f"{name:<28} {best[name]:8.2f} {best[name] / ref:9.2f}   {outputs[name]}")
+            print(f"{name:<28} {best[name]:8.2f} {best[name] / ref:9.2f} {cpu[name]:8.2f} "
+                  f"{cpu[name] / ref_cpu:9.2f}   {outputs[name]}")
         print("target: segmentation general ≤ 1.5 × filter --count")
     return 0
 

@@ -220,7 +220,8 @@ def test_retention_where_switch_and_born_where():
 
 
 def test_compounded_retention_cohort_per_bucket():
-    events = [ev("R", D0 + H, "u1"), ev("R", D0 + DAY + 2 * H, "u1"), ev("R", D0 + DAY + 3 * H, "u1")]
+    events = [ev("R", D0 + H, "u1"), ev("R", D0 + DAY + 2 * H, "u1"),
+              ev("R", D0 + DAY + 3 * H, "u1")]
     out = agg.retention(events, retention_type="compounded", event="R", **JAN)
     # day 1 cohort: born 01:00, returns 25 h later (interval 1) and 26 h later (interval 1)
     assert out["2024-01-01"] == {"counts": [0, 1], "first": 1}
@@ -402,6 +403,13 @@ def test_compute_takes_text_parameters():
                                                "to_date": "2024-01-01", "on": 'properties["b"]',
                                                "limit": "1", "project_id": "3"})
     assert out["data"]["values"] == {"undefined": {"2024-01-01": 1}}
+
+
+def test_compute_treats_empty_expressions_as_absent():
+    q = {"event": "A", "from_date": "2024-01-01", "to_date": "2024-01-01", "where": "",
+         "on": " "}
+    out = agg.compute("segmentation", [ev("A", D0)], q)
+    assert out["data"]["values"] == {"A": {"2024-01-01": 1}}
 
 
 def test_compute_resolves_saved_funnels_with_their_window():

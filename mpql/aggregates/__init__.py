@@ -136,6 +136,8 @@ def http_kwargs(endpoint: str, query: Mapping, *, funnels=None, server: bool = T
             if len(value) != 1:
                 raise QueryError(f"parameter {name!r} was given {len(value)} times")
             value = value[0]
+        if name in ("where", "on", "born_where") and isinstance(value, str) and not value.strip():
+            continue  # an empty expression parameter is no expression (as in an HTML form)
         if name in _INTS:
             value = params.check_int(name, value)
         if name == "unbounded_retention":

@@ -74,8 +74,10 @@ class Compiled:
         where_node = to_node("where", where)
         on_node = to_node("on", on)
         kw = dict(profiles=self.profiles, semantics=semantics, now=now)
-        self.keep = compile_predicate(where_node, "events", **kw) if where_node is not None else None
-        self.value = compile_expression(on_node, "events", **kw) if on_node is not None else None
+        self.keep = (compile_predicate(where_node, "events", **kw)
+                     if where_node is not None else None)
+        self.value = (compile_expression(on_node, "events", **kw)
+                      if on_node is not None else None)
         ops = _evaluator_ops(semantics)
         to_string = ops.to_string
         undefined = semantics.undefined_segment

@@ -56,8 +56,8 @@ def funnel(events, *, steps, from_date, to_date, length=None, length_unit=None, 
     limit = P.check_limit("funnels", limit, on is not None, strict=False)
     tz = sem.timezone if timezone is None else timezone
     try:
-        buckets = Buckets.make(start, end, unit or "day",
-                               interval=None if unit is not None or interval in (None, 1) else interval,
+        days = None if unit is not None or interval in (None, 1) else interval
+        buckets = Buckets.make(start, end, unit or "day", interval=days,
                                timezone=tz, label=sem.bucket_label, week_start=sem.week_start)
     except ValueError as exc:
         raise QueryError(str(exc)) from None

@@ -19,7 +19,8 @@ from ..errors import QueryError
 
 __all__ = [
     "ENDPOINTS", "SERVER_UNITS", "LOCAL_UNITS", "ADDICTION_UNITS", "LENGTH_UNITS",
-    "SEGMENTATION_TYPES", "LIMITS", "DEFAULT_LENGTH", "MAX_FUNNEL_LENGTH_DAYS", "MAX_RETENTION_DAYS",
+    "SEGMENTATION_TYPES", "LIMITS", "DEFAULT_LENGTH", "MAX_FUNNEL_LENGTH_DAYS",
+    "MAX_RETENTION_DAYS",
     "parse_date", "check_range", "check_unit", "check_limit", "check_int", "check_bool",
     "check_choice", "check_length", "normalize_steps", "check_saved_funnel", "find_saved_funnel",
     "length_seconds",

@@ -250,7 +250,8 @@ def frequency(events, *, from_date, to_date, unit, addiction_unit, event=None, w
     def periods(i) -> int:
         if addiction_unit == "hour":
             return max(1, math.ceil((starts[i + 1] - starts[i]) / 3600))
-        return max(1, bisect_right(day_starts, starts[i + 1] - 1) - bisect_right(day_starts, starts[i]) + 1)
+        first = bisect_right(day_starts, starts[i])
+        return max(1, bisect_right(day_starts, starts[i + 1] - 1) - first + 1)
 
     table: dict = {}
     for (i, _did), (seg, ps, _t) in seen.items():

@@ -78,7 +78,8 @@ class Buckets:
             if unit == "day":
                 day, step = from_date, (lambda d: d + _dt.timedelta(days=1))
             elif unit == "week":
-                day, step = _week_start(from_date, week_start), (lambda d: d + _dt.timedelta(days=7))
+                day = _week_start(from_date, week_start)
+                step = (lambda d: d + _dt.timedelta(days=7))
             else:
                 day, step = from_date.replace(day=1), (lambda d: add_months(d, 1))
             while day <= to_date:

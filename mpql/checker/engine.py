@@ -477,7 +477,8 @@ class _Checker:
             # The inner finding (T002, T004, T008, …) explains why; undefined is "false".
             return
         if role == "where":
-            self.report("T006", node, f"a `where` filter must be a boolean, found {_article(t)}",
+            self.report("T006", node, f"a `{self.ctx.param}` filter must be a boolean, found "
+                        f"{_article(t)}",
                         help="compare it: == \"value\", defined(...), or == true")
         elif isinstance(parent, A.Not):
             self.report("T007", node, f"`not` of {_article(t)} is undefined",

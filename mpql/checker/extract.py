@@ -29,7 +29,7 @@ from ..language.source import comment_start, split_mpql
 __all__ = ["Unit", "HostError", "extract", "file_kind", "KEYS", "parse_directive", "noqa_map"]
 
 #: Keys whose string value is an expression, and the parameter each stands for.
-KEYS = {"where": "where", "selector": "where", "born_where": "where", "on": "on"}
+KEYS = {"where": "where", "selector": "where", "born_where": "born_where", "on": "on"}
 
 _DIRECTIVE = re.compile(r"#\s*mpql:\s*(.*)$")
 _NOQA = re.compile(r"#\s*mpql:\s*noqa\b(?::\s*([\w\-, ]+))?", re.IGNORECASE)

@@ -59,6 +59,9 @@ def resolve_timezone(tz) -> tzinfo:
         ) from None
 
 
+_BOOL = attrs.validators.instance_of(bool)
+
+
 def _check_tz(_instance, _attribute, value) -> None:
     resolve_timezone(value)
 
@@ -112,7 +115,8 @@ class Semantics:
 
     #: The segment key of events whose ``on`` value is undefined (property not set, failed
     #: cast). Mixpanel's reports show "(not set)"; its legacy API answered "undefined".
-    undefined_segment: str = "undefined"
+    undefined_segment: str = attrs.field(default="undefined",
+                                         validator=attrs.validators.instance_of(str))
 
     #: How a non-string ``on`` value becomes a segment key: "string" (Mixpanel's ``string()``
     #: cast: ``1`` → "1", ``true`` → "true", lists as JSON) or "json" (JSON text, so the
@@ -121,15 +125,16 @@ class Semantics:
 
     #: Whether every segment's date map lists every bucket of the series (0 where nothing
     #: happened) in /segmentation answers. Mixpanel's documented example has every date.
-    segmentation_zero_fill: bool = True
+    segmentation_zero_fill: bool = attrs.field(default=True, validator=_BOOL)
 
     #: The same for /segmentation/numeric: its documented example leaves empty buckets out.
-    numeric_zero_fill: bool = False
+    numeric_zero_fill: bool = attrs.field(default=False, validator=_BOOL)
 
     #: How many ranges /segmentation/numeric aims for: the width is the smallest "nice" number
     #: (1, 2 or 5 × 10^k) giving at most this many ranges over [min, max]. The documented
     #: example has 5 ranges of width 100 (values 2,000–2,499 give exactly that).
-    numeric_buckets: int = attrs.field(default=5, validator=attrs.validators.ge(1))
+    numeric_buckets: int = attrs.field(default=5, validator=[attrs.validators.instance_of(int),
+                                                             attrs.validators.ge(1)])
 
     #: Labels of time buckets: "mixpanel" (``2024-01-31``, hours ``2024-01-31 13:00:00``) or
     #: "iso" (``2024-01-31T13:00:00``).
@@ -147,7 +152,7 @@ class Semantics:
     funnel_start: Literal["first", "best"] = "first"
 
     #: Whether a later step may have the same timestamp as the step before it.
-    funnel_same_second: bool = True
+    funnel_same_second: bool = attrs.field(default=True, validator=_BOOL)
 
     #: ``avg_time`` of the first step: None (the schema says "null for step 0") or 0.
     funnel_first_avg_time: Literal[None, 0] = None
