@@ -1,4 +1,6 @@
-"""``mpql run``: run a query against Mixpanel — or the embedded sandbox — and write JSONL.
+"""``mpql run``: run a query against Mixpanel — or the embedded sandbox — and write JSONL;
+for an aggregate query (``--segmentation`` & co., flags in ``_aggregate``), print Mixpanel's
+answer as a table, JSON or CSV.
 
 Credentials come only from the environment (``MP_USERNAME``, ``MP_SECRET``, ``MP_PROJECT_ID``,
 ``MP_REGION``), never from the command line, so a secret cannot end up in shell history or
@@ -29,7 +31,9 @@ EXIT_OK, EXIT_ERROR = 0, 2
 def build_parser(prog):
     p = make_parser(
         prog,
-        "Run a query and write its records as JSON lines (stdout, or -o FILE).\n\n"
+        "Run a query and write its records as JSON lines (stdout, or -o FILE); an\n"
+        "aggregate (--segmentation, --retention, --frequency, --funnel, --steps) prints\n"
+        "Mixpanel's answer: a table on a terminal, else JSON (--format table|json|csv).\n\n"
         "Credentials: MP_USERNAME, MP_SECRET, MP_PROJECT_ID (service account) or MP_SECRET\n"
         "alone (project secret), MP_REGION. Without them the embedded sandbox is used.\n\n"
         "examples:\n"
