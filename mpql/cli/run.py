@@ -243,6 +243,7 @@ def _run_aggregate(args, kind: str) -> int:
     from mpql.errors import ApiError, ConfigError, QueryError
     from mpql.executor import Client, Credentials
     from mpql.executor._auth import region_from_env
+    from mpql.executor._progress import Progress
 
     from ._aggregate import build_aggregate_query, default_format, render_answer
 
@@ -293,13 +294,18 @@ def _run_aggregate(args, kind: str) -> int:
             _say(args, f"mpql run: note: {note}")
         client = Client(creds, region, base_url=sandbox.url if sandbox else args.base_url,
                         limits=limits_from(args))
+        progress = Progress(enabled=False if args.quiet else None)
         try:
-            answer = client.run(plan)
+            answer = client.run(plan, on_progress=progress
+                                if plan.local_aggregate is not None else None)
         except ApiError as exc:
+            progress.close(client.last_stats) if client.last_stats else None
             print(f"mpql run: error: {exc}", file=sys.stderr)
             if exc.request:
                 print(f"  request: {exc.request}", file=sys.stderr)
             return EXIT_ERROR
+        if plan.local_aggregate is not None:
+            progress.close(client.last_stats)
         text = render_answer(plan.aggregate, answer, fmt)
         if args.output:
             from pathlib import Path

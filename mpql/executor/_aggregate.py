@@ -20,7 +20,8 @@ aggregation's own state, not the export's size.
 from __future__ import annotations
 
 import json
-from typing import Any, Iterator
+import threading
+from typing import Any, Callable, Iterator
 
 from mpql.errors import PlanError
 
@@ -29,17 +30,27 @@ from ._query import json_body
 __all__ = ["run_aggregate"]
 
 
-def run_aggregate(client, plan) -> Any:
+def run_aggregate(client, plan, on_progress: Callable | None = None) -> Any:
+    """The plan's answer. ``on_progress(stats)`` is called after each export chunk / engage
+    page of an export plan (and every 0.25 s while one downloads), for a progress line."""
     from ._client import _Run
 
     client._require_credentials()
     run = _Run(client, plan, dedupe=True)
     client.last_stats = run.stats
+    ticking = threading.Event()
+    if on_progress is not None:
+        def tick() -> None:
+            while not ticking.wait(0.25):
+                on_progress(run.stats)
+
+        threading.Thread(target=tick, name="mpql-progress", daemon=True).start()
     try:
         if plan.local_aggregate is None:
             return _server(run, plan)
-        return _local(run, plan)
+        return _local(run, plan, on_progress)
     finally:
+        ticking.set()
         run.stop.set()
         run.transport.close()
 
@@ -59,7 +70,7 @@ def _server(run, plan) -> Any:
     return answer
 
 
-def _local(run, plan) -> Any:
+def _local(run, plan, on_progress: Callable | None = None) -> Any:
     local = plan.local_aggregate
     events_steps = set(local.events_steps)
     wanted = events_steps | ({local.profiles_step} if local.profiles_step is not None else set())
@@ -75,6 +86,8 @@ def _local(run, plan) -> Any:
             else:  # an output step of an aggregate plan: not part of its answer
                 unit.close()
             run.stats.add(units_done=1, records=unit.records)
+            if on_progress is not None:
+                on_progress(run.stats)
         profiles = [json.loads(line) for u in profile_units for line in u.lines()] \
             if local.profiles_step is not None else None
         return local.run(_events(event_units), profiles)

@@ -565,20 +565,25 @@ class Client:
 
     # -- running ------------------------------------------------------------------------
 
-    def run(self, plan, *, dedupe: bool = False, limit: int | None = None):
+    def run(self, plan, *, dedupe: bool = False, limit: int | None = None,
+            on_progress: Callable[[Stats], None] | None = None):
         """Yield the plan's output records (dicts) as each unit completes, in plan order.
 
         An aggregate plan (``Query.segmentation(...).plan()`` & co., ``plan.aggregate`` set)
         returns Mixpanel's JSON answer instead (a dict): the endpoint's body for a server
         plan, or — for an export plan — the same document computed locally from the exported
-        events (deduplicated, as Mixpanel's reports are; docs/executor.md)."""
+        events (deduplicated, as Mixpanel's reports are; docs/executor.md); ``on_progress``
+        then sees the export's progress as ``write`` reports it."""
         if getattr(plan, "aggregate", None):
             if limit is not None:
                 raise ConfigError("limit applies to record plans; an aggregate's answer is one "
                                   "JSON document (use the query's own limit= for top segments)")
             from ._aggregate import run_aggregate
 
-            return run_aggregate(self, plan)
+            return run_aggregate(self, plan, on_progress)
+        if on_progress is not None:
+            raise ConfigError("on_progress applies to aggregate plans in run(); use write() "
+                              "for a records plan's progress")
         return self._records(plan, dedupe=dedupe, limit=limit)
 
     def _records(self, plan, *, dedupe: bool, limit: int | None) -> Iterator[dict]:
