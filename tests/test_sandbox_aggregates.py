@@ -200,6 +200,22 @@ def test_client_run_export_plan_equals_the_endpoint_and_dedupes_like_mixpanel(sa
         assert raw != server
 
 
+def test_export_plans_report_progress_per_chunk(sandbox):
+    last = sandbox.dataset.last_date
+    first = last - dt.timedelta(days=3)
+    plan = Query.funnel(steps=["Search", "Viewed Item"], from_date=str(first), to_date=str(last),
+                        length=1, today=sandbox.today()).plan(
+        auth=sandbox.credentials.service_account(), today=sandbox.today())
+    seen = []
+    client = client_for(sandbox)
+    client.run(plan, on_progress=lambda stats: seen.append(stats.units_done))
+    chunks = len([r for r in sandbox.requests if r.endpoint == "export"])
+    assert chunks >= 4 and seen[-1] == chunks and seen == sorted(seen)
+    with pytest.raises(mpql.MpqlError, match="on_progress applies to aggregate plans"):
+        client.run(Query.events(from_date=str(last), to_date=str(last)).plan(),
+                   on_progress=print)
+
+
 def test_client_run_reports_mixpanels_error_and_write_refuses_aggregates(sandbox):
     last = str(sandbox.dataset.last_date)
     plan = Query.funnel(funnel_id=4242, from_date=last, to_date=last, today=sandbox.today()) \
