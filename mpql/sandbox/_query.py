@@ -104,13 +104,14 @@ def metadata_window(ctx) -> tuple[dt.date, dt.date]:
 
 class _Summary:
     """Per event of a date window: event count, distinct users, and per property the number
-    of events that carry it. Computed once per window and cached on the sandbox."""
+    of events that carry it — over deduplicated events, like every Query API answer (only
+    /export sends duplicates). Computed once per window and cached on the sandbox."""
 
     def __init__(self, ds, first: dt.date, last: dt.date) -> None:
         self.counts: Counter = Counter()
         self.users: dict[str, set] = {}
         self.props: dict[str, Counter] = {}
-        for record in iter_events(ds, first, last):
+        for record in deduplicated(iter_events(ds, first, last)):
             name = record.get("event")
             if not isinstance(name, str):
                 continue
@@ -243,7 +244,7 @@ def _event_values(ctx, event: str) -> dict[str, Counter]:
             cache[key] = hit  # most recently used last
             return hit
     values: dict[str, Counter] = {}
-    for record in iter_events(ctx.dataset, first, last, {event}):
+    for record in deduplicated(iter_events(ctx.dataset, first, last, {event})):
         props = record.get("properties")
         if isinstance(props, dict):
             for name, value in props.items():
