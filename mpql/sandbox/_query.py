@@ -24,7 +24,7 @@ import datetime as dt
 import json
 import re
 import threading
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -109,8 +109,8 @@ class _Summary:
 
     def __init__(self, ds, first: dt.date, last: dt.date) -> None:
         self.counts: Counter = Counter()
-        self.users: dict[str, set] = {}
-        self.props: dict[str, Counter] = {}
+        self.users: dict[str, set] = defaultdict(set)
+        self.props: dict[str, Counter] = defaultdict(Counter)
         for record in deduplicated(iter_events(ds, first, last)):
             name = record.get("event")
             if not isinstance(name, str):
@@ -118,8 +118,8 @@ class _Summary:
             props = record.get("properties")
             props = props if isinstance(props, dict) else {}
             self.counts[name] += 1
-            self.users.setdefault(name, set()).add(json.dumps(props.get("distinct_id")))
-            self.props.setdefault(name, Counter()).update(props.keys())
+            self.users[name].add(json.dumps(props.get("distinct_id")))
+            self.props[name].update(props.keys())
 
 
 _SUMMARY_LOCK = threading.Lock()
@@ -201,6 +201,10 @@ def render_value(value: Any) -> str:
     ``["a", "b"]``) — how Mixpanel renders non-strings is UNCONFIRMED."""
     if isinstance(value, str):
         return value
+    if value is True or value is False:
+        return "true" if value else "false"
+    if type(value) is int:
+        return str(value)  # what json.dumps writes, without its overhead
     return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
 
 
@@ -243,13 +247,13 @@ def _event_values(ctx, event: str) -> dict[str, Counter]:
         if hit is not None:
             cache[key] = hit  # most recently used last
             return hit
-    values: dict[str, Counter] = {}
+    values: dict[str, Counter] = defaultdict(Counter)
     for record in deduplicated(iter_events(ctx.dataset, first, last, {event})):
         props = record.get("properties")
         if isinstance(props, dict):
             for name, value in props.items():
                 if value is not None:
-                    values.setdefault(name, Counter())[render_value(value)] += 1
+                    values[name][value if type(value) is str else render_value(value)] += 1
     with _SUMMARY_LOCK:
         cache[key] = values
         while len(cache) > 4:
