@@ -44,9 +44,12 @@ from mpql.cli.filter import _decoder
 decode = _decoder().decode  # the very decoder `mpql filter` uses
 def events(path):
     with open(path, "rb") as fh:
-        for line in fh:
-            if line.strip():
+        for line in fh:  # as mpql filter reads: decode first, look at blank lines on failure
+            try:
                 yield decode(line.decode("utf-8"))
+            except ValueError:
+                if line.strip():
+                    raise
 kind, path, where, event = sys.argv[1:5]
 common = dict(from_date="2024-01-01", to_date="2024-01-30")
 if kind == "funnel":
