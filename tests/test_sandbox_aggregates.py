@@ -138,6 +138,10 @@ def test_each_answer_has_the_documented_examples_structure(sandbox, endpoint, pa
      "needs the addiction_unit"),
     ("segmentation/sum", {"event": "A", "from_date": "2026-01-01", "to_date": "2026-01-02"},
      "needs the on"),
+    ("segmentation", {"event": '["A"]', "from_date": "2026-01-01", "to_date": "2026-01-02"},
+     "event must be a single event name (not a JSON array)"),
+    ("retention", {"born_event": '["A", "B"]', "from_date": "2026-01-01", "to_date": "2026-01-02"},
+     "born_event must be a single event name"),
 ])
 def test_bad_parameters_are_400_with_mixpanels_error_body(sandbox, endpoint, params, words):
     r = get(sandbox, endpoint, **params)

@@ -79,16 +79,17 @@ def param_choice(params: Mapping[str, str], name: str, choices: tuple[str, ...],
     return raw
 
 
-def single_event(params: Mapping[str, str]) -> str:
-    """``event`` on the property endpoints is ONE name (Mixpanel's docs: "not an array"). A
-    JSON array is refused with that advice rather than looked up as a literal name."""
-    name = param_required(params, "event", "Purchase")
+def single_event(params: Mapping[str, str], param: str = "event") -> str:
+    """``event`` on the property and aggregate endpoints is ONE name (Mixpanel's docs: "not an
+    array"). A JSON array — /export's form — is refused with that advice rather than looked
+    up as a literal name that matches nothing (what Mixpanel does with it is UNCONFIRMED)."""
+    name = param_required(params, param, "Purchase")
     if name.startswith("[") and name.endswith("]"):
         try:
             json.loads(name)
         except ValueError:
             return name
-        raise QueryParamError(f"event must be a single event name (not a JSON array) on this "
+        raise QueryParamError(f"{param} must be a single event name (not a JSON array) on this "
                               f"endpoint, found {name[:80]!r}")
     return name
 
@@ -289,6 +290,9 @@ def aggregate(endpoint: str) -> Callable[[Any, Mapping[str, str]], Any]:
         from .. import aggregates
 
         query = {k: v for k, v in params.items() if k not in ("project_id", "workspace_id")}
+        for name in ("event", "born_event"):
+            if query.get(name):  # one name on every aggregate endpoint, unlike /export's array
+                single_event(query, name)
         # Mixpanel's date rules come first, as on /export: a future to_date is a plain-text 400.
         to_date = query.get("to_date")
         if to_date and _DATE_TEXT.fullmatch(to_date):
