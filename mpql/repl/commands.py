@@ -228,8 +228,7 @@ class Commands:
             return False
         from .engine import is_filter
 
-        for d in self._check(arg, param="on"):
-            self.out.write(d.render(filename="<on>"), "warning" if d.severity != "error" else "error")
+        self._check(arg, param="on")  # its diagnostics are shown, as for an expression
         where = None
         if self.current is not None and self.current.scope == self.scope \
                 and is_filter(self.current.expr):
