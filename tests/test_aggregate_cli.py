@@ -210,3 +210,14 @@ def test_sandbox_info_lists_the_saved_funnels():
     r = mpql("sandbox", "info", env=clean_env())
     assert r.returncode == 0, r.stderr
     assert "funnels:  7001 'Browse to purchase', 7002 'Search to cart'" in r.stdout
+
+
+def test_repl_segment_reports_a_failing_on_once_and_fails_the_script(tmp_path):
+    data = tmp_path / "events.jsonl"
+    data.write_text(json.dumps({"event": "A", "properties": {
+        "time": 1767268800, "distinct_id": "u1", "os": "iOS"}}) + "\n")
+    r = mpql("repl", "--data", str(data), "--no-history",
+             stdin=':segment properties["os"] and 1\n', env=clean_env())
+    assert r.returncode == 1
+    out = r.stdout + r.stderr
+    assert out.count("T010") == 1 and "`and` needs boolean operands" in out
