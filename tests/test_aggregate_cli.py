@@ -221,3 +221,14 @@ def test_repl_segment_reports_a_failing_on_once_and_fails_the_script(tmp_path):
     assert r.returncode == 1
     out = r.stdout + r.stderr
     assert out.count("T010") == 1 and "`and` needs boolean operands" in out
+
+
+def test_the_sandbox_aggregates_example_runs():
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parent.parent / "examples" / "aggregates_sandbox.py"
+    r = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                       timeout=120, env=clean_env())
+    assert r.returncode == 0, r.stderr
+    assert "saved funnels: 7001 'Browse to purchase'" in r.stdout
+    assert "gave the same answer as 1 /funnels call" in r.stdout
