@@ -2,8 +2,9 @@
 what Mixpanel would silently answer with nothing.
 
 Exit codes: 0 when nothing at the failing severity remains (``--fail-on``, default warning),
-1 when findings remain, 2 on usage, config or input errors and on internal errors.
-``--exit-zero`` turns 1 into 0. See docs/lint.md.
+1 when findings remain, 2 on usage, config or input errors (an expression with a syntax error
+included: it is reported like any finding, but could not be checked) and on internal errors.
+``--exit-zero`` turns 1 into 0, not 2. See docs/lint.md.
 """
 
 from __future__ import annotations
@@ -198,9 +199,17 @@ def _run(args) -> int:
         print(f"{stale} baseline entr{'ies' if stale != 1 else 'y'} no longer "
               f"match{'' if stale != 1 else 'es'} (fixed or changed); run `mpql lint --write-baseline {baseline.path}` to "
               "drop them.", file=sys.stderr)
+    if any(d.code in _syntax_codes() for d in found):
+        return EXIT_ERROR  # input mpql cannot read: the same exit code in every command
     if failing and not args.exit_zero:
         return EXIT_FINDINGS
     return EXIT_OK
+
+
+def _syntax_codes():
+    from ..language.parser import SYNTAX_CODES
+
+    return SYNTAX_CODES
 
 
 def _diff(sources, options, unsafe: bool) -> int:

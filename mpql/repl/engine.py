@@ -93,6 +93,7 @@ class Session(Commands):
         self.last_input: str | None = None
         self.last_diagnostics: list = []
         self.failures = 0  # inputs that ended in an error (the non-interactive exit code)
+        self.syntax_errors = 0  # expressions that did not parse (exit 2, as in every command)
         self.quit = False
         self.interrupted = False
         self.notices: set[str] = set()
@@ -179,6 +180,7 @@ class Session(Commands):
             return parse(text)
         except ParseError as exc:
             self._render(exc.diagnostic)
+            self.syntax_errors += 1
             if remember:
                 self.last_input, self.last_diagnostics = text, [exc.diagnostic]
             return None
