@@ -7,6 +7,7 @@ Public API::
     query.plan(region=, auth=, chunk=, …) -> Plan      (model.py: Plan, Step, Consumes)
     plan.explain() / plan.to_json() / plan.to_curl() / plan.expand(i, ids)
     expand(step, ids) -> Expansion                      (concrete requests for the executor)
+    check_where(query, text) -> [Diagnostic]            (lint the where as the plan sends it)
     ServiceAccount, ProjectSecret                       (auth.py; secrets never shown)
 
 How it fits: the builder (mpql.builder) or the parser gives the `where` AST; rewrite.py splits
@@ -22,7 +23,8 @@ from .auth import RETIREMENT_DATE, ProjectSecret, ServiceAccount
 from .encode import REGIONS
 from .expand import Expansion, Request, expand, id_test, record_distinct_id
 from .model import Consumes, Plan, Step
-from .query import CHUNKS, MAX_EXPORT_LIMIT, Query, date_chunks
+from .query import CHUNKS, MAX_EXPORT_LIMIT, Query, auto_chunking, date_chunks
+from .wherecheck import check_where
 
 __all__ = [
     "Query",
@@ -41,4 +43,6 @@ __all__ = [
     "id_test",
     "record_distinct_id",
     "date_chunks",
+    "auto_chunking",
+    "check_where",
 ]
