@@ -148,6 +148,10 @@ def run(args) -> int:
         return EXIT_ERROR
     region = options.pop("region")
     del options["project_id"], options["workspace_id"]  # from the credentials
+    # Plan once without the secret: a planning error (chunk, URL length, a where no request
+    # can evaluate) stops the run before the sandbox starts.
+    query.plan(region=region, auth=creds.kind if creds else "service_account", check=False,
+               **options)
     sandbox = None
     try:
         if creds is None:
