@@ -195,7 +195,9 @@ def _where_ok(args, query) -> bool:
     (or the sandbox) starts: False (after printing the diagnostics) when it must not be sent."""
     from mpql.planner import check_where
 
-    diagnostics = check_where(query, args.where)
+    behaviors = [b["name"] for b in query.behaviors] if query.behaviors else None
+    diagnostics = check_where(args.where, query.kind, behaviors=behaviors,
+                              distinct_ids=bool(query.distinct_ids))
     errors = [d for d in diagnostics if d.severity == "error"]
     for d in diagnostics:
         if d in errors or not args.quiet:

@@ -7,7 +7,7 @@ Public API::
     query.plan(region=, auth=, chunk=, …) -> Plan      (model.py: Plan, Step, Consumes)
     plan.explain() / plan.to_json() / plan.to_curl() / plan.expand(i, ids)
     expand(step, ids) -> Expansion                      (concrete requests for the executor)
-    check_where(query, text) -> [Diagnostic]            (lint the where as the plan sends it)
+    check_where(text, kind) -> [Diagnostic]             (lint a where as the plan sends it)
     ServiceAccount, ProjectSecret                       (auth.py; secrets never shown)
 
 How it fits: the builder (mpql.builder) or the parser gives the `where` AST; rewrite.py splits

@@ -9,6 +9,8 @@ and as an engage where — and each finding is kept from the check of the endpoi
 the text is sent to: inside a profile-only condition the engage findings (U005, U007, …),
 elsewhere the export ones (S001, U003, U004, U009, …). Checking the user's text, not the wire
 form, keeps the positions exact and the lexical rules (U001 single quotes, U008 keyword case).
+Engage findings inside an events filter come without their fix: U005's `user[...]` →
+`properties[...]` is right for an engage where, wrong inside an events filter.
 
 One exception, because the planner acts on it: a top-level ``properties["$distinct_id"] ==
 "…"`` test of a profiles query is sent as engage's ``distinct_id(s)`` parameter, so S002 (use
@@ -17,32 +19,51 @@ that parameter) is not reported for it.
 
 from __future__ import annotations
 
+import attrs
+
 from ..errors import PlanError
 from ..language import ast as A
 from .rewrite import EVENT, PROFILE, kinds
 
 __all__ = ["check_where", "profile_parts"]
 
+_ENGAGE = ("this profile condition is sent to /engage, which mpql's planner asks first for the "
+           "matching $distinct_ids")
 
-def check_where(query, text: str, *, schema=None) -> list:
-    """The checker's diagnostics for ``text`` (the where ``query`` was built from) as the
-    plan sends it; sorted by position. Empty when the checker is not installed."""
+
+def check_where(text: str, kind: str, *, behaviors=None, distinct_ids: bool = False,
+                schema=None) -> list:
+    """The checker's diagnostics for the where ``text`` of a ``kind`` ("events" or
+    "profiles") query as its plan sends it, sorted by position; a syntax error is returned as
+    its E1xx diagnostic, as ``mpql.check`` does. ``behaviors``: the names a profiles query
+    defines; ``distinct_ids``: whether it already has ids (then the where's id test stays in
+    the where). Empty when the checker is not installed."""
     try:
         from ..checker import check
     except ImportError:  # pragma: no cover - the checker is part of the package
         return []
-    behaviors = [b["name"] for b in query.behaviors] if query.behaviors else None
-    where = query.where
-    if query.kind == "profiles":
+    from ..errors import ParseError
+    from ..language import parse
+
+    if kind not in ("events", "profiles"):
+        raise ValueError(f"kind must be 'events' or 'profiles', got {kind!r}")
+    try:
+        where = parse(text)
+    except ParseError as exc:
+        return [exc.diagnostic]
+    if kind == "profiles":
         found = check(text, endpoint="engage", schema=schema, behaviors=behaviors)
-        moved = None if query.distinct_ids else _moved_id_test(where)
+        moved = None if distinct_ids else _moved_id_test(where)
         return [d for d in found
                 if not (d.code == "S002" and moved is not None and _within(d.span, moved))]
     parts = profile_parts(where)
     found = [d for d in check(text, endpoint="export", schema=schema)
              if not any(_within(d.span, p) for p in parts)]
     if parts:
-        found += [d for d in check(text, endpoint="engage", schema=schema, behaviors=behaviors)
+        # Without their fixes: an engage fix (U005: `user[...]` → `properties[...]`) would
+        # turn the condition into an event-property test in this events filter.
+        found += [attrs.evolve(d, fix=None, help=(d.help + "; " if d.help else "") + _ENGAGE)
+                  for d in check(text, endpoint="engage", schema=schema, behaviors=behaviors)
                   if any(_within(d.span, p) for p in parts)]
     return sorted(found, key=lambda d: (d.span.start, d.span.end, d.code))
 

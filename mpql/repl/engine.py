@@ -243,8 +243,14 @@ class Session(Commands):
         except Unavailable as exc:
             self._note_once("checker", f"note: {exc}; expressions are parsed, not checked")
             return []
-        diagnostics = checker.check(text, endpoint=self.endpoint, param=param,
-                                    schema=self.schema)
+        if param == "where" and self.endpoint in ("export", "engage"):
+            # As :run sends it: an events filter's profile conditions go to /engage.
+            kind = "profiles" if self.endpoint == "engage" else "events"
+            planner = layer("mpql.planner", "checking", "check_where")
+            diagnostics = planner.check_where(text, kind, schema=self.schema)
+        else:
+            diagnostics = checker.check(text, endpoint=self.endpoint, param=param,
+                                        schema=self.schema)
         for d in diagnostics:
             self._render(d)
         self.last_diagnostics = list(diagnostics)
