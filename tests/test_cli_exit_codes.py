@@ -58,10 +58,19 @@ def syntax_case(name, events):
         "fmt": (["fmt", "-e", SYNTAX_ERROR], None),
         "lint": (["lint", "--isolated", "-e", SYNTAX_ERROR], None),
         "plan": (plan + ["--where", SYNTAX_ERROR], None),
-        "run": (["run", "--events", "--where", SYNTAX_ERROR], None),
+        "run": (["run", "--events", "--from", "2024-01-01", "--to", "2024-01-02", "--where",
+                 SYNTAX_ERROR], None),
         "filter": (["filter", "--where", SYNTAX_ERROR, events], None),
         "repl": (["repl", "--data", events], SYNTAX_ERROR + "\n"),
     }[name]
+
+
+def _sample_days() -> list[str]:
+    """The embedded sandbox's last day (its sample data ends yesterday)."""
+    from mpql.sandbox import default_dataset
+
+    day = default_dataset().last_date.isoformat()
+    return ["--from", day, "--to", day]
 
 
 def output_case(name, events):
@@ -77,7 +86,7 @@ def output_case(name, events):
                   "--today", "2024-06-01", "--where", GOOD], None),
         "filter": (["filter", "--where", GOOD, events], None),
         "sandbox": (["sandbox", "info"], None),
-        "run": (["run", "--events", "--limit", "2", "-q"], None),
+        "run": (["run", "--events", *_sample_days(), "--limit", "2", "-q"], None),
         "demo": (["demo"], None),
         "repl": (["repl", "--data", events], GOOD + "\n"),
     }[name]
@@ -157,6 +166,47 @@ sys.exit(main(sys.argv[1:]))
 def _with_injected_bug(argv, stdin=None, **env):
     return subprocess.run([sys.executable, "-c", DRIVER, *argv], input=stdin,
                           capture_output=True, text=True, timeout=60, env=_env(**env))
+
+
+DEEP_DRIVER = """
+import importlib, sys
+from mpql.cli import main
+module, _, path = sys.argv[1].partition(":")
+owner = importlib.import_module(module)
+*owners, attr = path.split(".")
+for name in owners:
+    owner = getattr(owner, name)
+def boom(*args, **kwargs):
+    raise RuntimeError("injected failure")
+setattr(owner, attr, boom)
+sys.exit(main(sys.argv[2:]))
+"""
+
+
+@pytest.mark.parametrize("target, argv, stdin", [
+    # deep inside a command, not just its entry point
+    ("mpql.checker.lint:lint_text", ["lint", "--isolated", "-e", GOOD], None),
+    ("mpql.cli.parse:to_tree", ["parse", "-e", GOOD], None),
+    ("mpql.planner.query:_plan_events", ["plan", "--events", "--from", "2024-01-01", "--to",
+                                         "2024-01-02", "--today", "2024-06-01"], None),
+])
+def test_an_internal_error_deep_in_a_command_is_one_line_and_exit_2(target, argv, stdin):
+    r = subprocess.run([sys.executable, "-c", DEEP_DRIVER, target, *argv], input=stdin,
+                       capture_output=True, text=True, timeout=60, env=_env())
+    assert r.returncode == 2
+    assert r.stderr == (f"mpql {argv[0]}: internal error: RuntimeError: injected failure (a bug "
+                        f"in mpql — please report it; MPQL_DEBUG=1 shows the traceback)\n")
+
+
+def test_an_internal_error_in_a_repl_script_is_reported_and_exits_2(tmp_path):
+    # The session goes on after a bug (the next input is answered), and the script exits 2.
+    r = subprocess.run([sys.executable, "-c", DEEP_DRIVER, "mpql.repl.engine:Session._breakdown",
+                        "repl", "--data", _events(tmp_path)],
+                       input='properties["plan"]\n' + GOOD + "\n", capture_output=True,
+                       text=True, timeout=60, env=_env())
+    assert r.returncode == 2, r.stdout
+    assert "error: internal error (RuntimeError: injected failure)" in r.stdout
+    assert "1 of 2 events match" in r.stdout and "Traceback" not in r.stdout + r.stderr
 
 
 def test_a_closed_stdout_is_an_error_for_a_command_that_writes(tmp_path):

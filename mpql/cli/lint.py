@@ -112,21 +112,8 @@ def _options(args):
 
 
 def run(args) -> int:
-    try:
-        return _run(args)
-    except (ConfigError, KeyboardInterrupt, BrokenPipeError):
-        raise
-    except Exception as exc:  # noqa: BLE001 - a crash must still exit 2 with a message
-        from ..errors import MpqlError
-
-        if isinstance(exc, MpqlError):
-            raise
-        print(f"mpql lint: internal error: {type(exc).__name__}: {exc} (please report it)",
-              file=sys.stderr)
-        return EXIT_ERROR
-
-
-def _run(args) -> int:
+    # An unexpected exception is reported by mpql.cli.main like in every command: one line,
+    # exit 2 (the traceback with MPQL_DEBUG=1).
     from ..checker.lint import fix_text, is_failure, lint_text
     from ..checker.output import render, statistics
 

@@ -94,6 +94,7 @@ class Session(Commands):
         self.last_diagnostics: list = []
         self.failures = 0  # inputs that ended in an error (the non-interactive exit code)
         self.syntax_errors = 0  # expressions that did not parse (exit 2, as in every command)
+        self.internal_errors = 0  # bugs caught so the session goes on (exit 2 for a script)
         self.quit = False
         self.interrupted = False
         self.notices: set[str] = set()
@@ -124,6 +125,7 @@ class Session(Commands):
                         "loaded data: completion and explanations know no properties; "
                         "please report it")
             self.failures += 1
+            self.internal_errors += 1
         try:
             if status == "command":
                 ok = self._run_command(text.strip())
@@ -141,6 +143,7 @@ class Session(Commands):
             # Not hidden: reported as what it is, with the input that caused it.
             self._error(f"internal error ({type(exc).__name__}: {exc}) while handling "
                         f"{text.strip()[:60]!r}; please report it")
+            self.internal_errors += 1
             ok = False
         if not ok:
             self.failures += 1
