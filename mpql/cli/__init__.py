@@ -71,7 +71,9 @@ def _usage() -> str:
     width = max(len(n) for n in available)
     for name, (_, summary) in available.items():
         lines.append(f"  {name.ljust(width)}  {summary}")
-    lines += ["", "exit codes: 0 ok, 1 findings, 2 usage or input error, 130 interrupted"]
+    lines += ["", "exit codes: 0 ok, 1 findings, 2 usage or input error (a syntax error too) or",
+              "an error that stopped the command, 130 interrupted (docs/cli.md)",
+              "MPQL_DEBUG=1 (or mpql --debug <command>) shows the traceback of an internal error"]
     return "\n".join(lines)
 
 
