@@ -14,6 +14,7 @@ import sys
 import pytest
 
 from mpql.planner import check_where
+from mpql.planner.wherecheck import profile_parts
 
 RAISED = ["--export-per-second", "10000", "--export-per-hour", "1000000",
           "--query-per-hour", "1000000"]
@@ -129,3 +130,51 @@ def test_repl_run_refuses_an_error_for_the_real_endpoint(sandbox):
     after_run = r.stdout.split("mpql> :run 1")[1]
     assert "S001" in after_run and "nothing was sent" in after_run
     assert sandbox.requests == []
+
+
+# -- the partition, for any filter ------------------------------------------------------------
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+import mpql  # noqa: E402
+from mpql.language import ast as A  # noqa: E402
+
+
+def _leaves(scope, names):
+    prop = st.builds(A.Property, st.just(scope), st.sampled_from(names))
+    value = st.one_of(st.builds(A.Number, st.integers(0, 3)), st.builds(A.String, st.just("v")),
+                      st.builds(A.Now))
+    return st.one_of(
+        st.builds(lambda p, op, v: A.Compare(op, p, v), prop, st.sampled_from(["==", "<"]),
+                  value),
+        st.builds(lambda p: A.Call("defined", (p,)), prop),
+        st.builds(lambda p: A.Call("list", (p,)), prop),
+    )
+
+
+_FILTERS = st.recursive(
+    st.one_of(_leaves("properties", ["a", "distinct_id"]), _leaves("user", ["x", "$distinct_id"])),
+    lambda c: st.one_of(st.builds(A.And, c, c), st.builds(A.Or, c, c), st.builds(A.Not, c)),
+    max_leaves=6)
+
+
+def _key(d):
+    return d.code, d.span.start, d.span.end, d.message
+
+
+@given(_FILTERS)
+def test_each_finding_comes_from_the_endpoint_its_part_is_sent_to(node):
+    text = mpql.format(node)
+    found = check_where(text, "events")
+    export = {_key(d) for d in mpql.check(text, endpoint="export")}
+    engage = {_key(d) for d in mpql.check(text, endpoint="engage")}
+    parts = profile_parts(mpql.parse(text))
+    for d in found:
+        inside = any(p.start <= d.span.start and d.span.end <= p.end for p in parts)
+        assert _key(d) in (engage if inside else export), (text, d.code)
+        assert 0 <= d.span.start <= d.span.end <= len(text)
+    if parts:
+        assert "S003" not in {d.code for d in found}  # user[...] never reaches /export
+    else:
+        assert [_key(d) for d in found] == [_key(d) for d in mpql.check(text, endpoint="export")]
