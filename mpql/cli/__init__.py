@@ -203,18 +203,24 @@ def _guard_stdout() -> None:
             current.flush()
         except (OSError, ValueError, AttributeError):
             return
+    raw = _StdoutRaw(fd)
+    # Unbuffered (python -u, PYTHONUNBUFFERED) stays unbuffered: Python then gives stdout a raw
+    # FileIO as its buffer and a write-through text layer; streaming commands rely on it.
+    unbuffered = isinstance(getattr(current, "buffer", None), io.RawIOBase)
     sys.stdout = io.TextIOWrapper(
-        io.BufferedWriter(_StdoutRaw(fd)),
+        raw if unbuffered else io.BufferedWriter(raw),
         encoding=getattr(current, "encoding", None) or "utf-8",
         errors=getattr(current, "errors", None) or "strict",
-        line_buffering=bool(getattr(current, "line_buffering", False)))
+        line_buffering=bool(getattr(current, "line_buffering", False)),
+        write_through=bool(getattr(current, "write_through", False)))
 
 
 def _discard_stdout() -> None:
     """Point standard output at /dev/null, so that the flush at interpreter exit does not
     fail (and print "Exception ignored …") a second time."""
     null = os.open(os.devnull, os.O_WRONLY)
-    raw = getattr(getattr(sys.stdout, "buffer", None), "raw", None)
+    buffer = getattr(sys.stdout, "buffer", None)
+    raw = buffer if isinstance(buffer, _StdoutRaw) else getattr(buffer, "raw", None)
     if isinstance(raw, _StdoutRaw):
         raw._fd = null  # what is still buffered goes nowhere, even for a closed descriptor
     try:
