@@ -50,12 +50,12 @@ def week(sb):
 
 
 def test_segmentation_on_the_embedded_sandbox_prints_mixpanels_json(tmp_path):
-    r = mpql("run", "--segmentation", "Purchase", "--on", 'properties["$os"]', "--type",
-             "unique", env=clean_env())
-    assert r.returncode == 0, r.stderr
-    assert "embedded sandbox" in r.stderr and "answered by Mixpanel's endpoint" in r.stderr
-    with Sandbox() as ref:  # the same default dataset the subprocess served
+    with Sandbox() as ref:  # the same default dataset the subprocess serves
         a, b = str(ref.dataset.first_date), str(ref.dataset.last_date)
+        r = mpql("run", "--segmentation", "Purchase", "--on", 'properties["$os"]', "--type",
+                 "unique", "--from", a, "--to", b, env=clean_env())
+        assert r.returncode == 0, r.stderr
+        assert "embedded sandbox" in r.stderr and "answered by Mixpanel's endpoint" in r.stderr
         expected = ref.query("segmentation", event="Purchase", from_date=a, to_date=b,
                              on='properties["$os"]', type="unique", unit="day", limit=60)
     assert json.loads(r.stdout) == expected
@@ -141,22 +141,29 @@ def test_retention_frequency_and_measures(server, args, endpoint, params):
 
 @pytest.mark.parametrize("args,words", [
     (["--segmentation", "Purchase", "--born-event", "X"], "--born-event does not apply to --segmentation"),
-    (["--events", "--on", "x", "--from", "2026-01-01", "--to", "2026-01-02"], "--on does not apply to --events"),
-    (["--profiles", "--format", "csv"], "--format does not apply to --profiles"),
+    (["--events", "--on", "x", "--from", "2026-01-01", "--to", "2026-01-02"],
+     "--on applies to aggregate queries (--segmentation, --retention, --frequency, --funnel, "
+     "--steps), not --events"),
+    (["--profiles", "--format", "csv"], "--format applies to aggregate queries, not --profiles"),
     (["--segmentation", "Purchase", "--measure", "sum"], "--measure sum needs --on"),
     (["--segmentation", "Purchase", "--resume", "-o", "x.json"], "--resume does not apply"),
+    (["--segmentation", "Purchase", "--dedupe"], "--dedupe does not apply to --segmentation"),
+    (["--profiles", "--on", "x"], "--on applies to aggregate queries"),
     (["--funnel", "7001", "--type", "unique"], "--type does not apply to --funnel"),
     (["--retention", "--born-event", "A", "--event", "B", "--event", "C"], "takes one --event"),
     (["--segmentation", "Purchase", "--unit", "fortnight"], "unit must be one of"),
 ])
 def test_flags_that_do_not_fit_exit_2_with_one_clear_line(args, words, tmp_path):
-    r = mpql("run", *args, env=clean_env())
+    dates = [] if {"--events", "--profiles"} & set(args) else \
+        ["--from", "2026-01-01", "--to", "2026-01-02"]
+    r = mpql("run", *args, *dates, env=clean_env())
     assert r.returncode == 2, r.stdout
     assert words in r.stderr and "Traceback" not in r.stderr
 
 
 def test_a_bad_on_is_shown_with_carets_and_nothing_starts():
-    r = mpql("run", "--segmentation", "Purchase", "--on", 'properties["x"] ==', env=clean_env())
+    r = mpql("run", "--segmentation", "Purchase", "--on", 'properties["x"] ==', "--from",
+             "2026-01-01", "--to", "2026-01-02", env=clean_env())
     assert r.returncode == 2
     assert "--on:1:" in r.stderr and "^" in r.stderr and "embedded sandbox" not in r.stderr
 
@@ -187,6 +194,11 @@ def test_plan_shows_server_and_export_aggregate_plans():
     r = mpql("plan", "--segmentation", "Purchase", "--from", "2024-01-01", "--to",
              "2024-01-31", "--addiction-unit", "day", env=clean_env())
     assert r.returncode == 2 and "--addiction-unit does not apply to --segmentation" in r.stderr
+    r = mpql("plan", "--funnel", "7", "--from", "2024-01-01", env=clean_env())
+    assert r.returncode == 2 and "--funnel needs --from and --to" in r.stderr
+    r = mpql("plan", "--segmentation", "Purchase", "--from", "2024-01-01", "--to",
+             "2024-01-31", "--engage-accessor", "user", env=clean_env())
+    assert r.returncode == 2 and "--engage-accessor does not apply to --segmentation" in r.stderr
 
 
 def test_repl_segment_prints_the_breakdown_of_the_loaded_events(tmp_path):

@@ -95,8 +95,8 @@ def test_profiles_to_stdout_with_limit(server):
     (["--events", "--where", 'properties["a"] = 1', "--from", "2024-01-01", "--to",
       "2024-01-01"], "E101"),
     (["--profiles", "-o", "/nonexistent-dir/x.jsonl"], "cannot write the output"),
-    (["--profiles", "--dedupe"], "--dedupe apply to --events"),
-    (["--profiles", "--chunk", "day"], "--chunk apply to --events"),
+    (["--profiles", "--dedupe"], "--dedupe applies to --events"),
+    (["--profiles", "--chunk", "day"], "--chunk applies to --events"),
     (["--events", "--from", "2024-01-01", "--to", "2024-01-01", "--output-property", "x"],
      "--output-property applies to --profiles"),
 ])
@@ -208,7 +208,7 @@ def _paced_export_span(data, scale: float, minimum: float) -> float:
                         limits=Limits.scaled(scale))
         plan = Query.events(None, from_date=data.first_date.isoformat(),
                             to_date=data.last_date.isoformat()).plan(
-            auth=None, project_id=sb.credentials.project_id)
+            auth=None, project_id=sb.credentials.project_id, chunk="day")
         assert len(plan.expand(0).requests) == 150
         started = time.monotonic()
         records = list(client.run(plan))
@@ -242,7 +242,8 @@ def test_ctrl_c_during_a_stalled_download_exits_promptly_and_keeps_the_state(ser
     out = tmp_path / "i.jsonl"
     a, b = days(server, 6)
     proc = subprocess.Popen([sys.executable, "-m", "mpql", "run", "--events", "--from", a,
-                             "--to", b, "-o", str(out), "--base-url", server.url, "--quiet",
+                             "--to", b, "--chunk", "day", "-o", str(out), "--base-url",
+                             server.url, "--quiet",
                              *RAISED], env=env_for(server), stderr=subprocess.PIPE)
     try:
         time.sleep(2.0)
@@ -276,7 +277,8 @@ def test_checker_errors_in_where_stop_the_run_before_anything_is_sent(server):
 
 
 def test_syntax_error_in_where_points_at_it_and_starts_no_sandbox():
-    r = mpql("run", "--events", "--where", 'properties["x" ==', "--no-check", env=clean_env())
+    r = mpql("run", "--events", "--where", 'properties["x" ==', "--no-check", "--from",
+             "2024-01-01", "--to", "2024-01-01", env=clean_env())
     err = r.stderr.decode()
     assert r.returncode == 2 and "E100" in err and "--where:1:16" in err, err
     assert "sandbox" not in err and "Traceback" not in err

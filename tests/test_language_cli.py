@@ -70,11 +70,11 @@ class TestParse:
         assert r.returncode == 0
         assert r.stdout.splitlines()[0] == "Arith op='-'"
 
-    def test_syntax_error_exits_1_with_a_located_diagnostic(self, tmp_path):
+    def test_syntax_error_exits_2_with_a_located_diagnostic(self, tmp_path):
         f = tmp_path / "bad.mpql"
         f.write_text('properties["ok"]\n\n# c\nproperties["a"] = 1\n', encoding="utf-8")
         r = mpql("parse", str(f))
-        assert r.returncode == 1
+        assert r.returncode == 2  # a syntax error: the same exit code in every command
         assert f"--> {f}:4:17" in r.stderr
         assert "E101" in r.stderr and "help: use `==`" in r.stderr
         assert "Property scope='properties' name='ok'" in r.stdout  # the good one still prints
@@ -303,9 +303,12 @@ def test_crlf_and_bom_on_stdin_are_normalised():
     assert (r.returncode, r.stdout) == (0, b"1 + 2\n")
 
 
-def test_closed_stdout_is_not_a_traceback():
+def test_closed_stdout_is_an_error_not_lost_output():
+    # The formatted text has nowhere to go: one line and exit 2, not a silent success.
     r = mpql_shell(">&-", "fmt", "-e", "1+1")
-    assert r.returncode == 0 and b"Traceback" not in r.stderr
+    assert r.returncode == 2 and b"Traceback" not in r.stderr
+    assert r.stderr == b"mpql fmt: error: cannot write to standard output: standard output " \
+                       b"is closed\n"
 
 
 

@@ -30,7 +30,8 @@ def test_text_plan():
     assert r.returncode == 0, r.stderr
     assert "step 1  POST https://mixpanel.com/api/query/engage" in r.stdout
     assert "step 2  GET https://data.mixpanel.com/api/2.0/export" in r.stdout
-    assert "31 requests (day chunks)" in r.stdout
+    # 31 days: 4 requests by default, not one per day (docs/planner.md, *Date chunks*)
+    assert "4 requests (8-day chunks)" in r.stdout
 
 
 def test_json_plan_round_trips_the_model():
@@ -72,7 +73,7 @@ def test_profiles_plan():
     (["--events", "--from", "2024-01-01", "--to", "2024-01-01", "--where", 'properties["a"] = 1'],
      "E101"),
     (["--profiles", "--where", 'event["x"] == 1'], "cannot filter on event properties"),
-    (["--profiles", "--from", "2024-01-01"], "--from does not apply to --profiles"),
+    (["--profiles", "--from", "2024-01-01"], "--from applies to --events, not --profiles"),
     (["--events", "--from", "2024-01-01", "--to", "2024-01-01", "--limit", "100001"],
      "between 1 and 100000"),
     (["--events", "--from", "2024-01-01", "--to", "2024-01-01", "--project-id", "abc"],

@@ -127,9 +127,10 @@ SHAPES = {
 
 
 def _render(name, region):
-    # check=False: the fixtures pin the planner's output, not the checker's rules.
+    # check=False: the fixtures pin the planner's output, not the checker's rules. The default
+    # chunking ("auto") is pinned: it is what `mpql plan` / `mpql run` use unless told.
     plan = SHAPES[name]().plan(region=region, auth="service_account", project_id=PROJECT,
-                               chunk="day", check=False)
+                               check=False)
     data = {"plan": plan.to_dict(), "explain": plan.explain().splitlines(),
             "curl": plan.to_curl().splitlines()}
     return json.loads(json.dumps(data))  # tuples → lists, as stored

@@ -157,7 +157,8 @@ def test_date_chunks_cover_the_range_exactly_once():
 
 
 def test_budget_note_for_many_chunks():
-    plan = Query.events(from_date="2024-01-01", to_date="2024-03-31", today=TODAY).plan()
+    plan = Query.events(from_date="2024-01-01", to_date="2024-03-31",
+                        today=TODAY).plan(chunk="day")
     assert any("60 export requests/hour" in n for n in plan.notes)
 
 

@@ -59,14 +59,19 @@ def test_multi_line_expression_continues_until_complete(events, tmp_path):
     assert "2 of 2 events match (100.0%)" in r.stdout
 
 
-def test_errors_never_end_the_run_and_make_the_exit_code_1(events, tmp_path):
+def test_errors_never_end_the_run_and_a_syntax_error_makes_the_exit_code_2(events, tmp_path):
     script = 'properties["a"] = 1\n:nope\n(1 +\n\nproperties["plan"] == "pro"\n'
     r = repl(["--data", str(events)], script, tmp_path)
-    assert r.returncode == 1
+    assert r.returncode == 2  # syntax errors exit 2 in every command
     assert "E101" in r.stdout and "unknown command `:nope`" in r.stdout
     assert "E106" in r.stdout  # the blank line submitted the incomplete expression
     assert "1 of 2 events match (50.0%)" in r.stdout  # the run went on after the errors
     assert "Traceback" not in r.stdout + r.stderr
+
+
+def test_a_failed_command_without_syntax_errors_makes_the_exit_code_1(events, tmp_path):
+    r = repl(["--data", str(events)], ':nope\nproperties["plan"] == "pro"\n', tmp_path)
+    assert r.returncode == 1 and "unknown command `:nope`" in r.stdout
 
 
 def test_quit_stops_reading(events, tmp_path):
@@ -175,9 +180,10 @@ def test_closed_stdin_exits_2_with_one_line(events, tmp_path):
     assert b"standard input is closed" in r.stderr and b"Traceback" not in r.stderr
 
 
-def test_closed_stdout_is_not_a_traceback(events, tmp_path):
+def test_closed_stdout_is_an_error_not_a_traceback(events, tmp_path):
     r = _repl_shell(">&-", b"true\n", tmp_path, "--data", str(events))
-    assert r.returncode == 0 and b"Traceback" not in r.stderr
+    assert r.returncode == 2 and b"Traceback" not in r.stderr
+    assert r.stderr.endswith(b"cannot write to standard output: standard output is closed\n")
 
 
 def test_a_non_utf8_script_line_stops_with_its_line_number(events, tmp_path):

@@ -63,7 +63,7 @@ def test_recorded_session_in_the_docs_is_current(tmp_path):
     r = subprocess.run([sys.executable, "-m", "mpql", "repl", "--data", str(data)],
                        input=SESSION, capture_output=True, text=True, env=env, timeout=120)
     assert r.stderr == ""
-    assert r.returncode == 1  # the syntax error and S003 in the session (the doc says so)
+    assert r.returncode == 2  # the syntax error in the session (the doc says so)
     transcript = r.stdout.replace(str(data), "demo")
     # The examples must keep illustrating what the comments say, whatever the generator does:
     assert "why: properties[\"$os\"] is never \"windows\"" in transcript

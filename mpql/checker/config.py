@@ -14,8 +14,8 @@ the current directory or its parents is used; ``--config`` names one explicitly 
     baseline                        baseline file (see checker/baseline.py), relative to the
                                     config file
 
-TOML is read with ``tomllib`` (Python 3.11+) or, on 3.10, with ``tomli`` when it is
-installed; otherwise a config file is an error that says so.
+TOML is read with ``tomllib`` (Python 3.11+) or, on 3.10, with ``tomli`` (a runtime dependency
+there); an install without it makes a config file an error that says so.
 """
 
 from __future__ import annotations

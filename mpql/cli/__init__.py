@@ -9,12 +9,22 @@ Exit codes, the same for every command (docs/cli.md):
 
     0   success, nothing to report
     1   findings (lint problems, unformatted files, a failed check)
-    2   usage error, unreadable input, or an mpql error that stopped the command
+    2   usage error, unreadable input (a syntax error included), an mpql error that stopped
+        the command, output that cannot be written, or an internal error (one line on
+        stderr; the traceback only with ``MPQL_DEBUG=1`` or ``mpql --debug <command>``)
     130 interrupted (Ctrl-C)
+
+The guarantees that hold whatever a command does live here, in ``main``: every exception
+ends in one line on stderr and exit 2; output that cannot be written (standard output closed,
+a full disk) is an error, not silently lost data; a reader that stops reading (``| head``)
+ends the command quietly with exit 0.
 """
 
 from __future__ import annotations
 
+import errno
+import io
+import os
 import sys
 from importlib import import_module
 
@@ -61,7 +71,9 @@ def _usage() -> str:
     width = max(len(n) for n in available)
     for name, (_, summary) in available.items():
         lines.append(f"  {name.ljust(width)}  {summary}")
-    lines += ["", "exit codes: 0 ok, 1 findings, 2 usage or input error, 130 interrupted"]
+    lines += ["", "exit codes: 0 ok, 1 findings, 2 usage or input error (a syntax error too) or",
+              "an error that stopped the command, 130 interrupted (docs/cli.md)",
+              "MPQL_DEBUG=1 (or mpql --debug <command>) shows the traceback of an internal error"]
     return "\n".join(lines)
 
 
@@ -91,29 +103,130 @@ def _attach_expressions(argv: list[str]) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    # A closed stdout/stderr (`mpql … >&-`) is None in Python: print() then drops its output,
-    # but stream.write() would raise. Give every command a sink, as print() behaves.
-    for stream in ("stdout", "stderr"):
-        if getattr(sys, stream) is None:
-            import os
-
-            setattr(sys, stream, open(os.devnull, "w", encoding="utf-8"))
+    debug = _debug_requested(argv)
+    if argv[:1] == ["--debug"]:
+        argv = argv[1:]
+    # A closed stdout/stderr (`mpql … >&-`) is None in Python. Writing to a closed standard
+    # output is an error (the output would be lost), raised at the first write; a closed
+    # standard error has nowhere to report anything, so it is a sink.
+    _guard_stdout()
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w", encoding="utf-8")
     name = argv[0] if argv else ""
+    prefix = f"mpql {name}" if name in COMMANDS else "mpql"
     try:
-        return _main(argv)
+        status = _main(argv)
+        # Flushed here, not at interpreter exit: a write error must set the exit code.
+        try:
+            sys.stdout.flush()
+        except StdoutError:
+            if status != EXIT_ERROR:
+                raise
+            _discard_stdout()  # the command already reported why it stopped (often this)
+        return status
     except KeyboardInterrupt:  # also while a command's modules are still being imported
-        print(f"mpql {name}: interrupted" if name in COMMANDS else "mpql: interrupted",
-              file=sys.stderr)
+        print(f"{prefix}: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     except BrokenPipeError:  # `mpql … | head`: the reader has all it wanted
-        # Point stdout at /dev/null so the flush at exit does not fail a second time.
-        import os
-
-        try:
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        except (OSError, ValueError):
-            pass
+        _discard_stdout()
         return EXIT_OK
+    except StdoutError as exc:
+        _discard_stdout()
+        reason = exc.strerror or str(exc)
+        print(f"{prefix}: error: cannot write to standard output: {reason}", file=sys.stderr)
+        return EXIT_ERROR
+    except SystemExit:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a bug: one line and exit 2, never a traceback
+        return _internal_error(prefix, exc, debug)
+
+
+def _debug_requested(argv: list[str]) -> bool:
+    return argv[:1] == ["--debug"] or os.environ.get("MPQL_DEBUG", "") not in ("", "0")
+
+
+def _internal_error(prefix: str, exc: BaseException, debug: bool) -> int:
+    if debug:
+        import traceback
+
+        traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
+    hint = "" if debug else "; MPQL_DEBUG=1 shows the traceback"
+    print(f"{prefix}: internal error: {type(exc).__name__}: {exc} (a bug in mpql — please "
+          f"report it{hint})", file=sys.stderr)
+    return EXIT_ERROR
+
+
+class StdoutError(OSError):
+    """Standard output cannot be written (closed, a full disk, an I/O error). Not raised for a
+    reader that went away (EPIPE): that is a BrokenPipeError, and a normal end."""
+
+
+class _StdoutRaw(io.RawIOBase):
+    """File descriptor 1, whose write errors are StdoutError: ``main`` can then tell a failed
+    write to standard output from any other OSError, wherever in a command it happened."""
+
+    def __init__(self, fd: int | None) -> None:
+        super().__init__()
+        self._fd = fd
+
+    def writable(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        if self._fd is None:
+            raise StdoutError(errno.EBADF, "standard output is closed")
+        return self._fd
+
+    def isatty(self) -> bool:
+        return self._fd is not None and os.isatty(self._fd)
+
+    def write(self, data) -> int:
+        try:
+            return os.write(self.fileno(), data)
+        except (BrokenPipeError, StdoutError):
+            raise
+        except OSError as exc:
+            raise StdoutError(exc.errno, exc.strerror) from None
+
+
+def _guard_stdout() -> None:
+    """Replace ``sys.stdout`` (the real standard output, or None when it is closed) by a text
+    stream over :class:`_StdoutRaw` with the same encoding and buffering. Left alone when
+    something else already replaced it (a test capturing output)."""
+    current = sys.stdout
+    if current is not None and current is not sys.__stdout__:
+        return
+    fd = None
+    if current is not None:
+        try:
+            fd = current.fileno()
+            current.flush()
+        except (OSError, ValueError, AttributeError):
+            return
+    raw = _StdoutRaw(fd)
+    # Unbuffered (python -u, PYTHONUNBUFFERED) stays unbuffered: Python then gives stdout a raw
+    # FileIO as its buffer and a write-through text layer; streaming commands rely on it.
+    unbuffered = isinstance(getattr(current, "buffer", None), io.RawIOBase)
+    sys.stdout = io.TextIOWrapper(
+        raw if unbuffered else io.BufferedWriter(raw),
+        encoding=getattr(current, "encoding", None) or "utf-8",
+        errors=getattr(current, "errors", None) or "strict",
+        line_buffering=bool(getattr(current, "line_buffering", False)),
+        write_through=bool(getattr(current, "write_through", False)))
+
+
+def _discard_stdout() -> None:
+    """Point standard output at /dev/null, so that the flush at interpreter exit does not
+    fail (and print "Exception ignored …") a second time."""
+    null = os.open(os.devnull, os.O_WRONLY)
+    buffer = getattr(sys.stdout, "buffer", None)
+    raw = buffer if isinstance(buffer, _StdoutRaw) else getattr(buffer, "raw", None)
+    if isinstance(raw, _StdoutRaw):
+        raw._fd = null  # what is still buffered goes nowhere, even for a closed descriptor
+    try:
+        os.dup2(null, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 def _main(argv: list[str]) -> int:

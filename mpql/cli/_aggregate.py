@@ -17,8 +17,8 @@ import sys
 from typing import Any
 
 __all__ = ["add_aggregate_kinds", "add_aggregate_arguments", "aggregate_kind",
-           "misplaced_aggregate", "build_aggregate_query", "answer_rows", "render_answer",
-           "AGGREGATE_FLAGS"]
+           "misplaced_aggregate", "check_aggregate_flags", "build_aggregate_query",
+           "answer_rows", "render_answer", "AGGREGATE_FLAGS"]
 
 KINDS = ("segmentation", "retention", "frequency", "funnel", "steps")
 MEASURES = ("count", "numeric", "sum", "average")
@@ -122,10 +122,35 @@ def misplaced_aggregate(args, kind: str | None) -> list[str]:
             if _given(args, attr) and (kind is None or kind not in _APPLIES[attr])]
 
 
+def check_aggregate_flags(args, kind: str, extra_events=()) -> None:
+    """QueryError naming every given flag that does not apply to this aggregate kind, and the
+    missing dates — for ``mpql run`` and ``mpql plan`` alike. ``extra_events``: the command's
+    own events-only flags (``--limit`` is an aggregate's top-segments limit, so it applies)."""
+    from mpql.errors import QueryError
+
+    from ._queryflags import misplaced
+
+    wrong = misplaced_aggregate(args, kind)
+    wrong += [f for f, attr in (("--output-property", "output_properties"),
+                                ("--time-in-ms", "time_in_ms")) if getattr(args, attr, None)]
+    if getattr(args, "engage_accessor", "as-written") != "as-written":
+        wrong.append("--engage-accessor")
+    wrong += misplaced(args, "events")  # the engage-only flags
+    wrong += [f for f, attr in extra_events if f != "--limit" and getattr(args, attr, None)]
+    if kind in ("segmentation", "funnel", "steps") and getattr(args, "event_names", None):
+        wrong.append("--event")
+    if wrong:
+        raise QueryError(f"{', '.join(wrong)} do{'es' if len(wrong) == 1 else ''} not apply "
+                         f"to --{kind}")
+    if not args.from_date or not args.to_date:
+        raise QueryError(f"--{kind} needs --from and --to (YYYY-MM-DD, inclusive); for the "
+                         "embedded sandbox, `mpql sandbox info` shows its sample data's days")
+
+
 def _one_event(args, what: str, required: bool) -> str | None:
     from mpql.errors import QueryError
 
-    names = list(getattr(args, "event_names", None) or getattr(args, "event", None) or [])
+    names = list(getattr(args, "event_names", None) or [])
     if len(names) > 1:
         raise QueryError(f"{what} takes one --event (the {'return' if what == '--retention' else 'counted'} "
                          f"event), found {len(names)}: {', '.join(names)}")
@@ -134,8 +159,10 @@ def _one_event(args, what: str, required: bool) -> str | None:
     return names[0] if names else None
 
 
-def build_aggregate_query(args, kind: str, *, from_date: str, to_date: str, today=None):
-    """The ``AggregateQuery`` these flags describe (QueryError names the flag at fault)."""
+def build_aggregate_query(args, kind: str, *, from_date: str, to_date: str, today=None,
+                          limit: int | None = None):
+    """The ``AggregateQuery`` these flags describe (QueryError names the flag at fault).
+    ``limit``: the top ``--on`` segments."""
     from mpql.errors import QueryError
     from mpql.planner import Query
 
@@ -146,11 +173,8 @@ def build_aggregate_query(args, kind: str, *, from_date: str, to_date: str, toda
         common["on"] = args.on
     if args.strategy:
         common["strategy"] = args.strategy
-    limit = getattr(args, "limit", None)
     unit = args.unit
     if kind == "segmentation":
-        if getattr(args, "event_names", None) or getattr(args, "event", None):
-            raise QueryError("--segmentation EVENT names its event; --event does not apply")
         measure = args.measure or "count"
         if measure == "count":
             return Query.segmentation(args.segmentation, unit=unit or "day",

@@ -2,8 +2,9 @@
 what Mixpanel would silently answer with nothing.
 
 Exit codes: 0 when nothing at the failing severity remains (``--fail-on``, default warning),
-1 when findings remain, 2 on usage, config or input errors and on internal errors.
-``--exit-zero`` turns 1 into 0. See docs/lint.md.
+1 when findings remain, 2 on usage, config or input errors (an expression with a syntax error
+included: it is reported like any finding, but could not be checked) and on internal errors.
+``--exit-zero`` turns 1 into 0, not 2. See docs/lint.md.
 """
 
 from __future__ import annotations
@@ -112,21 +113,8 @@ def _options(args):
 
 
 def run(args) -> int:
-    try:
-        return _run(args)
-    except (ConfigError, KeyboardInterrupt, BrokenPipeError):
-        raise
-    except Exception as exc:  # noqa: BLE001 - a crash must still exit 2 with a message
-        from ..errors import MpqlError
-
-        if isinstance(exc, MpqlError):
-            raise
-        print(f"mpql lint: internal error: {type(exc).__name__}: {exc} (please report it)",
-              file=sys.stderr)
-        return EXIT_ERROR
-
-
-def _run(args) -> int:
+    # An unexpected exception is reported by mpql.cli.main like in every command: one line,
+    # exit 2 (the traceback with MPQL_DEBUG=1).
     from ..checker.lint import fix_text, is_failure, lint_text
     from ..checker.output import render, statistics
 
@@ -199,9 +187,17 @@ def _run(args) -> int:
         print(f"{stale} baseline entr{'ies' if stale != 1 else 'y'} no longer "
               f"match{'' if stale != 1 else 'es'} (fixed or changed); run `mpql lint --write-baseline {baseline.path}` to "
               "drop them.", file=sys.stderr)
+    if any(d.code in _syntax_codes() for d in found):
+        return EXIT_ERROR  # input mpql cannot read: the same exit code in every command
     if failing and not args.exit_zero:
         return EXIT_FINDINGS
     return EXIT_OK
+
+
+def _syntax_codes():
+    from ..language.parser import SYNTAX_CODES
+
+    return SYNTAX_CODES
 
 
 def _diff(sources, options, unsafe: bool) -> int:

@@ -26,14 +26,14 @@ from .common import add_input_arguments, make_parser, read_sources
 
 __all__ = ["build_parser", "run", "to_json", "to_tree"]
 
-EXIT_OK, EXIT_FINDINGS = 0, 1
+EXIT_OK, EXIT_ERROR = 0, 2
 
 
 def build_parser(prog):
     p = make_parser(prog, (
         "Print the syntax tree of expressions (from -e, .mpql files, or - for stdin).\n\n"
-        "exit codes: 0 all parsed, 1 syntax errors (on stderr), 2 usage error or unreadable "
-        "input"))
+        "exit codes: 0 all parsed; 2 a syntax error (on stderr; the other expressions are still "
+        "printed), a usage error or unreadable input"))
     add_input_arguments(p)
     p.add_argument("--json", action="store_true", help="print the tree as JSON, with spans")
     return p
@@ -130,7 +130,7 @@ def run(args) -> int:
             except ParseError as exc:
                 d = exc.diagnostic.with_source(source.text, offset, source.name)
                 print(d.render() + "\n", file=sys.stderr)
-                status = EXIT_FINDINGS
+                status = EXIT_ERROR
                 continue
             if source.path is not None:
                 first = node.span.start + offset if node.span else offset

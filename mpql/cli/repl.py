@@ -6,8 +6,9 @@ from it and prints a transcript instead. prompt_toolkit is imported only in the 
 case, so scripted use and every other mpql command start without it.
 
 Exit codes: 0 every input succeeded (or an interactive session ended normally); 1 at least
-one scripted input failed (syntax error, error diagnostic, failed command); 2 usage or start-up
-error (unreadable --data, unknown --endpoint, bad schema); 130 interrupted.
+one scripted input failed (error diagnostic, failed command); 2 a scripted input with a syntax
+error, or a usage or start-up error (unreadable --data, unknown --endpoint, bad schema); 130
+interrupted.
 """
 
 from __future__ import annotations
@@ -31,8 +32,9 @@ def build_parser(prog):
         "When standard input is not a terminal, inputs are read from it (one expression or\n"
         ":command per line; an incomplete expression continues on the next line) and a\n"
         "transcript is printed.\n\n"
-        "exit codes: 0 every input succeeded; 1 at least one scripted input failed (syntax\n"
-        "error, error diagnostic, failed command); 2 usage or start-up error; 130 interrupted",
+        "exit codes: 0 every input succeeded; 1 at least one scripted input failed (error\n"
+        "diagnostic, failed command); 2 a scripted input with a syntax error, or a usage or\n"
+        "start-up error; 130 interrupted",
     )
     p.add_argument("--data", action="append", default=[], metavar="EVENTS.jsonl",
                    help="export JSONL to load (repeatable; profiles in it are loaded too)")

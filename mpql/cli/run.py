@@ -7,9 +7,12 @@ Credentials come only from the environment (``MP_USERNAME``, ``MP_SECRET``, ``MP
 ``ps``. With no credentials, the embedded sandbox is started on a free loopback port and one
 line on stderr says so.
 
-The ``--where`` is parsed and checked (``mpql lint``'s rules) before anything is sent: a syntax
-error or a checker error stops the run (exit 2, the diagnostic with carets on stderr;
-``--no-check`` sends a checker error anyway), warnings are shown and the run continues.
+The ``--where`` is parsed and checked (``mpql lint``'s rules) before anything is sent, against
+the endpoint the plan sends it to (``mpql.planner.check_where``: export for events, engage for
+profiles and for an events query's profile conditions): a syntax error or a checker error
+stops the run (exit 2, the diagnostic with carets on stderr; ``--no-check`` sends a checker
+error anyway), warnings are shown and the run continues. The query and planning flags are
+``mpql plan``'s, defined once in ``_queryflags.py``.
 
 Exit codes: 0 done; 2 bad input, a non-retryable Mixpanel error (400/401/402/403/404) or a run
 that failed after its retries (use ``--resume`` to continue it); 130 interrupted (the state
@@ -20,9 +23,10 @@ from __future__ import annotations
 
 import sys
 
-from ._aggregate import (add_aggregate_arguments, add_aggregate_kinds, aggregate_kind,
-                         misplaced_aggregate)
-from ._queryflags import add_query_arguments, event_options, misplaced, profile_options
+import os
+
+from ._aggregate import aggregate_kind
+from ._queryflags import add_query_arguments, build_query, check_kind_flags, plan_options
 from .common import make_parser
 
 EXIT_OK, EXIT_ERROR = 0, 2
@@ -45,33 +49,18 @@ def build_parser(prog):
         "--to 2024-01-07\n"
         "  mpql run --funnel 7001 --from 2024-01-01 --to 2024-01-31 --unit week --format csv\n"
         "  mpql run --steps 'Viewed Item' Purchase --length 7 --from 2024-01-01 --to 2024-01-31")
-    kind = p.add_mutually_exclusive_group(required=True)
-    kind.add_argument("--events", action="store_true", help="raw events (/export)")
-    kind.add_argument("--profiles", action="store_true", help="user profiles (/engage)")
-    add_aggregate_kinds(kind)
-    p.add_argument("--where", metavar="EXPR", help="segmentation expression")
-    p.add_argument("--from", dest="from_date", metavar="DATE", help="first day, YYYY-MM-DD")
-    p.add_argument("--to", dest="to_date", metavar="DATE", help="last day, YYYY-MM-DD")
-    p.add_argument("--event", dest="event_names", action="append", metavar="NAME",
-                   help="only these event names (repeatable)")
-    p.add_argument("--output-property", dest="output_properties", action="append",
-                   metavar="NAME", help="profiles: only return these properties (repeatable)")
     add_query_arguments(p)
-    add_aggregate_arguments(p)
-    p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
-    p.add_argument("--resume", action="store_true",
-                   help="continue an interrupted run into -o FILE (uses FILE.mpql-state)")
-    p.add_argument("--region", choices=("us", "eu", "in"),
-                   help="data residency (default: MP_REGION, else us)")
-    p.add_argument("--chunk", choices=("day", "week", "month"),
-                   help="export date-chunk size (default: the planner's choice)")
-    p.add_argument("--dedupe", action="store_true",
-                   help="drop duplicate events (same event, distinct_id, time, $insert_id)")
     p.add_argument("--limit", type=int, metavar="N",
-                   help="stop after N records; aggregates: the top N --on segments")
+                   help="stop after N records (events: N up to 100000 is also sent as "
+                        "export's limit); aggregates: the top N --on segments")
     p.add_argument("--format", choices=("table", "json", "csv"),
                    help="aggregates: table (default on a terminal), json (Mixpanel's answer; "
                         "the default otherwise) or csv")
+    p.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+    p.add_argument("--resume", action="store_true",
+                   help="continue an interrupted run into -o FILE (uses FILE.mpql-state)")
+    p.add_argument("--dedupe", action="store_true",
+                   help="drop duplicate events (same event, distinct_id, time, $insert_id)")
     p.add_argument("--no-check", action="store_true",
                    help="send the --where even if the checker finds an error in it")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress or summary on stderr")
@@ -125,87 +114,58 @@ def sandbox_dates(sandbox) -> tuple[str, str]:
     return str(sandbox.dataset.first_date), str(sandbox.dataset.last_date)
 
 
-def build_query(args, sandbox=None):
-    from mpql.errors import QueryError
-    from mpql.planner import Query
-
-    if args.events:
-        from_date, to_date = args.from_date, args.to_date
-        if sandbox is not None and (from_date is None or to_date is None):
-            a, b = sandbox_dates(sandbox)
-            from_date, to_date = from_date or a, to_date or b
-        if from_date is None or to_date is None:
-            raise QueryError("--events needs --from DATE and --to DATE (YYYY-MM-DD)")
-        options = event_options(args)
-        if args.event_names:
-            options["events"] = list(args.event_names)
-        return Query.events(where=args.where, from_date=from_date, to_date=to_date, **options)
-    options = profile_options(args)
-    if args.output_properties:
-        options["output_properties"] = list(args.output_properties)
-    return Query.profiles(where=args.where, **options)
-
-
-def plan_for(query, region, auth, chunk=None):
-    kwargs = {"region": region, "auth": auth}
-    if chunk:
-        kwargs["chunk"] = chunk
-    return query.plan(**kwargs)
+def _query(args):
+    """The query, with export's ``limit`` when --limit fits it (fewer bytes downloaded; the
+    executor enforces the cap either way)."""
+    limit = args.limit if args.events and args.limit and args.limit <= 100_000 else None
+    return build_query(args, limit=limit)
 
 
 def run(args) -> int:
-    from mpql.errors import ApiError, ConfigError, QueryError
+    from mpql.errors import ApiError, ConfigError, ParseError, QueryError
     from mpql.executor import Client, Credentials
-    from mpql.executor._auth import region_from_env
     from mpql.executor._progress import Progress
 
     if args.output == "-":  # the usual spelling of stdout
         args.output = None
-    agg = aggregate_kind(args)
-    wrong = misplaced_aggregate(args, agg)
-    if agg is None and args.format:
-        wrong.append("--format")
-    if wrong:
-        what = f"--{agg}" if agg else ("--events" if args.events else "--profiles")
-        raise QueryError(f"{'/'.join(wrong)} do{'es' if len(wrong) == 1 else ''} not apply to "
-                         f"{what}")
-    if agg is not None:
-        return _run_aggregate(args, agg)
     if args.resume and not args.output:
         raise ConfigError("--resume needs -o FILE (the state is kept next to the output)")
     if args.limit is not None and args.limit < 0:
         raise QueryError(f"--limit: expected a number >= 0, found {args.limit}")
-    if args.events and args.output_properties:
-        raise QueryError("--output-property applies to --profiles, not --events")
-    wrong = misplaced(args, "events" if args.events else "profiles")
-    if wrong:
-        raise QueryError(f"{'/'.join(wrong)} appl{'ies' if len(wrong) == 1 else 'y'} to "
-                         f"--{'profiles' if args.events else 'events'}, not "
-                         f"--{'events' if args.events else 'profiles'}")
-    if args.profiles:
-        wrong = [name for name, value in (("--from", args.from_date), ("--to", args.to_date),
-                                          ("--event", args.event_names), ("--chunk", args.chunk),
-                                          ("--dedupe", args.dedupe)) if value]
-        if wrong:
-            raise QueryError(f"{'/'.join(wrong)} apply to --events, not --profiles (profiles "
-                             f"have no dates; each $distinct_id comes once)")
+    check_kind_flags(args, extra_events=(("--dedupe", "dedupe"),))
     _setup_logging(args)
-    if args.where is not None and not _where_ok(args):
+    kind = aggregate_kind(args)
+    if kind is not None:
+        return _run_aggregate(args, kind)
+    if args.format:
+        raise QueryError(f"--format applies to aggregate queries, not "
+                         f"--{'events' if args.events else 'profiles'} (their records are "
+                         "JSON lines)")
+    # Everything is checked before the sandbox (or anything) starts: the query, the planning
+    # flags, the credentials and the where as the plan will send it.
+    try:
+        query = _query(args)
+    except ParseError as exc:
+        print(exc.render(filename="--where"), file=sys.stderr)
+        print("mpql run: error: --where is not a valid expression; nothing was sent",
+              file=sys.stderr)
         return EXIT_ERROR
-    # a profiles query needs nothing from the sandbox: check it before one is started
-    query = build_query(args) if args.profiles else None
-    creds = Credentials.from_env()
-    if creds is None and args.base_url:
-        raise ConfigError("--base-url needs credentials for that server in MP_USERNAME, "
-                          "MP_SECRET and MP_PROJECT_ID")
-    region = args.region or region_from_env() or "us"
+    options = plan_options(args)
+    creds = _credentials(args)
+    if args.where is not None and not _where_ok(args, query):
+        return EXIT_ERROR
+    region = options.pop("region")
+    del options["project_id"], options["workspace_id"]  # from the credentials
+    # Plan once without the secret: a planning error (chunk, URL length, a where no request
+    # can evaluate) stops the run before the sandbox starts.
+    query.plan(region=region, auth=creds.kind if creds else "service_account", check=False,
+               **options)
     sandbox = None
     try:
         if creds is None:
             sandbox = start_sandbox(args)
             creds = Credentials.from_auth(sandbox.credentials)
-        auth = creds.planner_auth()
-        plan = plan_for(query or build_query(args, sandbox), region, auth, args.chunk)
+        plan = query.plan(region=region, auth=creds.planner_auth(), check=False, **options)
         base_url = sandbox.url if sandbox else args.base_url
         client = Client(creds, region, base_url=base_url, limits=limits_from(args))
         progress = Progress(enabled=False if args.quiet else None)
@@ -237,80 +197,81 @@ def run(args) -> int:
             sandbox.__exit__(None, None, None)
 
 
-def _run_aggregate(args, kind: str) -> int:
-    """An aggregate: plan it (Mixpanel's endpoint, or export + local aggregation), run it and
-    print the answer — a table on a terminal, else Mixpanel's JSON (or --format)."""
-    from mpql.errors import ApiError, ConfigError, QueryError
-    from mpql.executor import Client, Credentials
-    from mpql.executor._auth import region_from_env
-    from mpql.executor._progress import Progress
+def _credentials(args):
+    """MP_* credentials (``--project-id``/``--workspace-id`` override the environment's), or
+    None for the embedded sandbox; ConfigError when the flags need credentials that are not
+    set."""
+    from mpql.errors import ConfigError
+    from mpql.executor import Credentials
 
-    from ._aggregate import build_aggregate_query, default_format, render_answer
-
-    wrong = [flag for flag, value in (("--resume", args.resume), ("--dedupe", args.dedupe),
-                                      ("--output-property", args.output_properties))
-             if value]
-    wrong += misplaced(args, "events")  # the engage-only flags
-    wrong += ["--time-in-ms"] if args.time_in_ms else []
-    if kind == "segmentation" or kind == "funnel" or kind == "steps":
-        wrong += ["--event"] if args.event_names else []
-    if wrong:
-        raise QueryError(f"{'/'.join(wrong)} do{'es' if len(wrong) == 1 else ''} not apply to "
-                         f"--{kind}")
-    if args.limit is not None and args.limit < 1:
-        raise QueryError(f"--limit: expected a number >= 1 (top segments), found {args.limit}")
-    _setup_logging(args)
-    for name, text in (("--where", args.where), ("--on", args.on),
-                       ("--born-where", args.born_where)):
-        if text is not None and not _where_ok(args, text, name):
-            return EXIT_ERROR
-    creds = Credentials.from_env()
+    environ = dict(os.environ)
+    for flag, name in (("project_id", "MP_PROJECT_ID"), ("workspace_id", "MP_WORKSPACE_ID")):
+        if getattr(args, flag):  # --project-id / --workspace-id override the environment
+            environ[name] = getattr(args, flag)
+    creds = Credentials.from_env(environ)
     if creds is None and args.base_url:
         raise ConfigError("--base-url needs credentials for that server in MP_USERNAME, "
                           "MP_SECRET and MP_PROJECT_ID")
-    region = args.region or region_from_env() or "us"
+    if creds is None and (args.project_id or args.workspace_id):
+        raise ConfigError("--project-id/--workspace-id name a Mixpanel project, but no "
+                          "credentials are set (MP_USERNAME, MP_SECRET): the embedded sandbox "
+                          "has its own project")
+    return creds
+
+
+def _run_aggregate(args, kind: str) -> int:
+    """An aggregate: plan it (Mixpanel's endpoint, or export + local aggregation), run it and
+    print the answer — a table on a terminal, else Mixpanel's JSON (or --format)."""
+    from mpql.errors import ApiError, InputError, QueryError
+    from mpql.executor import Client, Credentials
+    from mpql.executor._progress import Progress
+
+    from ._aggregate import default_format, render_answer
+
+    if args.resume:
+        raise QueryError(f"--resume does not apply to --{kind}: an aggregate's answer is one "
+                         "document, not a resumable stream of records")
+    if args.limit is not None and args.limit < 1:
+        raise QueryError(f"--limit: expected a number >= 1 (top segments), found {args.limit}")
+    # Every expression is checked before anything starts, as --where is for records.
+    for name, text in (("--where", args.where), ("--on", args.on),
+                       ("--born-where", args.born_where)):
+        if text is not None and not _expression_ok(args, text, name):
+            return EXIT_ERROR
+    query = build_query(args, limit=args.limit)
+    options = plan_options(args)
+    creds = _credentials(args)
+    region = options.pop("region")
+    del options["project_id"], options["workspace_id"]  # from the credentials
+    # Plan once without the secret: a planning error stops the run before the sandbox starts.
+    query.plan(region=region, auth=creds.kind if creds else "service_account", check=False,
+               **options)
     fmt = args.format or default_format(None if args.output else sys.stdout)
     sandbox = None
     try:
-        from_date, to_date = args.from_date, args.to_date
         if creds is None:
             sandbox = start_sandbox(args)
             creds = Credentials.from_auth(sandbox.credentials)
-            a, b = sandbox_dates(sandbox)
-            from_date, to_date = from_date or a, to_date or b
-        if from_date is None or to_date is None:
-            raise QueryError(f"--{kind} needs --from DATE and --to DATE (YYYY-MM-DD)")
-        today = sandbox.today() if sandbox is not None else None
-        query = build_aggregate_query(args, kind, from_date=from_date, to_date=to_date,
-                                      today=today)
-        options = {"region": region, "auth": creds.planner_auth(),
-                   "timezone": args.timezone or "UTC"}
-        if args.chunk:
-            options["chunk"] = args.chunk
-        if today is not None:
-            options["today"] = today
-        plan = query.plan(**options)
+        plan = query.plan(region=region, auth=creds.planner_auth(), **options)
         for note in plan.notes:
             _say(args, f"mpql run: note: {note}")
         client = Client(creds, region, base_url=sandbox.url if sandbox else args.base_url,
                         limits=limits_from(args))
         progress = Progress(enabled=False if args.quiet else None)
+        local = plan.local_aggregate is not None
         try:
-            answer = client.run(plan, on_progress=progress
-                                if plan.local_aggregate is not None else None)
+            answer = client.run(plan, on_progress=progress if local else None)
         except ApiError as exc:
             progress.close(client.last_stats) if client.last_stats else None
             print(f"mpql run: error: {exc}", file=sys.stderr)
             if exc.request:
                 print(f"  request: {exc.request}", file=sys.stderr)
             return EXIT_ERROR
-        if plan.local_aggregate is not None:
+        if local:
             progress.close(client.last_stats)
         text = render_answer(plan.aggregate, answer, fmt)
         if args.output:
             from pathlib import Path
-
-            from mpql.errors import InputError
 
             try:
                 Path(args.output).write_text(text, encoding="utf-8")
@@ -320,8 +281,7 @@ def _run_aggregate(args, kind: str) -> int:
         else:
             sys.stdout.write(text)
             sys.stdout.flush()
-        how = "Mixpanel's endpoint" if plan.local_aggregate is None else \
-            "exported events aggregated locally"
+        how = "exported events aggregated locally" if local else "Mixpanel's endpoint"
         stats = client.last_stats
         _say(args, f"mpql run: /{plan.aggregate} answered by {how}"
                    + (f" ({stats.requests} requests, {stats.retries} retries)" if stats else "")
@@ -332,23 +292,15 @@ def _run_aggregate(args, kind: str) -> int:
             sandbox.__exit__(None, None, None)
 
 
-def _where_ok(args, text: str | None = None, name: str = "--where") -> bool:
-    """Parse and lint ``--where`` (or another expression flag, ``name``) before any request
-    (or the sandbox) starts: False (after printing the diagnostics) when it must not be
-    sent."""
-    text = args.where if text is None else text
+def _expression_ok(args, text: str, name: str) -> bool:
+    """Parse and lint an aggregate's expression flag (``--where``, ``--on``, ``--born-where``)
+    in its role before anything starts: False (after printing the diagnostics) when it must
+    not be sent."""
+    from mpql.checker import check
     from mpql.errors import ParseError
+    from mpql.language.parser import SYNTAX_CODES
 
     try:
-        from mpql.checker import check
-    except ImportError:  # pragma: no cover - the checker is part of the package
-        check = None
-    try:
-        if check is None:
-            from mpql.language import parse
-
-            parse(text)
-            return True
         diagnostics = check(text, endpoint="any",
                             param={"--on": "on", "--born-where": "born_where"}.get(name, "where"))
     except ParseError as exc:
@@ -356,8 +308,6 @@ def _where_ok(args, text: str | None = None, name: str = "--where") -> bool:
         print(f"mpql run: error: {name} is not a valid expression; nothing was sent",
               file=sys.stderr)
         return False
-    from mpql.language.parser import SYNTAX_CODES
-
     errors = [d for d in diagnostics if d.severity == "error"]
     for d in diagnostics:
         if d in errors or not args.quiet:
@@ -373,6 +323,30 @@ def _where_ok(args, text: str | None = None, name: str = "--where") -> bool:
         return False
     if len(diagnostics) > len(errors) and not args.quiet:
         print(f"mpql run: {len(diagnostics) - len(errors)} warning(s) in {name} (above); "
+              f"running it", file=sys.stderr)
+    return True
+
+
+def _where_ok(args, query) -> bool:
+    """Lint ``--where`` as the plan will send it (export, or engage for a profiles query and
+    for an events query's profile conditions — ``mpql.planner.check_where``) before any request
+    (or the sandbox) starts: False (after printing the diagnostics) when it must not be sent."""
+    from mpql.planner import check_where
+
+    behaviors = [b["name"] for b in query.behaviors] if query.behaviors else None
+    diagnostics = check_where(args.where, query.kind, behaviors=behaviors,
+                              distinct_ids=bool(query.distinct_ids))
+    errors = [d for d in diagnostics if d.severity == "error"]
+    for d in diagnostics:
+        if d in errors or not args.quiet:
+            print(d.render(filename="--where"), file=sys.stderr)
+    if errors and not args.no_check:
+        print(f"mpql run: error: the checker found {len(errors)} error(s) in --where, so "
+              f"Mixpanel would reject or misread it; nothing was sent (fix it — `mpql lint` "
+              f"explains the rules — or pass --no-check to send it anyway)", file=sys.stderr)
+        return False
+    if len(diagnostics) > len(errors) and not args.quiet:
+        print(f"mpql run: {len(diagnostics) - len(errors)} warning(s) in --where (above); "
               f"running it", file=sys.stderr)
     return True
 

@@ -107,12 +107,7 @@ class Credentials:
         return cls("project_secret", secret, None, project_id or None, None)
 
 
-def region_from_env(environ: Mapping[str, str] | None = None) -> str | None:
-    env = os.environ if environ is None else environ
-    region = (env.get("MP_REGION") or "").strip().lower() or None
-    if region is not None and region not in REGIONS:
-        raise ConfigError(f"MP_REGION: expected one of us, eu, in; found {region!r}")
-    return region
+from mpql.planner.auth import region_from_env  # noqa: E402 - one reading of MP_REGION
 
 
 def redact(text: str, secrets: tuple[str, ...] | list[str]) -> str:

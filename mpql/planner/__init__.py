@@ -9,6 +9,7 @@ Public API::
     query.plan(region=, auth=, chunk=, …) -> Plan      (model.py: Plan, Step, Consumes)
     plan.explain() / plan.to_json() / plan.to_curl() / plan.expand(i, ids)
     expand(step, ids) -> Expansion                      (concrete requests for the executor)
+    check_where(text, kind) -> [Diagnostic]             (lint a where as the plan sends it)
     ServiceAccount, ProjectSecret                       (auth.py; secrets never shown)
 
 How it fits: the builder (mpql.builder) or the parser gives the `where` AST; rewrite.py splits
@@ -25,7 +26,8 @@ from .encode import REGIONS
 from .expand import Expansion, Request, expand, id_test, record_distinct_id
 from .aggregate import AggregateQuery
 from .model import Consumes, LocalAggregate, Plan, Step
-from .query import CHUNKS, MAX_EXPORT_LIMIT, Query, date_chunks
+from .query import CHUNKS, MAX_EXPORT_LIMIT, Query, auto_chunking, date_chunks
+from .wherecheck import check_where
 
 __all__ = [
     "Query",
@@ -46,4 +48,6 @@ __all__ = [
     "id_test",
     "record_distinct_id",
     "date_chunks",
+    "auto_chunking",
+    "check_where",
 ]

@@ -16,7 +16,7 @@ import attrs
 
 from ..errors import ConfigError
 
-__all__ = ["ServiceAccount", "ProjectSecret", "RETIREMENT_DATE"]
+__all__ = ["ServiceAccount", "ProjectSecret", "RETIREMENT_DATE", "region_from_env"]
 
 #: The day Mixpanel stops accepting project-secret authentication [S9, S16].
 RETIREMENT_DATE = "2027-03-03"
@@ -123,3 +123,15 @@ class ProjectSecret:
     def query_params(self) -> dict:
         # Not needed with a project secret, but harmless and it pins the project if given.
         return {"project_id": self.project_id} if self.project_id else {}
+
+
+def region_from_env(environ=None) -> str | None:
+    """``MP_REGION`` (any case, surrounding spaces ignored), or None when unset or empty.
+    ConfigError for any other value — the one reading of it for mpql run, plan and the REPL."""
+    import os
+
+    env = os.environ if environ is None else environ
+    region = (env.get("MP_REGION") or "").strip().lower() or None
+    if region is not None and region not in ("us", "eu", "in"):
+        raise ConfigError(f"MP_REGION: expected one of us, eu, in; found {region!r}")
+    return region

@@ -77,7 +77,7 @@ class Step:
     query, spaces as %20) or "form" (form-encoded POST body; ``project_id`` still goes in the
     URL query). ``json_params``: names of params that are sent JSON-encoded (e.g. export's
     ``event`` array, engage's ``output_properties``). ``pagination``: for engage, "page"
-    (session_id + page); None otherwise. ``chunking``: for export, "day" / "week" / "month" /
+    (session_id + page); None otherwise. ``chunking``: for export, "day" / "week" / "month" / "Nd" (N days) /
     None — the executor splits ``from_date..to_date`` into chunks of that size. ``rate_class``:
     "query" (Query API: 60/h, 5 concurrent) or "export" (60/h, 3/s, 100 concurrent).
     ``client_filter``: wire-style expression text the executor applies to records locally

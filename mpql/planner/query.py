@@ -27,7 +27,8 @@ from .rewrite import (
     EVENT, kinds, polarities, sentinel_name, simplify, split_events_where,
 )
 
-__all__ = ["Query", "CHUNKS", "date_chunks", "MAX_EXPORT_LIMIT", "DEFAULT_MAX_URL_LENGTH"]
+__all__ = ["Query", "CHUNKS", "date_chunks", "auto_chunking", "check_chunk", "MAX_EXPORT_LIMIT",
+           "DEFAULT_MAX_URL_LENGTH"]
 
 MAX_EXPORT_LIMIT = 100_000
 #: Conservative: 8 KiB is the smallest request-line limit among common front ends (nginx's
@@ -36,7 +37,18 @@ DEFAULT_MAX_URL_LENGTH = 8000
 #: Largest `distinct_ids` list sent in one engage request (the real maximum is UNCONFIRMED;
 #: a third-party spec says 2000).
 DEFAULT_MAX_DISTINCT_IDS = 2000
-CHUNKS = ("day", "week", "month", "none")
+#: Named chunk sizes; ``"Nd"`` (N days, 1 ≤ N ≤ 366) is accepted too. "auto" is resolved when
+#: planning (``auto_chunking``) and never stored in a plan.
+CHUNKS = ("auto", "day", "week", "month", "none")
+_DAYS_CHUNK = re.compile(r"^([1-9][0-9]{0,2})d$")
+#: The "auto" rule (docs/planner.md, *Date chunks*): chunks of at least AUTO_ONE_REQUEST_DAYS
+#: days (so a window shorter than two of them is one request), at most AUTO_MAX_REQUESTS
+#: requests (a fifth of Mixpanel's 60 export requests per hour) unless that would make a chunk
+#: longer than AUTO_MAX_CHUNK_DAYS — the bound on what a failed chunk costs to download again
+#: and on what an interrupted run loses before --resume.
+AUTO_ONE_REQUEST_DAYS = 7
+AUTO_MAX_REQUESTS = 12
+AUTO_MAX_CHUNK_DAYS = 31
 ENGAGE_ACCESSORS = ("as-written", "user", "properties")
 #: Export requests per hour before Mixpanel answers 429 (spec §5.4).
 EXPORT_HOURLY_BUDGET = 60
@@ -238,15 +250,17 @@ class Query:
 
     # -----------------------------------------------------------------------------------------
 
-    def plan(self, region: str = "us", auth=None, chunk: str = "day", *,
+    def plan(self, region: str = "us", auth=None, chunk: str = "auto", *,
              project_id=None, workspace_id=None, distinct_id_property: str = "$distinct_id",
              engage_accessor: str = "as-written",
              max_url_length: int = DEFAULT_MAX_URL_LENGTH,
              max_distinct_ids: int = DEFAULT_MAX_DISTINCT_IDS,
              base_url: str | None = None, check: bool = True, strict: bool = False) -> Plan:
         """Compile to a Plan. ``auth``: ServiceAccount / ProjectSecret (only its kind and
-        project id are recorded), or just the kind as a string (then pass ``project_id``). ``chunk``: export date chunks, "day" | "week" | "month" |
-        "none". ``distinct_id_property``: how export's where spells the event's distinct id
+        project id are recorded), or just the kind as a string (then pass ``project_id``).
+        ``chunk``: export date chunks, "auto" (the default: sized from the window and the
+        export rate limit, see ``auto_chunking``) | "day" | "week" | "month" | "Nd" (N days)
+        | "none". ``distinct_id_property``: how export's where spells the event's distinct id
         (UNCONFIRMED, spec §1.10). ``engage_accessor``: rewrite profile references in engage
         wheres to ``user[...]`` or ``properties[...]`` ("as-written" keeps them).
         ``base_url``: send everything to one server instead (the sandbox).
@@ -278,8 +292,10 @@ class _Context:
     def make(cls, query, region, auth, chunk, project_id, workspace_id, id_property,
              accessor, max_url, max_ids, base_url):
         E.check_region(region)
-        if chunk not in CHUNKS:
-            raise PlanError(f"unknown chunk {chunk!r}: expected one of {', '.join(CHUNKS)}")
+        check_chunk(chunk)
+        if chunk == "auto":
+            chunk = (auto_chunking(query.from_date, query.to_date) if query.kind == "events"
+                     else "none")
         if not isinstance(id_property, str) or not id_property:
             raise PlanError("distinct_id_property must be a property name such as "
                             "'$distinct_id' or 'distinct_id'")
@@ -437,7 +453,7 @@ def _plan_events(q: Query, ctx: _Context) -> Plan:
     ))
     if n_chunks > EXPORT_HOURLY_BUDGET:
         notes.append(
-            f"{n_chunks} export requests ({ctx.chunk} chunks) exceed Mixpanel's 60 export "
+            f"{n_chunks} export requests ({chunk_label(ctx.chunk)} chunks) exceed Mixpanel's 60 export "
             "requests/hour; the run will be paced over more than an hour — use a larger chunk"
         )
     summary = f"events {q.from_date}..{q.to_date}"
@@ -634,12 +650,46 @@ def parse_where(text: str) -> A.Expr:
     return parse(text)
 
 
+def check_chunk(chunk) -> None:
+    """PlanError unless ``chunk`` is one of CHUNKS or ``"Nd"``."""
+    if chunk in CHUNKS or (isinstance(chunk, str) and _DAYS_CHUNK.match(chunk)
+                           and int(chunk[:-1]) <= 366):
+        return
+    raise PlanError(f"unknown chunk {chunk!r}: expected one of {', '.join(CHUNKS)}, or a "
+                    f"number of days such as '10d' (1 to 366)")
+
+
+def auto_chunking(from_date, to_date) -> str | None:
+    """The chunking "auto" picks for an export of ``from_date..to_date`` (inclusive), a window
+    of d days: n = min(⌊d / AUTO_ONE_REQUEST_DAYS⌋, AUTO_MAX_REQUESTS) requests (at least one),
+    or ⌈d / AUTO_MAX_CHUNK_DAYS⌉ if chunks would otherwise be longer than that; chunks of
+    ⌈d / n⌉ days (the last one shorter). None when that is a single request."""
+    start = _dt.date.fromisoformat(str(from_date))
+    days = (_dt.date.fromisoformat(str(to_date)) - start).days + 1
+    count = max(1, min(days // AUTO_ONE_REQUEST_DAYS, AUTO_MAX_REQUESTS))
+    if -(-days // count) > AUTO_MAX_CHUNK_DAYS:
+        count = -(-days // AUTO_MAX_CHUNK_DAYS)
+    if count == 1:
+        return None
+    return f"{-(-days // count)}d"
+
+
+def chunk_label(chunk: str | None) -> str:
+    """"day", "week", "month" or "10-day", for messages and explain()."""
+    match = _DAYS_CHUNK.match(chunk or "")
+    return f"{match.group(1)}-day" if match else str(chunk)
+
+
 def date_chunks(from_date: str, to_date: str, chunk: str | None) -> list[tuple[str, str]]:
     """Inclusive ``(from, to)`` ranges covering ``from_date..to_date`` exactly once: single days,
-    7-day blocks starting at ``from_date``, or calendar months (clipped to the range)."""
+    7-day blocks or N-day blocks (``"Nd"``) starting at ``from_date``, or calendar months
+    (clipped to the range)."""
     start, end = _dt.date.fromisoformat(from_date), _dt.date.fromisoformat(to_date)
     if chunk is None or chunk == "none":
         return [(from_date, to_date)]
+    if chunk == "auto":
+        return date_chunks(from_date, to_date, auto_chunking(from_date, to_date))
+    days = _DAYS_CHUNK.match(chunk) if isinstance(chunk, str) else None
     out = []
     cur = start
     while cur <= end:
@@ -647,6 +697,8 @@ def date_chunks(from_date: str, to_date: str, chunk: str | None) -> list[tuple[s
             stop = cur
         elif chunk == "week":
             stop = cur + _dt.timedelta(days=6)
+        elif days:
+            stop = cur + _dt.timedelta(days=int(days.group(1)) - 1)
         elif chunk == "month":
             nxt = (cur.replace(day=1) + _dt.timedelta(days=32)).replace(day=1)
             stop = nxt - _dt.timedelta(days=1)

@@ -83,7 +83,7 @@ def _value(step: Step, name: str, value: Any) -> str:
 
 
 def explain(plan: Plan) -> str:
-    from .query import date_chunks
+    from .query import chunk_label, date_chunks
 
     auth = {"service_account": "service account", "project_secret": "project secret (deprecated)"}
     who = auth.get(plan.auth_kind, plan.auth_kind)
@@ -110,7 +110,7 @@ def explain(plan: Plan) -> str:
                          "shorter than page_size")
         if step.endpoint == "export":
             chunks = date_chunks(step.params["from_date"], step.params["to_date"], step.chunking)
-            what = f"{step.chunking} chunks" if step.chunking else "one range"
+            what = f"{chunk_label(step.chunking)} chunks" if step.chunking else "one range"
             lines.append(f"  chunks:   {len(chunks)} request{'s' if len(chunks) != 1 else ''}"
                          f" ({what})")
         if step.limit is not None:

@@ -207,7 +207,7 @@ class Commands:
             self._error(f":run takes a positive number of records, found `{arg}`")
             return False
         query = self._query(None, limit)
-        if query is None:
+        if query is None or not self._checked_for_run(query.kind):
             return False
         return self._run_query(query, limit)
 
@@ -405,6 +405,23 @@ class Commands:
             return None
         return query.plan()
 
+    def _checked_for_run(self, kind: str) -> bool:
+        """Check the filter against the endpoints :run's plan sends it to (export, engage for
+        profile conditions and profiles); False, with nothing sent, on an error finding. The
+        input was already checked that way when the session's endpoint is export or engage;
+        for another context the findings are shown here."""
+        planner = layer("mpql.planner", ":run", "check_where")
+        found = planner.check_where(self.current.text, kind, schema=self.schema)
+        if self.endpoint not in ("export", "engage"):
+            for d in found:
+                self._render(d)
+        errors = sorted({d.code for d in found if d.severity == "error"})
+        if errors:
+            self._error(f"the filter has checker errors ({', '.join(errors)}) as :run would "
+                        f"send it; nothing was sent — fix the filter first")
+            return False
+        return True
+
     def _run_query(self, query, limit: int) -> bool:
         executor = layer("mpql.executor", ":run", "Client", "Credentials")
         creds = executor.Credentials.from_env()
@@ -412,11 +429,11 @@ class Commands:
             raise MpqlError(f"--base-url {self.base_url} needs credentials for that server in "
                             "MP_USERNAME, MP_SECRET and MP_PROJECT_ID")
         if creds is not None:
-            from ..executor._auth import region_from_env
+            from ..planner.auth import region_from_env
 
             region = region_from_env() or "us"
             client = executor.Client(creds, region, base_url=self.base_url)
-            chunk = "day"
+            chunk = "auto"  # the planner's default: sized from the window and the rate limit
             if self.base_url:
                 target = self.base_url
             else:

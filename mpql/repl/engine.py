@@ -93,6 +93,8 @@ class Session(Commands):
         self.last_input: str | None = None
         self.last_diagnostics: list = []
         self.failures = 0  # inputs that ended in an error (the non-interactive exit code)
+        self.syntax_errors = 0  # expressions that did not parse (exit 2, as in every command)
+        self.internal_errors = 0  # bugs caught so the session goes on (exit 2 for a script)
         self.quit = False
         self.interrupted = False
         self.notices: set[str] = set()
@@ -123,6 +125,7 @@ class Session(Commands):
                         "loaded data: completion and explanations know no properties; "
                         "please report it")
             self.failures += 1
+            self.internal_errors += 1
         try:
             if status == "command":
                 ok = self._run_command(text.strip())
@@ -140,6 +143,7 @@ class Session(Commands):
             # Not hidden: reported as what it is, with the input that caused it.
             self._error(f"internal error ({type(exc).__name__}: {exc}) while handling "
                         f"{text.strip()[:60]!r}; please report it")
+            self.internal_errors += 1
             ok = False
         if not ok:
             self.failures += 1
@@ -179,6 +183,7 @@ class Session(Commands):
             return parse(text)
         except ParseError as exc:
             self._render(exc.diagnostic)
+            self.syntax_errors += 1
             if remember:
                 self.last_input, self.last_diagnostics = text, [exc.diagnostic]
             return None
@@ -241,8 +246,14 @@ class Session(Commands):
         except Unavailable as exc:
             self._note_once("checker", f"note: {exc}; expressions are parsed, not checked")
             return []
-        diagnostics = checker.check(text, endpoint=self.endpoint, param=param,
-                                    schema=self.schema)
+        if param == "where" and self.endpoint in ("export", "engage"):
+            # As :run sends it: an events filter's profile conditions go to /engage.
+            kind = "profiles" if self.endpoint == "engage" else "events"
+            planner = layer("mpql.planner", "checking", "check_where")
+            diagnostics = planner.check_where(text, kind, schema=self.schema)
+        else:
+            diagnostics = checker.check(text, endpoint=self.endpoint, param=param,
+                                        schema=self.schema)
         for d in diagnostics:
             self._render(d)
         self.last_diagnostics = list(diagnostics)

@@ -8,8 +8,11 @@ anyway (so its error is shown); ``#`` lines are comments. Each input is echoed a
 the run.
 
 Exit code (docs/repl.md): 0 when every input succeeded (warnings are fine), 1 when at least one
-failed (a syntax error, an error-severity diagnostic, a failed command, a record that could
-not be evaluated), 2 for a usage or start-up error (handled by the CLI), 130 when interrupted.
+failed (an error-severity diagnostic, a failed command, a record that could not be evaluated),
+2 when an input had a syntax error (the exit code of a syntax error in every mpql command;
+the script still runs to its end) or hit an internal error (a bug, reported in the
+transcript; the script goes on), or for a usage or start-up error (handled by the CLI), 130
+when interrupted.
 """
 
 from __future__ import annotations
@@ -63,4 +66,6 @@ def run_script(lines, session: Session, *, echo: bool = True) -> int:
             break
     if buffer and not session.quit:
         flush()
+    if session.syntax_errors or session.internal_errors:
+        return 2
     return 0 if session.failures == 0 else 1
