@@ -193,17 +193,7 @@ def plan_options(args) -> dict:
     an aggregate query's plan takes ``timezone`` and no ``engage_accessor``."""
     from ._aggregate import aggregate_kind
 
-    if aggregate_kind(args) is not None:
-        return {
-            "region": region_of(args),
-            "chunk": args.chunk or "auto",
-            "project_id": args.project_id or os.environ.get("MP_PROJECT_ID") or None,
-            "workspace_id": args.workspace_id or os.environ.get("MP_WORKSPACE_ID") or None,
-            "distinct_id_property": args.distinct_id_property,
-            "max_url_length": args.max_url_length,
-            "timezone": args.timezone or "UTC",
-        }
-    return {
+    options = {
         "region": region_of(args),
         "chunk": args.chunk or "auto",
         "project_id": args.project_id or os.environ.get("MP_PROJECT_ID") or None,
@@ -212,6 +202,10 @@ def plan_options(args) -> dict:
         "engage_accessor": args.engage_accessor,
         "max_url_length": args.max_url_length,
     }
+    if aggregate_kind(args) is not None:
+        del options["engage_accessor"]  # no engage where to rewrite
+        options["timezone"] = args.timezone or "UTC"
+    return options
 
 
 def misplaced(args, kind: str) -> list[str]:

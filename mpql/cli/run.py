@@ -308,23 +308,8 @@ def _expression_ok(args, text: str, name: str) -> bool:
         print(f"mpql run: error: {name} is not a valid expression; nothing was sent",
               file=sys.stderr)
         return False
-    errors = [d for d in diagnostics if d.severity == "error"]
-    for d in diagnostics:
-        if d in errors or not args.quiet:
-            print(d.render(filename=name), file=sys.stderr)
-    if any(d.code in SYNTAX_CODES for d in errors):
-        print(f"mpql run: error: {name} is not a valid expression; nothing was sent",
-              file=sys.stderr)
-        return False
-    if errors and not args.no_check:
-        print(f"mpql run: error: the checker found {len(errors)} error(s) in {name}, so "
-              f"Mixpanel would reject or misread it; nothing was sent (fix it — `mpql lint` "
-              f"explains the rules — or pass --no-check to send it anyway)", file=sys.stderr)
-        return False
-    if len(diagnostics) > len(errors) and not args.quiet:
-        print(f"mpql run: {len(diagnostics) - len(errors)} warning(s) in {name} (above); "
-              f"running it", file=sys.stderr)
-    return True
+    return _report(args, diagnostics, name,
+                   syntax=any(d.code in SYNTAX_CODES for d in diagnostics))
 
 
 def _where_ok(args, query) -> bool:
@@ -336,17 +321,27 @@ def _where_ok(args, query) -> bool:
     behaviors = [b["name"] for b in query.behaviors] if query.behaviors else None
     diagnostics = check_where(args.where, query.kind, behaviors=behaviors,
                               distinct_ids=bool(query.distinct_ids))
+    return _report(args, diagnostics, "--where")
+
+
+def _report(args, diagnostics, name: str, *, syntax: bool = False) -> bool:
+    """Print an expression flag's diagnostics (warnings unless --quiet); False when it must
+    not be sent: a syntax error, or a checker error without --no-check."""
     errors = [d for d in diagnostics if d.severity == "error"]
     for d in diagnostics:
         if d in errors or not args.quiet:
-            print(d.render(filename="--where"), file=sys.stderr)
+            print(d.render(filename=name), file=sys.stderr)
+    if syntax:
+        print(f"mpql run: error: {name} is not a valid expression; nothing was sent",
+              file=sys.stderr)
+        return False
     if errors and not args.no_check:
-        print(f"mpql run: error: the checker found {len(errors)} error(s) in --where, so "
+        print(f"mpql run: error: the checker found {len(errors)} error(s) in {name}, so "
               f"Mixpanel would reject or misread it; nothing was sent (fix it — `mpql lint` "
               f"explains the rules — or pass --no-check to send it anyway)", file=sys.stderr)
         return False
     if len(diagnostics) > len(errors) and not args.quiet:
-        print(f"mpql run: {len(diagnostics) - len(errors)} warning(s) in --where (above); "
+        print(f"mpql run: {len(diagnostics) - len(errors)} warning(s) in {name} (above); "
               f"running it", file=sys.stderr)
     return True
 
