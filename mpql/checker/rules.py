@@ -325,13 +325,19 @@ _rule("U004", "now-outside-engage", "warning",
       'a literal: properties["$time"] > datetime("2024-05-01T00:00:00") (mpql\'s builder can '
       "compute it)")
 _rule("U005", "user-accessor-in-engage", "warning",
-      "`user[...]` in a profile query",
-      "Flags `user[\"x\"]` when the endpoint is `engage`.",
-      "In `/engage`, `properties[...]` already means a profile property and every official "
-      "example uses it; whether `user[...]` is accepted there is UNCONFIRMED (spec §1.10).",
+      "`user[...]` in a profile query (opt-in)",
+      "Flags `user[\"x\"]` when the endpoint is `engage`. Off by default: the Engage API "
+      "documentation and widely copied guides filter profiles with `user[...]` (e.g. "
+      "`user[\"customer_id\"] == \"hubspot-user-12345\"`), and mpql's planner sends that "
+      "spelling as written. Select it (`--extend-select U005`, or `extend-select = "
+      "[\"U005\"]` in the config) to enforce one spelling in a codebase.",
+      "In `/engage`, `properties[...]` already means a profile property and the official "
+      "client libraries write it; Mixpanel's docs show `user[...]` too, but do not say that "
+      "both are accepted everywhere (UNCONFIRMED, spec §1.10). A team that wants one spelling "
+      "can turn this rule on.",
       'user["$email"] == "a@b.c"',
       'properties["$email"] == "a@b.c"',
-      fix="safe")
+      fix="safe", default_enabled=False)
 _rule("U006", "event-accessor-outside-export", "warning",
       "`event[...]` outside the export endpoint",
       "Flags `event[\"x\"]` in segmentation, funnels or retention filters.",
@@ -455,7 +461,9 @@ def render_rule_doc(rule: Rule) -> str:
         f"# {rule.code} `{rule.name}`",
         "",
         f"{rule.summary[0].upper() + rule.summary[1:]}. Default severity: **{rule.severity}**."
-        + ("" if rule.default_enabled else " Off by default."),
+        + ("" if rule.default_enabled else
+           f" Off by default: select it with `--extend-select {rule.code}` (or "
+           f"`extend-select = [\"{rule.code}\"]` in the config)."),
         "",
         "## What it does",
         "",

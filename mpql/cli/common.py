@@ -44,14 +44,16 @@ def make_parser(prog: str, description: str) -> argparse.ArgumentParser:
     )
 
 
-def add_input_arguments(parser: argparse.ArgumentParser, *, many: bool = True) -> None:
+def add_input_arguments(parser: argparse.ArgumentParser, *, many: bool = True,
+                        paths_help: str | None = None) -> None:
     parser.add_argument(
         "-e", "--expr", action="append", default=[], metavar="EXPR",
         help="an expression given on the command line (repeatable)",
     )
     parser.add_argument(
         "paths", nargs="*" if many else "?", metavar="FILE",
-        help="files to read (`-` for standard input); directories are searched for *.mpql",
+        help=paths_help or "files to read (`-` for standard input); directories are searched "
+                           "for *.mpql",
     )
 
 

@@ -3,7 +3,8 @@ what Mixpanel would silently answer with nothing.
 
 Exit codes: 0 when nothing at the failing severity remains (``--fail-on``, default warning),
 1 when findings remain, 2 on usage, config or input errors and on internal errors.
-``--exit-zero`` turns 1 into 0. See docs/lint.md.
+``--exit-zero`` turns 1 into 0. With no path and no ``-e``, the current directory is linted;
+standard input is read only for ``-``. See docs/lint.md.
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ def build_parser(prog):
     from ..checker.output import FORMATS
 
     p = make_parser(prog, __doc__.split("\n\n")[0].split("`: ", 1)[1])
-    add_input_arguments(p)
+    add_input_arguments(p, paths_help="files and directories to lint (default: the current "
+                        "directory); directories are searched for *.mpql, *.py and *.json; "
+                        "`-` reads standard input")
     p.add_argument("--endpoint", metavar="E",
                    help="context: any (default), export, engage, segmentation, funnels, "
                         "retention, jql")
@@ -137,10 +140,15 @@ def _run(args) -> int:
     if args.baseline and not args.write_baseline:
         from ..checker.baseline import load_baseline
         baseline = load_baseline(Path(args.baseline))
-    # `-` among the paths (or no input at all) reads standard input.
-    stdin = "-" in args.paths or not (args.expr or args.paths)
-    sources = read_sources(args.expr, ["-"] if stdin else [])
-    sources += [read_file(p) for p in iter_lint_files(args.paths, SUFFIXES)]
+    # Standard input is read only when asked for (`-`). With no path and no -e, lint the
+    # current directory, as ruff does: reading an empty or forgotten stdin would "pass".
+    paths = args.paths or ([] if args.expr else ["."])
+    sources = read_sources(args.expr, ["-"] if "-" in paths else [])
+    files = iter_lint_files(paths, SUFFIXES)
+    sources += [read_file(p) for p in files]
+    if not files and not args.expr and "-" not in paths:
+        print(f"mpql lint: warning: no .mpql, .py or .json files found under "
+              f"{', '.join(paths)}", file=sys.stderr)
     if args.diff:
         return _diff(sources, options, args.unsafe_fixes)
     fixing = args.fix
