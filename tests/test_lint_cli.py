@@ -96,7 +96,7 @@ def test_json_shape(project):
     assert first["location"] == {"row": 2, "column": 1, "offset": 24}
     assert first["fix"]["applicability"] == "safe"
     assert first["fix"]["edits"][0]["content"] == 'properties["$distinct_id"]'
-    assert first["url"] == "docs/rules/S001.md"
+    assert first["url"] == "https://github.com/mpql/mpql/blob/main/docs/rules/S001.md"
 
 
 def test_json_empty_is_a_list(tmp_path):

@@ -75,3 +75,82 @@ def test_demo_workflow_shows_no_warning():
     whole = "\n".join(outputs)
     assert "warning" not in whole.lower(), whole
     assert "U005" not in whole
+
+
+# -- 13: noqa like ruff/flake8, absolute rule URLs ----------------------------------------------
+
+NOQA_CASES = [
+    ("# noqa: S001", {"U001"}),
+    ("# noqa:S001", {"U001"}),
+    ("# noqa: S001, U001", set()),
+    ("# noqa: S001 U001", set()),
+    ("# NOQA: s001,u001 legacy filter, kept on purpose", set()),
+    ("# noqa: E501", {"S001", "U001"}),                 # another tool's code: nothing here
+    ("# noqa: E501, S001", {"U001"}),
+    ("# noqa", set()),                                   # blanket, as in ruff
+    ("# mpql: noqa: S001 U001", set()),
+    ("# mpql: noqa: distinct-id-without-dollar", {"U001"}),
+    ("# noqa: E501  # mpql: noqa: U001", {"S001"}),
+]
+
+
+@pytest.mark.parametrize("comment,left", NOQA_CASES)
+def test_noqa_forms(tmp_path, comment, left):
+    (tmp_path / "q.mpql").write_text(
+        "# mpql: endpoint=export\nproperties['distinct_id'] == \"u1\"  " + comment + "\n")
+    r = mpql("lint", "--isolated", "--format", "json", "q.mpql", cwd=tmp_path)
+    assert {d["code"] for d in json.loads(r.stdout)} == left, r.stdout + r.stderr
+
+
+def test_plain_noqa_with_unknown_codes_is_not_an_error_but_mpql_noqa_is(tmp_path):
+    (tmp_path / "q.mpql").write_text('properties["a"] == 1  # noqa: E501, F401\n\n'
+                                     'properties["b"] == 1  # mpql: noqa: S01\n')
+    r = mpql("lint", "--isolated", "--format", "concise", "q.mpql", cwd=tmp_path)
+    assert r.stdout.splitlines() == [
+        "q.mpql:3:37: X002 bad `# mpql: noqa` code: unknown rule selector `S01`: expected a "
+        "code (T001), a name (cross-type-equality), a prefix (T) or ALL"], r.stdout
+
+
+def _docs_target(url: str, base: str) -> tuple[Path, str]:
+    assert url.startswith(base), url
+    rel, _, anchor = url[len(base):].partition("#")
+    return Path(__file__).resolve().parent.parent / "docs" / rel, anchor
+
+
+def test_every_rule_url_is_absolute_and_names_an_existing_doc():
+    from mpql.checker.rules import DOCS_BASE_URL, RULES, rule_url
+
+    assert DOCS_BASE_URL.startswith("https://") and DOCS_BASE_URL.endswith("/docs/")
+    for code in RULES:
+        path, anchor = _docs_target(rule_url(code), DOCS_BASE_URL)
+        assert path.is_file(), (code, path)
+        if code.startswith("E"):
+            heading = f"### {code} {RULES[code].name}"
+            assert heading in path.read_text(encoding="utf-8").splitlines(), heading
+            assert anchor == heading[4:].lower().replace(" ", "-")
+        else:
+            assert path.name == f"{code}.md" and anchor == ""
+
+
+def test_rule_urls_in_json_sarif_and_full_output(tmp_path):
+    from mpql.checker.rules import DOCS_BASE_URL
+
+    (tmp_path / "q.mpql").write_text(
+        "# mpql: endpoint=export\n" + BAD_EXPORT + "\nproperties[\"a\"] = 1\n")
+    r = mpql("lint", "--isolated", "--format", "json", "q.mpql", cwd=tmp_path)
+    urls = {d["code"]: d["url"] for d in json.loads(r.stdout)}
+    assert urls == {"S001": DOCS_BASE_URL + "rules/S001.md",
+                    "E101": DOCS_BASE_URL + "language.md#e101-assignment-for-comparison"}
+    r = mpql("lint", "--isolated", "--format", "sarif", "q.mpql", cwd=tmp_path)
+    rules = json.loads(r.stdout)["runs"][0]["tool"]["driver"]["rules"]
+    assert {x["id"]: x["helpUri"] for x in rules} == urls
+    r = mpql("lint", "--isolated", "q.mpql", cwd=tmp_path)
+    assert f"= help: for further information visit {DOCS_BASE_URL}rules/S001.md" in r.stdout
+
+
+def test_docs_base_url_can_be_overridden(tmp_path):
+    env = {**__import__("os").environ, "MPQL_DOCS_URL": "https://docs.example.com/mpql/docs"}
+    r = subprocess.run([sys.executable, "-m", "mpql", "lint", "--isolated", "--format", "json",
+                        "--endpoint", "export", "-e", BAD_EXPORT], capture_output=True,
+                       text=True, env=env, timeout=60)
+    assert json.loads(r.stdout)[0]["url"] == "https://docs.example.com/mpql/docs/rules/S001.md"

@@ -32,7 +32,13 @@ __all__ = ["Unit", "HostError", "extract", "file_kind", "KEYS", "parse_directive
 KEYS = {"where": "where", "selector": "where", "born_where": "where", "on": "on"}
 
 _DIRECTIVE = re.compile(r"#\s*mpql:\s*(.*)$")
-_NOQA = re.compile(r"#\s*mpql:\s*noqa\b(?::\s*([\w\-, ]+))?", re.IGNORECASE)
+# `# mpql: noqa[: CODES]` (mpql's own) and `# noqa[: CODES]` (flake8/ruff style, shared with
+# other tools). CODES are separated by commas and/or spaces; after a space (no comma), only a
+# code-like (`S003`) or kebab-case (`cross-type-equality`) token continues the list, so
+# `# noqa: S003 legacy filter` suppresses S003 and "legacy filter" is a free-text reason.
+_NOQA = re.compile(r"#\s*(?P<mpql>mpql:\s*)?noqa(?![\w-])(?:\s*:\s*(?P<codes>[\w-]+"
+                   r"(?:\s*,\s*[\w-]+|\s+(?:[A-Za-z]+\d+|\w+(?:-\w+)+)(?![\w-]))*))?",
+                   re.IGNORECASE)
 _ENDPOINT_WORDS = [("engage", "engage"), ("profile", "engage"), ("people", "engage"),
                    ("export", "export"), ("segmentation", "segmentation"),
                    ("funnel", "funnels"), ("retention", "retention"), ("jql", "jql")]
@@ -116,20 +122,45 @@ def _directives(text: str):
 
 
 def noqa_map(text: str) -> dict:
-    """line number (1-based) → set of selectors, or None for a blanket ``noqa``."""
+    """line number (1-based) → set of selectors, or None for a blanket ``noqa``.
+
+    ``# mpql: noqa: CODES`` keeps every selector, so that a misspelt one can be reported
+    (X002). A plain ``# noqa: CODES`` is shared with flake8, ruff and other tools: only the
+    selectors that name mpql rules are kept, the rest belong to those tools (``# noqa: E501``
+    suppresses no mpql finding). A blanket ``# noqa`` suppresses everything, as in ruff."""
+    from .rules import resolve_selectors
+
     out: dict = {}
-    if "noqa" not in text:
+    if "noqa" not in text.lower():
         return out
     for lineno, line in enumerate(text.splitlines(), 1):
         hash_at = comment_start(line)
         if hash_at is None:
             continue
-        m = _NOQA.search(line, hash_at)
-        if m:
-            codes = m.group(1)
-            out[lineno] = None if not codes else {c.strip() for c in codes.split(",")
-                                                  if c.strip()}
+        for m in _NOQA.finditer(line, hash_at):
+            codes = m.group("codes")
+            if not codes:
+                out[lineno] = None
+                continue
+            selectors = {c for c in re.split(r"[\s,]+", codes) if c}
+            if not m.group("mpql"):
+                selectors = {c for c in selectors if _names_rule(c, resolve_selectors)}
+            if lineno not in out:
+                out[lineno] = selectors
+            elif out[lineno] is not None:
+                out[lineno] |= selectors
     return out
+
+
+def _names_rule(selector: str, resolve_selectors) -> bool:
+    """A full code or a rule name (not a bare prefix such as ``E``: in a shared ``# noqa``,
+    a prefix is another tool's business)."""
+    from .rules import get_rule
+
+    try:
+        return get_rule(selector) is not None and bool(resolve_selectors([selector]))
+    except ValueError:
+        return False
 
 
 # ---------------------------------------------------------------------------------------------

@@ -29,7 +29,14 @@ import attrs
 
 from ..language.parser import SYNTAX_CODES
 
-__all__ = ["Rule", "RULES", "get_rule", "resolve_selectors", "render_rule_doc", "DEFAULT_OFF"]
+__all__ = ["Rule", "RULES", "get_rule", "resolve_selectors", "render_rule_doc", "DEFAULT_OFF",
+           "DOCS_BASE_URL", "docs_base_url", "rule_url"]
+
+#: Where mpql's ``docs/`` folder is published: every rule URL in lint output (SARIF
+#: ``helpUri``, JSON ``url``, the ``full`` format's last ``help`` line) is this base plus
+#: ``rules/<CODE>.md`` (syntax codes: ``language.md#<anchor>``). The one place to change it; a
+#: fork or an internal mirror sets ``MPQL_DOCS_URL`` instead (absolute, ending in ``docs/``).
+DOCS_BASE_URL = "https://github.com/mpql/mpql/blob/main/docs/"
 
 
 @attrs.frozen
@@ -414,6 +421,27 @@ for _code, _name in SYNTAX_CODES.items():
                                  _SYNTAX_DOC, "Mixpanel rejects or misreads the expression.",
                                  "", "", None))
     _BY_NAME.setdefault(_name, RULES[_code])
+
+
+def docs_base_url() -> str:
+    """``DOCS_BASE_URL``, or ``MPQL_DOCS_URL`` from the environment when it is set."""
+    import os
+
+    base = os.environ.get("MPQL_DOCS_URL", "").strip() or DOCS_BASE_URL
+    return base if base.endswith("/") else base + "/"
+
+
+def rule_url(code: str) -> str:
+    """The absolute URL of a code's documentation: ``<base>rules/<CODE>.md`` for lint rules,
+    the code's section of ``<base>language.md`` for syntax codes (E1xx)."""
+    rule = RULES.get(code)
+    base = docs_base_url()
+    if rule is None:
+        return base + "lint.md#rules"
+    if code in SYNTAX_CODES:
+        # GitHub's heading anchor of "### E101 assignment-for-comparison"
+        return f"{base}language.md#{code.lower()}-{rule.name}"
+    return f"{base}rules/{code}.md"
 
 
 def get_rule(code_or_name: str) -> Rule | None:
