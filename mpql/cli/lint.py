@@ -110,7 +110,9 @@ def _options(args):
         behaviors=args.behaviors if args.behaviors is not None else settings.get("behaviors"),
         schema=schema, select=select, extend_select=extend, ignore=ignore,
         per_file_ignores=settings.get("per_file_ignores", {}), fail_on=fail_on,
-        severity=settings.get("severity", {}))
+        severity=settings.get("severity", {}),
+        extract_calls=tuple(settings.get("extract", {}).get("calls", ())),
+        extract_json=tuple(settings.get("extract", {}).get("json", ())))
 
 
 def run(args) -> int:
