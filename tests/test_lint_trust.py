@@ -154,3 +154,149 @@ def test_docs_base_url_can_be_overridden(tmp_path):
                         "--endpoint", "export", "-e", BAD_EXPORT], capture_output=True,
                        text=True, env=env, timeout=60)
     assert json.loads(r.stdout)[0]["url"] == "https://docs.example.com/mpql/docs/rules/S001.md"
+
+
+# -- 3: only clearly-Mixpanel expressions are extracted; --fix leaves the rest alone ------------
+
+CORPUS = Path(__file__).parent / "lint_corpus"
+
+
+def _snapshot(root: Path) -> dict:
+    return {p.relative_to(root).as_posix(): p.read_bytes()
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_non_mixpanel_corpus_has_no_findings_and_fix_changes_no_byte(tmp_path):
+    import shutil
+
+    root = tmp_path / "proj"
+    shutil.copytree(CORPUS / "not_mixpanel", root)
+    before = _snapshot(root)
+    assert {"pandas_report.py", "mongo_repo.py", "sqlalchemy_models.py", "django_views.py",
+            "other_apis.py", "workflow.json", "parse_fixtures.json",
+            ".github/workflows/ci.yml"} <= set(before)
+    hosts = sorted(p for p in before if p.endswith((".py", ".json")))
+    for args in ([], hosts):  # discovered from `.`, and named one by one (as pre-commit does)
+        r = mpql("lint", "--isolated", "--select", "ALL", "--format", "json", *args, cwd=root)
+        assert r.returncode == 0 and json.loads(r.stdout) == [], r.stdout + r.stderr
+        r = mpql("lint", "--isolated", "--select", "ALL", "--diff", *args, cwd=root)
+        assert r.returncode == 0 and r.stdout == "", r.stdout
+        r = mpql("lint", "--isolated", "--select", "ALL", "--fix", "--unsafe-fixes", *args,
+                 cwd=root)
+        assert r.returncode == 0, r.stdout + r.stderr
+    # a workflow YAML named on the command line is refused, not read as .mpql and "fixed"
+    r = mpql("lint", "--isolated", "--fix", ".github/workflows/ci.yml", "queries.sql", cwd=root)
+    assert r.returncode == 2 and "not .yml" in r.stderr
+    assert _snapshot(root) == before
+
+
+MIXPANEL_FINDINGS = [
+    "headless.py:5:42: S004",
+    "httpx_client.py:9:50: S006",           # engage, from base_url + "/query/engage"
+    "httpx_client.py:21:62: U001",
+    "mixpanel_api_legacy.py:6:39: S001",
+    "mixpanel_reports.json:1:36: T003",     # file name marks it
+    "mixpanel_utils_jobs.py:12:54: D004",
+    "mixpanel_utils_jobs.py:14:75: U008",
+    "mixpanel_utils_jobs.py:14:79: C001",
+    "mpql_usage.py:5:13: S001",
+    "mpql_usage.py:6:36: E101",
+    "mpql_usage.py:7:21: S004",
+    "mpql_usage.py:8:43: U002",
+    "report_config.json:3:26: S001",        # a Mixpanel export URL marks it, and sets export
+    "requests_export.py:6:8: S003",         # the constant is also sent to /export
+    "requests_export.py:11:24: S001",       # params["where"] = …, URL from an f-string
+    "requests_export.py:24:54: S004",       # engage, from the URL constant
+    "saved_queries.json:4:37: S003",
+    "saved_queries.json:5:58: S004",
+]
+
+
+def test_mixpanel_corpus_is_found_with_the_endpoint_of_each_request():
+    r = mpql("lint", "--isolated", "--format", "concise", ".", cwd=CORPUS / "mixpanel")
+    found = [" ".join(line.split(" ")[:2]) for line in r.stdout.splitlines()]
+    assert found == MIXPANEL_FINDINGS, r.stdout
+
+
+def _units(path: Path, **kw):
+    from mpql.checker.extract import extract, file_kind
+
+    return [(u.text, u.settings.get("endpoint"))
+            for u in extract(file_kind(path.name), path.read_text(encoding="utf-8"), **kw)]
+
+
+def test_extracted_units_and_endpoints():
+    jobs = _units(CORPUS / "mixpanel" / "mixpanel_utils_jobs.py")
+    assert jobs == [
+        ('(("Albany" in properties["$city"]) and (defined (properties["$city"])))', "engage"),
+        ('properties["$time"] > "2024-01-01"', "export"),
+        ('properties["plan"] == "pro" AND true', "engage"),
+    ]  # people_set's first argument holds profile values: "home office" is not an expression
+    assert _units(CORPUS / "mixpanel" / "requests_export.py") == [
+        ('user["plan"] == "pro"', "engage"), ('user["plan"] == "pro"', "export"),
+        ('properties["distinct_id"] == "u1"', "export"), ('event["$os"] == "iOS"', "engage")]
+    for path in sorted((CORPUS / "not_mixpanel").glob("*.py")):
+        assert _units(path) == [], path
+
+
+@pytest.mark.parametrize("src,units", [
+    # requests / httpx, every way of naming the URL
+    ('import requests\nrequests.get("https://mixpanel.com/api/2.0/export", '
+     'params={"where": "A"})', [("A", "export")]),
+    ('import requests as rq\nrq.request("GET", url="https://data-in.mixpanel.com/api/2.0/'
+     'export?x=1", params=dict(where="A"))', [("A", "export")]),
+    ('import httpx\nc = httpx.Client()\nc.get("https://example.com/api/2.0/export", '
+     'params={"on": "A"})', [("A", "export")]),             # the API path alone
+    ('import httpx\nBASE = "https://eu.mixpanel.com"\ndef f():\n    u = BASE + "/api/query/'
+     'engage"\n    httpx.post(u, data={"where": "A"})', [("A", "engage")]),
+    ('import requests\nrequests.get("https://api.example.com/export", params={"where": "A"})',
+     []),                                                    # not Mixpanel
+    ('import requests\ndef f(url):\n    requests.get(url, params={"where": "A"})', []),
+    ('import requests\nrequests.get("https://notmixpanel.com/api", params={"where": "A"})', []),
+    # mpql's API
+    ('import mpql\nmpql.check("A", endpoint="engage", param="on")', [("A", "engage")]),
+    ('from mpql.planner import Query\nQuery.events("A", from_date="x", to_date="y")',
+     [("A", None)]),
+    # Mixpanel libraries, and names that only look like them
+    ('from mixpanel_query.client import MixpanelQueryClient\nc = MixpanelQueryClient("k", '
+     '"s")\nc.get_engage(where="A")', [("A", "engage")]),
+    ('import mixpanel_jql\nmixpanel_jql.JQL("s", events=mixpanel_jql.Events({'
+     '"event_selectors": [{"event": "e", "selector": "A"}]}))', [("A", "jql")]),
+    ('client.export(where="A")', []),                        # unknown `client`
+    ('def export(where):\n    pass\nexport(where="A")', []),
+    ('d = {"where": "A", "endpoint": "export"}', []),         # a dict no Mixpanel call gets
+])
+def test_python_sites(tmp_path, src, units):
+    path = tmp_path / "m.py"
+    path.write_text(src + "\n", encoding="utf-8")
+    assert _units(path) == units
+
+
+def test_configured_calls_and_json_globs(tmp_path):
+    (tmp_path / "app.py").write_text(
+        "from myapp import mp\nimport myapp\n"
+        "mp.query(where='properties[\"distinct_id\"] == \"u\"', endpoint=\"export\")\n"
+        "c = myapp.Client()\nc.profiles(where='event[\"x\"] == 1')\n", encoding="utf-8")
+    (tmp_path / "queries").mkdir()
+    (tmp_path / "queries" / "a.json").write_text(
+        '{"where": "properties[\\"distinct_id\\"] == \\"u\\""}', encoding="utf-8")
+    r = mpql("lint", "--isolated", "--endpoint", "export", ".", cwd=tmp_path)
+    assert r.returncode == 0, r.stdout  # not Mixpanel as far as mpql can tell
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.mpql.extract]\ncalls = ["myapp.mp.query", "myapp.Client.*"]\n'
+        'json = ["queries/*.json"]\n', encoding="utf-8")
+    r = mpql("lint", "--format", "concise", "--endpoint", "export", ".", cwd=tmp_path)
+    assert [" ".join(x.split(" ")[:2]) for x in r.stdout.splitlines()] == [
+        "app.py:3:17: S001", "app.py:5:19: S004", "queries/a.json:1:12: S001"], r.stdout
+
+
+@pytest.mark.parametrize("table,needle", [
+    ('extract = "x"', "`extract` must be a table"),
+    ('[tool.mpql.extract]\ncalls = [1]', "`extract.calls` must be a list"),
+    ('[tool.mpql.extract]\nfiles = ["x"]', "unknown key `extract.files`"),
+])
+def test_extract_config_errors(tmp_path, table, needle):
+    body = table if table.startswith("[") else "[tool.mpql]\n" + table
+    (tmp_path / "pyproject.toml").write_text(body + "\n", encoding="utf-8")
+    r = mpql("lint", "-e", 'properties["a"] == 1', cwd=tmp_path)
+    assert r.returncode == 2 and needle in r.stderr, r.stderr

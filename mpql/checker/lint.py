@@ -118,6 +118,12 @@ def lint_text(text: str, name: str, options: LintOptions, kind: str | None = Non
             if rules:
                 unit_found = [d for d in unit_found if not _suppressed(d, rules)]
         found.extend(unit_found)
+    if len(units) > 1:
+        # one literal checked for two endpoints reports a shared finding once
+        unique: dict = {}
+        for d in found:
+            unique.setdefault((d.code, d.span.start, d.span.end, d.message), d)
+        found = list(unique.values())
     if options.severity:
         found = [attrs.evolve(d, severity=options.severity[d.code])
                  if d.code in options.severity else d for d in found]

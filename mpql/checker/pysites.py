@@ -90,7 +90,9 @@ def _words_endpoint(name: str) -> str | None:
 
 def mixpanel_sites(tree: ast.Module, calls: tuple = ()) -> Iterator[tuple]:
     """(value node, key, site settings) for every expression found; ``key`` is one of KEYS,
-    ``site`` holds ``endpoint`` when known. Each value node is yielded once."""
+    ``site`` holds ``endpoint`` when known. A literal sent to several endpoints (a constant
+    used for an engage and an export request) is yielded once per endpoint, so each request's
+    scope rules apply; the linter merges identical findings."""
     model = _Model(tree, tuple(calls))
     seen: dict = {}
     for node in model.calls:
@@ -99,13 +101,13 @@ def mixpanel_sites(tree: ast.Module, calls: tuple = ()) -> Iterator[tuple]:
             continue
         for value, key, endpoint in model.scan_call(node, site):
             value = model.follow_string(value, node)
-            previous = seen.get(id(value))
-            if previous is None:
-                seen[id(value)] = (value, key, endpoint)
-            elif previous[2] != endpoint:  # the same literal sent to two endpoints
-                seen[id(value)] = (value, key, None)
-    for value, key, endpoint in seen.values():
-        yield value, key, ({"endpoint": endpoint} if endpoint else {})
+            entry = seen.setdefault(id(value), (value, key, []))
+            if endpoint not in entry[2]:
+                entry[2].append(endpoint)
+    for value, key, endpoints in seen.values():
+        known = [e for e in endpoints if e] or [None]
+        for endpoint in known:
+            yield value, key, ({"endpoint": endpoint} if endpoint else {})
 
 
 def _dotted(node) -> str | None:

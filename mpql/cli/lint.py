@@ -146,6 +146,7 @@ def _run(args) -> int:
     # current directory, as ruff does: reading an empty or forgotten stdin would "pass".
     paths = args.paths or ([] if args.expr else ["."])
     sources = read_sources(args.expr, ["-"] if "-" in paths else [])
+    _check_explicit_suffixes(paths)
     files = iter_lint_files(paths, SUFFIXES)
     sources += [read_file(p) for p in files]
     if not files and not args.expr and "-" not in paths:
@@ -211,6 +212,23 @@ def _run(args) -> int:
     if failing and not args.exit_zero:
         return EXIT_FINDINGS
     return EXIT_OK
+
+
+def _check_explicit_suffixes(paths) -> None:
+    """A file named on the command line must be one the linter knows how to read. A
+    workflow YAML, a SQL or Markdown file read as `.mpql` produced nonsense findings, and
+    `--fix` would have rewritten it; pre-commit hands over whatever files match its pattern.
+    Files without a suffix (process substitution, /dev/stdin) are read as `.mpql`."""
+    from ..errors import InputError
+
+    for raw in paths:
+        path = Path(raw)
+        if raw == "-" or path.is_dir() or not path.suffix:
+            continue
+        if path.suffix.lower() not in SUFFIXES + (".pyi",):
+            raise InputError(f"{raw}: mpql lint reads .mpql, .py, .pyi and .json files, not "
+                             f"{path.suffix} (put expressions in a .mpql file, or pipe them "
+                             "with `-`)")
 
 
 def _diff(sources, options, unsafe: bool) -> int:
