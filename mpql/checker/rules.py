@@ -393,8 +393,10 @@ _rule("F001", "non-canonical-format", "info",
 
 _rule("X001", "not-checkable", "info",
       "expression built at run time",
-      "Notes `where=`/`on=`/`selector=` values in Python built with an f-string, `%`, "
-      "`.format()` or `+` concatenation.",
+      "Notes expressions passed to a Mixpanel call in Python (`where=`/`on=`/`selector=` "
+      "arguments or dict values; see docs/lint.md, \"Extraction\") that are built with an "
+      "f-string, `%`, `.format()` or `+` concatenation. Strings given to other libraries "
+      "(pandas, Django, SQL builders) are not Mixpanel expressions and are never reported.",
       "Only literal text can be checked; mpql does not guess what a template produces. Build "
       "expressions with mpql's builder (values are escaped) or check them at run time with "
       "`mpql.check()`.",
