@@ -41,6 +41,13 @@ __all__ = ["Unit", "HostError", "extract", "file_kind", "KEYS", "parse_directive
 #: a superset of the units the linter saw, whatever the config).
 EVERYTHING = ("*",)
 _MIXPANEL_ENDPOINTS = {"export", "engage", "segmentation", "funnels", "retention", "jql"}
+# Without one of these words no call in a Python file can be Mixpanel (built-in detection:
+# mpql, mixpanel* modules, Mixpanel hosts and API paths), so the file is not even parsed.
+_MAY_BE_MIXPANEL = re.compile(r"mixpanel|mpql|api/(?:2\.0|query)/", re.IGNORECASE)
+# The same for JSON (a key naming an expression, and some Mixpanel marker); a file without
+# them is not parsed, so a JSON-with-comments tsconfig is not an X002 error either.
+_JSON_KEY = re.compile(r'"(?:where|on|selector|born_where)"')
+_JSON_MARK = re.compile(r'mixpanel|mpql|"endpoint"|api/(?:2\.0|query)/', re.IGNORECASE)
 
 _DIRECTIVE = re.compile(r"#\s*mpql:\s*(.*)$")
 # `# mpql: noqa[: CODES]` (mpql's own) and `# noqa[: CODES]` (flake8/ruff style, shared with
@@ -221,16 +228,21 @@ def _identity(text: str) -> str:
 
 
 def _extract_python(text: str, calls: tuple = ()) -> list[Unit]:
+    if not calls and not _MAY_BE_MIXPANEL.search(text):
+        return []  # nothing here can reach a Mixpanel call: not even worth parsing
     try:
         tree = ast.parse(text)
+        sites = list(mixpanel_sites(tree, calls))
     except SyntaxError as exc:
         raise HostError(f"not valid Python: {exc.msg}",
                         _offset_of(text, exc.lineno or 1, (exc.offset or 1) - 1, chars=True))
+    except RecursionError:
+        raise HostError("nested too deeply to read", 0) from None
     lines = _LineStarts(text)
     directives = [(o, d) for o, d in _directives(text) if isinstance(d, dict)] \
         if "mpql:" in text else []
     units = []
-    for value, key, site in mixpanel_sites(tree, calls):
+    for value, key, site in sites:
         unit = _python_unit(text, lines, value, dict(site, param=KEYS[key]))
         if unit is not None:
             for offset, found in directives:
@@ -380,6 +392,8 @@ def _escape_end(body: str, i: int) -> int:
 
 
 def _extract_json(text: str, everything: bool = False) -> list[Unit]:
+    if not _JSON_KEY.search(text) or not (everything or _JSON_MARK.search(text)):
+        return []  # no expression key, or nothing Mixpanel: tsconfig, workflows, fixtures…
     import json  # lazily: only JSON hosts need it
     try:
         json.loads(text)

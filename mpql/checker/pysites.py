@@ -231,22 +231,29 @@ class _Model:
         instance (``x = mod.Class()``, ``with mod.Client() as x``, ``x: mod.Class``) replaced
         by its class, a call replaced by what it calls (``requests.Session().get``)."""
         at = at if at is not None else node
-        if isinstance(node, ast.Call):
-            return self.qualname(node.func, at)
-        if isinstance(node, (ast.Name, ast.Attribute)):
-            dotted = _dotted(node)
-            if dotted is not None:
-                typed = self._instance_type(dotted, at)
-                if typed:
-                    return typed
-                head, _, rest = dotted.partition(".")
-                if head in self.aliases:
-                    return self.aliases[head] + ("." + rest if rest else "")
-            if isinstance(node, ast.Attribute):
-                base = self.qualname(node.value, at)
-                return f"{base}.{node.attr}" if base else None
-            return node.id if isinstance(node, ast.Name) else None
-        return None
+        tail: list = []  # attributes after calls, innermost last (a loop: chains can be long)
+        while True:
+            if isinstance(node, ast.Call):
+                node = node.func
+            elif isinstance(node, ast.Attribute) and _dotted(node) is None:
+                tail.append(node.attr)
+                node = node.value
+            else:
+                break
+        dotted = _dotted(node)
+        if dotted is None:
+            return None
+        parts = dotted.split(".")
+        base = None
+        for cut in range(len(parts), 0, -1):  # the longest prefix that is a typed instance
+            typed = self._instance_type(".".join(parts[:cut]), at)
+            if typed:
+                base = ".".join([typed] + parts[cut:])
+                break
+        if base is None:
+            head = self.aliases.get(parts[0], parts[0])
+            base = ".".join([head] + parts[1:])
+        return ".".join([base] + list(reversed(tail)))
 
     def _instance_type(self, dotted: str, at) -> str | None:
         if dotted in self._resolving:

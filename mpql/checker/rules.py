@@ -405,11 +405,14 @@ _rule("X001", "not-checkable", "info",
 _rule("X002", "unreadable-host-file", "error",
       "a Python or JSON file that cannot be parsed",
       "Reports a `.py` or `.json` file that is not valid Python or JSON, so no expressions could "
-      "be extracted from it; also a `# mpql:` directive or context the linter cannot use "
+      "be extracted from it — when it could hold Mixpanel expressions (it mentions `mixpanel`, "
+      "`mpql` or a Mixpanel API path, a JSON file also an `\"endpoint\"` key, or the config "
+      "names calls or JSON files to extract); other files are not mpql's to judge. Also a "
+      "`# mpql:` directive or context the linter cannot use "
       "(an unknown key or endpoint), and a `# mpql: noqa: CODE` whose code names no rule.",
       "Silently skipping the file would hide every filter in it from the linter; a misspelt "
       "directive or noqa code would be ignored without a word.",
-      '{"where": "properties[\\"a\\"] == 1",}   # trailing comma',
+      '{"endpoint": "export", "where": "properties[\\"a\\"] == 1",}   # trailing comma',
       "valid JSON / Python")
 
 RULES: dict[str, Rule] = {r.code: r for r in _R}
