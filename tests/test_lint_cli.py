@@ -198,11 +198,11 @@ def test_stdin():
 def test_python_and_json_sources(tmp_path):
     (tmp_path / "q.py").write_text(textwrap.dedent('''\
         from mixpanel_utils import MixpanelUtils
-        client = MixpanelUtils("secret")
-        client.export_events("e.txt", {"where": 'properties["distinct_id"] == "x"'})
-        client.export_people("p.txt", {"selector": "properties[\\"mp_country_code\\"] == \\"US\\""})  # mpql: noqa: S006
-        client.export_people("p.txt", {"selector": "event[\\"a\\"] == 1"})
-        client.export_events("e.txt", {"where": f"properties['a'] == {x}"})
+        mp = MixpanelUtils("secret")
+        mp.export_events("e.txt", {"where": 'properties["distinct_id"] == "x"'})
+        mp.export_people("p", {"selector": "properties[\\"mp_country_code\\"] == 1"})  # noqa: S006
+        mp.export_people("p.txt", {"selector": "event[\\"a\\"] == 1"})
+        mp.export_events("e.txt", {"where": f"properties['a'] == {x}"})
     '''))
     (tmp_path / "q.json").write_text(
         '{"endpoint": "export", "where": "user[\\"plan\\"] == \\"pro\\""}\n')
@@ -211,10 +211,10 @@ def test_python_and_json_sources(tmp_path):
     assert lines == [
         "q.json:1:34: S003 `user[\"plan\"]` reads a user profile, but raw export events carry "
         "no profile",
-        "q.py:3:42: S001 [*] `properties[\"distinct_id\"]` should be spelled `$distinct_id` in "
+        "q.py:3:38: S001 [*] `properties[\"distinct_id\"]` should be spelled `$distinct_id` in "
         "a filter",
-        "q.py:5:45: S004 `event[\"a\"]` reads an event, but engage filters profiles",
-        "q.py:6:41: X001 expression built with an f-string cannot be checked (info)",
+        "q.py:5:41: S004 `event[\"a\"]` reads an event, but engage filters profiles",
+        "q.py:6:37: X001 expression built with an f-string cannot be checked (info)",
     ]
     mpql("lint", "--isolated", "--fix", "--extend-select", "U", str(tmp_path))
     fixed = (tmp_path / "q.py").read_text()

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, strategies as st
 
 BAD_EXPORT = 'properties["distinct_id"] == "u1"\n'
 
@@ -300,3 +301,83 @@ def test_extract_config_errors(tmp_path, table, needle):
     (tmp_path / "pyproject.toml").write_text(body + "\n", encoding="utf-8")
     r = mpql("lint", "-e", 'properties["a"] == 1', cwd=tmp_path)
     assert r.returncode == 2 and needle in r.stderr, r.stderr
+
+
+# -- properties: what is not Mixpanel is never touched; what is, is found exactly ----------------
+
+_IDENT = st.from_regex(r"[a-z_][a-z0-9_]{0,8}", fullmatch=True).filter(
+    lambda s: "mpql" not in s and "mixpanel" not in s and s not in {
+        "import", "from", "def", "class", "if", "in", "is", "or", "and", "not", "for", "as",
+        "with", "del", "try", "else", "elif", "while", "pass", "None", "True", "False",
+        "global", "lambda", "raise", "yield", "return", "assert", "async", "await", "break",
+        "except", "finally", "continue", "nonlocal", "match", "case", "type", "_"})
+_MODULES = st.sampled_from(["pandas", "pymongo", "sqlalchemy", "django.db.models", "requests",
+                            "httpx", "sqlite_utils", "boto3", "tables"])
+
+
+@given(_MODULES, _IDENT, _IDENT, st.lists(st.text(max_size=40), min_size=1, max_size=3),
+       st.sampled_from(["where", "on", "selector", "born_where"]))
+def test_property_non_mixpanel_python_is_never_linted_or_fixed(module, obj, method, values,
+                                                               key):
+    from mpql.checker.lint import LintOptions, fix_text, lint_text
+
+    lines = [f"import {module} as lib", f"{obj} = lib.{method}()"]
+    for v in values:
+        lines.append(f"{obj}.{method}({key}={v!r}, params={{{key!r}: {v!r}}})")
+        lines.append(f"lib.{method}(dict({key}={v!r}))")
+        lines.append(f"requests_like = {{'url': 'https://example.com/api', {key!r}: {v!r}}}")
+    src = "\n".join(lines) + "\n"
+    options = LintOptions(select=("ALL",))
+    assert lint_text(src, "m.py", options) == []
+    new, applied, _ = fix_text(src, "m.py", options, unsafe=True)
+    assert new == src and applied == 0
+
+
+@given(st.text(max_size=60), st.sampled_from(["'", '"', "'''", '"""']),
+       st.sampled_from([("https://data.mixpanel.com/api/2.0/export", "export"),
+                        ("https://eu.mixpanel.com/api/query/engage", "engage"),
+                        ("https://mixpanel.com/api/query/segmentation", "segmentation")]),
+       st.booleans())
+def test_property_mixpanel_request_literal_is_found_exactly(text, quote, target, via_variable):
+    from mpql.checker.extract import extract
+
+    url, endpoint = target
+    if "\r" in text or "\x00" in text:
+        return  # a file read by the linter never holds these (line endings normalised)
+    body = (text.replace("\\", "\\\\").replace(quote[0], "\\" + quote[0])
+            .replace("\n", "\\n"))
+    literal = f"{quote}{body}{quote}"
+    if via_variable:
+        src = (f"import requests\nURL = {url!r}\nparams = {{'from_date': 'x'}}\n"
+               f"params['where'] = {literal}\nrequests.get(URL, params=params)\n")
+    else:
+        src = f"import requests\nrequests.post({url!r}, data={{'where': {literal}}})\n"
+    units = extract("python", src)
+    assert [(u.text, u.settings.get("endpoint")) for u in units] == [(text, endpoint)]
+
+
+@given(st.recursive(st.text(max_size=8) | st.integers(),
+                    lambda inner: st.lists(inner, max_size=3)
+                    | st.dictionaries(st.sampled_from(["where", "on", "selector", "name", "x"]),
+                                      inner, max_size=4), max_leaves=12))
+def test_property_unmarked_json_has_no_expressions(doc):
+    from mpql.checker.extract import extract
+
+    text = json.dumps(doc)
+    assert extract("json", text) == []
+    marked = json.dumps({"endpoint": "export", "doc": doc})
+    found = extract("json", marked)
+    expected = sum(1 for _ in _string_values_under_keys(doc))
+    assert len(found) == expected
+
+
+def _string_values_under_keys(node):
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if k in ("where", "on", "selector") and isinstance(v, str):
+                yield v
+            else:
+                yield from _string_values_under_keys(v)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _string_values_under_keys(item)
