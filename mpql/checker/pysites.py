@@ -132,10 +132,22 @@ class _Model:
         self.assigned: dict = {}
         # (scope node id, name) → list of (key, value) from `name["key"] = value`
         self.items: dict = {}
-        for node in ast.walk(tree):
-            for child in ast.iter_child_nodes(node):
-                self.parent[id(child)] = node
-        for node in ast.walk(tree):
+        # One top-down pass: a node's ancestors all have their parent recorded before the
+        # node itself is looked at, which is all the scope lookups in _bind need.
+        stack = [tree]
+        parent = self.parent
+        while stack:
+            node = stack.pop()
+            for field in node._fields:
+                value = getattr(node, field, None)
+                if isinstance(value, ast.AST):
+                    parent[id(value)] = node
+                    stack.append(value)
+                elif isinstance(value, list):
+                    for item in value:
+                        if isinstance(item, ast.AST):
+                            parent[id(item)] = node
+                            stack.append(item)
             if isinstance(node, ast.Import):
                 for a in node.names:
                     if a.asname:
@@ -161,6 +173,7 @@ class _Model:
             elif isinstance(node, ast.arg) and node.annotation is not None:
                 self._bind(ast.Name(node.arg), node.annotation, node, annotation=True,
                            scope=self._scope_of(node))
+        self.calls.sort(key=lambda c: (c.lineno, c.col_offset))  # source order
         self._resolving: set = set()
 
     # -- scopes and bindings -----------------------------------------------------------------
@@ -208,7 +221,8 @@ class _Model:
             found = self.assigned.get((id(scope), name))
             if found:
                 return found
-            if isinstance(scope, ast.ClassDef) and name.split(".")[0] in ("self", "cls"):
+            if isinstance(scope, ast.ClassDef) and "." in name \
+                    and name.split(".")[0] in ("self", "cls"):
                 found = self.assigned.get((id(scope), name.split(".", 1)[1]))
                 if found:
                     return found
