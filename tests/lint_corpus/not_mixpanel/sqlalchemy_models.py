@@ -22,3 +22,9 @@ db = sqlite_utils.Database("local.db")
 old = db["events"].rows_where(where="age > 30 and name = 'x'", order_by="age")
 db["events"].delete_where("id > ?", [10])
 owner = relationship("User", primaryjoin="User.id == Order.user_id")
+
+# sqlglot builders take SQL in where= and on=
+from sqlglot import exp  # noqa: E402
+
+purge = exp.delete("events", where="id > 1 and name = 'x'").sql()
+joined_sql = exp.select("*").from_("a").join("b", on="a.id = b.id").where("a.x = 1").sql()
