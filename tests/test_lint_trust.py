@@ -46,6 +46,15 @@ def test_stdin_is_read_only_for_dash(tmp_path):
     assert r.returncode == 0, r.stdout + r.stderr
 
 
+def test_no_path_skips_hidden_and_vendored_folders(tmp_path):
+    for folder in ("node_modules/pkg", ".venv/lib", "build", "src/queries", "venv/x"):
+        (tmp_path / folder).mkdir(parents=True)
+        (tmp_path / folder / "q.mpql").write_text('properties["x"] = 1\n')
+    r = mpql("lint", "--isolated", "--format", "concise", cwd=tmp_path, stdin="")
+    assert r.stdout.splitlines() == [
+        "src/queries/q.mpql:1:17: E101 [*] `=` is not a comparison operator"], r.stdout
+
+
 def test_no_files_found_is_said(tmp_path):
     r = mpql("lint", "--isolated", cwd=tmp_path, stdin="")
     assert r.returncode == 0

@@ -4,6 +4,7 @@ diagnostics in the formats every command offers."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -121,12 +122,12 @@ def iter_lint_files(paths, suffixes) -> list[Path]:
         path = Path(raw)
         if path.is_dir():
             found = []
-            for p in path.rglob("*"):
-                rel = p.relative_to(path).parts
-                if any(part.startswith(".") or part in SKIP_DIRS for part in rel[:-1]):
-                    continue
-                if p.is_file() and p.suffix in suffixes:
-                    found.append(p)
+            # os.walk prunes skipped folders instead of listing node_modules and then
+            # dropping it: `mpql lint` with no path walks the whole project.
+            for folder, dirs, names in os.walk(path):
+                dirs[:] = [d for d in dirs if not d.startswith(".") and d not in SKIP_DIRS]
+                found.extend(Path(folder) / n for n in names
+                             if Path(n).suffix in suffixes and (Path(folder) / n).is_file())
             out.extend(sorted(found))
         elif not path.exists():
             raise InputError(f"{path}: no such file or directory")
