@@ -272,6 +272,18 @@ def test_extracted_units_and_endpoints():
      '"s")\nc.get_engage(where="A")', [("A", "engage")]),
     ('import mixpanel_jql\nmixpanel_jql.JQL("s", events=mixpanel_jql.Events({'
      '"event_selectors": [{"event": "e", "selector": "A"}]}))', [("A", "jql")]),
+    ('from mixpanel_utils import MixpanelUtils\ndef run(mp: MixpanelUtils):\n'
+     '    mp.export_people("f", {"selector": "A"})', [("A", "engage")]),   # annotation
+    ('from mixpanel_utils import MixpanelUtils as MU\nMU("s").query_engage({"where": "A"})',
+     [("A", "engage")]),
+    ('import requests\nclass C:\n    URL = "https://mixpanel.com/api/2.0/export"\n'
+     '    def go(self):\n        requests.get(self.URL, params={"where": "A"})',
+     [("A", "export")]),                                    # class constant via self
+    ('import pandas as pd\nfrom mixpanel_utils import MixpanelUtils\ndef a():\n'
+     '    client = MixpanelUtils()\ndef b():\n    client = pd.HDFStore("x")\n'
+     '    client.select("k", where="A")', []),               # same name, other function
+    ('import requests\nW = "A"\nW = "B"\nrequests.get("https://mixpanel.com/api/2.0/'
+     'export", params={"where": W})', []),                   # rebound: no single literal
     ('client.export(where="A")', []),                        # unknown `client`
     ('def export(where):\n    pass\nexport(where="A")', []),
     ('d = {"where": "A", "endpoint": "export"}', []),         # a dict no Mixpanel call gets

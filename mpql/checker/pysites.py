@@ -192,8 +192,6 @@ class _Model:
         if dotted.split(".")[0] in ("self", "cls"):
             while scope is not None and not isinstance(scope, (ast.ClassDef, ast.Module)):
                 scope = self._scope_of(scope)
-        elif isinstance(scope, ast.ClassDef) and not isinstance(node, ast.arg):
-            pass  # class attribute: looked up as `self.X` too (see _lookup)
         return scope
 
     def _bind(self, target, value, at, annotation=False, scope=None):
