@@ -284,6 +284,9 @@ def test_extracted_units_and_endpoints():
      '    client.select("k", where="A")', []),               # same name, other function
     ('import requests\nW = "A"\nW = "B"\nrequests.get("https://mixpanel.com/api/2.0/'
      'export", params={"where": W})', []),                   # rebound: no single literal
+    ('import mixpanel_helpers\nmixpanel_helpers.log(on="click")', []),  # not a known library
+    ('from mixpanel_export import EventStream\nEventStream("k", "s").request({"where": "A"}, '
+     'print)', [("A", None)]),
     ('client.export(where="A")', []),                        # unknown `client`
     ('def export(where):\n    pass\nexport(where="A")', []),
     ('d = {"where": "A", "endpoint": "export"}', []),         # a dict no Mixpanel call gets

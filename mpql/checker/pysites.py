@@ -10,10 +10,12 @@ literal is an expression only when it reaches a call that is clearly Mixpanel:
   ``Query.profiles``, ``Client.events``…). For the functions whose first argument is the
   expression (``check``, ``parse``, ``format``, ``evaluate``, ``compile_predicate``,
   ``explain``, ``events``, ``profiles``), that argument too.
-* **Mixpanel client libraries**: calls into a module whose top-level name starts with
-  ``mixpanel`` (mixpanel-utils ``MixpanelUtils``, its predecessor ``mixpanel_api.Mixpanel``,
-  mixpanel-headless ``Workspace``, mixpanel-query-py, mixpanel-jql selectors…), and calls on
-  instances of their classes. Arguments that carry data rather than queries are skipped:
+* **Mixpanel client libraries** (``LIBRARIES``: mixpanel-utils ``MixpanelUtils``, its
+  predecessor ``mixpanel_api.Mixpanel``, mixpanel-headless ``Workspace`` and its former name
+  ``mixpanel_data``, mixpanel-query-py, mixpanel-jql selectors, mixpanel-export-stream,
+  and the tracking SDK ``mixpanel.Mixpanel``): calls into them and on instances of their
+  classes. A project's own ``mixpanel_helpers`` module is not a known library: name it in the
+  config. Arguments that carry data rather than queries are skipped:
   positional arguments of ``track*``/``people_*``/``group_*``/``import*``/``alias``/``merge``
   methods (the profile values of ``people_set(value, query_params=…)``, the event properties
   of mixpanel-python's ``track``) and ``properties=``/``value=``/``meta=``/``profiles=``.
@@ -46,7 +48,7 @@ import fnmatch
 import re
 from typing import Iterator
 
-__all__ = ["mixpanel_sites", "url_endpoint", "is_mixpanel_url", "KEYS"]
+__all__ = ["mixpanel_sites", "url_endpoint", "is_mixpanel_url", "KEYS", "LIBRARIES"]
 
 #: Keys whose string value is an expression, and the parameter each stands for.
 KEYS = {"where": "where", "selector": "where", "born_where": "where", "on": "on"}
@@ -60,6 +62,9 @@ _ENDPOINT_IN_URL = re.compile(r"/(export|engage|segmentation|funnels|retention|j
 _ENDPOINT_WORDS = [("engage", "engage"), ("profile", "engage"), ("people", "engage"),
                    ("export", "export"), ("segmentation", "segmentation"),
                    ("funnel", "funnels"), ("retention", "retention"), ("jql", "jql")]
+#: top-level modules of the Mixpanel client libraries users import (docs/lint.md lists them)
+LIBRARIES = frozenset({"mixpanel", "mixpanel_utils", "mixpanel_api", "mixpanel_headless",
+                       "mixpanel_data", "mixpanel_query", "mixpanel_jql", "mixpanel_export"})
 _HTTP_MODULES = {"requests", "httpx", "aiohttp"}
 _HTTP_METHODS = {"get", "post", "put", "patch", "delete", "head", "options", "request",
                  "stream"}
@@ -358,7 +363,7 @@ class _Model:
             if endpoint is None and method == "profiles":
                 endpoint = "engage"
             return {"kind": "mpql", "endpoint": endpoint, "method": method}
-        if top.startswith("mixpanel"):
+        if top in LIBRARIES:
             if endpoint is None:
                 endpoint = "jql" if top == "mixpanel_jql" else _words_endpoint(method)
             return {"kind": "library", "endpoint": endpoint, "method": method}
