@@ -37,7 +37,7 @@ def build_parser(prog):
     p.add_argument("--select", action="append", default=[], metavar="CODES",
                    help="only these rules (codes, names, prefixes or ALL; comma-separated)")
     p.add_argument("--extend-select", action="append", default=[], metavar="CODES",
-                   help="rules to add to the default set (e.g. F001)")
+                   help="rules to add to the default set (the opt-in F001, U005)")
     p.add_argument("--ignore", action="append", default=[], metavar="CODES",
                    help="rules to skip")
     p.add_argument("--format", choices=FORMATS, default="full", help="output format")
