@@ -259,6 +259,10 @@ def test_extracted_units_and_endpoints():
      'params={"on": "A"})', [("A", "export")]),             # the API path alone
     ('import httpx\nBASE = "https://eu.mixpanel.com"\ndef f():\n    u = BASE + "/api/query/'
      'engage"\n    httpx.post(u, data={"where": "A"})', [("A", "engage")]),
+    ('import requests\nfrom settings import MIXPANEL_EXPORT_URL\nrequests.get('
+     'MIXPANEL_EXPORT_URL, params={"where": "A"})', [("A", "export")]),  # named for it
+    ('import requests\nimport settings\nrequests.get(settings.MIXPANEL_API + "/x", '
+     'params={"where": "A"})', [("A", None)]),
     ('import requests\nrequests.get("https://api.example.com/export", params={"where": "A"})',
      []),                                                    # not Mixpanel
     ('import requests\ndef f(url):\n    requests.get(url, params={"where": "A"})', []),

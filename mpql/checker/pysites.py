@@ -25,7 +25,9 @@ literal is an expression only when it reaches a call that is clearly Mixpanel:
   ``self.X``), joined to the client's ``base_url`` — names a Mixpanel host (``mixpanel.com``
   and its ``eu.``/``in.``/``data.``/``data-eu.``… subdomains) or a Mixpanel API path
   (``/api/2.0/export``, ``/api/query/engage``…). The endpoint comes from the URL path, so the
-  scope rules (S003 on export, S004 on engage) apply to the request actually made.
+  scope rules (S003 on export, S004 on engage) apply to the request actually made. A URL that
+  cannot be read but is named for Mixpanel (``settings.MIXPANEL_EXPORT_URL``) counts too, with
+  the endpoint its name gives.
 * **User-configured calls** (``[tool.mpql.extract] calls``): glob patterns matched against
   the call's dotted name after import aliases and simple instance types are resolved
   (``from myapp import mp`` → ``mp.query(…)`` is ``myapp.mp.query``; ``c = myapp.Client()`` →
@@ -390,7 +392,16 @@ class _Model:
         url = self.string(url_node, call) if url_node is not None else None
         base = self._base_url(call)
         if base is not None and (url is None or "://" not in url):
-            return base.rstrip("/") + "/" + (url or "").lstrip("/")
+            url = base.rstrip("/") + "/" + (url or "").lstrip("/")
+        if (url is None or not is_mixpanel_url(url)) and url_node is not None:
+            # A URL kept elsewhere (`from settings import MIXPANEL_EXPORT_URL`) cannot be
+            # read, but its name says what it is: a pseudo URL carries the endpoint its name
+            # gives (`…EXPORT…` → export), or none.
+            names = " ".join(_dotted(n) or "" for n in ast.walk(url_node)
+                             if isinstance(n, (ast.Name, ast.Attribute)))
+            if "mixpanel" in names.lower():
+                endpoint = _words_endpoint(names)
+                return "https://mixpanel.com/" + (f"api/2.0/{endpoint}" if endpoint else "")
         return url
 
     def _base_url(self, call: ast.Call) -> str | None:
