@@ -271,6 +271,9 @@ def test_extracted_units_and_endpoints():
     ('import mpql\nmpql.check("A", endpoint="engage", param="on")', [("A", "engage")]),
     ('from mpql.planner import Query\nQuery.events("A", from_date="x", to_date="y")',
      [("A", None)]),
+    ('from mpql.sandbox import Sandbox\nwith Sandbox() as sb:\n    sb.events("2024-01-01", '
+     '"2024-01-31")', []),                                   # dates, not an expression
+    ('import mpql\nc = mpql.Client(None)\nc.profiles("A")', [("A", "engage")]),
     # Mixpanel libraries, and names that only look like them
     ('from mixpanel_query.client import MixpanelQueryClient\nc = MixpanelQueryClient("k", '
      '"s")\nc.get_engage(where="A")', [("A", "engage")]),

@@ -70,8 +70,14 @@ LIBRARIES = frozenset({"mixpanel", "mixpanel_utils", "mixpanel_api", "mixpanel_h
 _HTTP_MODULES = {"requests", "httpx", "aiohttp"}
 _HTTP_METHODS = {"get", "post", "put", "patch", "delete", "head", "options", "request",
                  "stream"}
-_MPQL_EXPR_FIRST = {"check", "parse", "format", "evaluate", "compile_predicate",
-                    "compile_expression", "explain", "events", "profiles"}
+# mpql functions whose first argument is an expression: module functions (`mpql.check`,
+# `mpql.language.parse`, …) and the query constructors (`Query.events`, `Client.profiles`).
+# Not every `events` method: `Sandbox.events(from_date, to_date)` takes dates.
+_MPQL_EXPR_FUNCTIONS = {"check", "parse", "format", "evaluate", "compile_predicate",
+                        "compile_expression", "explain"}
+_MPQL_EXPR_MODULES = {"mpql", "checker", "language", "evaluator"}
+_MPQL_EXPR_METHODS = {"events", "profiles"}
+_MPQL_EXPR_CLASSES = {"Query", "Client"}
 _DATA_METHOD = re.compile(r"^(track|people_|group_|import|alias|merge)")
 _DATA_KEYWORDS = {"properties", "value", "values", "meta", "profiles"}
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef, ast.Module)
@@ -362,9 +368,13 @@ class _Model:
                     and isinstance(kw.value.value, str):
                 endpoint = kw.value.value
         if top == "mpql":
-            if endpoint is None and method == "profiles":
+            owner = parts[-2] if len(parts) > 1 else ""
+            expr_first = (method in _MPQL_EXPR_FUNCTIONS and owner in _MPQL_EXPR_MODULES) or (
+                method in _MPQL_EXPR_METHODS and owner in _MPQL_EXPR_CLASSES)
+            if endpoint is None and expr_first and method == "profiles":
                 endpoint = "engage"
-            return {"kind": "mpql", "endpoint": endpoint, "method": method}
+            return {"kind": "mpql", "endpoint": endpoint, "method": method,
+                    "expr_first": expr_first}
         if top in LIBRARIES:
             if endpoint is None:
                 endpoint = "jql" if top == "mixpanel_jql" else _words_endpoint(method)
@@ -427,7 +437,7 @@ class _Model:
         endpoint = site["endpoint"]
         data_method = site["kind"] == "library" and _DATA_METHOD.match(site["method"])
         args = list(call.args)
-        if site["kind"] == "mpql" and site["method"] in _MPQL_EXPR_FIRST and args:
+        if site["kind"] == "mpql" and site["expr_first"] and args:
             param = "where"
             for kw in call.keywords:
                 if kw.arg == "param" and isinstance(kw.value, ast.Constant) \
