@@ -412,3 +412,19 @@ def _string_values_under_keys(node):
     elif isinstance(node, list):
         for item in node:
             yield from _string_values_under_keys(item)
+
+
+@pytest.mark.parametrize("doc,units", [
+    ({"endpoint": "https://data.mixpanel.com/api/2.0/export", "where": "A"}, [("A", "export")]),
+    ({"endpoint": "engage", "q": [{"selector": "A"}]}, [("A", "engage")]),
+    ({"mixpanel": {"where": "A"}, "on": "push"}, [("A", None)]),  # marks its value only
+    ({"mixpanel_queries": [{"on": "A"}]}, [("A", None)]),
+    ({"on": "push", "mixpanel_token": "t"}, []),                   # a scalar marks nothing
+    ({"mpql": 1, "on": "A"}, [("A", None)]),                       # the explicit mark
+    ({"endpoint": "orders", "where": "A"}, []),                    # not a Mixpanel endpoint
+    ({"url": "https://api.example.com/export", "where": "A"}, []),
+])
+def test_json_markers(tmp_path, doc, units):
+    path = tmp_path / "q.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    assert _units(path) == units

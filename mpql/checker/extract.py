@@ -16,8 +16,8 @@ written back into the host (a Python or JSON string literal).
   exactly and are reported at the literal's start, with a note.
 * JSON: string values under ``where``/``on``/``selector``/``born_where`` keys in a clearly
   Mixpanel object: one with an ``"endpoint"`` naming a Mixpanel endpoint, a string value that
-  is a Mixpanel URL, or a key mentioning ``mixpanel``/``mpql`` — that object or an enclosing
-  one. With ``json_all`` (the file matches ``[tool.mpql.extract] json`` globs, or its name
+  is a Mixpanel URL or an ``"mpql"`` key, or one inside the value of a key mentioning
+  ``mixpanel``/``mpql`` — that object or an enclosing one. With ``json_all`` (the file matches ``[tool.mpql.extract] json`` globs, or its name
   mentions mixpanel or mpql) every such key counts. A sibling ``"endpoint"`` key (else that of
   the nearest enclosing object, else a Mixpanel URL's path) sets the endpoint. JSON has no
   comments, so suppress findings with per-file ignores.
@@ -413,8 +413,7 @@ def _extract_json(text: str, everything: bool = False) -> list[Unit]:
             if frame is not None and frame[0] == "obj" and frame[1]:
                 frame[2] = json.loads(text[i:j])
                 frame[1] = False
-                lowered = frame[2].lower()
-                if "mixpanel" in lowered or "mpql" in lowered:
+                if frame[2].lower() in ("mpql", "$mpql"):  # {"mpql": 1, …}: an explicit mark
                     frame[6] = True
             elif frame is not None and frame[0] == "obj":
                 if frame[2] in KEYS:
@@ -422,7 +421,8 @@ def _extract_json(text: str, everything: bool = False) -> list[Unit]:
                 else:
                     value = json.loads(text[i:j])
                     if frame[2] == "endpoint":
-                        frame[4] = value
+                        # "export", or a URL: "https://data.mixpanel.com/api/2.0/export"
+                        frame[4] = (url_endpoint(value) or "any") if "/" in value else value
                         if value.lower() in _MIXPANEL_ENDPOINTS:
                             frame[6] = True
                     if is_mixpanel_url(value):
@@ -436,7 +436,10 @@ def _extract_json(text: str, everything: bool = False) -> list[Unit]:
             continue
         if c == "{":
             parent = next((f for f in reversed(stack) if f[0] == "obj"), None)
-            stack.append(["obj", True, None, [], None, parent, False, None])
+            # the value of a key naming Mixpanel ({"mixpanel": {…}}, "mixpanel_queries": […])
+            named = parent is not None and isinstance(parent[2], str) and (
+                "mixpanel" in parent[2].lower() or "mpql" in parent[2].lower())
+            stack.append(["obj", True, None, [], None, parent, named, None])
         elif c == "[":
             stack.append(["arr"])
         elif c in "}]":
