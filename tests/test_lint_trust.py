@@ -428,3 +428,15 @@ def test_json_markers(tmp_path, doc, units):
     path = tmp_path / "q.json"
     path.write_text(json.dumps(doc), encoding="utf-8")
     assert _units(path) == units
+
+
+def test_deeply_nested_hosts_are_x002_not_a_crash(tmp_path):
+    (tmp_path / "q.json").write_text('{"mpql": 1, "where": "a", "x": ' + "[" * 100000
+                                     + "]" * 100000 + "}", encoding="utf-8")
+    (tmp_path / "q.py").write_text("import mixpanel_utils as m\nx = m" + ".f()" * 3000 + "\n",
+                                   encoding="utf-8")
+    r = mpql("lint", "--isolated", "--format", "concise", "q.json", "q.py", cwd=tmp_path)
+    assert r.returncode == 1, r.stderr
+    assert r.stdout.splitlines() == [
+        "q.json:1:1: X002 cannot read expressions from this file: nested too deeply to read",
+        "q.py:1:1: X002 cannot read expressions from this file: nested too deeply to read"]

@@ -399,6 +399,8 @@ def _extract_json(text: str, everything: bool = False) -> list[Unit]:
         json.loads(text)
     except json.JSONDecodeError as exc:
         raise HostError(f"not valid JSON: {exc.msg}", exc.pos)
+    except RecursionError:
+        raise HostError("nested too deeply to read", 0) from None
     units = []
     # object frames: [_OBJ, expecting_key, key, strings, endpoint, enclosing obj frame,
     #                 marked (clearly Mixpanel), endpoint from a Mixpanel URL]; arrays: [_ARR]
