@@ -152,8 +152,9 @@ def test_rule_urls_in_json_sarif_and_full_output(tmp_path):
     assert urls == {"S001": DOCS_BASE_URL + "rules/S001.md",
                     "E101": DOCS_BASE_URL + "language.md#e101-assignment-for-comparison"}
     r = mpql("lint", "--isolated", "--format", "sarif", "q.mpql", cwd=tmp_path)
-    rules = json.loads(r.stdout)["runs"][0]["tool"]["driver"]["rules"]
-    assert {x["id"]: x["helpUri"] for x in rules} == urls
+    driver = json.loads(r.stdout)["runs"][0]["tool"]["driver"]
+    assert {x["id"]: x["helpUri"] for x in driver["rules"]} == urls
+    assert driver["informationUri"] == DOCS_BASE_URL + "lint.md"
     r = mpql("lint", "--isolated", "q.mpql", cwd=tmp_path)
     assert f"= help: for further information visit {DOCS_BASE_URL}rules/S001.md" in r.stdout
 

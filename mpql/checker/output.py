@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import Counter
 from urllib.parse import quote as urlquote
 
-from .rules import RULES, render_rule_doc, rule_url
+from .rules import RULES, docs_base_url, render_rule_doc, rule_url
 
 __all__ = ["render", "FORMATS", "statistics"]
 
@@ -148,6 +148,7 @@ def sarif(diagnostics) -> dict:
         "version": "2.1.0",
         "runs": [{
             "tool": {"driver": {"name": "mpql", "version": __version__,
+                                "informationUri": docs_base_url() + "lint.md",
                                 "rules": rules}},
             "columnKind": "unicodeCodePoints",
             "results": results,
