@@ -125,11 +125,11 @@ class TestApi:
 
     def test_parse_error_carries_a_diagnostic(self):
         with pytest.raises(mpql.ParseError) as info:
-            mpql.parse('properties["a"] = 1')
+            mpql.parse('properties["a"] === 1')
         err = info.value
         assert (err.code, err.diagnostic.line, err.diagnostic.column) == ("E101", 1, 17)
         assert err.diagnostic.name == SYNTAX_CODES["E101"] == "assignment-for-comparison"
-        assert str(err) == "E101 `=` is not a comparison operator (line 1, column 17)"
+        assert str(err) == "E101 `===` is not an operator (line 1, column 17)"
 
     def test_codes_are_unique_and_named(self):
         assert len(set(SYNTAX_CODES.values())) == len(SYNTAX_CODES)
@@ -177,8 +177,10 @@ class TestDecisions:
 
     def test_function_arity(self):
         assert set(FUNCTIONS) == {"defined", "boolean", "number", "string", "datetime", "list",
-                                  "floor", "round", "ceil", "has_prefix"}
+                                  "floor", "round", "ceil", "has_prefix", "any"}
         assert FUNCTIONS["datetime"] == (1, 1)  # two-argument casts are rejected (E111)
+        assert FUNCTIONS["string"] == (1, 2)  # string(x, default): Mixpanel's hot-shard docs
+        assert FUNCTIONS["any"] == (3, 3)
 
     def test_whitespace_before_call_parenthesis(self):
         assert mpql.parse('defined (properties["a"])') == mpql.parse('defined(properties["a"])')
@@ -282,10 +284,10 @@ def test_line_col_is_the_same_with_and_without_the_index():
 
 
 def test_a_diagnostic_in_a_long_file_renders_its_own_line():
-    text = "\n\n".join(f'properties["p{i}"] == {i}' for i in range(2000)) + '\n\nuser["x"] = 1\n'
+    text = "\n\n".join(f'properties["p{i}"] == {i}' for i in range(2000)) + '\n\nuser["x"] === 1\n'
     try:
         mpql.parse(text.split("\n\n")[-1])
     except mpql.ParseError as exc:
         d = exc.diagnostic.with_source(text, text.rindex("user"), "f.mpql")
     assert d.render().splitlines()[1:4] == ["    --> f.mpql:4001:11", "     |",
-                                          '4001 | user["x"] = 1']
+                                          '4001 | user["x"] === 1']
