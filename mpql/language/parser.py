@@ -685,9 +685,9 @@ def _scope_error(root: A.Expr) -> _ConvertError | None:
                 listed = " and ".join(f"`{n}`" for n in names)
                 return _ConvertError(
                     "E126", f"unknown variable `{node.name}`", span,
-                    f"the enclosing any(...) binds {listed}"
-                    + (f"; did you mean `{guess}`?" if guess else "")
-                    + f'; a property is written properties["{node.name}"]',
+                    (f"did you mean `{guess}`? " if guess else "")
+                    + f"the enclosing any(...) binds {listed}; a property is written "
+                    + f"properties[{quote(node.name)}]",
                     Fix(f"use `{guess}`", [Edit(span, guess)], applicability="unsafe")
                     if guess else None,
                 )
@@ -1013,6 +1013,9 @@ def _explain_token(text: str, tok, expected: set) -> Diagnostic:
                      '[1, 2, "a"]')
     if after_value and tok.type in _VALUE_TERMINALS - {"LPAR", "LSQB"}:
         prev = _previous_word(text, tok.start_pos)
+        if prev and prev[0] == "any":
+            return _diag(text, "E124", "`any` is a function: its arguments go in parentheses",
+                         Span(prev[1], prev[1] + 3), _CALL_HELP["any"])
         if prev and (prev[0] in FUNCTIONS or prev[0].lower() in FUNCTIONS):
             fn, fn_start = prev
             arg = re.match(r"(?:[^\W\d][\w$]*\s*\[\s*\"(?:[^\"\\\n]|\\.)*\"\s*\]"
@@ -1045,7 +1048,7 @@ def _explain_token(text: str, tok, expected: set) -> Diagnostic:
 
 
 _VALUE_START = {"STRING", "NUMBER", "NAME", "TRUE", "FALSE", "NOW", "LPAR", "LSQB", "MINUS", "NOT"}
-_OPERATORS = {"ADD_OP", "MUL_OP", "CMP_OP", "IN", "AND", "OR"}
+_OPERATORS = {"ADD_OP", "MUL_OP", "CMP_OP", "EQ", "IN", "AND", "OR"}
 
 
 def _describe(expected: set) -> str:
