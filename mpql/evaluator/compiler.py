@@ -49,6 +49,7 @@ from datetime import datetime, timezone
 from ..errors import EvaluationError
 from ..language import ast as A
 from .records import EVENTS, PROFILES, SPECIAL_NAMES, Resolver, shape_error
+from .interpreter import unbound_variable
 from .values import (
     ARITH_METHODS, COMPARE_METHODS, FUNCTION_METHODS, _ISO_CACHE, ISO_PROPERTY, MAX_SECONDS, VALID19, Ops, Undefined, iso19_is_date, iso_parse,
 )
@@ -110,6 +111,9 @@ class _Compiler:
         }
         self._names: dict = {}
         self._count = 0
+        # any(...) variables in scope: mpql name -> the generated Python name (`_v3`). The
+        # user's name never reaches the source text.
+        self.vars: dict = {}
         # `name in p` is only right when p is a real mapping (on a list or a string it would
         # answer silently); the prologue checks the type only when the body uses it.
         self.uses_in = False
@@ -472,12 +476,53 @@ class _Compiler:
     def _c_Or(self, node, truth=False):
         return self._logic(node, "or", A.disjuncts(node))
 
+    def _c_Var(self, node, truth=False):
+        local = self.vars.get(node.name)
+        if local is None:
+            raise unbound_variable(node)
+        return _Code(local, ANY)
+
+    def _c_Any(self, node, truth=False):
+        """``any(X, items, cond)`` → a generator over the elements with ``X`` as a generated
+        local: ``(_t1 := _ops.any_items(items)) is not None and any(cond for _v2 in _t1)``.
+        The items are bound outside the generator (its iterable may not hold a ``:=``)."""
+        items = self.compile(node.items)
+        local = f"_v{self._count}"
+        self._count += 1
+        outer = self.vars.get(node.var)
+        self.vars[node.var] = local
+        try:
+            pred = self.compile(node.predicate, truth=True)
+        finally:
+            if outer is None:
+                del self.vars[node.var]
+            else:
+                self.vars[node.var] = outer
+        folded = self._fold(node, [items, pred])
+        if folded:
+            return folded
+        if pred.kind == BOOL:
+            test = pred.src
+        elif pred.kind == BOOLU:
+            test = f"({pred.src} is True)"
+        else:
+            test = f"_ops.truth({pred.src}, 'any', {self.bind(node.predicate, '_node')})"
+        elements = self.tmp()
+        loop = f"any({test} for {local} in {elements})"
+        if truth:
+            return _Code(f"(({elements} := _ops.any_items({items.src})) is not None and {loop})",
+                         BOOL)
+        return _Code(f"(U if ({elements} := _ops.any_items({items.src})) is None else {loop})",
+                     BOOLU)
+
     def _c_Call(self, node, truth=False):
         args = [self.compile(a) for a in node.args]
         folded = self._fold(node, args)
         if folded:
             return folded
         name = node.name
+        if name == "string" and len(args) == 2:
+            return _Code(f"{self.fn('string_or')}({args[0].src}, {args[1].src})", ANY)
         if name == "defined":
             direct = self._direct(node.args[0])
             if direct is not None:
