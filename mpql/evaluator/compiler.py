@@ -507,6 +507,11 @@ class _Compiler:
             test = f"({pred.src} is True)"
         else:
             test = f"_ops.truth({pred.src}, 'any', {self.bind(node.predicate, '_node')})"
+        if items.const is not _NOCONST:  # a list literal: its elements are typed once, here
+            found = self.ops.any_items(items.const)
+            if found is None:
+                return self.const(False if truth else Undefined)
+            return _Code(f"any({test} for {local} in {self.bind(tuple(found), '_e')})", BOOL)
         elements = self.tmp()
         loop = f"any({test} for {local} in {elements})"
         if truth:
