@@ -188,7 +188,8 @@ FUNCTION_HELP = {
     "defined": "defined(x) -> boolean",
     "boolean": "boolean(x) -> boolean",
     "number": "number(x) -> number",
-    "string": "string(x) -> string",
+    "string": "string(x[, default]) -> string",
+    "any": "any(X, list, condition on X) -> boolean",
     "datetime": "datetime(s|n) -> datetime",
     "list": "list(x) -> list",
     "floor": "floor(n) -> number",
@@ -241,6 +242,10 @@ def complete(
             if m:
                 out.extend(_value_suggestions(m, "", None, catalog, endpoint))
     if "NAME" in expected:
+        for name in _open_any_variables(text):
+            if name.startswith(partial):
+                out.append(Suggestion(name, -len(partial), "variable", name,
+                                      "element of the enclosing any(...)"))
         for name in A.SCOPES:
             if name.startswith(partial):
                 out.append(Suggestion(f"{name}[", -len(partial), "accessor",
@@ -259,6 +264,34 @@ def complete(
             if terminal in expected:
                 out.extend(Suggestion(op, 0, "operator", meta=meta) for op, meta in ops)
     return out[:limit]
+
+
+_ANY_HEAD = re.compile(r"(?<![\w$])any\s*\(\s*([^\W\d][\w$]*)\s*,")
+
+
+def _open_any_variables(text: str) -> list[str]:
+    """Variables of the ``any(X, …`` calls still open at the end of ``text``, innermost first
+    (they may be used in the condition being typed)."""
+    found = []
+    for m in _ANY_HEAD.finditer(text):
+        depth, i, n = 1, m.end(), len(text)
+        while i < n and depth:
+            c = text[i]
+            if c in "\"'":
+                i = string_end(text, i) + 1
+                continue
+            if c == "#":
+                nl = text.find("\n", i)
+                i = n if nl == -1 else nl
+                continue
+            if c in "([":
+                depth += 1
+            elif c in ")]":
+                depth -= 1
+            i += 1
+        if depth and m.group(1) not in found:
+            found.insert(0, m.group(1))
+    return found
 
 
 def _complete_in_string(prefix, partial, quote_char, catalog, endpoint) -> list[Suggestion]:
