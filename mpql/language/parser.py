@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import re
+from _thread import _local as _thread_local
 from _thread import allocate_lock
 from typing import TYPE_CHECKING
 
@@ -647,7 +648,7 @@ def _any(args: list, span: Span) -> A.Any:
     return A.Any(var.name, items, predicate, span=span)
 
 
-class _State(__import__("threading").local):
+class _State(_thread_local):
     #: Whether the text being parsed contains "any": only then may a bare name be a variable
     #: (elsewhere bare names are E108 at once, before any later syntax error).
     any_possible = False
