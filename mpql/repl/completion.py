@@ -27,7 +27,7 @@ import threading
 import attrs
 
 from ..language import ast as A
-from ..language.parser import FUNCTIONS, grammar_path
+from ..language.parser import FUNCTIONS, _scan_brackets, grammar_path
 from ..language.printer import quote
 from ..language.source import string_end
 from .catalog import Catalog, scope_for_accessor
@@ -272,24 +272,11 @@ _ANY_HEAD = re.compile(r"(?<![\w$])any\s*\(\s*([^\W\d][\w$]*)\s*,")
 def _open_any_variables(text: str) -> list[str]:
     """Variables of the ``any(X, …`` calls still open at the end of ``text``, innermost first
     (they may be used in the condition being typed)."""
+    unclosed, _ = _scan_brackets(text)  # strings and comments are skipped
+    open_parens = {pos for ch, pos in unclosed if ch == "("}
     found = []
     for m in _ANY_HEAD.finditer(text):
-        depth, i, n = 1, m.end(), len(text)
-        while i < n and depth:
-            c = text[i]
-            if c in "\"'":
-                i = string_end(text, i) + 1
-                continue
-            if c == "#":
-                nl = text.find("\n", i)
-                i = n if nl == -1 else nl
-                continue
-            if c in "([":
-                depth += 1
-            elif c in ")]":
-                depth -= 1
-            i += 1
-        if depth and m.group(1) not in found:
+        if text.index("(", m.start()) in open_parens and m.group(1) not in found:
             found.insert(0, m.group(1))
     return found
 
