@@ -270,10 +270,15 @@ def _shapes():
     yield A.Call("defined", (p,))
     yield A.Not(A.Call("defined", (p,)))
     x = A.Var("X")
+    for lit in lits:  # any(...) compiles `X <op> literal` with the property fast paths
+        for op in A.COMPARE_OPS:
+            yield A.Any("X", p, A.Compare(op, x, lit))
+        yield A.Not(A.Any("X", p, A.Compare("!=", lit, x)))
     for lit in lits[:4]:
-        yield A.Any("X", p, A.Compare("==", x, lit))
-        yield A.Not(A.Any("X", p, A.Compare("!=", x, lit)))
         yield A.Call("string", (p, lit))
+        for other in lits:  # the string(prop, d) == "text" fast path
+            yield A.Compare("==", A.Call("string", (p, lit)), other)
+            yield A.Compare("!=", other, A.Call("string", (p, lit)))
     yield A.Any("X", A.ListLiteral(lits[:3]), A.Compare("==", x, p))
     yield A.Any("X", p, A.Any("Y", A.ListLiteral(lits[:3]), A.Compare(">", x, A.Var("Y"))))
     for text in ["2024-01-01T00:00:00", "2023-11-14T22:13:20", "1970-01-01T00:00:01"]:

@@ -571,7 +571,7 @@ class Ops:
             return [typed(item) for item in value]
         if value is Undefined or not self._any_singleton:
             return None
-        return [value]
+        return [self.typed(value)]
 
     def any_(self, items, test, node=None):
         """``any``: True when ``test(element)`` is true for some element (left to right,
