@@ -277,7 +277,7 @@ def parse(text: str) -> A.Expr:
         raise TypeError(f"mpql.parse() takes a str, got {type(text).__name__}")
     if _run is None:
         get_parser()
-    any_possible = _state.any_possible = "any" in text
+    any_possible = _state.any_possible = "any" in text and _ANY_CALL.search(text) is not None
     try:
         node = _u(_run(text))
         if any_possible:
@@ -655,6 +655,7 @@ class _State(_thread_local):
 
 
 _state = _State()
+_ANY_CALL = re.compile(r"(?<![\w$])any\s*\(")
 
 
 def _scope_error(root: A.Expr) -> _ConvertError | None:
