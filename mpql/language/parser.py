@@ -655,7 +655,7 @@ class _State(_thread_local):
 
 
 _state = _State()
-_ANY_CALL = re.compile(r"(?<![\w$])any\s*\(")
+_ANY_CALL = re.compile(r"(?<![\w$])any(?:\s|#[^\n]*)*\(")  # comments may come between
 
 
 def _scope_error(root: A.Expr) -> _ConvertError | None:
