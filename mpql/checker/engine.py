@@ -988,6 +988,10 @@ class _Checker:
                         help="write `value in [...]` with the list on the right")
 
     def any_(self, node: A.Any) -> None:
+        if self.ctx.endpoint == "engage":
+            self.report("U007", node, "any() is outside Engage's reduced grammar (it has no "
+                        "per-list-item test; unconfirmed there)",
+                        help='for membership write "value" in properties["list"]')
         t = self.type_of(node.items)
         if t in _KNOWN_VALUE - {T.LIST}:
             self.report("T010", node.items, f"any() over {_article(t)}, not a list",

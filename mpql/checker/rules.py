@@ -362,11 +362,12 @@ _rule("U006", "event-accessor-outside-export", "warning",
       fix="unsafe")
 _rule("U007", "engage-unsupported-operation", "warning",
       "operation outside Engage's reduced grammar",
-      "Flags `floor`, `round`, `ceil`, `has_prefix`, `*`, `/` and `%` in an `engage` filter. "
+      "Flags `floor`, `round`, `ceil`, `has_prefix`, `any(...)`, `*`, `/` and `%` in an "
+      "`engage` filter. "
       "(`boolean()` is not flagged: mixpanel-utils uses it in engage selectors.)",
       "Engage re-parses `where` with a smaller grammar (comparisons, `in`, `and`/`or`/`not`, "
-      "`+`/`-`, `defined`, `number`, `string`, `list`, `datetime`, `NOW`); other operations are "
-      "UNCONFIRMED there (spec §1.8).",
+      "`+`/`-`, `defined`, `number`, `string`, `list`, `datetime`, `NOW`) and no test on the "
+      "items of a list; other operations are UNCONFIRMED there (spec §1.8).",
       'floor(properties["age"]) == 30',
       'properties["age"] >= 30 and properties["age"] < 31')
 _rule("U008", "keyword-case", "warning",
