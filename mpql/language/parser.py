@@ -53,7 +53,7 @@ FUNCTIONS: dict[str, tuple[int, int]] = {
     "defined": (1, 1),
     "boolean": (1, 1),
     "number": (1, 1),
-    # string(x, default): Mixpanel's hot-shard docs (docs/language.md, "any and string")
+    # string(x, default): Mixpanel's hot-shard docs (docs/language.md, "Mixpanel's own spellings")
     "string": (1, 2),
     "datetime": (1, 1),
     "list": (1, 1),
