@@ -494,13 +494,17 @@ class _Compiler:
                 except EvaluationError:
                     pieces.append(f"_ops.truth({code.src}, {kind_name!r}, {self.bind(sub, '_node')})")
                     continue
-            if code.kind == BOOL:
-                pieces.append(code.src)
-            elif code.kind == BOOLU:
-                pieces.append(f"({code.src} is True)")
-            else:
-                pieces.append(f"_ops.truth({code.src}, {kind_name!r}, {self.bind(sub, '_node')})")
+            pieces.append(self._truth(code, kind_name, sub))
         return _Code("(" + joiner.join(pieces) + ")", BOOL)
+
+    def _truth(self, code: _Code, operator: str, node) -> str:
+        """``code`` as a Python bool, by Mixpanel's operand rule for ``operator`` (and, or,
+        any): booleans as they are, undefined as false, anything else ``Ops.truth``'s call."""
+        if code.kind == BOOL:
+            return code.src
+        if code.kind == BOOLU:
+            return f"({code.src} is True)"
+        return f"_ops.truth({code.src}, {operator!r}, {self.bind(node, '_node')})"
 
     def _c_And(self, node, truth=False):
         return self._logic(node, "and", A.conjuncts(node))
@@ -542,12 +546,7 @@ class _Compiler:
         folded = self._fold(node, [items, pred])
         if folded:
             return folded
-        if pred.kind == BOOL:
-            test = pred.src
-        elif pred.kind == BOOLU:
-            test = f"({pred.src} is True)"
-        else:
-            test = f"_ops.truth({pred.src}, 'any', {self.bind(node.predicate, '_node')})"
+        test = self._truth(pred, "any", node.predicate)
         if items.const is not _NOCONST:  # a list literal: its elements are typed once, here
             found = self.ops.any_items(items.const)
             if found is None:
