@@ -139,6 +139,8 @@ def funnel(events, *, steps, from_date, to_date, length=None, length_unit=None, 
                     continue
                 tried[i] = attempt(evs, p)
             else:
+                if i in tried and len(tried[i][0]) == n_steps:
+                    continue  # already complete: a later start cannot do better
                 got = attempt(evs, p)
                 if i not in tried or len(got[0]) > len(tried[i][0]):
                     tried[i] = got
