@@ -1,4 +1,4 @@
-"""The checker's aggregate contexts: `on` is a value (T010), `born_where` a filter — through
+"""The checker's aggregate contexts: `on` is a value (T011), `born_where` a filter — through
 the Python API, the linter on host files and the `mpql lint` command."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import mpql
 
 def test_on_condition_is_flagged_only_in_on():
     text = 'properties["$browser"] == "Chrome"'
-    assert [d.code for d in mpql.check(text, endpoint="segmentation", param="on")] == ["T010"]
+    assert [d.code for d in mpql.check(text, endpoint="segmentation", param="on")] == ["T011"]
     assert mpql.check(text, endpoint="segmentation") == []
     assert mpql.check('properties["$browser"]', endpoint="funnels", param="on") == []
 
@@ -37,7 +37,7 @@ def test_lint_reads_on_and_born_where_keywords_in_python(tmp_path):
     found = {(d["code"], d["location"]["row"]) if "location" in d else (d["code"], d.get("line"))
              for d in json.loads(done.stdout)}
     codes = {c for c, _ in found}
-    assert {"T006", "T010"} <= codes, done.stdout
+    assert {"T006", "T011"} <= codes, done.stdout
 
 
 def test_lint_command_takes_param_born_where():

@@ -450,3 +450,36 @@ def test_user_properties_come_from_profiles():
     out = agg.segmentation(events, event="A", on='user["tier"]', profiles=profiles, **JAN)
     assert out["data"]["values"]["gold"]["2024-01-01"] == 1
     assert out["data"]["values"]["undefined"]["2024-01-01"] == 1
+
+
+def test_frequency_on_segments_by_the_first_event_in_the_bucket():
+    events = [ev("A", D0 + 5, "u1", src="ad"), ev("A", D0 + 2 * H, "u1", src="mail"),
+              ev("A", D0 + 1, "u2", src="mail")]
+    out = agg.frequency(events, unit="day", addiction_unit="hour", on='properties["src"]',
+                        **JAN)
+    day = out["data"]["2024-01-01"]
+    assert day["ad"][:3] == [1, 1, 0] and day["mail"][:3] == [1, 0, 0]
+    top = agg.frequency(events, unit="day", addiction_unit="hour", on='properties["src"]',
+                        limit=1, **JAN)
+    assert list(top["data"]["2024-01-01"]) == ["ad"]  # tie on users, broken by key
+
+
+def test_semantics_timezone_is_the_default_bucket_timezone():
+    events = [ev("A", D0 + DAY + 3 * H)]
+    sem = Semantics(timezone="America/New_York")
+    out = agg.segmentation(events, event="A", semantics=sem, **JAN)["data"]["values"]["A"]
+    assert out["2024-01-01"] == 1
+
+
+def test_same_second_events_do_not_depend_on_input_order():
+    a, b = ev("A", D0, "u1", s="x"), ev("B", D0, "u1", s="y")
+    for events in ([a, b], [b, a]):
+        out = agg.funnel(events, steps=["A", "B"], **JAN)["data"]["2024-01-01"]["steps"]
+        assert [s["count"] for s in out] == [1, 1]
+    r1, r2 = ev("S", D0, "u1", s="y"), ev("S", D0, "u1", s="x")
+    answers = [agg.retention(events, born_event="S", on='properties["s"]', **JAN)
+               for events in ([r1, r2], [r2, r1])]
+    assert answers[0] == answers[1] and "x" in answers[0]
+    freq = [agg.frequency(events, unit="day", addiction_unit="hour", on='properties["s"]',
+                          **JAN) for events in ([r1, r2], [r2, r1])]
+    assert freq[0] == freq[1]

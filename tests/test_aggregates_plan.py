@@ -271,7 +271,7 @@ def test_to_curl_runs_in_a_shell_as_written(tmp_path):
 def test_checker_runs_on_where_on_and_born_where():
     plan = Query.segmentation("A", on='properties["b"] == "x"',
                               where='properties["n"] > "5"', **JAN).plan(project_id=1)
-    assert any(n.startswith("on: T010") for n in plan.notes)
+    assert any(n.startswith("on: T011") for n in plan.notes)
     assert any(n.startswith("where: T003") for n in plan.notes)
     plan = Query.retention("A", "B", born_where='string(properties["x"])', **JAN).plan(
         project_id=1)

@@ -217,3 +217,19 @@ def test_export_plan_equals_local_computation_on_dense_data():
                 direct = agg.FUNCTIONS[local.function](events, timezone=tz, **params,
                                                        **_pinned(local.function))
                 assert run_export_plan(plan, events) == direct, (which, tz, where, on)
+
+
+@given(events_st, st.sampled_from(WHERES), st.sampled_from(ONS),
+       st.sampled_from(["day", "hour", "month"]), st.sampled_from(["general", "unique"]))
+def test_http_parameters_give_the_same_answer_as_keywords(events, where, on, unit, kind):
+    query = {"event": "A", "from_date": RANGE["from_date"], "to_date": RANGE["to_date"],
+             "unit": unit, "type": kind}
+    if kind == "unique" and unit == "hour":
+        query["unit"] = "day"  # Mixpanel has no hourly uniques
+    if where:
+        query["where"] = where
+    if on:
+        query.update(on=on, limit="5")
+    kw = {k: v for k, v in query.items() if k != "limit"}
+    direct = agg.segmentation(events, **kw, limit=5 if on else None)
+    assert agg.compute("segmentation", events, query) == direct

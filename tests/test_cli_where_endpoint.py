@@ -77,8 +77,9 @@ def test_profile_conditions_of_an_events_filter_are_checked_for_engage(sandbox):
     first, last = sandbox.dataset.first_date.isoformat(), sandbox.dataset.last_date.isoformat()
     r = run(sandbox, "--events", "--from", first, "--to", last, "--where", where)
     assert r.returncode == 0, r.stderr
-    # user[...] goes to /engage (U005, a warning), never to /export: no S003 error
-    assert "U005" in r.stderr and "S003" not in r.stderr and "[*]" not in r.stderr
+    # user[...] goes to /engage, never to /export: no S003 error (U005, the engage warning,
+    # is opt-in since trust-lint)
+    assert "S003" not in r.stderr and "[*]" not in r.stderr
     got = [json.loads(line) for line in r.stdout.splitlines()]
     pro = {p["$distinct_id"] for p in sandbox.profiles('properties["plan"] == "pro"')}
     truth = [e for e in sandbox.events(first, last, where='properties["$os"] == "iOS"')
@@ -98,10 +99,10 @@ def test_a_distinct_id_test_the_planner_moves_to_a_parameter_is_not_s002(sandbox
 def test_check_where_places_findings_in_the_text_as_written():
     text = 'properties["distinct_id"] == "x" or\n  user["a"] == 1'
     found = check_where(text, "events")
-    assert [(d.code, d.line, d.column) for d in found] == [("S001", 1, 1), ("U005", 2, 3)]
-    assert [d.fix is None for d in found] == [False, True]  # U005's fix is for engage wheres
+    assert [(d.code, d.line, d.column) for d in found] == [("S001", 1, 1)]  # U005 is opt-in
+    assert [d.fix is None for d in found] == [False]
     # a profiles query: properties[...] are profile properties (no S001; S002 instead)
-    assert [d.code for d in check_where(text, "profiles")] == ["S002", "U005"]
+    assert [d.code for d in check_where(text, "profiles")] == ["S002"]
     assert [d.code for d in check_where("1 +", "events")] == ["E106"]
 
 
@@ -116,8 +117,8 @@ def repl(sb, script, *args):
 
 def test_repl_input_is_checked_as_run_sends_it(sandbox):
     r = repl(sandbox, 'user["plan"] == "pro"\nproperties["x"] == NOW\n')
-    assert r.returncode == 0, r.stdout  # warnings only: U005 (engage part), U004 (export)
-    assert "U005" in r.stdout and "U004" in r.stdout and "S003" not in r.stdout
+    assert r.returncode == 0, r.stdout  # warnings only: U004 (export); U005 is opt-in
+    assert "U004" in r.stdout and "S003" not in r.stdout
 
 
 def test_repl_run_refuses_an_error_for_the_real_endpoint(sandbox):

@@ -94,10 +94,10 @@ def test_fix_applies_safe_fixes_and_enters_the_result(s):
     session, buf = s
     ok, out = answer(session, buf, ":fix")
     assert not ok and "nothing to fix" in out
-    answer(session, buf, 'properties["plan"] = "pro"')
+    answer(session, buf, 'properties["plan"] === "pro"')
     ok, out = answer(session, buf, ":fix")
     assert ok
-    assert out.splitlines()[:2] == ['fixed (replace `=` with `==`): properties["plan"] == "pro"',
+    assert out.splitlines()[:2] == ['fixed (replace `===` with `==`): properties["plan"] == "pro"',
                                     'properties["plan"] == "pro"']
     assert "3 of 4 events match (75.0%)" in out
     ok, out = answer(session, buf, ":fix")
@@ -141,7 +141,7 @@ def test_non_boolean_expression_shows_its_values(s):
 
 def test_syntax_errors_render_like_lint_and_count_as_failures(s):
     session, buf = s
-    ok, out = answer(session, buf, 'properties["a"] = 1')
+    ok, out = answer(session, buf, 'properties["a"] === 1')
     assert not ok and session.failures == 1
     assert out.startswith("E101 ")
     assert " --> <input>:1:17" in out and "= help:" in out
@@ -166,9 +166,9 @@ def test_user_properties_are_read_from_the_loaded_profiles(s):
     # Raw export lines carry no profile (the checker warns), but the planner answers user[...]
     # with an /engage step first, so the REPL evaluates it against the loaded profiles.
     assert "2 of 4 events match (50.0%)" in out
-    # Checked as :run sends it: user[...] goes to /engage (U005, a warning), not to /export
-    # (where S003 would call it an error although the planner never sends it there).
-    assert "U005" in out and "S003" not in out
+    # Checked as :run sends it: user[...] goes to /engage (U005 there is opt-in), not to
+    # /export (where S003 would call it an error although the planner never sends it there).
+    assert "S003" not in out
 
 
 @pytest.mark.parametrize("expr, endpoint", [

@@ -125,7 +125,10 @@ def funnel(events, *, steps, from_date, to_date, length=None, length_unit=None, 
                 froms[j] += t - times[0]
 
     for evs in users.values():
-        evs.sort(key=lambda e: e[0])
+        # Export output is unsorted, and events of one second have no order of their own:
+        # ties go by the earliest step they can be, then segment key, so the answer never
+        # depends on the input order (same-second steps convert, Semantics.funnel_same_second).
+        evs.sort(key=_order)
         tried: dict = {}
         for p, (t, mask, _seg) in enumerate(evs):
             if not mask & 1 or not lo <= t < hi:
@@ -136,6 +139,8 @@ def funnel(events, *, steps, from_date, to_date, length=None, length_unit=None, 
                     continue
                 tried[i] = attempt(evs, p)
             else:
+                if i in tried and len(tried[i][0]) == n_steps:
+                    continue  # already complete: a later start cannot do better
                 got = attempt(evs, p)
                 if i not in tried or len(got[0]) > len(tried[i][0]):
                     tried[i] = got
@@ -184,6 +189,11 @@ def funnel(events, *, steps, from_date, to_date, length=None, length_unit=None, 
     return {"meta": {"dates": dates},
             "data": {label: {seg: block(table.get(seg, {}).get(i)) for seg in keys}
                      for i, label in enumerate(labels)}}
+
+
+def _order(e):
+    t, mask, seg = e
+    return (t, mask & -mask, seg is not None, seg or "")
 
 
 def _worst(counts, rule) -> int:

@@ -152,7 +152,9 @@ def retention(events, *, from_date, to_date, retention_type="birth", born_event=
             row[1][m] += 1
 
     for evs in users.values():
-        evs.sort(key=lambda e: e[0])
+        # Ties in time (the input is unsorted): born events first, then by segment key, so
+        # the birth event, and so the segment, never depend on the input order.
+        evs.sort(key=lambda e: (e[0], not e[1], e[3] is not None, e[3] or ""))
         if birth:
             b_pos = None
             for pos, (t, is_born, _r, _k) in enumerate(evs):
@@ -243,8 +245,10 @@ def frequency(events, *, from_date, to_date, unit, addiction_unit, event=None, w
         entry = seen.get((i, did))
         if entry is None:
             entry = seen[(i, did)] = [key(value(rec)) if value is not None else None, set(), t]
-        elif value is not None and t < entry[2]:
-            entry[0], entry[2] = key(value(rec)), t
+        elif value is not None and t <= entry[2]:
+            k = key(value(rec))  # the earliest event's key; a tie goes to the smaller key
+            if t < entry[2] or k < entry[0]:
+                entry[0], entry[2] = k, t
         entry[1].add(period)
 
     def periods(i) -> int:

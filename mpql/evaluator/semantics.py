@@ -111,6 +111,17 @@ class Semantics:
     #: ``NOW`` is available on event filters too (Mixpanel documents it on Engage only [S24]).
     now_on_events: bool = True
 
+    #: ``any(X, v, condition)`` when ``v`` is defined but not a list. "undefined": no element,
+    #: so undefined (false as a filter) — Mixpanel's hot-shard selector pairs ``any(X, p, …)``
+    #: with ``string(p, "undefined") == …`` for scalar values, which suggests ``any`` does not
+    #: match them; "singleton": a scalar counts as a one-element list.
+    any_non_list: Literal["undefined", "singleton"] = "undefined"
+
+    #: ``string(x, default)`` returns ``default`` when ``string(x)`` is undefined (missing
+    #: property, list, object). "undefined": only then (``string(null)`` stays null, as S1's
+    #: cast table says); "undefined-or-null": for null too.
+    string_default: Literal["undefined", "undefined-or-null"] = "undefined"
+
     # -- aggregates (mpql.aggregates; docs/aggregates.md has the evidence for each) -----------
 
     #: The segment key of events whose ``on`` value is undefined (property not set, failed
@@ -193,6 +204,8 @@ class Semantics:
             ("ne_with_undefined", (True, "undefined")),
             ("string_ordering", ("undefined", "lexicographic")),
             ("round_half", ("half-away", "half-even")),
+            ("any_non_list", ("undefined", "singleton")),
+            ("string_default", ("undefined", "undefined-or-null")),
             ("segment_key", ("string", "json")),
             ("bucket_label", ("mixpanel", "iso")),
             ("week_start", ("monday", "sunday")),
