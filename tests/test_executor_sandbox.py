@@ -170,7 +170,8 @@ RETRYABLE = [
 #: what the retry notice must say for each fault (the failure was recognised for what it is)
 REASONS = {"429": "HTTP 429", "500": "HTTP 500", "502": "HTTP 502", "503": "HTTP 503",
            "504": "HTTP 504", "reset": "broke off", "drop": "connection failed",
-           "truncate": ("gzip body ended before its trailer", "last line is not complete JSON"),
+           "truncate": ("gzip body ended before its trailer", "last line is not complete JSON",
+                        "without a final newline"),
            "terminated": "terminated early"}
 
 

@@ -349,6 +349,13 @@ class _Run:
         tail = splitter.close()
         if tail.strip():
             record = check_line(tail, last=True)
+            if self.client.require_final_newline:
+                # Mixpanel ends every line with \n: a complete record without it is a body
+                # cut at a record boundary, whatever the HTTP framing says (docs/executor.md).
+                raise StreamBroken(
+                    f"the export stream's last line is a complete record ({len(tail)} bytes) "
+                    f"without a final newline: the body was cut at a record boundary; the "
+                    f"chunk will be retried (Client(require_final_newline=False) accepts it)")
             if keep is None or keep(record):
                 records += 1
                 write(tail.rstrip(b"\r") + b"\n")
@@ -509,6 +516,8 @@ class Client:
     ``base_url``: send every request there instead of Mixpanel's hosts (the sandbox).
     ``timeout``: seconds, or (connect, read). ``retry``: a ``RetryPolicy``. ``limits``:
     ``Limits`` for pacing and parallelism. ``clock``/``sleep``: injectable for tests.
+    ``require_final_newline``: an export body whose last record lacks its ``\n`` is truncated
+    and retried (the default; Mixpanel terminates every line); False accepts that record.
     """
 
     def __init__(
@@ -523,6 +532,7 @@ class Client:
         clock: Callable[[], float] | None = None,
         sleep: Callable[[float], None] | None = None,
         spool_dir: str | None = None,
+        require_final_newline: bool = True,
     ) -> None:
         self._credentials = Credentials.from_auth(auth) if auth is not None \
             else Credentials.from_env()
@@ -544,6 +554,7 @@ class Client:
                            sleep=sleep or time.sleep)
         self._sleep = sleep
         self.spool_dir = spool_dir
+        self.require_final_newline = require_final_newline
         self.last_stats: Stats | None = None
 
     def __repr__(self) -> str:

@@ -860,39 +860,36 @@ def _split_line(blocks: Iterator[bytes], nth: int) -> Iterator[bytes]:
 
 
 def _truncate(blocks: Iterator[bytes], limit: int) -> Iterator[bytes]:
-    """Cut the body after ``limit`` bytes — always inside a line, so the cut is detectable: a
-    cut that would land just after a newline takes one more byte, and a body shorter than
-    ``limit`` loses the second half of its last line. One block is held back so the last one
-    can still be cut; memory stays at two blocks."""
-    sent, last = 0, b""
-    held: bytes | None = None
+    """Cut the body after about ``limit`` bytes — always strictly inside a line, so that the
+    cut is detectable: the body never ends with ``\n`` and its last line is never a complete
+    record. A cut that would land on a line boundary (just after a newline, or just before
+    one: a complete record without its newline) moves a byte or two into a line; a body
+    shorter than ``limit`` loses the second half of its last line.
 
-    def cut(block: bytes) -> bytes:
-        n = limit - sent
-        piece = block[:n]
-        if (piece[-1:] or last) == b"\n":
-            piece = block[: n + 1]
-        return piece
+    The last line seen is held back (with the current block) until the next one starts, so
+    that it can still be cut wherever the blocks happen to split the lines."""
+    sent, pending = 0, b""  # pending starts at a line start and holds the last line so far
+
+    def inside(p: int) -> bool:
+        """Whether a cut before ``pending[p]`` is strictly inside a line."""
+        return 0 < p < len(pending) and pending[p - 1:p] != b"\n" and pending[p:p + 1] != b"\n"
 
     for block in blocks:
-        if held is not None:
-            if sent + len(held) > limit:
-                yield cut(held)
-                return
-            yield held
-            sent, last = sent + len(held), held[-1:]
-        held = block
-    if held is None:
-        return
-    if sent + len(held) > limit:
-        yield cut(held)
-        return
-    body = held.rstrip(b"\n")
-    start = body.rfind(b"\n") + 1
-    if len(body) > start:
-        yield held[: start + max(1, (len(body) - start) // 2)]
-    elif body:
-        yield body  # the last line started in an earlier block: drop only its newline
+        pending += block
+        if sent + len(pending) > limit:
+            n = limit - sent
+            # The nearest cut inside a line: forward first (so `limit` is met exactly when it
+            # already falls inside a line), then backward (it fell at the end of the last line).
+            p = next((p for p in (*range(n, len(pending)), *range(n - 1, 0, -1)) if inside(p)), n)
+            yield pending[:p]
+            return
+        keep = pending.rstrip(b"\n").rfind(b"\n") + 1  # where the last line starts
+        if keep:
+            yield pending[:keep]
+            sent, pending = sent + keep, pending[keep:]
+    body = pending.rstrip(b"\n")  # the last line, without its newline
+    if body:
+        yield body[: max(1, len(body) // 2)]
 
 
 def _check_time_scale(time_scale: float) -> float:
