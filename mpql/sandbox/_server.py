@@ -37,7 +37,9 @@ from urllib.parse import parse_qsl, urlsplit
 import attrs
 
 from ..errors import InputError, MpqlError, SandboxError
-from ._data import Dataset, behavior_counts, compile_where, default_dataset, project_profile
+from ._data import (
+    Dataset, behavior_counts, compile_where, default_dataset, pinned_now, project_profile,
+)
 from ._faults import Fault, FaultSet, parse_faults
 from ._limits import Limits, RateLimiter
 
@@ -880,7 +882,10 @@ def _truncate(blocks: Iterator[bytes], limit: int) -> Iterator[bytes]:
             n = limit - sent
             # The nearest cut inside a line: forward first (so `limit` is met exactly when it
             # already falls inside a line), then backward (it fell at the end of the last line).
-            p = next((p for p in (*range(n, len(pending)), *range(n - 1, 0, -1)) if inside(p)), n)
+            order = (*range(n, len(pending)), *range(n - 1, 0, -1))
+            p = next((p for p in order if inside(p)), None)
+            if p is None:  # only one-byte lines (never JSON records): at least no clean end
+                p = next((p for p in order if pending[p - 1:p] not in (b"\n", b"")), n)
             yield pending[:p]
             return
         keep = pending.rstrip(b"\n").rfind(b"\n") + 1  # where the last line starts
@@ -930,7 +935,8 @@ class Sandbox:
     the default dataset. ``faults``: a fault spec (docs/sandbox.md) or a list of ``Fault``.
     ``time_scale`` shrinks rate-limit windows and session lifetimes (0.001: an hour is 3.6 s).
     ``limits``: ``Limits`` (Mixpanel's documented quotas by default; ``Limits.unlimited()``).
-    ``now``: a fixed epoch time for `NOW` in `where` and for "today" (default: the real clock).
+    ``now``: a fixed epoch time for `NOW` in `where` and for "today" (default: noon UTC of
+    ``$MPQL_SANDBOX_TODAY`` when that is set, else the real clock).
     ``page_size``: engage page size (1000 like Mixpanel). ``session_ttl``: engage session
     lifetime in (unscaled) seconds. ``on_request``: called with each ``RequestRecord`` once
     the request is answered (on the server's thread; keep it quick). ``user_on_export``:
@@ -984,7 +990,7 @@ class Sandbox:
         self.page_size = page_size
         self.session_ttl = session_ttl
         self.gzip_level = gzip_level
-        self._now = now
+        self._now = now if now is not None else pinned_now()
         self._on_request = on_request
         self._callback_failed = False
         self.user_on_export = user_on_export
