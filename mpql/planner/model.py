@@ -132,6 +132,10 @@ class Plan:
     project_id: str | None = None
     summary: str = ""
     notes: tuple = attrs.field(default=(), converter=tuple)
+    #: The ``ServiceAccount``/``ProjectSecret`` passed to ``Query.plan(auth=…)``, so that
+    #: ``Client().run(plan)`` runs with it. Kept in memory only: never shown (``repr``), never
+    #: compared, never serialised (``to_dict``/``to_json``), so a saved plan holds no secret.
+    auth: Any = attrs.field(default=None, repr=False, eq=False, kw_only=True)
 
     def explain(self) -> str:
         """Readable text: one block per step, with why that endpoint and strategy."""
