@@ -77,29 +77,35 @@ def to_sql(node: A.Expr) -> str:
     raise TypeError(type(node).__name__)
 
 
+def _parenthesised(node: A.Expr, leaf) -> str:
+    """``node`` in mpql's (or Python's — the same words) syntax with every operand of a binary
+    operator, of ``not`` and of unary minus in parentheses; ``leaf`` writes the atoms."""
+    def go(n: A.Expr) -> str:
+        if isinstance(n, A.ListLiteral):
+            return "[" + ", ".join(go(i) for i in n.items) + "]"
+        if isinstance(n, A.Call):
+            return f"{n.name}(" + ", ".join(go(a) for a in n.args) + ")"
+        if isinstance(n, A.Neg):
+            return f"-({go(n.operand)})"
+        if isinstance(n, A.Not):
+            return f"not ({go(n.operand)})"
+        if isinstance(n, (A.Arith, A.Compare)):
+            return f"({go(n.left)}) {n.op} ({go(n.right)})"
+        if isinstance(n, A.In):
+            return f"({go(n.left)}) in ({go(n.right)})"
+        if isinstance(n, (A.And, A.Or)):
+            return f"({go(n.left)}) {'and' if isinstance(n, A.And) else 'or'} ({go(n.right)})"
+        return leaf(n)
+
+    return go(node)
+
+
 def to_mpql(node: A.Expr) -> str:
     """The same tree in mpql, parenthesised exactly like ``to_sql`` and ``to_python``."""
-    if isinstance(node, (A.Property, A.String, A.Number, A.Boolean, A.Now)):
-        return mpql.format(node)
-    if isinstance(node, A.ListLiteral):
-        return "[" + ", ".join(to_mpql(i) for i in node.items) + "]"
-    if isinstance(node, A.Call):
-        return f"{node.name}(" + ", ".join(to_mpql(a) for a in node.args) + ")"
-    if isinstance(node, A.Neg):
-        return f"-({to_mpql(node.operand)})"
-    if isinstance(node, A.Not):
-        return f"not ({to_mpql(node.operand)})"
-    if isinstance(node, (A.Arith, A.Compare)):
-        return f"({to_mpql(node.left)}) {node.op} ({to_mpql(node.right)})"
-    if isinstance(node, A.In):
-        return f"({to_mpql(node.left)}) in ({to_mpql(node.right)})"
-    if isinstance(node, (A.And, A.Or)):
-        word = "and" if isinstance(node, A.And) else "or"
-        return f"({to_mpql(node.left)}) {word} ({to_mpql(node.right)})"
-    raise TypeError(type(node).__name__)
+    return _parenthesised(node, mpql.format)
 
 
-def to_python(node: A.Expr) -> str:
+def _python_leaf(node: A.Expr) -> str:
     if isinstance(node, A.Property):
         return f"{node.scope}[{node.name!r}]"
     if isinstance(node, A.String):
@@ -110,22 +116,11 @@ def to_python(node: A.Expr) -> str:
         return repr(node.value)
     if isinstance(node, A.Now):
         return "NOW"
-    if isinstance(node, A.ListLiteral):
-        return "[" + ", ".join(to_python(i) for i in node.items) + "]"
-    if isinstance(node, A.Call):
-        return f"{node.name}(" + ", ".join(to_python(a) for a in node.args) + ")"
-    if isinstance(node, A.Neg):
-        return f"-({to_python(node.operand)})"
-    if isinstance(node, A.Not):
-        return f"not ({to_python(node.operand)})"
-    if isinstance(node, (A.Arith, A.Compare)):
-        return f"({to_python(node.left)}) {node.op} ({to_python(node.right)})"
-    if isinstance(node, A.In):
-        return f"({to_python(node.left)}) in ({to_python(node.right)})"
-    if isinstance(node, (A.And, A.Or)):
-        word = "and" if isinstance(node, A.And) else "or"
-        return f"({to_python(node.left)}) {word} ({to_python(node.right)})"
     raise TypeError(type(node).__name__)
+
+
+def to_python(node: A.Expr) -> str:
+    return _parenthesised(node, _python_leaf)
 
 
 def best_of_interleaved(jobs: dict, repeat: int) -> dict:

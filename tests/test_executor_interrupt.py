@@ -40,6 +40,18 @@ def _days(sb, n):
     return [(last - dt.timedelta(days=n - 1 - i)).isoformat() for i in range(n)]
 
 
+def _interrupt(proc, server, ready) -> str:
+    """SIGINT ``proc`` once ``ready()`` returns; its stderr. Never leaves it running."""
+    try:
+        ready()
+        proc.send_signal(signal.SIGINT)
+        return proc.communicate(timeout=30)[-1]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        server.clear_faults()
+
+
 def _lines(path) -> int:
     return path.read_bytes().count(b"\n") if path.exists() else 0
 
@@ -54,17 +66,14 @@ def test_ctrl_c_prints_the_resume_hint_and_exits_130(server, tmp_path):
     argv = [sys.executable, "-m", "mpql", "run", "--events", "--from", days[0], "--to", days[-1],
             "-o", str(out), "--base-url", server.url, *RAISED]
     proc = subprocess.Popen(argv, env=_env(server), stderr=subprocess.PIPE, text=True)
-    try:
+
+    def days_1_2_committed() -> None:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and _lines(out) < done_lines:
-            time.sleep(0.05)  # until days 1-2 are committed to the output
+            time.sleep(0.05)
         assert _lines(out) == done_lines, "days 1-2 never arrived"
-        proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        server.clear_faults()
+
+    err = _interrupt(proc, server, days_1_2_committed)
     assert proc.returncode == 130, err
     lines = [line for line in err.splitlines() if line.strip()]
     assert len(lines) == 1, err  # one line, no traceback
@@ -94,12 +103,5 @@ def test_ctrl_c_while_writing_to_stdout_has_no_resume_hint(server, tmp_path):
                              "--to", days[-1], "--base-url", server.url, *RAISED],
                             env=_env(server), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
-    try:
-        proc.stdout.readline()  # day 1 is out
-        proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        server.clear_faults()
+    err = _interrupt(proc, server, proc.stdout.readline)  # SIGINT once day 1 is out
     assert proc.returncode == 130 and "--resume" not in err and "Traceback" not in err, err
