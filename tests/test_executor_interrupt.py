@@ -40,6 +40,14 @@ def _days(sb, n):
     return [(last - dt.timedelta(days=n - 1 - i)).isoformat() for i in range(n)]
 
 
+def _sigint_default() -> None:
+    """In the child: Ctrl-C's default disposition. A shell starts background jobs with SIGINT
+    ignored (`pytest … &`), children inherit that, and Python then installs no
+    KeyboardInterrupt handler — the SIGINT sent here would be ignored, as it should be for a
+    real background job, and the test would hang instead of testing anything."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _interrupt(proc, server, ready) -> str:
     """SIGINT ``proc`` once ``ready()`` returns; its stderr. Never leaves it running."""
     try:
@@ -65,7 +73,8 @@ def test_ctrl_c_prints_the_resume_hint_and_exits_130(server, tmp_path):
     out = tmp_path / "o.jsonl"
     argv = [sys.executable, "-m", "mpql", "run", "--events", "--from", days[0], "--to", days[-1],
             "-o", str(out), "--base-url", server.url, *RAISED]
-    proc = subprocess.Popen(argv, env=_env(server), stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(argv, env=_env(server), stderr=subprocess.PIPE, text=True,
+                            preexec_fn=_sigint_default)
 
     def days_1_2_committed() -> None:
         deadline = time.monotonic() + 60
@@ -102,6 +111,6 @@ def test_ctrl_c_while_writing_to_stdout_has_no_resume_hint(server, tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "mpql", "run", "--events", "--from", days[0],
                              "--to", days[-1], "--base-url", server.url, *RAISED],
                             env=_env(server), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+                            text=True, preexec_fn=_sigint_default)
     err = _interrupt(proc, server, proc.stdout.readline)  # SIGINT once day 1 is out
     assert proc.returncode == 130 and "--resume" not in err and "Traceback" not in err, err
