@@ -19,6 +19,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import itertools
 import json
 import math
 import re
@@ -882,10 +883,12 @@ def _truncate(blocks: Iterator[bytes], limit: int) -> Iterator[bytes]:
             n = limit - sent
             # The nearest cut inside a line: forward first (so `limit` is met exactly when it
             # already falls inside a line), then backward (it fell at the end of the last line).
-            order = (*range(n, len(pending)), *range(n - 1, 0, -1))
-            p = next((p for p in order if inside(p)), None)
+            def order():
+                return itertools.chain(range(n, len(pending)), range(n - 1, 0, -1))
+
+            p = next((p for p in order() if inside(p)), None)
             if p is None:  # only one-byte lines (never JSON records): at least no clean end
-                p = next((p for p in order if pending[p - 1:p] not in (b"\n", b"")), n)
+                p = next((p for p in order() if pending[p - 1:p] not in (b"\n", b"")), n)
             yield pending[:p]
             return
         keep = pending.rstrip(b"\n").rfind(b"\n") + 1  # where the last line starts
