@@ -74,12 +74,18 @@ def to_sql(node: A.Expr) -> str:
     if isinstance(node, (A.And, A.Or)):
         word = "AND" if isinstance(node, A.And) else "OR"
         return f"({to_sql(node.left)}) {word} ({to_sql(node.right)})"
+    if isinstance(node, A.Any):
+        return (f"EXISTS(SELECT 1 FROM UNNEST({to_sql(node.items)}) AS t({node.var}) "
+                f"WHERE {to_sql(node.predicate)})")
+    if isinstance(node, A.Var):
+        return node.name
     raise TypeError(type(node).__name__)
 
 
 def _parenthesised(node: A.Expr, leaf) -> str:
     """``node`` in mpql's (or Python's — the same words) syntax with every operand of a binary
-    operator, of ``not`` and of unary minus in parentheses; ``leaf`` writes the atoms."""
+    operator, of ``not`` and of unary minus in parentheses; ``leaf(node, go)`` writes the
+    atoms and ``any`` (which the two languages spell differently)."""
     def go(n: A.Expr) -> str:
         if isinstance(n, A.ListLiteral):
             return "[" + ", ".join(go(i) for i in n.items) + "]"
@@ -95,17 +101,25 @@ def _parenthesised(node: A.Expr, leaf) -> str:
             return f"({go(n.left)}) in ({go(n.right)})"
         if isinstance(n, (A.And, A.Or)):
             return f"({go(n.left)}) {'and' if isinstance(n, A.And) else 'or'} ({go(n.right)})"
-        return leaf(n)
+        return leaf(n, go)
 
     return go(node)
 
 
 def to_mpql(node: A.Expr) -> str:
     """The same tree in mpql, parenthesised exactly like ``to_sql`` and ``to_python``."""
-    return _parenthesised(node, mpql.format)
+    return _parenthesised(node, _mpql_leaf)
 
 
-def _python_leaf(node: A.Expr) -> str:
+def _mpql_leaf(node: A.Expr, go) -> str:
+    if isinstance(node, A.Any):
+        return f"any({node.var}, {go(node.items)}, {go(node.predicate)})"
+    if isinstance(node, A.Var):
+        return node.name
+    return mpql.format(node)
+
+
+def _python_leaf(node: A.Expr, go) -> str:
     if isinstance(node, A.Property):
         return f"{node.scope}[{node.name!r}]"
     if isinstance(node, A.String):
@@ -116,6 +130,10 @@ def _python_leaf(node: A.Expr) -> str:
         return repr(node.value)
     if isinstance(node, A.Now):
         return "NOW"
+    if isinstance(node, A.Any):
+        return f"any(({go(node.predicate)}) for {node.var} in ({go(node.items)}))"
+    if isinstance(node, A.Var):
+        return node.name
     raise TypeError(type(node).__name__)
 
 
