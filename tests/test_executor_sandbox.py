@@ -206,6 +206,9 @@ def test_engage_survives_fault(box, fault):
     box.add_faults(f"engage[page=1]#1-2:{fault}")  # page 1, whatever the order of the pages
     records = list(client_for(box).run(engage_plan(box)))
     assert multiset(records) == multiset(box.profiles())
+    faulted = [r for r in box.requests if r.fault]
+    assert {r.params.get("page") for r in faulted} == {"1"}  # the fault did hit page 1
+    assert len(faulted) == (1 if fault.startswith("delay") else 2)
 
 
 def test_retry_after_is_honoured(box):
