@@ -29,7 +29,7 @@ from ._aggregate import aggregate_kind
 from ._queryflags import add_query_arguments, build_query, check_kind_flags, plan_options
 from .common import make_parser
 
-EXIT_OK, EXIT_ERROR = 0, 2
+EXIT_OK, EXIT_ERROR, EXIT_INTERRUPTED = 0, 2, 130
 
 
 def build_parser(prog):
@@ -177,6 +177,12 @@ def run(args) -> int:
             finally:
                 if out is not sys.stdout.buffer and not isinstance(out, str):
                     out.close()
+        except KeyboardInterrupt:
+            if not isinstance(out, str):  # stdout or a pipe: nothing to resume
+                raise
+            progress.close(client.last_stats) if client.last_stats else None
+            print(f"mpql run: {_resume_hint(client.last_stats, args.output)}", file=sys.stderr)
+            return EXIT_INTERRUPTED
         except ApiError as exc:
             progress.close(client.last_stats) if client.last_stats else None
             print(f"mpql run: error: {exc}", file=sys.stderr)
@@ -252,6 +258,8 @@ def _run_aggregate(args, kind: str) -> int:
         if creds is None:
             sandbox = start_sandbox(args)
             creds = Credentials.from_auth(sandbox.credentials)
+            if not args.today:  # windows past to_date stop at the sandbox's today, not ours
+                options["today"] = sandbox.today()
         plan = query.plan(region=region, auth=creds.planner_auth(), **options)
         for note in plan.notes:
             _say(args, f"mpql run: note: {note}")
@@ -290,6 +298,17 @@ def _run_aggregate(args, kind: str) -> int:
     finally:
         if sandbox is not None:
             sandbox.__exit__(None, None, None)
+
+
+def _resume_hint(stats, output: str) -> str:
+    """One line after Ctrl-C: where the run stopped and the flag that continues it."""
+    done = stats.units_done if stats is not None else 0
+    total = stats.units_total if stats is not None else None
+    records = stats.records if stats is not None else 0
+    where = (f"chunk {done + 1} of {total}" if total and done < total
+             else f"after {done} completed chunk(s)/page(s)")
+    return (f"interrupted; rerun the same command with --resume to continue from {where} "
+            f"({records} records kept in {output})")
 
 
 def _expression_ok(args, text: str, name: str) -> bool:

@@ -35,7 +35,7 @@ def run_aggregate(client, plan, on_progress: Callable | None = None) -> Any:
     page of an export plan (and every 0.25 s while one downloads), for a progress line."""
     from ._client import _Run
 
-    client._require_credentials()
+    client._require_credentials(plan)
     run = _Run(client, plan, dedupe=True)
     client.last_stats = run.stats
     ticking = threading.Event()

@@ -57,7 +57,7 @@ def query_json(client, endpoint: str, params: Mapping[str, Any] | None = None) -
     host) and return its decoded JSON body."""
     from mpql.planner.encode import query_url
 
-    client._require_credentials()
+    client._require_credentials(None)
     wire = wire_params(params or {})
     creds = client.credentials
     if creds is not None and creds.kind == "service_account":
