@@ -72,6 +72,7 @@ def test_ctrl_c_prints_the_resume_hint_and_exits_130(server, tmp_path):
     done_lines = len(server.events(days[0], days[1]))
     out = tmp_path / "o.jsonl"
     argv = [sys.executable, "-m", "mpql", "run", "--events", "--from", days[0], "--to", days[-1],
+            "--chunk", "day",  # one request per day: the faults target days 3-6
             "-o", str(out), "--base-url", server.url, *RAISED]
     proc = subprocess.Popen(argv, env=_env(server), stderr=subprocess.PIPE, text=True,
                             preexec_fn=_sigint_default)
