@@ -6,7 +6,7 @@
    ``sqlglot.condition`` on the equivalent SQL conditions and ``ast.parse(mode="eval")`` on the
    equivalent Python expressions (both generated from the same trees, so every input has the
    same shape and size). Best of N timed passes over the whole corpus.
-   Targets (issue 2): mpql ≤ 0.5 × sqlglot, ≤ 5 × ast.parse.
+   Targets: mpql ≤ 0.5 × sqlglot, ≤ 5 × ast.parse.
 2. Start-up: ``python -m mpql lint -e EXPR`` against ``python -c pass`` (subprocess, median
    of N runs, wall and CPU time), plus ``import mpql`` + first parse in-process. Target: ≤ 6 × ``python -c pass``.
 

@@ -207,7 +207,7 @@ class DeadlineExceeded(ExecutionError):
 
 class EvaluationError(MpqlError):
     """Evaluating an expression on a record hit a case where Mixpanel fails the query instead
-    of returning undefined (a non-boolean operand of ``and``/``or``, spec §1.6).
+    of returning undefined (a non-boolean operand of ``and``/``or``, docs/mixpanel-reference.md §1.6).
 
     ``node`` is the offending sub-expression (with its ``span`` when parsed from text) and
     ``value`` the value it had. Whether this raises is ``Semantics.logic_operand``.

@@ -284,7 +284,6 @@ from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 
-@settings(max_examples=60)
 @given(ids=st.lists(st.text(min_size=1, max_size=40), min_size=1, max_size=150, unique=True),
        max_url=st.integers(min_value=300, max_value=2000))
 def test_property_batches_partition_ids_and_fit(ids, max_url):

@@ -138,7 +138,7 @@ def expressions(atom):
 EVENT_EXPR = expressions(atoms(EVENT_STRINGS, EVENT_NUMBERS))
 PROFILE_EXPR = expressions(atoms(PROFILE_STRINGS, PROFILE_NUMBERS))
 
-_SETTINGS = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+_SETTINGS = settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 @_SETTINGS
@@ -223,7 +223,7 @@ def test_user_on_export_is_opt_in(sandbox_dataset):
         assert got == joined.events(ds.last_date, ds.last_date, where)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(page_size=st.integers(1, 160), where=st.one_of(st.none(), PROFILE_EXPR))
 def test_property_paging_any_page_size_returns_each_profile_once(sb, page_size, where):
     sb.page_size = page_size
@@ -238,7 +238,7 @@ def test_property_paging_any_page_size_returns_each_profile_once(sb, page_size, 
 NAMES = ["Page Viewed", "Purchase", "Signed Up", "$identify", "Search", "No Such Event"]
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(events=st.one_of(st.none(), st.lists(st.sampled_from(NAMES), min_size=1, max_size=3, unique=True)),
        limit=st.one_of(st.none(), st.integers(1, 400)), ms=st.booleans(),
        start=st.integers(0, 29), length=st.integers(0, 3))

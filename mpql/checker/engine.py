@@ -1,16 +1,16 @@
 """Type and scope inference over the AST, and the rules that use it.
 
 ``check()`` parses (syntax errors come back as E1xx diagnostics), infers a static type for
-every node bottom-up (spec §1.5–1.7: literal types, casts, the built-in property table and the
+every node bottom-up (docs/mixpanel-reference.md §1.5–1.7: literal types, casts, the built-in property table and the
 user schema), resolves every property to the entity it reads in the context (event, profile
-or behavior; spec §1.10), then walks the tree once, top-down, knowing for each node whether it
+or behavior; docs/mixpanel-reference.md §1.10), then walks the tree once, top-down, knowing for each node whether it
 is used as a condition. Rules that look at how something was *written* (quotes, exponents,
 keyword case, spacing around `-`) read the source text at the node's span, so they run only
 when the expression came as text.
 
 Type rules are kept consistent with the evaluator's runtime semantics (docs/semantics.md):
 the checker reports a finding only where the runtime answer is certain (undefined, always
-false/true) or where the spec marks the behaviour UNCONFIRMED.
+false/true) or where docs/mixpanel-reference.md marks the behaviour UNCONFIRMED.
 """
 
 from __future__ import annotations
@@ -307,7 +307,7 @@ class _Checker:
             if a == b and a in (T.NUMBER, T.DATETIME):
                 return T.BOOLEAN
             if a == b == T.STRING:
-                return T.UNKNOWN  # UNCONFIRMED (spec §1.6)
+                return T.UNKNOWN  # UNCONFIRMED (docs/mixpanel-reference.md §1.6)
             return T.UNDEFINED
         if isinstance(node, A.In):
             a, b = self.type_of(node.left), self.type_of(node.right)

@@ -12,7 +12,7 @@ included). ``compile_predicate`` compiles the expression into one Python functio
 Mixpanel returns them (records.py); use it for anything more than a handful of records.
 
 Layout: ``semantics.py`` (every UNCONFIRMED choice, in one object), ``values.py`` (types,
-operators, casts — the semantics tables of spec §1.6–1.8), ``records.py`` (where a property
+operators, casts — the semantics tables of docs/mixpanel-reference.md §1.6–1.8), ``records.py`` (where a property
 reference finds its value), ``interpreter.py`` (the reference tree walk), ``compiler.py``
 (code generation with specialised fast paths). docs/semantics.md is the user-facing account.
 """

@@ -1,6 +1,6 @@
 """How a property reference finds its value in a record of the shape Mixpanel returns.
 
-Two record shapes (spec §2.3, §3.3)::
+Two record shapes (docs/mixpanel-reference.md §2.3, §3.3)::
 
     events    a Raw Export line     {"event": "Signup", "properties": {"time": 1700000000,
                                       "distinct_id": "u1", "$insert_id": "…", …}}

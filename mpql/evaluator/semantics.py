@@ -1,6 +1,6 @@
 """Every semantic choice the evaluator makes that Mixpanel does not document — in one place.
 
-Mixpanel's reference (spec §1.5–1.8, §8) leaves a number of behaviours UNCONFIRMED. The
+Mixpanel's reference (docs/mixpanel-reference.md §1.5–1.8, §8) leaves a number of behaviours UNCONFIRMED. The
 evaluator never hides such a choice inside an operator: each one is a field of ``Semantics``
 below, read once when an expression is compiled (so a choice costs nothing per record), and
 each is listed with its evidence in docs/semantics.md. ``DEFAULT`` is what ``mpql.evaluate``,
@@ -68,7 +68,7 @@ class Semantics:
     """The evaluator's answers to Mixpanel's open questions (see docs/semantics.md).
 
     Every field is UNCONFIRMED against a live Mixpanel project; the default is the reading of
-    the sources that the spec (and this project) found most likely.
+    the sources (docs/mixpanel-reference.md) that this project found most likely.
     """
 
     #: Timezone of ``datetime("…")`` *string literals* (Mixpanel: the project timezone on

@@ -1,6 +1,6 @@
 """Mixpanel values in Python, and what every operator, cast and function does to them.
 
-This module is the single statement of the semantics tables of spec §1.6–1.8: the reference
+This module is the single statement of the semantics tables of docs/mixpanel-reference.md §1.6–1.8: the reference
 interpreter (``interpreter.py``) calls these functions directly, and the compiler
 (``compiler.py``) calls them on its generic paths and checks its specialised fast paths
 against them (tests/test_evaluator_properties.py).
@@ -12,7 +12,7 @@ Representation of Mixpanel's types::
     boolean     bool
     number      int | float  (never bool; never NaN or infinity)
     string      str
-    datetime    datetime.datetime, timezone-aware, whole seconds (spec §1.7: comparisons are
+    datetime    datetime.datetime, timezone-aware, whole seconds (docs/mixpanel-reference.md §1.7: comparisons are
                 at whole-second granularity, so the fraction is dropped on creation)
     list        list        (JSON array)
     object      dict        (JSON object; no operator does anything useful with it)
@@ -526,7 +526,7 @@ class Ops:
             return a.startswith(b)
         return Undefined
 
-    # -- casts (spec §1.7) --------------------------------------------------------------------
+    # -- casts (docs/mixpanel-reference.md §1.7) --------------------------------------------------------------------
 
     def to_string(self, a):
         t = type(a)

@@ -1,6 +1,6 @@
 """Client-side pacing: stay inside Mixpanel's rate limits instead of provoking 429s.
 
-Mixpanel documents (spec §3.4, §5.4): the Raw Export API allows 60 requests per hour, 3 per
+Mixpanel documents (docs/mixpanel-reference.md §3.4, §5.4): the Raw Export API allows 60 requests per hour, 3 per
 second and 100 concurrent; the Query API (which includes ``/engage``) 60 per hour and 5
 concurrent, per project, where engage pages that carry a ``session_id`` are not counted.
 Projects on some plans have raised quotas, so every number is a field of ``Limits``.

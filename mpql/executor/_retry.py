@@ -1,6 +1,6 @@
 """When and how long to wait before retrying a Mixpanel request.
 
-One small, immutable policy object (google-api-core's design, anchors.md §6.3) instead of
+One small, immutable policy object (the design of google-api-core's ``Retry``) instead of
 urllib3's ``Retry``: the executor must retry things urllib3 cannot see (a stream that ended
 with ``terminated early``, a truncated last line), and two retry layers would multiply.
 The transport therefore runs with urllib3 retries off and every decision is made here.

@@ -53,7 +53,7 @@ class Cancelled(ExecutionError):
 
 def encode_params(params: Mapping[str, Any]) -> str:
     """Percent-encode parameters the way Mixpanel wants them: spaces as ``%20`` and ``+`` as
-    ``%2B`` (Mixpanel decodes a raw ``+`` in a query string as a space, spec §6.1)."""
+    ``%2B`` (Mixpanel decodes a raw ``+`` in a query string as a space, docs/mixpanel-reference.md §6 (item 1))."""
     return urllib.parse.urlencode(
         [(k, v) for k, v in params.items() if v is not None],
         quote_via=urllib.parse.quote, safe="",
@@ -145,7 +145,7 @@ _ERRORS = {400: BadRequestError, 401: AuthenticationError, 402: PaymentRequiredE
 
 
 def _error_message(status: int, body: bytes) -> str:
-    """Mixpanel's message: JSON ``error``, else ``message``, else the text (spec §5.3)."""
+    """Mixpanel's message: JSON ``error``, else ``message``, else the text (docs/mixpanel-reference.md §5.3)."""
     text = body.decode("utf-8", "replace").strip()
     try:
         data = json.loads(text)

@@ -234,7 +234,7 @@ class Boolean(Expr):
 
 @_node
 class Now(Expr):
-    """The ``NOW`` macro: current server time in Unix seconds (spec §1.7)."""
+    """The ``NOW`` macro: current server time in Unix seconds (docs/mixpanel-reference.md §1.7)."""
 
 
 @_node

@@ -5,7 +5,7 @@ binary operators, lowercase keywords, ``NOW`` in capitals, double-quoted strings
 fewest escapes, numbers as plain decimals. Parsing a pretty print gives back an equal tree.
 
 ``wire``: what mpql sends to Mixpanel. Mixpanel documents no precedence, and its server lexes
-``NOW -1`` as ``NOW`` followed by the literal ``-1`` (spec §1.4, §1.9), so every operator
+``NOW -1`` as ``NOW`` followed by the literal ``-1`` (docs/mixpanel-reference.md §1.4, §1.9), so every operator
 expression below the top is parenthesised and every binary operator has spaces around it.
 
 The printer recurses once per nesting level, which the parser bounds (``MAX_DEPTH``); long
@@ -23,7 +23,7 @@ __all__ = ["format_expr", "quote", "format_number", "STYLES"]
 
 STYLES = ("pretty", "wire")
 
-# Binding strength, loosest first (spec §1.9; grammar/mpql.lark).
+# Binding strength, loosest first (docs/mixpanel-reference.md §1.9; grammar/mpql.lark).
 _OR, _AND, _NOT, _CMP, _ADD, _MUL, _NEG, _ATOM = range(1, 9)
 _ARITH_PREC = {"+": _ADD, "-": _ADD, "*": _MUL, "/": _MUL, "%": _MUL}
 

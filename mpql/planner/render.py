@@ -1,7 +1,7 @@
 """Plans for people and machines: ``explain`` (text), ``to_json``/``to_dict``, ``to_curl``.
 
 ``to_curl`` renders exactly the requests ``expand`` would send (so it is also a test of them),
-in the layout of the Mixpanel API guide, with ``"$MP_USERNAME:$MP_SECRET"`` (or
+in the layout of Mixpanel's documented curl examples, with ``"$MP_USERNAME:$MP_SECRET"`` (or
 ``"$MP_SECRET:"`` for a project secret) in double quotes so the shell fills them in from the
 environment — a plan never holds a secret. Every other piece is single-quoted; the encoder
 percent-encodes ``'``, so nothing in a URL or body can end the quoting. ``--globoff`` keeps

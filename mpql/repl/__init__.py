@@ -1,6 +1,6 @@
 """``mpql repl``: test filters interactively against loaded data, instantly and explained.
 
-Layout (anchors.md §4.4):
+Layout:
 
     engine.py      Session: state and the report for each expression (no terminal code)
     commands.py    the :command table and handlers, incl. :plan/:curl/:run

@@ -425,7 +425,7 @@ _WINDOW_SECONDS = {"h": 3600, "d": 86400, "w": 7 * 86400}
 
 def parse_behaviors(behaviors) -> list[tuple[str, int, list[tuple[str, str | None]]]]:
     """Validate engage's ``behaviors`` (a list of ``{"name", "window", "event_selectors":
-    [{"event", "selector"?}]}``, the official library's format, spec §2.2) into
+    [{"event", "selector"?}]}``, the official library's format, docs/mixpanel-reference.md §2.2) into
     ``(name, window seconds, [(event, selector or None)])``. Raises InputError naming the
     problem."""
     example = ('[{"name": "bought", "window": "30d", "event_selectors": [{"event": "Purchase"}]}]')
@@ -953,7 +953,7 @@ def generate(
             t = start + rng.randrange(0, 20 * 3600)
             if u.signup == day:
                 # Anonymous browsing before identify. Export shows the canonical distinct_id
-                # (the spec's S11: events always export the canonical id); `$user_id` is unset.
+                # (docs/mixpanel-reference.md [S36]: exports carry the canonical id); `$user_id` is unset.
                 for _ in range(rng.randrange(1, 4)):
                     emit(u, "Page Viewed", t * 1000 + rng.randrange(1000), u.distinct_id, False)
                     t += rng.randrange(5, 120)
