@@ -204,21 +204,10 @@ def test_strategies_are_all_exercised():
     assert seen == {"where-in", "where-in-batched", "client-filter", "nothing-to-do"}
 
 
-def _mpql_evaluator():
-    try:
-        from mpql.evaluator import evaluate  # noqa: F401
-    except ImportError:
-        return None
-    return evaluate
-
-
-@pytest.mark.skipif(_mpql_evaluator() is None,
-                    reason="mpql.evaluator (issue 5) is not on this branch yet; the property "
-                           "above runs against the test's reference semantics instead")
 @given(where=exprs, profiles=profiles_st, events=events_st,
        max_url=st.sampled_from([330, 8000]))
 def test_property_rewrite_with_mpql_evaluator(where, profiles, events, max_url):
-    evaluate = _mpql_evaluator()
+    from mpql.evaluator import evaluate
 
     def sel(node, props, profile):
         record = {"event": "E", "properties": props}
@@ -246,15 +235,13 @@ def test_property_rewrite_exact_under_url_pressure(where, profiles, events, max_
     assert_same_events(where, profiles, events, max_url, selects)
 
 
-@pytest.mark.skipif(_mpql_evaluator() is None, reason="mpql.evaluator (issue 5) not available")
 @given(p=profile_exprs)
 def test_property_empty_profile_truth_matches_mpql_evaluator(p):
-    evaluate = _mpql_evaluator()
+    from mpql.evaluator import evaluate
     assert empty_profile_truth(p) == (
         evaluate(p, {"event": "E", "properties": {}}, profile=None) is True)
 
 
-@pytest.mark.skipif(_mpql_evaluator() is None, reason="mpql.evaluator (issue 5) not available")
 def test_client_filter_uses_mpql_evaluator_by_default():
     where = mpql.parse('(user["x"] == "p" or properties["a"] == 1) and properties["b"] != 2')
     profiles = {u: {"x": "p"} for u in USERS}

@@ -307,15 +307,6 @@ def test_property_batches_partition_ids_and_fit(ids, max_url):
         assert exp.strategy == "client-filter" and exp.keep is not None
 
 
-def _checker_available():
-    try:
-        import mpql.checker  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-@pytest.mark.skipif(not _checker_available(), reason="mpql.checker (issue 3) not available")
 def test_checker_findings_become_notes_and_strict_raises():
     plan = events('user["c"] == "x" and NOW - 1 > properties["t"]').plan()
     assert any(n.startswith("step 1: U005") for n in plan.notes)  # user[...] in engage

@@ -560,10 +560,7 @@ def _plan_profiles(q: Query, ctx: _Context) -> Plan:
 def _check(plan: Plan, q: Query, strict: bool) -> Plan:
     """Lint each where as it will be sent (engage wheres for "engage", the export where with
     each id atom shown as a one-id test for "export"); findings become notes."""
-    try:
-        from ..checker import check
-    except ImportError:  # the checker is optional for planning
-        return plan
+    from ..checker import check
     from .expand import id_test
     from .rewrite import is_sentinel
 

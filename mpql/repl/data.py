@@ -114,15 +114,12 @@ def load_file(path) -> Dataset:
 
 def _load_dir(path: Path) -> Dataset:
     if (path / "manifest.json").is_file():
-        try:
-            from ..sandbox import Dataset as SandboxDataset
-        except ImportError:
-            SandboxDataset = None
-        if SandboxDataset is not None:
-            # The sandbox stores times in ms; read events as /export serves them (seconds).
-            sample = SandboxDataset(path)
-            return Dataset(sample.events(sample.first_date, sample.last_date),
-                           list(sample.all_profiles), [str(path)])
+        from ..sandbox import Dataset as SandboxDataset
+
+        # The sandbox stores times in ms; read events as /export serves them (seconds).
+        sample = SandboxDataset(path)
+        return Dataset(sample.events(sample.first_date, sample.last_date),
+                       list(sample.all_profiles), [str(path)])
     files = sorted(p for p in path.rglob("*.jsonl") if p.is_file())
     if not files:
         raise InputError(f"{path}: a directory with no .jsonl files")
