@@ -30,7 +30,8 @@ from ..language.parser import parse
 from ..language.printer import format_expr, format_number, quote
 from . import types as T
 from .rules import DEFAULT_OFF, RULES, resolve_selectors
-from .schema import ISO_DATETIME, Schema, load_schema, parse_schema
+from .._datetext import DATETIME_LITERAL, DOCUMENTED_LITERAL, parse_datetime_literal
+from .schema import Schema, load_schema, parse_schema
 
 __all__ = ["Context", "check", "check_expr", "infer_type"]
 
@@ -143,8 +144,6 @@ def infer_type(expr_or_text, endpoint="any", schema=None) -> str:
 
 # ---------------------------------------------------------------------------------------------
 
-_DATE_LIKE = ISO_DATETIME
-_DOCUMENTED_DT = re.compile(r"^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}:\d{2})?$")
 _NUMERIC_TEXT = re.compile(r"^\s*[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\s*$")
 _MAX_SECONDS = 4294967295
 _ENGAGE_ONLY_FUNCS = {"floor", "round", "ceil", "has_prefix"}
@@ -705,7 +704,7 @@ class _Checker:
                           + (" (is it month/day or day/month?)" if "/" in value else "")),
                     fix=self.replace(arg, quote(fixed), "rewrite as ISO 8601") if fixed
                     else None)
-            elif not _DOCUMENTED_DT.match(value):
+            elif not DOCUMENTED_LITERAL.match(value):
                 fixed = _repair_date(value)
                 self.report("D001", arg, f"{quote(value)}: Mixpanel documents "
                             "YYYY-MM-DDTHH:MM:SS without offset or fraction",
@@ -1023,16 +1022,9 @@ def _strip_strings(text: str) -> str:
 
 
 def _parse_iso(value: str):
-    from datetime import datetime, timezone  # lazily: only date checks need it
-    if not ISO_DATETIME.match(value):
-        return None
-    text = value.replace(" ", "T")
-    if text.endswith("Z"):
-        text = text[:-1] + "+00:00"
-    try:
-        return datetime.fromisoformat(text)
-    except ValueError:
-        return None
+    # The evaluator's own recogniser: D001 is an error exactly when datetime() of the literal
+    # is undefined there (mpql/_datetext.py).
+    return parse_datetime_literal(value)
 
 
 _REPAIRS = [
@@ -1072,7 +1064,7 @@ def _to_number(text: str):
 
 
 def _date_like(node):
-    return isinstance(node, A.String) and bool(_DATE_LIKE.match(node.value))
+    return isinstance(node, A.String) and bool(DATETIME_LITERAL.match(node.value.strip()))
 
 
 def _literal_value(node):

@@ -201,9 +201,11 @@ _rule("T009", "non-literal-list-item", "error",
 
 _rule("D001", "datetime-not-iso", "error",
       "`datetime(\"…\")` literal not in ISO 8601 form",
-      "Flags string literals given to `datetime()` that are not `YYYY-MM-DD` or "
-      "`YYYY-MM-DDTHH:MM:SS` (an error), and ISO strings with a timezone offset or fraction of "
-      "a second, which Mixpanel does not document (a warning).",
+      "Flags string literals given to `datetime()` that are not dates at all (an error: "
+      "exactly the literals on which mpql's evaluator gives undefined — one recogniser "
+      "decides both, see docs/semantics.md), and dates in a form Mixpanel does not document "
+      "— anything but `YYYY-MM-DD` and `YYYY-MM-DDTHH:MM:SS`, e.g. a one-digit day, a space "
+      "for the `T`, a timezone offset or a fraction of a second (a warning).",
       "Mixpanel reads only ISO 8601 strings; `datetime(\"1/1/2024\")` is undefined and every "
       "comparison with it is false. Engage reads the literal in the project's timezone "
       "(docs/mixpanel-reference.md §1.7).",

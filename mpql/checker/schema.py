@@ -25,12 +25,12 @@ engage results (``{"$distinct_id": …, "$properties": {…}}``).
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Iterable
 
 import attrs
 
+from .._datetext import is_date_property
 from ..errors import ConfigError, InputError, read_errors
 from . import types as T
 
@@ -46,7 +46,6 @@ _TYPE_ALIASES = {
     "object": T.UNKNOWN, "unknown": T.UNKNOWN, "any": T.UNKNOWN,
 }
 
-ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?(?:Z|[+-]\d{2}:?\d{2})?$")
 
 
 @attrs.frozen
@@ -194,7 +193,7 @@ def value_type(value) -> str:
     if isinstance(value, (int, float)):
         return T.NUMBER
     if isinstance(value, str):
-        return T.DATETIME if ISO_DATETIME.match(value) else T.STRING
+        return T.DATETIME if is_date_property(value) else T.STRING
     if isinstance(value, list):
         return T.LIST
     return T.UNKNOWN
