@@ -37,7 +37,10 @@ from ._jsonl import LineSplitter, StreamBroken, check_line, dedupe_key
 from ._output import FileSink, StreamSink
 from ._pacer import Limits, Pacer
 from ._retry import RetryPolicy
-from ._transport import Call, Stats, Transport, body_chunks, encode_params
+# The planner's encoder, the one place bytes on the wire are decided: parameters the executor
+# adds (project_id, workspace_id, page, session_id) are encoded exactly like the plan's.
+from ..planner.encode import encode_params
+from ._transport import Call, Stats, Transport, body_chunks
 
 __all__ = ["Client", "RunResult"]
 
