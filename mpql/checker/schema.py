@@ -205,7 +205,8 @@ def infer_schema(lines: Iterable[str], source: str = "<input>") -> tuple[Schema,
     as Mixpanel returns them (``{"results": [profiles…], "page": …}`` — one per line, or one
     pretty-printed JSON document). Returns the schema and statistics (records read,
     properties whose values disagree on type)."""
-    import json  # lazily: `lint -e` without a schema needs no JSON
+    from .._jsonlines import TERMINATED_EARLY, JsonLineError, loads  # lazily: see lint -e
+
     event: dict = {}
     profile: dict = {}
     conflicts: dict = {}
@@ -237,18 +238,20 @@ def infer_schema(lines: Iterable[str], source: str = "<input>") -> tuple[Schema,
     it = iter(lines)
     for lineno, raw in enumerate(it, 1):
         line = raw.strip()
-        if not line or line == "terminated early":  # export's end-of-stream sentinel
+        if lineno == 1:
+            line = line.lstrip("\ufeff")  # a byte-order mark is not part of the data
+        if not line or line == TERMINATED_EARLY:  # export's end-of-stream sentinel
             continue
         try:
-            value = json.loads(line)
-        except json.JSONDecodeError as exc:
+            value = loads(line)
+        except JsonLineError as exc:
             if records or line[:1] not in "{[":
-                raise InputError(f"{source}:{lineno}: not a JSON record ({exc.msg})") from None
+                raise InputError(f"{source}:{lineno}: not a JSON record ({exc})") from None
             # Perhaps one pretty-printed document (an engage response saved as it came).
             try:
-                value = json.loads(raw + "".join(it))
-            except json.JSONDecodeError:
-                raise InputError(f"{source}:{lineno}: not a JSON record ({exc.msg}); expected "
+                value = loads(raw + "".join(it))
+            except JsonLineError:
+                raise InputError(f"{source}:{lineno}: not a JSON record ({exc}); expected "
                                  "JSONL (one record per line) or one JSON document") from None
         if isinstance(value, dict) and isinstance(value.get("results"), list):
             items = value["results"]  # an engage response page

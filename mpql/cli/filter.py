@@ -27,13 +27,6 @@ EXIT_OK, EXIT_ERROR = 0, 2
 MAX_REPORTED = 20
 
 
-def _decoder():
-    import json
-
-    # One decoder for the run: json.loads(line, parse_constant=…) would build one per line.
-    return json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite_float)
-
-
 def build_parser(prog):
     p = make_parser(
         prog,
@@ -104,27 +97,15 @@ def _open(path: str):
     return handle, path
 
 
-def _reject_constant(name):
-    raise ValueError(f"{name} is not valid JSON (Mixpanel has no NaN or infinity)")
-
-
-def _finite_float(text):
-    # `1e999` is valid JSON syntax, but as a double it is infinite, which Mixpanel cannot
-    # store; json would silently make it float("inf").
-    value = float(text)
-    if value - value != 0:
-        raise ValueError(f"the number {text[:40]} is out of range (Mixpanel numbers are doubles)")
-    return value
-
-
 _BOM = b"\xef\xbb\xbf"
 
 
 def _load_profiles(path: str, report) -> dict:
     from ..evaluator.values import a_kind
 
+    from .._jsonlines import loads as decode
+
     profiles = {}
-    decode = _decoder().decode
     handle, name = _open(path)
     with handle:
         for number, line in enumerate(handle, 1):
@@ -170,8 +151,6 @@ def _reason(exc) -> str:
     if isinstance(exc, UnicodeDecodeError):
         return f"not UTF-8 (byte {exc.start})"
     text = str(exc)
-    if "integer string conversion" in text:  # Python's guard against huge int parsing
-        return "an integer with more than 4300 digits (Mixpanel numbers are doubles)"
     return text.splitlines()[0] if text else type(exc).__name__
 
 
@@ -224,7 +203,8 @@ def run(args) -> int:
             raise  # `mpql filter … | head`: the dispatcher exits quietly
         except OSError as exc:  # a full disk, say: not the input's fault
             raise InputError(f"cannot write the output: {exc.strerror or exc}") from None
-    decode = _decoder().decode
+    from .._jsonlines import loads as decode
+
     count = 0
     for path in args.paths or ["-"]:
         handle, name = _open(path)
