@@ -199,32 +199,31 @@ def value_type(value) -> str:
     return T.UNKNOWN
 
 
-def infer_schema(lines: Iterable[str], source: str = "<input>") -> tuple[Schema, dict]:
-    """Infer a schema from records: raw export JSONL (``{"event", "properties"}`` per line),
-    engage profiles one per line (``{"$distinct_id", "$properties"}``), or engage responses
-    as Mixpanel returns them (``{"results": [profiles…], "page": …}`` — one per line, or one
-    pretty-printed JSON document). Returns the schema and statistics (records read,
-    properties whose values disagree on type)."""
-    from .._jsonlines import TERMINATED_EARLY, JsonLineError, loads  # lazily: see lint -e
+class SchemaBuilder:
+    """Accumulates property types from records, one at a time (``infer_schema`` for files,
+    ``mpql filter`` for the first records of its input). A property whose values disagree on
+    type is typed unknown and listed in ``conflicts``; null values say nothing."""
 
-    event: dict = {}
-    profile: dict = {}
-    conflicts: dict = {}
-    records = 0
+    def __init__(self) -> None:
+        self.event: dict = {}
+        self.profile: dict = {}
+        self.conflicts: dict = {}
+        self.records = 0
 
-    def add(record, where: str) -> None:
-        nonlocal records
+    def add(self, record, where: str = "<input>") -> None:
+        """One export line or engage profile; anything else raises InputError."""
         if not isinstance(record, dict):
             raise InputError(f"{where}: expected a JSON object per record")
         if isinstance(record.get("properties"), dict):
-            table, props = event, record["properties"]
+            table, props = self.event, record["properties"]
         elif isinstance(record.get("$properties"), dict):
-            table, props = profile, record["$properties"]
+            table, props = self.profile, record["$properties"]
         else:
             raise InputError(
                 f"{where}: expected an export record with `properties` or an engage profile "
                 "with `$properties`")
-        records += 1
+        self.records += 1
+        conflicts = self.conflicts
         for name, value in props.items():
             if value is None:
                 continue
@@ -234,6 +233,25 @@ def infer_schema(lines: Iterable[str], source: str = "<input>") -> tuple[Schema,
                 conflicts.setdefault(name, {old}).add(kind)
                 kind = T.UNKNOWN
             table[name] = kind if old in (None, kind) else T.UNKNOWN
+
+    def schema(self, source: str = "<input>") -> Schema:
+        return Schema(self.event or None, self.profile or None, source)
+
+    def stats(self) -> dict:
+        return {"records": self.records,
+                "conflicts": {k: sorted(v) for k, v in sorted(self.conflicts.items())}}
+
+
+def infer_schema(lines: Iterable[str], source: str = "<input>") -> tuple[Schema, dict]:
+    """Infer a schema from records: raw export JSONL (``{"event", "properties"}`` per line),
+    engage profiles one per line (``{"$distinct_id", "$properties"}``), or engage responses
+    as Mixpanel returns them (``{"results": [profiles…], "page": …}`` — one per line, or one
+    pretty-printed JSON document). Returns the schema and statistics (records read,
+    properties whose values disagree on type)."""
+    from .._jsonlines import TERMINATED_EARLY, JsonLineError, loads  # lazily: see lint -e
+
+    builder = SchemaBuilder()
+    add = builder.add
 
     it = iter(lines)
     for lineno, raw in enumerate(it, 1):
@@ -245,7 +263,7 @@ def infer_schema(lines: Iterable[str], source: str = "<input>") -> tuple[Schema,
         try:
             value = loads(line)
         except JsonLineError as exc:
-            if records or line[:1] not in "{[":
+            if builder.records or line[:1] not in "{[":
                 raise InputError(f"{source}:{lineno}: not a JSON record ({exc})") from None
             # Perhaps one pretty-printed document (an engage response saved as it came).
             try:
@@ -261,6 +279,4 @@ def infer_schema(lines: Iterable[str], source: str = "<input>") -> tuple[Schema,
             items = [value]
         for k, record in enumerate(items):
             add(record, f"{source}:{lineno}" + (f" (record {k + 1})" if len(items) > 1 else ""))
-    schema = Schema(event or None, profile or None, source)
-    return schema, {"records": records,
-                    "conflicts": {k: sorted(v) for k, v in sorted(conflicts.items())}}
+    return builder.schema(source), builder.stats()
