@@ -55,7 +55,7 @@ def build_parser(prog):
         "example:\n"
         "  mpql filter --where 'properties[\"$os\"] == \"iOS\"' export.jsonl\n"
         "  mpql filter --profiles --count --where 'defined(properties[\"$email\"])' - < profiles.jsonl\n\n"
-        "  mpql filter --where @recent-ios.mpql data/      # a dataset directory\n\n"
+        "  mpql filter --where @recent-ios.mpql dataset/   # a dataset directory\n\n"
         "exit status: 0 ok, 2 bad expression / unreadable input / unwritable output /\n"
         "malformed lines / evaluation error / a warning with --strict (malformed lines are\n"
         "reported as FILE:LINE on stderr and do not stop the run)",
