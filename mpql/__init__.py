@@ -38,6 +38,9 @@ _LAZY = {
     "Edit": "mpql.diagnostics",
     # errors
     "MpqlError": "mpql.errors",
+    "ArgumentError": "mpql.errors",
+    "ArgumentTypeError": "mpql.errors",
+    "EvaluationError": "mpql.errors",
     "ParseError": "mpql.errors",
     "CheckError": "mpql.errors",
     "BuildError": "mpql.errors",
@@ -95,7 +98,8 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .diagnostics import Diagnostic, Edit, Fix
     from .errors import (
-        ApiError, AuthenticationError, BuildError, CheckError, ConfigError, ExecutionError,
+        ApiError, ArgumentError, ArgumentTypeError, AuthenticationError, BuildError,
+        EvaluationError, CheckError, ConfigError, ExecutionError,
         InputError, MpqlError, ParseError, PlanError, QueryError, RateLimitError,
         SandboxError, TransportError,
     )

@@ -24,7 +24,7 @@ import attrs
 # The language package must be imported before mpql.diagnostics (which it imports itself).
 from ..language import ast as A  # noqa: I001
 from ..diagnostics import Diagnostic, Edit, Fix, Severity
-from ..errors import ParseError
+from ..errors import ArgumentError, ArgumentTypeError, ParseError
 from ..language.ast import Span
 from ..language.parser import parse
 from ..language.printer import format_expr, format_number, quote
@@ -51,16 +51,19 @@ class Context:
     @endpoint.validator
     def _check_endpoint(self, _attr, value):
         if value not in T.ENDPOINTS:
-            raise ValueError(f"unknown endpoint {value!r}: expected one of "
+            raise ArgumentError(f"unknown endpoint {value!r}: expected one of "
                              + ", ".join(T.ENDPOINTS))
 
     @param.validator
     def _check_param(self, _attr, value):
         if value not in ("where", "on"):
-            raise ValueError(f"unknown param {value!r}: expected 'where' or 'on'")
+            raise ArgumentError(f"unknown param {value!r}: expected 'where' or 'on'")
 
     @classmethod
     def make(cls, endpoint="any", param="where", behaviors=None) -> "Context":
+        for what, value in (("endpoint", endpoint), ("param", param)):
+            if value is not None and not isinstance(value, str):
+                raise ArgumentTypeError(f"{what} must be a string, got {type(value).__name__}")
         endpoint = (endpoint or "any").strip().lower()
         endpoint = _ENDPOINT_ALIASES.get(endpoint, endpoint)
         param = (param or "where").strip().lower()
@@ -107,7 +110,7 @@ def check(expr_or_text, endpoint="any", param="where", schema=None, *, behaviors
     elif isinstance(expr_or_text, A.Expr):
         node, text = expr_or_text, None
     else:
-        raise TypeError(f"check() takes an expression string, an mpql Expr or a builder "
+        raise ArgumentTypeError(f"check() takes an expression string, an mpql Expr or a builder "
                         f"term, got {type(expr_or_text).__name__}")
     return check_expr(node, text, ctx, schema, enabled)
 

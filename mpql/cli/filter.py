@@ -210,7 +210,9 @@ def _inputs(paths, profiles_mode: bool) -> tuple[list[str], list[str]]:
 
     files, profile_files = [], []
     for raw in paths or ["-"]:
-        if raw == "-" or not Path(raw).is_dir():
+        with reading(raw):  # is_dir() raises on a name too long, say
+            is_dir = raw != "-" and Path(raw).is_dir()
+        if not is_dir:
             files.append(raw)
             continue
         base = Path(raw)

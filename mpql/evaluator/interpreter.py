@@ -8,6 +8,7 @@ predicates (compiler.py) must agree with on every expression and record hypothes
 
 from __future__ import annotations
 
+from ..errors import ArgumentTypeError
 from ..language import ast as A
 from .records import Resolver
 from .values import ARITH_METHODS, COMPARE_METHODS, FUNCTION_METHODS, Ops, Undefined
@@ -74,7 +75,7 @@ class Interpreter:
             return value
         if t is A.Call:
             return self._call(node, record, props)
-        raise TypeError(f"cannot evaluate {type(node).__name__} node")
+        raise ArgumentTypeError(f"cannot evaluate {type(node).__name__} node")
 
     def _call(self, node: A.Call, record, props):
         ops = self.ops
@@ -84,7 +85,7 @@ class Interpreter:
             return ops.to_datetime(args[0], literal=type(node.args[0]) is A.String)
         method = FUNCTION_METHODS.get(name)
         if method is None:
-            raise TypeError(f"unknown function {name}()")
+            raise ArgumentTypeError(f"unknown function {name}()")
         return getattr(ops, method)(*args)
 
 

@@ -38,6 +38,8 @@ from typing import Literal
 
 import attrs
 
+from ..errors import ArgumentError
+
 __all__ = ["Semantics", "DEFAULT", "resolve_timezone"]
 
 
@@ -46,7 +48,7 @@ def resolve_timezone(tz) -> tzinfo:
     if isinstance(tz, tzinfo):
         return tz
     if not isinstance(tz, str) or not tz:
-        raise ValueError(f"timezone must be an IANA name or a tzinfo, got {tz!r}")
+        raise ArgumentError(f"timezone must be an IANA name or a tzinfo, got {tz!r}")
     if tz.upper() in ("UTC", "Z", "ETC/UTC", "GMT"):
         return timezone.utc
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -54,7 +56,7 @@ def resolve_timezone(tz) -> tzinfo:
     try:
         return ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(
+        raise ArgumentError(
             f"unknown timezone {tz!r}: expected an IANA name such as 'UTC' or 'Europe/Paris'"
         ) from None
 
@@ -118,7 +120,7 @@ class Semantics:
         ):
             value = getattr(self, name)
             if not any(type(value) is type(a) and value == a for a in allowed):
-                raise ValueError(f"Semantics.{name} must be one of {allowed!r}, got {value!r}")
+                raise ArgumentError(f"Semantics.{name} must be one of {allowed!r}, got {value!r}")
 
     @property
     def tz(self) -> tzinfo:

@@ -529,6 +529,8 @@ class Client:
     ) -> None:
         self._credentials = Credentials.from_auth(auth) if auth is not None \
             else Credentials.from_env()
+        if region is not None and not isinstance(region, str):
+            raise ConfigError(f"region: expected us, eu or in; found {region!r}")
         region = (region or region_from_env() or "us").lower()
         if region not in ("us", "eu", "in"):
             raise ConfigError(f"region: expected us, eu or in; found {region!r}")

@@ -22,6 +22,8 @@ from typing import Callable, Iterator
 
 import attrs
 
+from ..errors import ArgumentError
+
 __all__ = ["Limits", "Pacer"]
 
 
@@ -140,7 +142,7 @@ class Pacer:
     def slot(self, rate_class: str, counted: bool = True,
              sleep: Callable[[float], None] | None = None) -> Iterator[None]:
         if rate_class not in self._windows:
-            raise ValueError(f"rate class: expected 'export' or 'query', found {rate_class!r}")
+            raise ArgumentError(f"rate class: expected 'export' or 'query', found {rate_class!r}")
         sem = self._slots[rate_class]
         sem.acquire()
         try:

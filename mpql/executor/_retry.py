@@ -20,6 +20,8 @@ from typing import Callable
 
 import attrs
 
+from ..errors import ArgumentError
+
 __all__ = ["RetryPolicy", "RETRYABLE_STATUSES", "parse_retry_after"]
 
 #: Statuses worth retrying: rate limited, or a server-side problem that is usually transient.
@@ -50,7 +52,7 @@ class RetryPolicy:
     @max_attempts.validator
     def _check_attempts(self, attribute, value):
         if value < 1:
-            raise ValueError(f"max_attempts: expected an integer >= 1, found {value!r}")
+            raise ArgumentError(f"max_attempts: expected an integer >= 1, found {value!r}")
 
     def backoff(self, attempt: int, retry_after: float | None = None) -> float:
         """Seconds to wait after failed attempt number ``attempt`` (0-based)."""

@@ -31,6 +31,8 @@ from typing import Callable, Iterator, Union
 
 import attrs
 
+from ..errors import ArgumentError, ArgumentTypeError
+
 __all__ = [
     "Span",
     "Expr",
@@ -74,7 +76,7 @@ class Span:
 
     def __attrs_post_init__(self) -> None:
         if not 0 <= self.start <= self.end:
-            raise ValueError(f"invalid span [{self.start}, {self.end})")
+            raise ArgumentError(f"invalid span [{self.start}, {self.end})")
 
     def slice(self, text: str) -> str:
         return text[self.start : self.end]
@@ -186,21 +188,21 @@ def _values(cls) -> tuple:
 def _one_of(*allowed: str):
     def check(_instance, attribute, value):
         if value not in allowed:
-            raise ValueError(f"{attribute.name} must be one of {allowed!r}, got {value!r}")
+            raise ArgumentError(f"{attribute.name} must be one of {allowed!r}, got {value!r}")
 
     return check
 
 
 def _is_expr(_instance, attribute, value):
     if not isinstance(value, Expr):
-        raise TypeError(f"{attribute.name} must be an Expr node, got {type(value).__name__}")
+        raise ArgumentTypeError(f"{attribute.name} must be an Expr node, got {type(value).__name__}")
 
 
 def _tuple_of_exprs(value) -> tuple:
     items = tuple(value)
     for item in items:
         if not isinstance(item, Expr):
-            raise TypeError(f"expected Expr nodes, got {type(item).__name__}")
+            raise ArgumentTypeError(f"expected Expr nodes, got {type(item).__name__}")
     return items
 
 
@@ -217,9 +219,9 @@ class String(Expr):
 
 def _check_number(_instance, _attribute, value):
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"Number.value must be int or float, got {type(value).__name__}")
+        raise ArgumentTypeError(f"Number.value must be int or float, got {type(value).__name__}")
     if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
-        raise ValueError("Number.value must be finite (Mixpanel has no NaN or infinity)")
+        raise ArgumentError("Number.value must be finite (Mixpanel has no NaN or infinity)")
 
 
 @_node

@@ -19,7 +19,7 @@ import re
 from _thread import allocate_lock
 from typing import TYPE_CHECKING
 
-from ..errors import ParseError
+from ..errors import ArgumentTypeError, ParseError
 from . import ast as A
 from .ast import Span
 from .printer import quote
@@ -264,7 +264,7 @@ def _share_rule_keys(parser) -> None:
 def parse(text: str) -> A.Expr:
     """Parse one expression. Raises ``ParseError`` (an ``MpqlError``) on any invalid input."""
     if type(text) is not str and not isinstance(text, str):
-        raise TypeError(f"mpql.parse() takes a str, got {type(text).__name__}")
+        raise ArgumentTypeError(f"mpql.parse() takes a str, got {type(text).__name__}")
     if _run is None:
         get_parser()
     try:

@@ -161,9 +161,12 @@ class Plan:
 
         from ..errors import InputError
 
+        if not isinstance(text, (str, bytes, bytearray)):
+            raise InputError(f"Plan.from_json() takes the JSON text of a plan, got "
+                             f"{type(text).__name__}")
         try:
             data = json.loads(text)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
             raise InputError(f"mpql plan is not valid JSON: {exc}") from None
         return cls.from_dict(data)
 

@@ -110,9 +110,15 @@ class Dataset:
     """
 
     def __init__(self, path: str | os.PathLike) -> None:
+        if not isinstance(path, (str, os.PathLike)):
+            raise SandboxError(f"Dataset(path): expected a directory path, got {type(path).__name__}")
         self.path = Path(path)
         manifest_path = self.path / "manifest.json"
-        if not manifest_path.is_file():
+        try:
+            found = manifest_path.is_file()
+        except OSError as exc:  # a name too long, say
+            raise SandboxError(f"{self.path}: cannot read: {exc.strerror}") from None
+        if not found:
             raise SandboxError(
                 f"{self.path}: not a sandbox dataset (no manifest.json); create one with "
                 "`mpql sandbox generate --out DIR`"

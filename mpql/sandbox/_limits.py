@@ -21,6 +21,8 @@ from collections.abc import Callable
 
 import attrs
 
+from ..errors import ArgumentError
+
 __all__ = ["Limits", "RateLimiter", "Rejection"]
 
 
@@ -99,7 +101,7 @@ def _ceil(seconds: float) -> int:
 class RateLimiter:
     def __init__(self, limits: Limits, time_scale: float = 1.0, clock: Callable[[], float] = time.monotonic) -> None:
         if time_scale <= 0:
-            raise ValueError(f"time_scale must be > 0, found {time_scale}")
+            raise ArgumentError(f"time_scale must be > 0, found {time_scale}")
         self.limits = limits
         self.scale = time_scale
         self._clock = clock
