@@ -102,6 +102,16 @@ TARGETS = {
     "Client region": lambda v: Client(None, v),
     "Client credentials": lambda v: Client(v),
     "sandbox.Dataset": lambda v: sandbox.Dataset(v),
+    # Constructed, not started: no server, no files.
+    "Sandbox data_dir": lambda v: sandbox.Sandbox(v),
+    "Sandbox port": lambda v: sandbox.Sandbox(port=v),
+    "Sandbox faults": lambda v: sandbox.Sandbox(faults=v),
+    "Sandbox time_scale": lambda v: sandbox.Sandbox(time_scale=v),
+    "Sandbox limits": lambda v: sandbox.Sandbox(limits=v),
+    "Sandbox project_id": lambda v: sandbox.Sandbox(project_id=v),
+    "Sandbox page_size": lambda v: sandbox.Sandbox(page_size=v),
+    "Sandbox timezone": lambda v: sandbox.Sandbox(timezone=v),
+    "sandbox.Limits": lambda v: sandbox.Limits(query_per_hour=v),
 }
 
 
@@ -114,6 +124,16 @@ COMMON = [None, True, 0, -1, 1.5, float("nan"), float("inf"), "", "((", "x", b"x
 def test_common_mistakes_raise_only_mpql_errors(name):
     for value in COMMON:
         _call(TARGETS[name], value)
+
+
+@pytest.mark.parametrize("argument", ["out", "users", "days", "seed", "end_date",
+                                      "events_per_user_day"])
+def test_generate_with_bad_arguments_raises_only_mpql_errors(tmp_path, argument):
+    # Only the common mistakes (a random large `users` would generate for minutes).
+    good = {"out": tmp_path / "g", "users": 2, "days": 1, "seed": 1, "end_date": "2024-06-01",
+            "events_per_user_day": 1.0, "overwrite": True}
+    for value in COMMON:
+        _call(sandbox.generate, **{**good, argument: value})
 
 
 # One property over all targets: the profile's example budget is shared among them (`make

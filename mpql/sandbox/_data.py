@@ -603,6 +603,13 @@ def _write_day(events_dir: Path, day: str, items: Sequence[tuple[bytes, int]]) -
 
 
 def _prepare_out(out: Path, overwrite: bool) -> None:
+    try:
+        _replace_out(out, overwrite)
+    except OSError as exc:  # a name too long, no permission, a full disk …
+        raise InputError(f"{out}: cannot write the dataset: {exc.strerror or exc}") from None
+
+
+def _replace_out(out: Path, overwrite: bool) -> None:
     if out.exists():
         if not out.is_dir():
             raise InputError(f"{out}: exists and is not a directory")
@@ -908,6 +915,18 @@ def generate(
     ``end_date`` is the last day with events (default: yesterday, UTC). The same arguments
     (including ``end_date``) always give byte-identical files.
     """
+    for name, value in (("users", users), ("days", days)):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise InputError(f"generate: {name} must be a whole number, found {value!r}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, str)):
+        raise InputError(f"generate: seed must be a whole number or a string, found {seed!r}")
+    if isinstance(events_per_user_day, bool) or not isinstance(events_per_user_day, (int, float)):
+        raise InputError(f"generate: events_per_user_day must be a number, found "
+                         f"{events_per_user_day!r}")
+    if not (end_date is None or isinstance(end_date, (str, dt.date))):
+        raise InputError(f"generate: end_date must be YYYY-MM-DD or a date, found {end_date!r}")
+    if not isinstance(out, (str, os.PathLike)):
+        raise InputError(f"generate: out must be a directory path, found {type(out).__name__}")
     # `not 0 <= x < inf` also refuses NaN (every comparison with it is false)
     if users < 1 or days < 1 or not 0 <= events_per_user_day < math.inf:
         raise InputError(

@@ -896,7 +896,8 @@ def _truncate(blocks: Iterator[bytes], limit: int) -> Iterator[bytes]:
 
 
 def _check_time_scale(time_scale: float) -> float:
-    if not 0 < time_scale < math.inf:  # NaN fails this too
+    if isinstance(time_scale, bool) or not isinstance(time_scale, (int, float)) \
+            or not 0 < time_scale < math.inf:  # NaN fails this too
         raise SandboxError(f"time_scale must be a finite number > 0, found {time_scale}")
     return time_scale
 
@@ -972,8 +973,14 @@ class Sandbox:
         honour_page_size: bool = False,
         max_body_bytes: int | None = 10 << 20,
     ) -> None:
-        if page_size < 1:
-            raise SandboxError(f"page_size must be ≥ 1, found {page_size}")
+        for name, value in (("page_size", page_size), ("project_id", project_id)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise SandboxError(f"{name} must be a whole number ≥ 1, found {value!r}")
+        if limits is not None and not isinstance(limits, Limits):
+            raise SandboxError(f"limits must be an mpql.sandbox.Limits, found {type(limits).__name__}")
+        if not (faults is None or isinstance(faults, (str, Fault, list, tuple))):
+            raise SandboxError(f"faults must be a fault spec string or a list of faults, found "
+                               f"{type(faults).__name__}")
         _check_time_scale(time_scale)
         if gzip_level not in range(-1, 10):
             # zlib would only refuse it on the first gzip response, as a 500 each time
@@ -998,7 +1005,7 @@ class Sandbox:
             from zoneinfo import ZoneInfo
 
             self._zone = dt.timezone.utc if timezone == "UTC" else ZoneInfo(timezone)
-        except (ValueError, KeyError, OSError, ImportError):
+        except (ValueError, KeyError, OSError, ImportError, TypeError):
             raise SandboxError(
                 f"timezone: expected an IANA zone name like 'America/Los_Angeles', found {timezone!r}"
             ) from None
