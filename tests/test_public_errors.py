@@ -36,6 +36,19 @@ bad = st.recursive(_scalars, lambda inner: st.one_of(
 
 EVENT = {"event": "e", "properties": {"distinct_id": "u", "x": 1}}
 
+#: A saved plan (two steps: engage, then export), whose fields a hand edit may break.
+SAVED = Query.events(mpql.user("plan") == "pro", from_date="2024-06-01",
+                     to_date="2024-06-02").plan().to_dict()
+
+
+def _edited_plan(field, value):
+    data = {**SAVED, "steps": [dict(s) for s in SAVED["steps"]]}
+    data["steps"][-1][field] = value
+    plan = Plan.from_dict(data)
+    plan.explain()
+    plan.to_curl()
+    return plan
+
 
 def _call(fn, *args, **kwargs):
     """Run ``fn``; only success or an MpqlError is acceptable."""
@@ -84,6 +97,7 @@ TARGETS = {
     "plan chunk": lambda v: Query.events(from_date="2024-01-01", to_date="2024-01-03").plan(chunk=v),
     "Plan.from_json": lambda v: Plan.from_json(v),
     "Plan.from_dict": lambda v: Plan.from_dict(v),
+    **{f"Plan.from_dict step {f}": (lambda v, f=f: _edited_plan(f, v)) for f in SAVED["steps"][-1]},
     "ServiceAccount": lambda v: ServiceAccount(v, v, v),
     "ProjectSecret": lambda v: ProjectSecret(v),
     "evaluate expr": lambda v: mpql.evaluate(v, EVENT),
