@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-# name → module that defines it. Later layers register here; nothing is imported until used.
+# name → module that defines it; nothing is imported until used.
 _LAZY = {
     # language core
     "parse": "mpql.language",

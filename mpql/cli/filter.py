@@ -39,12 +39,13 @@ MAX_REPORTED = 20
 #: common properties and their types, few enough not to delay the first output noticeably.
 INFER_RECORDS = 1000
 
-#: Checker findings that mean "this filter silently selects nothing (or everything)" when it
-#: runs offline: types, dates, constant or contradictory conditions, the wrong entity's or an
-#: unknown property. Not: the U rules (forms Mixpanel's server may not accept — irrelevant
-#: offline), L001 (how Mixpanel's server lexes), S003 (mpql resolves user[...] from
-#: profiles; the missing-profiles case has its own warning), formatting and style.
-_SILENT_ZERO = ("T", "D", "C", "S004", "S005", "S006", "S007")
+#: Checker findings that mean "this filter silently selects nothing" (or, for C001, a
+#: constant answer) when it runs offline: types, dates, constant or contradictory conditions,
+#: the wrong entity's or an unknown property. Not: the U rules (forms Mixpanel's server may
+#: not accept — irrelevant offline), L001 (how Mixpanel's server lexes), S003 (mpql resolves
+#: user[...] from profiles; the missing-profiles case has its own warning), C003/C004
+#: (redundant conditions: the selection is still right), formatting and style.
+_SILENT_ZERO = ("T", "D", "C001", "C002", "S004", "S005", "S006", "S007")
 
 
 def build_parser(prog):
