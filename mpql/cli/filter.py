@@ -108,13 +108,13 @@ def _parse_now(text):
         return float(text) if "." in text else int(text)
     except ValueError:
         pass
-    from datetime import datetime, timezone
+    from .._datetext import parse_datetime_literal
 
-    try:
-        dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise InputError(f"--now: expected Unix seconds or an ISO datetime, got {text!r}") from None
-    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+    # The reading of a datetime("…") literal, in UTC: one recogniser for every date mpql reads.
+    dt = parse_datetime_literal(text)
+    if dt is None:
+        raise InputError(f"--now: expected Unix seconds or an ISO datetime, got {text!r}")
+    return dt
 
 
 def _open(path: str):
@@ -135,9 +135,8 @@ TERMINATED_EARLY = b"terminated early"
 
 
 def _load_profiles(path: str, report) -> dict:
-    from ..evaluator.values import a_kind
-
     from .._jsonlines import loads as decode
+    from ..evaluator.values import a_kind
 
     profiles = {}
     handle, name = _open(path)
