@@ -190,3 +190,38 @@ def test_an_impossible_utc_offset_in_a_datetime_literal_is_undefined():
     # datetime("…+99:00") used to escape as a bare ValueError from the timezone constructor.
     assert mpql.evaluate('datetime("2024-01-01T00:00+99:00")', EVENT) is mpql.Undefined
     assert dt  # (pinned dates only)
+
+
+def test_an_export_line_broken_inside_its_braces_is_a_transport_error():
+    """A real loopback server answers an export with a line that starts with `{` and ends
+    with `}` but is not JSON: the client raised json.JSONDecodeError; now TransportError."""
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    class Export(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 (http.server's name)
+            good = json.dumps({"event": "e", "properties": {"time": 1717200000,
+                                                            "distinct_id": "u"}})
+            body = (good + "\n" + '{"event": "e", "properties": {broken}}' + "\n").encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/x-ndjson")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Export)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        auth = ServiceAccount("u", "s3cret", 1)
+        plan = Query.events(from_date="2024-06-01", to_date="2024-06-01").plan(
+            auth=auth, base_url=url)
+        with pytest.raises(mpql.TransportError, match="not valid JSON"):
+            list(Client(auth, base_url=url).run(plan))
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -98,6 +98,17 @@ def _cap(plan, limit: int | None) -> int | None:
     return min(caps) if caps else None
 
 
+def _decode(line: bytes) -> Any:
+    """A spooled export line as a record. Lines were checked as they arrived, but the cheap
+    check accepts anything between braces, so a line Mixpanel sent broken inside is caught
+    here as a TransportError, never as a bare JSON error."""
+    try:
+        return json.loads(line)
+    except ValueError:
+        raise TransportError(f"an export line is not valid JSON ({len(line)} bytes, starting "
+                             f"{line[:40]!r})") from None
+
+
 def _record_id(record: dict, field: str):
     """The consumed field of a record, for both shapes Mixpanel returns."""
     if field in record:
@@ -492,7 +503,7 @@ class _Run:
                                       "skipped; delete the state file and start over")
                 if consumers and unit.spool is not None:
                     for line in unit.lines():
-                        value = _record_id(json.loads(line), consumers[0])
+                        value = _record_id(_decode(line), consumers[0])
                         if value is not None and value not in seen:
                             seen.add(value)
                             collected.append(value)
@@ -582,7 +593,7 @@ class Client:
                         if limit is not None and emitted >= limit:
                             return
                         emitted += 1
-                        yield json.loads(line)
+                        yield _decode(line)
                 finally:
                     unit.close()
                 run.stats.add(units_done=1, records=unit.records)
