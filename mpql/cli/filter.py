@@ -55,7 +55,7 @@ def build_parser(prog):
         "expression, using Mixpanel's semantics (docs/semantics.md).\n\n"
         "example:\n"
         "  mpql filter --where 'properties[\"$os\"] == \"iOS\"' export.jsonl\n"
-        "  mpql filter --profiles --count --where 'defined(properties[\"$email\"])' - < profiles.jsonl\n\n"
+        "  mpql filter --profiles --count --where 'defined(properties[\"$email\"])' - < profiles.jsonl\n"
         "  mpql filter --where @recent-ios.mpql dataset/   # a dataset directory\n\n"
         "exit status: 0 ok, 2 bad expression / unreadable input / unwritable output /\n"
         "malformed lines / evaluation error / a warning with --strict (malformed lines are\n"
@@ -78,7 +78,8 @@ def build_parser(prog):
                         "default: the profiles.jsonl of the dataset directories given")
     p.add_argument("--schema", metavar="FILE",
                    help="property types for the checks made before filtering (as for mpql "
-                        f"lint); default: inferred from the first {INFER_RECORDS} records")
+                        f"lint); default: inferred from the first {INFER_RECORDS} lines of the input "
+                        "files and the profiles")
     p.add_argument("--strict", action="store_true",
                    help="stop (status 2) instead of warning when the expression would silently "
                         "select nothing: user[...] without profiles, a type mismatch, an "
