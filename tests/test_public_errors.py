@@ -142,8 +142,10 @@ def test_common_mistakes_raise_only_mpql_errors(name):
 
 @pytest.mark.parametrize("argument", ["out", "users", "days", "seed", "end_date",
                                       "events_per_user_day"])
-def test_generate_with_bad_arguments_raises_only_mpql_errors(tmp_path, argument):
-    # Only the common mistakes (a random large `users` would generate for minutes).
+def test_generate_with_bad_arguments_raises_only_mpql_errors(tmp_path, monkeypatch, argument):
+    # Only the common mistakes (a random large `users` would generate for minutes). A string
+    # `out` is a relative path: write it under tmp_path, never into the checkout.
+    monkeypatch.chdir(tmp_path)
     good = {"out": tmp_path / "g", "users": 2, "days": 1, "seed": 1, "end_date": "2024-06-01",
             "events_per_user_day": 1.0, "overwrite": True}
     for value in COMMON:
