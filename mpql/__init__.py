@@ -65,6 +65,7 @@ _LAZY = {
     "and_": "mpql.builder",
     "or_": "mpql.builder",
     "not_": "mpql.builder",
+    "any_": "mpql.builder",
     "NOW": "mpql.builder",
     # planner
     "Query": "mpql.planner",

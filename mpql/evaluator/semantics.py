@@ -110,6 +110,17 @@ class Semantics:
     #: ``NOW`` is available on event filters too (Mixpanel documents it on Engage only [S24]).
     now_on_events: bool = True
 
+    #: ``any(X, v, condition)`` when ``v`` is defined but not a list. "undefined": no element,
+    #: so undefined (false as a filter) — Mixpanel's hot-shard selector pairs ``any(X, p, …)``
+    #: with ``string(p, "undefined") == …`` for scalar values, which suggests ``any`` does not
+    #: match them; "singleton": a scalar counts as a one-element list.
+    any_non_list: Literal["undefined", "singleton"] = "undefined"
+
+    #: ``string(x, default)`` returns ``default`` when ``string(x)`` is undefined (missing
+    #: property, list, object). "undefined": only then (``string(null)`` stays null, as S1's
+    #: cast table says); "undefined-or-null": for null too.
+    string_default: Literal["undefined", "undefined-or-null"] = "undefined"
+
     def __attrs_post_init__(self) -> None:
         for name, allowed in (
             ("logic_operand", ("raise", "undefined")),
@@ -117,6 +128,8 @@ class Semantics:
             ("ne_with_undefined", (True, "undefined")),
             ("string_ordering", ("undefined", "lexicographic")),
             ("round_half", ("half-away", "half-even")),
+            ("any_non_list", ("undefined", "singleton")),
+            ("string_default", ("undefined", "undefined-or-null")),
         ):
             value = getattr(self, name)
             if not any(type(value) is type(a) and value == a for a in allowed):
