@@ -56,8 +56,8 @@ class Context:
 
     @param.validator
     def _check_param(self, _attr, value):
-        if value not in ("where", "on"):
-            raise ArgumentError(f"unknown param {value!r}: expected 'where' or 'on'")
+        if value not in ("where", "on", "born_where"):
+            raise ArgumentError(f"unknown param {value!r}: expected 'where', 'on' or 'born_where'")
 
     @classmethod
     def make(cls, endpoint="any", param="where", behaviors=None) -> "Context":
@@ -67,7 +67,7 @@ class Context:
         endpoint = (endpoint or "any").strip().lower()
         endpoint = _ENDPOINT_ALIASES.get(endpoint, endpoint)
         param = (param or "where").strip().lower()
-        if param in ("selector", "born_where"):
+        if param == "selector":
             param = "where"
         if isinstance(behaviors, str):
             behaviors = tuple(b.strip() for b in behaviors.split(",") if b.strip()
@@ -403,7 +403,9 @@ class _Checker:
     def run(self, root: A.Expr) -> None:
         if not self.bind_variables(root):
             return
-        top_role = "where" if self.ctx.param == "where" else "value"
+        top_role = "value" if self.ctx.param == "on" else "where"
+        if self.ctx.param == "on":
+            self.on_value(root)
         # Explicit stack: (node, role, parent). Roles: "where" (the whole filter), "cond"
         # (operand of and/or/not), "value".
         stack = [(root, top_role, None)]
@@ -421,6 +423,16 @@ class _Checker:
             for child, child_role in reversed(kids):
                 stack.append((child, child_role, node))
         self.style(root)
+
+    def on_value(self, root) -> None:
+        """``on`` is a breakdown value: a condition there splits events into true/false."""
+        node = root
+        if self.type_of(node) == T.BOOLEAN and not isinstance(node, (A.Boolean, A.Property)):
+            self.report("T011", node,
+                        "`on` is a condition: events are segmented into \"true\" and "
+                        "\"false\", not filtered",
+                        help="put the condition in `where` and segment `on` a property "
+                             "value, e.g. properties[\"$browser\"]")
 
     def visit(self, node, role, parent) -> None:
         if role in ("where", "cond"):
@@ -504,7 +516,8 @@ class _Checker:
         if t == T.BOOLEAN:
             return
         code = "T006" if role == "where" else "T007"
-        where = "a `where` filter" if role == "where" else _operand_of(parent)
+        where = (f"a `{self.ctx.param}` filter" if role == "where"
+                 else _operand_of(parent))
         if t == T.UNKNOWN:
             if isinstance(node, A.Property):
                 self.report(code, node,
@@ -521,7 +534,8 @@ class _Checker:
             # The inner finding (T002, T004, T008, …) explains why; undefined is "false".
             return
         if role == "where":
-            self.report("T006", node, f"a `where` filter must be a boolean, found {_article(t)}",
+            self.report("T006", node, f"a `{self.ctx.param}` filter must be a boolean, found "
+                        f"{_article(t)}",
                         help="compare it: == \"value\", defined(...), or == true")
         elif isinstance(parent, A.Not):
             self.report("T007", node, f"`not` of {_article(t)} is undefined",

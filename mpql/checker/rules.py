@@ -203,7 +203,6 @@ _rule("T009", "non-literal-list-item", "error",
       "expressions in a list are not evaluated.",
       'properties["a"] in [properties["b"], "x"]',
       'properties["a"] == properties["b"] or properties["a"] == "x"')
-
 _rule("T010", "any-over-non-list", "warning",
       "`any(X, …)` over a value that is not a list",
       "Flags `any(X, items, condition)` whose `items` is known not to be a list: a string, "
@@ -215,6 +214,17 @@ _rule("T010", "any-over-non-list", "warning",
       "(mpql's evaluator: undefined, `Semantics.any_non_list`).",
       'any(X, properties["plan"], X == "pro")   # plan is a string',
       'properties["plan"] == "pro"')
+_rule("T011", "condition-as-on", "warning",
+      "an `on` breakdown that is a condition",
+      "Flags an `on` expression (the segment-by value of /segmentation, /funnels, /retention) "
+      "whose type is boolean: a comparison, `in`, `defined(...)`, `and`/`or`/`not`.",
+      "`on` is a value, not a filter: every event is put in the segment named after the "
+      "expression's value, so a condition splits events into \"true\" and \"false\" (and "
+      "undefined) instead of filtering them. It is usually a filter written in the wrong "
+      "parameter.",
+      'on: properties["$browser"] == "Chrome"',
+      'where: properties["$browser"] == "Chrome", on: properties["$os"]  (or on: '
+      'properties["$browser"] to compare browsers)')
 
 # --- D: datetime ------------------------------------------------------------------------------
 
