@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import mpql
+import mpql.aggregates as aggregates
 import mpql.sandbox as sandbox
 from mpql import Client, ProjectSecret, Query, ServiceAccount
 from mpql.evaluator import Semantics
@@ -131,6 +132,15 @@ TARGETS = {
     "Sandbox page_size": lambda v: sandbox.Sandbox(page_size=v),
     "Sandbox timezone": lambda v: sandbox.Sandbox(timezone=v),
     "sandbox.Limits": lambda v: sandbox.Limits(query_per_hour=v),
+    "Query.segmentation event": lambda v: Query.segmentation(v, from_date="2024-06-01",
+                                                             to_date="2024-06-02").plan(),
+    "Query.segmentation on": lambda v: Query.segmentation("e", on=v, from_date="2024-06-01",
+                                                          to_date="2024-06-02").plan(),
+    "Query.funnel": lambda v: Query.funnel(v, from_date="2024-06-01", to_date="2024-06-02"),
+    "aggregates.compute endpoint": lambda v: aggregates.compute(v, [], {}),
+    "aggregates.compute events": lambda v: aggregates.compute("segmentation", v, {
+        "event": "e", "from_date": "2024-06-01", "to_date": "2024-06-02"}),
+    "aggregates.compute query": lambda v: aggregates.compute("segmentation", [], v),
 }
 
 
