@@ -15,7 +15,8 @@ import time
 from typing import Any, Mapping
 
 from ._jsonl import StreamBroken
-from ._transport import Call, Stats, Transport, encode_params
+from ..planner.encode import encode_params
+from ._transport import Call, Stats, Transport
 
 __all__ = ["json_body", "query_json", "wire_params"]
 

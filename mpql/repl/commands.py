@@ -21,7 +21,6 @@ from ..language.printer import format_expr
 from .catalog import EVENT, PROFILE
 from .completion import COMMAND_NAMES, ENDPOINTS
 from .data import Dataset, load_file
-from .layers import layer
 from .textfmt import align, as_datetime, fmt_json, plural
 
 __all__ = ["Command", "COMMANDS", "Commands"]
@@ -237,7 +236,7 @@ class Commands:
         if not events:
             self._error("no events loaded: :load FILE first")
             return False
-        aggregates = layer("mpql.aggregates", ":segment", "segmentation")
+        from .. import aggregates
         start, end = self._dates("")
         span = (datetime.fromisoformat(end) - datetime.fromisoformat(start)).days
         unit = "day" if span <= 31 else "week" if span <= 7 * 31 else "month"
@@ -392,7 +391,8 @@ class Commands:
         if self.current is None:
             self._error("no expression yet: type a filter first")
             return None
-        planner = layer("mpql.planner", "planning", "Query")
+        from .. import planner
+
         if self.scope == PROFILE:
             return planner.Query.profiles(where=self.current.expr)
         start, end = self._dates(arg or "")
@@ -410,8 +410,9 @@ class Commands:
         profile conditions and profiles); False, with nothing sent, on an error finding. The
         input was already checked that way when the session's endpoint is export or engage;
         for another context the findings are shown here."""
-        planner = layer("mpql.planner", ":run", "check_where")
-        found = planner.check_where(self.current.text, kind, schema=self.schema)
+        from ..planner import check_where
+
+        found = check_where(self.current.text, kind, schema=self.schema)
         if self.endpoint not in ("export", "engage"):
             for d in found:
                 self._render(d)
@@ -423,7 +424,8 @@ class Commands:
         return True
 
     def _run_query(self, query, limit: int) -> bool:
-        executor = layer("mpql.executor", ":run", "Client", "Credentials")
+        from .. import executor
+
         creds = executor.Credentials.from_env()
         if creds is None and self.base_url:
             raise MpqlError(f"--base-url {self.base_url} needs credentials for that server in "
@@ -468,8 +470,7 @@ class Commands:
         if self._sandbox_server is not None and self._sandbox_version == self._data_version:
             return self._sandbox_server
         self.close()
-        sandbox_mod = layer("mpql.sandbox", ":run without credentials", "Sandbox",
-                             "write_dataset")
+        from .. import sandbox as sandbox_mod
         from ..sandbox._limits import Limits
 
         if self.data.sample:
