@@ -51,6 +51,14 @@ def test_an_export_only_error_stops_the_run_before_any_request(sandbox):
     assert sandbox.requests == [] and r.stdout == ""
 
 
+def test_a_profile_property_the_planner_cannot_split_off_is_s003_and_stops_the_run(sandbox):
+    # user[...] compared with an event property would have to reach /export itself
+    r = run(sandbox, "--events", *last_day(sandbox), "--where", 'user["plan"] == properties["plan"]')
+    assert r.returncode == 2, r.stderr
+    assert "S003" in r.stderr and "cannot be split into requests" in r.stderr
+    assert sandbox.requests == []
+
+
 @pytest.mark.parametrize("kind, where, code", [
     ("--events", 'properties["x"] == NOW', "U004"),               # NOW: engage only
     ("--events", 'has_prefix(properties["$os"], "i")', "U003"),  # has_prefix: JQL only
