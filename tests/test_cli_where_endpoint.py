@@ -81,16 +81,17 @@ def test_now_in_a_profiles_filter_is_not_a_finding(sandbox):
 
 
 def test_profile_conditions_of_an_events_filter_are_checked_for_engage(sandbox):
-    where = 'user["plan"] == "pro" and properties["$os"] == "iOS"'
+    where = 'user["seats"] * 2 > 10 and properties["$os"] == "iOS"'
     first, last = sandbox.dataset.first_date.isoformat(), sandbox.dataset.last_date.isoformat()
     r = run(sandbox, "--events", "--from", first, "--to", last, "--where", where)
     assert r.returncode == 0, r.stderr
-    # user[...] goes to /engage (U005, a warning), never to /export: no S003 error
-    assert "U005" in r.stderr and "S003" not in r.stderr and "[*]" not in r.stderr
+    # the profile condition goes to /engage, checked there (U007: `*` is outside engage's
+    # grammar, fine in an export where), never to /export: no S003 error
+    assert "U007" in r.stderr and "S003" not in r.stderr
     got = [json.loads(line) for line in r.stdout.splitlines()]
-    pro = {p["$distinct_id"] for p in sandbox.profiles('properties["plan"] == "pro"')}
+    big = {p["$distinct_id"] for p in sandbox.profiles('properties["seats"] * 2 > 10')}
     truth = [e for e in sandbox.events(first, last, where='properties["$os"] == "iOS"')
-             if e["properties"]["distinct_id"] in pro]
+             if e["properties"]["distinct_id"] in big]
     assert multiset(got) == multiset(truth) and got
     assert {q.path for q in sandbox.requests} == {"/api/query/engage", "/api/2.0/export"}
 
@@ -104,12 +105,11 @@ def test_a_distinct_id_test_the_planner_moves_to_a_parameter_is_not_s002(sandbox
 
 
 def test_check_where_places_findings_in_the_text_as_written():
-    text = 'properties["distinct_id"] == "x" or\n  user["a"] == 1'
+    text = 'properties["distinct_id"] == "x" or\n  user["a"] * 2 == 1'
     found = check_where(text, "events")
-    assert [(d.code, d.line, d.column) for d in found] == [("S001", 1, 1), ("U005", 2, 3)]
-    assert [d.fix is None for d in found] == [False, True]  # U005's fix is for engage wheres
+    assert [(d.code, d.line, d.column) for d in found] == [("S001", 1, 1), ("U007", 2, 3)]
     # a profiles query: properties[...] are profile properties (no S001; S002 instead)
-    assert [d.code for d in check_where(text, "profiles")] == ["S002", "U005"]
+    assert [d.code for d in check_where(text, "profiles")] == ["S002", "U007"]
     assert [d.code for d in check_where("1 +", "events")] == ["E106"]
 
 
@@ -123,9 +123,9 @@ def repl(sb, script, *args):
 
 
 def test_repl_input_is_checked_as_run_sends_it(sandbox):
-    r = repl(sandbox, 'user["plan"] == "pro"\nproperties["x"] == NOW\n')
-    assert r.returncode == 0, r.stdout  # warnings only: U005 (engage part), U004 (export)
-    assert "U005" in r.stdout and "U004" in r.stdout and "S003" not in r.stdout
+    r = repl(sandbox, 'user["plan"] == "pro"\nuser["seats"] * 2 > 10\nproperties["x"] == NOW\n')
+    assert r.returncode == 0, r.stdout  # warnings only: U007 (engage part), U004 (export)
+    assert "U007" in r.stdout and "U004" in r.stdout and "S003" not in r.stdout
 
 
 def test_repl_run_refuses_an_error_for_the_real_endpoint(sandbox):

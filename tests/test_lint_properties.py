@@ -99,7 +99,7 @@ def _expr_diags(text, endpoint):
 def test_python_positions_map_exactly(text, endpoint, q):
     # repr-style escaping chosen by Python itself, with the quote we pick
     body = text.replace("\\", "\\\\").replace(q, "\\" + q).replace("\t", "\\t")
-    src = f"x = 1\nclient.query({endpoint!r}, where={q}{body}{q})\n"
+    src = f"import mixpanel_utils as client\nclient.query({endpoint!r}, where={q}{body}{q})\n"
     func = "export" if endpoint == "export" else "engage"
     src = src.replace("client.query(", f"client.{func}(")
     inner = _expr_diags(text, endpoint)

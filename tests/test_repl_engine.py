@@ -166,9 +166,9 @@ def test_user_properties_are_read_from_the_loaded_profiles(s):
     # Raw export lines carry no profile (the checker warns), but the planner answers user[...]
     # with an /engage step first, so the REPL evaluates it against the loaded profiles.
     assert "2 of 4 events match (50.0%)" in out
-    # Checked as :run sends it: user[...] goes to /engage (U005, a warning), not to /export
-    # (where S003 would call it an error although the planner never sends it there).
-    assert "U005" in out and "S003" not in out
+    # Checked as :run sends it: user[...] goes to /engage, not to /export (where S003 would
+    # call it an error although the planner never sends it there).
+    assert "S003" not in out and ok
 
 
 @pytest.mark.parametrize("expr, endpoint", [

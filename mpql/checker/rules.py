@@ -29,7 +29,14 @@ import attrs
 
 from ..language.parser import SYNTAX_CODES
 
-__all__ = ["Rule", "RULES", "get_rule", "resolve_selectors", "render_rule_doc", "DEFAULT_OFF"]
+__all__ = ["Rule", "RULES", "get_rule", "resolve_selectors", "render_rule_doc", "DEFAULT_OFF",
+           "DOCS_BASE_URL", "docs_base_url", "rule_url"]
+
+#: Where mpql's ``docs/`` folder is published: every rule URL in lint output (SARIF
+#: ``helpUri``, JSON ``url``, the ``full`` format's last ``help`` line) is this base plus
+#: ``rules/<CODE>.md`` (syntax codes: ``language.md#<anchor>``). The one place to change it; a
+#: fork or an internal mirror sets ``MPQL_DOCS_URL`` instead (absolute, ending in ``docs/``).
+DOCS_BASE_URL = "https://github.com/mpql/mpql/blob/main/docs/"
 
 
 @attrs.frozen
@@ -325,13 +332,19 @@ _rule("U004", "now-outside-engage", "warning",
       'a literal: properties["$time"] > datetime("2024-05-01T00:00:00") (mpql\'s builder can '
       "compute it)")
 _rule("U005", "user-accessor-in-engage", "warning",
-      "`user[...]` in a profile query",
-      "Flags `user[\"x\"]` when the endpoint is `engage`.",
-      "In `/engage`, `properties[...]` already means a profile property and every official "
-      "example uses it; whether `user[...]` is accepted there is UNCONFIRMED (spec §1.10).",
+      "`user[...]` in a profile query (opt-in)",
+      "Flags `user[\"x\"]` when the endpoint is `engage`. Off by default: the Engage API "
+      "documentation and widely copied guides filter profiles with `user[...]` (e.g. "
+      "`user[\"customer_id\"] == \"hubspot-user-12345\"`), and mpql's planner sends that "
+      "spelling as written. Select it (`--extend-select U005`, or `extend-select = "
+      "[\"U005\"]` in the config) to enforce one spelling in a codebase.",
+      "In `/engage`, `properties[...]` already means a profile property and the official "
+      "client libraries write it; Mixpanel's docs show `user[...]` too, but do not say that "
+      "both are accepted everywhere (UNCONFIRMED, spec §1.10). A team that wants one spelling "
+      "can turn this rule on.",
       'user["$email"] == "a@b.c"',
       'properties["$email"] == "a@b.c"',
-      fix="safe")
+      fix="safe", default_enabled=False)
 _rule("U006", "event-accessor-outside-export", "warning",
       "`event[...]` outside the export endpoint",
       "Flags `event[\"x\"]` in segmentation, funnels or retention filters.",
@@ -380,8 +393,10 @@ _rule("F001", "non-canonical-format", "info",
 
 _rule("X001", "not-checkable", "info",
       "expression built at run time",
-      "Notes `where=`/`on=`/`selector=` values in Python built with an f-string, `%`, "
-      "`.format()` or `+` concatenation.",
+      "Notes expressions passed to a Mixpanel call in Python (`where=`/`on=`/`selector=` "
+      "arguments or dict values; see docs/lint.md, \"Extraction\") that are built with an "
+      "f-string, `%`, `.format()` or `+` concatenation. Strings given to other libraries "
+      "(pandas, Django, SQL builders) are not Mixpanel expressions and are never reported.",
       "Only literal text can be checked; mpql does not guess what a template produces. Build "
       "expressions with mpql's builder (values are escaped) or check them at run time with "
       "`mpql.check()`.",
@@ -390,11 +405,14 @@ _rule("X001", "not-checkable", "info",
 _rule("X002", "unreadable-host-file", "error",
       "a Python or JSON file that cannot be parsed",
       "Reports a `.py` or `.json` file that is not valid Python or JSON, so no expressions could "
-      "be extracted from it; also a `# mpql:` directive or context the linter cannot use "
+      "be extracted from it — when it could hold Mixpanel expressions (it mentions `mixpanel`, "
+      "`mpql` or a Mixpanel API path, a JSON file also an `\"endpoint\"` key, or the config "
+      "names calls or JSON files to extract); other files are not mpql's to judge. Also a "
+      "`# mpql:` directive or context the linter cannot use "
       "(an unknown key or endpoint), and a `# mpql: noqa: CODE` whose code names no rule.",
       "Silently skipping the file would hide every filter in it from the linter; a misspelt "
       "directive or noqa code would be ignored without a word.",
-      '{"where": "properties[\\"a\\"] == 1",}   # trailing comma',
+      '{"endpoint": "export", "where": "properties[\\"a\\"] == 1",}   # trailing comma',
       "valid JSON / Python")
 
 RULES: dict[str, Rule] = {r.code: r for r in _R}
@@ -408,6 +426,27 @@ for _code, _name in SYNTAX_CODES.items():
                                  _SYNTAX_DOC, "Mixpanel rejects or misreads the expression.",
                                  "", "", None))
     _BY_NAME.setdefault(_name, RULES[_code])
+
+
+def docs_base_url() -> str:
+    """``DOCS_BASE_URL``, or ``MPQL_DOCS_URL`` from the environment when it is set."""
+    import os
+
+    base = os.environ.get("MPQL_DOCS_URL", "").strip() or DOCS_BASE_URL
+    return base if base.endswith("/") else base + "/"
+
+
+def rule_url(code: str) -> str:
+    """The absolute URL of a code's documentation: ``<base>rules/<CODE>.md`` for lint rules,
+    the code's section of ``<base>language.md`` for syntax codes (E1xx)."""
+    rule = RULES.get(code)
+    base = docs_base_url()
+    if rule is None:
+        return base + "lint.md#rules"
+    if code in SYNTAX_CODES:
+        # GitHub's heading anchor of "### E101 assignment-for-comparison"
+        return f"{base}language.md#{code.lower()}-{rule.name}"
+    return f"{base}rules/{code}.md"
 
 
 def get_rule(code_or_name: str) -> Rule | None:
@@ -455,7 +494,9 @@ def render_rule_doc(rule: Rule) -> str:
         f"# {rule.code} `{rule.name}`",
         "",
         f"{rule.summary[0].upper() + rule.summary[1:]}. Default severity: **{rule.severity}**."
-        + ("" if rule.default_enabled else " Off by default."),
+        + ("" if rule.default_enabled else
+           f" Off by default: select it with `--extend-select {rule.code}` (or "
+           f"`extend-select = [\"{rule.code}\"]` in the config)."),
         "",
         "## What it does",
         "",

@@ -6,10 +6,10 @@ endpoint is not a guess: a profiles query goes to ``/engage``; an events query g
 ``/export``, except its profile-only conditions (``user["plan"] == "pro"``), which the planner
 answers with ``/engage`` first (rewrite.py). So the text is checked twice — as an export where
 and as an engage where — and each finding is kept from the check of the endpoint its part of
-the text is sent to: inside a profile-only condition the engage findings (U005, U007, …),
+the text is sent to: inside a profile-only condition the engage findings (U007, …),
 elsewhere the export ones (S001, U003, U004, U009, …). Checking the user's text, not the wire
 form, keeps the positions exact and the lexical rules (U001 single quotes, U008 keyword case).
-Engage findings inside an events filter come without their fix: U005's `user[...]` →
+Engage findings inside an events filter come without their fix: U005's (opt-in) `user[...]` →
 `properties[...]` is right for an engage where, wrong inside an events filter.
 
 One exception, because the planner acts on it: a top-level ``properties["$distinct_id"] ==
