@@ -39,7 +39,8 @@ def test_no_path_lints_the_current_directory_not_an_empty_stdin(tmp_path):
 def test_stdin_is_read_only_for_dash(tmp_path):
     r = mpql("lint", "--isolated", "--format", "concise", "-", cwd=tmp_path,
              stdin='properties["x"] = 1\n')
-    assert r.returncode == 1 and r.stdout.startswith("<stdin>:1:17: E101")
+    # a syntax error exits 2, as in every command (docs/cli.md)
+    assert r.returncode == 2 and r.stdout.startswith("<stdin>:1:17: E101")
     # -e alone lints only the expression, not the directory
     (tmp_path / "bad.mpql").write_text('properties["x"] = 1\n')
     r = mpql("lint", "--isolated", "-e", 'properties["a"] == 1', cwd=tmp_path)
