@@ -190,9 +190,9 @@ def test_unsafe_fixes(tmp_path):
 
 
 def test_stdin():
-    r = mpql("lint", "--isolated", "--format", "concise", "-", stdin='properties["x"] = 1\n')
+    r = mpql("lint", "--isolated", "--format", "concise", "-", stdin='properties["x"] === 1\n')
     assert r.returncode == 2  # a syntax error (E1xx): input mpql cannot check
-    assert r.stdout.startswith("<stdin>:1:17: E101 [*] `=` is not a comparison operator")
+    assert r.stdout.startswith("<stdin>:1:17: E101 [*] `===` is not an operator")
 
 
 def test_python_and_json_sources(tmp_path):

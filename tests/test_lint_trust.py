@@ -38,11 +38,11 @@ def test_no_path_lints_the_current_directory_not_an_empty_stdin(tmp_path):
 
 def test_stdin_is_read_only_for_dash(tmp_path):
     r = mpql("lint", "--isolated", "--format", "concise", "-", cwd=tmp_path,
-             stdin='properties["x"] = 1\n')
+             stdin='properties["x"] === 1\n')
     # a syntax error exits 2, as in every command (docs/cli.md)
     assert r.returncode == 2 and r.stdout.startswith("<stdin>:1:17: E101")
     # -e alone lints only the expression, not the directory
-    (tmp_path / "bad.mpql").write_text('properties["x"] = 1\n')
+    (tmp_path / "bad.mpql").write_text('properties["x"] === 1\n')
     r = mpql("lint", "--isolated", "-e", 'properties["a"] == 1', cwd=tmp_path)
     assert r.returncode == 0, r.stdout + r.stderr
 
@@ -50,10 +50,10 @@ def test_stdin_is_read_only_for_dash(tmp_path):
 def test_no_path_skips_hidden_and_vendored_folders(tmp_path):
     for folder in ("node_modules/pkg", ".venv/lib", "build", "src/queries", "venv/x"):
         (tmp_path / folder).mkdir(parents=True)
-        (tmp_path / folder / "q.mpql").write_text('properties["x"] = 1\n')
+        (tmp_path / folder / "q.mpql").write_text('properties["x"] === 1\n')
     r = mpql("lint", "--isolated", "--format", "concise", cwd=tmp_path, stdin="")
     assert r.stdout.splitlines() == [
-        "src/queries/q.mpql:1:17: E101 [*] `=` is not a comparison operator"], r.stdout
+        "src/queries/q.mpql:1:17: E101 [*] `===` is not an operator"], r.stdout
 
 
 def test_no_files_found_is_said(tmp_path):
@@ -147,7 +147,7 @@ def test_rule_urls_in_json_sarif_and_full_output(tmp_path):
     from mpql.checker.rules import DOCS_BASE_URL
 
     (tmp_path / "q.mpql").write_text(
-        "# mpql: endpoint=export\n" + BAD_EXPORT + "\nproperties[\"a\"] = 1\n")
+        "# mpql: endpoint=export\n" + BAD_EXPORT + "\nproperties[\"a\"] === 1\n")
     r = mpql("lint", "--isolated", "--format", "json", "q.mpql", cwd=tmp_path)
     urls = {d["code"]: d["url"] for d in json.loads(r.stdout)}
     assert urls == {"S001": DOCS_BASE_URL + "rules/S001.md",

@@ -63,7 +63,7 @@ def test_profiles_validation(kw, match):
 
 def test_bad_where_types():
     with pytest.raises(mpql.ParseError):
-        events('properties["a"] = 1')
+        events('properties["a"] === 1')
     with pytest.raises(mpql.BuildError):
         events(42)
 

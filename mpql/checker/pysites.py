@@ -53,7 +53,7 @@ from typing import Iterator
 __all__ = ["mixpanel_sites", "url_endpoint", "is_mixpanel_url", "KEYS", "LIBRARIES"]
 
 #: Keys whose string value is an expression, and the parameter each stands for.
-KEYS = {"where": "where", "selector": "where", "born_where": "where", "on": "on"}
+KEYS = {"where": "where", "selector": "where", "born_where": "born_where", "on": "on"}
 
 _MP_HOST = re.compile(r"(?:^|[/@.])(?:[a-z0-9-]+\.)*mixpanel\.com(?=[:/?#{]|$)", re.I)
 _MP_PATH = re.compile(r"(?:^|/)api/(?:2\.0|query)/(?:export|engage|segmentation|funnels|"

@@ -203,6 +203,28 @@ _rule("T009", "non-literal-list-item", "error",
       "expressions in a list are not evaluated.",
       'properties["a"] in [properties["b"], "x"]',
       'properties["a"] == properties["b"] or properties["a"] == "x"')
+_rule("T010", "any-over-non-list", "warning",
+      "`any(X, …)` over a value that is not a list",
+      "Flags `any(X, items, condition)` whose `items` is known not to be a list: a string, "
+      "number, boolean or datetime literal, a cast such as `string(...)`, or a property the "
+      "schema types that way.",
+      "`any` tries the elements of a list. Mixpanel's hot-shard docs pair "
+      "`any(X, p, X=\"v\")` with `string(p, \"undefined\") == \"v\"` for scalar values, "
+      "which suggests `any` never matches a scalar; what it does with one is UNCONFIRMED "
+      "(mpql's evaluator: undefined, `Semantics.any_non_list`).",
+      'any(X, properties["plan"], X == "pro")   # plan is a string',
+      'properties["plan"] == "pro"')
+_rule("T011", "condition-as-on", "warning",
+      "an `on` breakdown that is a condition",
+      "Flags an `on` expression (the segment-by value of /segmentation, /funnels, /retention) "
+      "whose type is boolean: a comparison, `in`, `defined(...)`, `and`/`or`/`not`.",
+      "`on` is a value, not a filter: every event is put in the segment named after the "
+      "expression's value, so a condition splits events into \"true\" and \"false\" (and "
+      "undefined) instead of filtering them. It is usually a filter written in the wrong "
+      "parameter.",
+      'on: properties["$browser"] == "Chrome"',
+      'where: properties["$browser"] == "Chrome", on: properties["$os"]  (or on: '
+      'properties["$browser"] to compare browsers)')
 
 # --- D: datetime ------------------------------------------------------------------------------
 
@@ -289,6 +311,15 @@ _rule("C004", "duplicate-condition", "warning",
       'defined(properties["a"])',
       fix="safe")
 
+_rule("C005", "any-variable-unused", "warning",
+      "`any(X, …)` whose condition never uses `X`",
+      "Flags `any(X, items, condition)` when `condition` does not mention the variable `X`.",
+      "Without the variable the condition says nothing about the elements: the `any` is just "
+      "\"the list is not empty, and the condition holds\". Usually the variable was misspelt "
+      "or a property was written where the element was meant.",
+      'any(X, properties["tags"], properties["tag"] == "vip")',
+      'any(X, properties["tags"], X == "vip")')
+
 # --- L: lexing --------------------------------------------------------------------------------
 
 _rule("L001", "minus-lexed-as-sign", "error",
@@ -354,11 +385,12 @@ _rule("U006", "event-accessor-outside-export", "warning",
       fix="unsafe")
 _rule("U007", "engage-unsupported-operation", "warning",
       "operation outside Engage's reduced grammar",
-      "Flags `floor`, `round`, `ceil`, `has_prefix`, `*`, `/` and `%` in an `engage` filter. "
+      "Flags `floor`, `round`, `ceil`, `has_prefix`, `any(...)`, `*`, `/` and `%` in an "
+      "`engage` filter. "
       "(`boolean()` is not flagged: mixpanel-utils uses it in engage selectors.)",
       "Engage re-parses `where` with a smaller grammar (comparisons, `in`, `and`/`or`/`not`, "
-      "`+`/`-`, `defined`, `number`, `string`, `list`, `datetime`, `NOW`); other operations are "
-      "UNCONFIRMED there (spec §1.8).",
+      "`+`/`-`, `defined`, `number`, `string`, `list`, `datetime`, `NOW`) and no test on the "
+      "items of a list; other operations are UNCONFIRMED there (spec §1.8).",
       'floor(properties["age"]) == 30',
       'properties["age"] >= 30 and properties["age"] < 31')
 _rule("U008", "keyword-case", "warning",
@@ -376,6 +408,17 @@ _rule("U009", "list-cast-outside-engage", "warning",
       "(spec §1.7).",
       'list(properties["tags"])',
       '"tag" in properties["tags"]')
+
+_rule("U010", "single-equals", "warning",
+      "`=` used for equality",
+      "Flags a comparison written with a single `=`.",
+      "The documented operator is `==` (spec §1.3). Mixpanel's own pages write `=` "
+      "(mixpanel-utils README: `properties[\"plan\"] = \"Ent\"`; hot-shard docs: "
+      "`any(X, …, X=\"v\")`), so mpql reads it as `==`, but the grammar does not document it; "
+      "mpql always sends `==`.",
+      'properties["plan"] = "Ent"',
+      'properties["plan"] == "Ent"',
+      fix="safe")
 
 # --- F: format --------------------------------------------------------------------------------
 

@@ -30,7 +30,8 @@ def build_parser(prog):
     p.add_argument("--endpoint", metavar="E",
                    help="context: any (default), export, engage, segmentation, funnels, "
                         "retention, jql")
-    p.add_argument("--param", choices=("where", "on"), help="context parameter (default where)")
+    p.add_argument("--param", choices=("where", "on", "born_where"),
+                   help="context parameter (default where)")
     p.add_argument("--behaviors", metavar="NAMES",
                    help="behaviors the engage request defines (comma-separated, or `none`)")
     p.add_argument("--schema", metavar="FILE",
