@@ -21,7 +21,6 @@ from ..language.printer import format_expr
 from .catalog import EVENT, PROFILE
 from .completion import COMMAND_NAMES, ENDPOINTS
 from .data import Dataset, load_file
-from .layers import layer
 from .textfmt import align, as_datetime, fmt_json, plural
 
 __all__ = ["Command", "COMMANDS", "Commands"]
@@ -333,7 +332,8 @@ class Commands:
         if self.current is None:
             self._error("no expression yet: type a filter first")
             return None
-        planner = layer("mpql.planner", "planning", "Query")
+        from .. import planner
+
         if self.scope == PROFILE:
             return planner.Query.profiles(where=self.current.expr)
         start, end = self._dates(arg or "")
@@ -351,8 +351,9 @@ class Commands:
         profile conditions and profiles); False, with nothing sent, on an error finding. The
         input was already checked that way when the session's endpoint is export or engage;
         for another context the findings are shown here."""
-        planner = layer("mpql.planner", ":run", "check_where")
-        found = planner.check_where(self.current.text, kind, schema=self.schema)
+        from ..planner import check_where
+
+        found = check_where(self.current.text, kind, schema=self.schema)
         if self.endpoint not in ("export", "engage"):
             for d in found:
                 self._render(d)
@@ -364,7 +365,8 @@ class Commands:
         return True
 
     def _run_query(self, query, limit: int) -> bool:
-        executor = layer("mpql.executor", ":run", "Client", "Credentials")
+        from .. import executor
+
         creds = executor.Credentials.from_env()
         if creds is None and self.base_url:
             raise MpqlError(f"--base-url {self.base_url} needs credentials for that server in "
@@ -409,8 +411,7 @@ class Commands:
         if self._sandbox_server is not None and self._sandbox_version == self._data_version:
             return self._sandbox_server
         self.close()
-        sandbox_mod = layer("mpql.sandbox", ":run without credentials", "Sandbox",
-                             "write_dataset")
+        from .. import sandbox as sandbox_mod
         from ..sandbox._limits import Limits
 
         if self.data.sample:
