@@ -40,11 +40,8 @@ def check_where(text: str, kind: str, *, behaviors=None, distinct_ids: bool = Fa
     "profiles") query as its plan sends it, sorted by position; a syntax error is returned as
     its E1xx diagnostic, as ``mpql.check`` does. ``behaviors``: the names a profiles query
     defines; ``distinct_ids``: whether it already has ids (then the where's id test stays in
-    the where). Empty when the checker is not installed."""
-    try:
-        from ..checker import check
-    except ImportError:  # pragma: no cover - the checker is part of the package
-        return []
+    the where)."""
+    from ..checker import check
     from ..errors import ParseError
     from ..language import parse
 
