@@ -62,6 +62,7 @@ def syntax_case(name, events):
                  SYNTAX_ERROR], None),
         "filter": (["filter", "--where", SYNTAX_ERROR, events], None),
         "repl": (["repl", "--data", events], SYNTAX_ERROR + "\n"),
+        "sql": (["sql", "-e", SYNTAX_ERROR], None),  # when this build has `mpql sql`
     }[name]
 
 
@@ -89,6 +90,7 @@ def output_case(name, events):
         "run": (["run", "--events", *_sample_days(), "--limit", "2", "-q"], None),
         "demo": (["demo"], None),
         "repl": (["repl", "--data", events], GOOD + "\n"),
+        "sql": (["sql", "-e", GOOD], None),
     }[name]
 
 

@@ -51,6 +51,14 @@ def test_an_export_only_error_stops_the_run_before_any_request(sandbox):
     assert sandbox.requests == [] and r.stdout == ""
 
 
+def test_a_profile_property_the_planner_cannot_split_off_is_s003_and_stops_the_run(sandbox):
+    # user[...] compared with an event property would have to reach /export itself
+    r = run(sandbox, "--events", *last_day(sandbox), "--where", 'user["plan"] == properties["plan"]')
+    assert r.returncode == 2, r.stderr
+    assert "S003" in r.stderr and "cannot be split into requests" in r.stderr
+    assert sandbox.requests == []
+
+
 @pytest.mark.parametrize("kind, where, code", [
     ("--events", 'properties["x"] == NOW', "U004"),               # NOW: engage only
     ("--events", 'has_prefix(properties["$os"], "i")', "U003"),  # has_prefix: JQL only
@@ -73,17 +81,17 @@ def test_now_in_a_profiles_filter_is_not_a_finding(sandbox):
 
 
 def test_profile_conditions_of_an_events_filter_are_checked_for_engage(sandbox):
-    where = 'user["plan"] == "pro" and properties["$os"] == "iOS"'
+    where = 'user["seats"] * 2 > 10 and properties["$os"] == "iOS"'
     first, last = sandbox.dataset.first_date.isoformat(), sandbox.dataset.last_date.isoformat()
     r = run(sandbox, "--events", "--from", first, "--to", last, "--where", where)
     assert r.returncode == 0, r.stderr
-    # user[...] goes to /engage, never to /export: no S003 error (U005, the engage warning,
-    # is opt-in since trust-lint)
-    assert "S003" not in r.stderr and "[*]" not in r.stderr
+    # the profile condition goes to /engage, checked there (U007: `*` is outside engage's
+    # grammar, fine in an export where), never to /export: no S003 error
+    assert "U007" in r.stderr and "S003" not in r.stderr
     got = [json.loads(line) for line in r.stdout.splitlines()]
-    pro = {p["$distinct_id"] for p in sandbox.profiles('properties["plan"] == "pro"')}
+    big = {p["$distinct_id"] for p in sandbox.profiles('properties["seats"] * 2 > 10')}
     truth = [e for e in sandbox.events(first, last, where='properties["$os"] == "iOS"')
-             if e["properties"]["distinct_id"] in pro]
+             if e["properties"]["distinct_id"] in big]
     assert multiset(got) == multiset(truth) and got
     assert {q.path for q in sandbox.requests} == {"/api/query/engage", "/api/2.0/export"}
 
@@ -97,12 +105,11 @@ def test_a_distinct_id_test_the_planner_moves_to_a_parameter_is_not_s002(sandbox
 
 
 def test_check_where_places_findings_in_the_text_as_written():
-    text = 'properties["distinct_id"] == "x" or\n  user["a"] == 1'
+    text = 'properties["distinct_id"] == "x" or\n  user["a"] * 2 == 1'
     found = check_where(text, "events")
-    assert [(d.code, d.line, d.column) for d in found] == [("S001", 1, 1)]  # U005 is opt-in
-    assert [d.fix is None for d in found] == [False]
+    assert [(d.code, d.line, d.column) for d in found] == [("S001", 1, 1), ("U007", 2, 3)]
     # a profiles query: properties[...] are profile properties (no S001; S002 instead)
-    assert [d.code for d in check_where(text, "profiles")] == ["S002"]
+    assert [d.code for d in check_where(text, "profiles")] == ["S002", "U007"]
     assert [d.code for d in check_where("1 +", "events")] == ["E106"]
 
 
@@ -116,9 +123,9 @@ def repl(sb, script, *args):
 
 
 def test_repl_input_is_checked_as_run_sends_it(sandbox):
-    r = repl(sandbox, 'user["plan"] == "pro"\nproperties["x"] == NOW\n')
-    assert r.returncode == 0, r.stdout  # warnings only: U004 (export); U005 is opt-in
-    assert "U004" in r.stdout and "S003" not in r.stdout
+    r = repl(sandbox, 'user["plan"] == "pro"\nuser["seats"] * 2 > 10\nproperties["x"] == NOW\n')
+    assert r.returncode == 0, r.stdout  # warnings only: U007 (engage part), U004 (export)
+    assert "U007" in r.stdout and "U004" in r.stdout and "S003" not in r.stdout
 
 
 def test_repl_run_refuses_an_error_for_the_real_endpoint(sandbox):

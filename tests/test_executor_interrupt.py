@@ -110,7 +110,8 @@ def test_ctrl_c_while_writing_to_stdout_has_no_resume_hint(server, tmp_path):
     server.clear_faults()
     server.add_faults(f"export[from_date={days[1]}]:delay=60")
     proc = subprocess.Popen([sys.executable, "-m", "mpql", "run", "--events", "--from", days[0],
-                             "--to", days[-1], "--base-url", server.url, *RAISED],
+                             "--to", days[-1], "--chunk", "day", "--base-url", server.url,
+                             *RAISED],
                             env=_env(server), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, preexec_fn=_sigint_default)
     err = _interrupt(proc, server, proc.stdout.readline)  # SIGINT once day 1 is out

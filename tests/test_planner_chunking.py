@@ -88,3 +88,17 @@ def test_bad_chunks_are_plan_errors(chunk):
     with pytest.raises(PlanError, match="unknown chunk"):
         Query.events(None, from_date="2024-01-01", to_date="2024-01-02",
                      today=TODAY).plan(chunk=chunk)
+
+
+@pytest.mark.parametrize("chunking", ["auto", "0d", "367d", "7days"])
+def test_a_plan_file_with_a_bad_chunking_is_refused(chunking):
+    import json
+
+    from mpql.errors import InputError
+    from mpql.planner import Plan
+
+    plan = Query.events(None, from_date="2024-01-01", to_date="2024-01-30", today=TODAY).plan()
+    data = json.loads(plan.to_json())
+    data["steps"][0]["chunking"] = chunking
+    with pytest.raises(InputError, match="chunking must be one of"):
+        Plan.from_json(json.dumps(data))

@@ -82,6 +82,17 @@ _STEP_CHOICES = {
 }
 
 
+def _is_days_chunk(value: str) -> bool:
+    from ..errors import PlanError
+    from .query import check_chunk
+
+    try:
+        check_chunk(value)
+    except PlanError:
+        return False
+    return value != "auto"  # resolved when planning, never stored in a plan
+
+
 def _check_step(step: Step, number: int) -> None:
     from ..errors import InputError
 
@@ -102,7 +113,8 @@ def _check_step(step: Step, number: int) -> None:
                 raise bad(name, "one of " + ", ".join(repr(a) for a in allowed)
                           + " or 'Nd' (N days)") from None
         if not (value is None or isinstance(value, str)) or value not in allowed:
-            raise bad(name, "one of " + ", ".join(repr(a) for a in allowed))
+            raise bad(name, "one of " + ", ".join(repr(a) for a in allowed)
+                      + (", or 'Nd' (N days, 1 to 366)" if name == "chunking" else ""))
     if not isinstance(step.endpoint, str) or not step.endpoint:
         raise bad("endpoint", "an endpoint name (engage, export, segmentation, …)")
     if not isinstance(step.url, str):

@@ -6,10 +6,10 @@ endpoint is not a guess: a profiles query goes to ``/engage``; an events query g
 ``/export``, except its profile-only conditions (``user["plan"] == "pro"``), which the planner
 answers with ``/engage`` first (rewrite.py). So the text is checked twice — as an export where
 and as an engage where — and each finding is kept from the check of the endpoint its part of
-the text is sent to: inside a profile-only condition the engage findings (U005, U007, …),
+the text is sent to: inside a profile-only condition the engage findings (U007, …),
 elsewhere the export ones (S001, U003, U004, U009, …). Checking the user's text, not the wire
 form, keeps the positions exact and the lexical rules (U001 single quotes, U008 keyword case).
-Engage findings inside an events filter come without their fix: U005's `user[...]` →
+Engage findings inside an events filter come without their fix: U005's (opt-in) `user[...]` →
 `properties[...]` is right for an engage where, wrong inside an events filter.
 
 One exception, because the planner acts on it: a top-level ``properties["$distinct_id"] ==
@@ -27,6 +27,9 @@ from .rewrite import EVENT, PROFILE, kinds
 
 __all__ = ["check_where", "profile_parts"]
 
+_MIXED = ("a comparison of a profile property with an event property cannot be split into "
+          "requests (/export cannot see profiles, /engage cannot see events): compare each "
+          "side with a literal, or filter exported events locally with `mpql filter`")
 _ENGAGE = ("this profile condition is sent to /engage, which mpql's planner asks first for the "
            "matching $distinct_ids")
 
@@ -56,6 +59,9 @@ def check_where(text: str, kind: str, *, behaviors=None, distinct_ids: bool = Fa
     parts = profile_parts(where)
     found = [d for d in check(text, endpoint="export", schema=schema)
              if not any(_within(d.span, p) for p in parts)]
+    if not parts and _mixes_scopes(where):
+        # Nothing can be split off: S003's usual advice (let the planner split it) is wrong.
+        found = [attrs.evolve(d, help=_MIXED) if d.code == "S003" else d for d in found]
     if parts:
         # Without their fixes: an engage fix (U005: `user[...]` → `properties[...]`) would
         # turn the condition into an event-property test in this events filter.
@@ -94,6 +100,12 @@ def profile_parts(where) -> list:
     except PlanError:
         return []
     return spans
+
+
+def _mixes_scopes(where) -> bool:
+    """A profile-and-event comparison somewhere (the plan refuses such a where)."""
+    return any(kinds(n) >= {EVENT, PROFILE} and not isinstance(n, (A.And, A.Or, A.Not))
+               for n in A.walk(where))
 
 
 def _moved_id_test(where):
