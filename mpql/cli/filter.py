@@ -70,6 +70,10 @@ def build_parser(prog):
                         "(why it matched or not; use on a few lines)")
     p.add_argument("--explain", action="store_true",
                    help="print the Python the expression compiles to, and exit")
+    p.add_argument("--engine", choices=("auto", "python", "duckdb"), default="auto",
+                   help="python: mpql's evaluator; duckdb: the same semantics compiled to SQL "
+                        "(docs/sql.md; also reads directories and Parquet); auto (default): "
+                        "duckdb for inputs of 32 MB or more, directories and Parquet")
     return p
 
 
@@ -205,6 +209,11 @@ def run(args) -> int:
         import time
 
         now = int(time.time())  # one instant for the whole run, shared with --trace
+    if args.engine != "python":
+        from ..sql._duckdb import choose_engine, run_filter
+
+        if choose_engine(args) == "duckdb":
+            return run_filter(args, scope, semantics, now)
     try:
         keep = compile_predicate(args.where, scope, now=now, profiles=profiles, semantics=semantics)
     except ParseError as exc:

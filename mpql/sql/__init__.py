@@ -50,7 +50,8 @@ def _scope(layout: str, scope: str | None) -> str:
 
 
 def compiler(dialect: str = "duckdb", layout: str = "export", *, scope: str | None = None,
-             semantics=None, now=None, fold: bool = True, json_text: bool | None = None) -> Compiler:
+             semantics=None, now=None, fold: bool = True, json_text: bool | None = None,
+             bind: bool = False) -> Compiler:
     """A ``Compiler`` for one dialect, layout and ``Semantics`` (advanced use)."""
     from ..evaluator import DEFAULT_SEMANTICS, _now_seconds
 
@@ -58,7 +59,7 @@ def compiler(dialect: str = "duckdb", layout: str = "export", *, scope: str | No
     scope = _scope(layout, scope)
     now_s = _now_seconds(now, sem, scope)
     return Compiler(get_dialect(dialect), LAYOUTS[(layout, scope)], sem, now_s, fold=fold,
-                    json_text=json_text)
+                    json_text=json_text, bind=bind)
 
 
 def condition(expr, dialect: str = "duckdb", layout: str = "export", **options):

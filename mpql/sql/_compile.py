@@ -96,8 +96,16 @@ class Compiler:
     """Compiles expressions for one dialect, layout and Semantics."""
 
     def __init__(self, dialect: Dialect, layout: Layout, semantics: Semantics = DEFAULT,
-                 now: int | None = None, *, fold: bool = True, json_text: bool | None = None):
+                 now: int | None = None, *, fold: bool = True, json_text: bool | None = None,
+                 bind: bool = False):
         self.d = dialect
+        #: bind=True: each property is read once, into columns computed in nested derived
+        #: tables (``layers``: parse → extract → type slots → datetime typing) which the
+        #: condition then references. Engines need this (the inline form repeats every
+        #: extraction in every slot, and Spark's SQL parser runs out of memory on big ones).
+        self.bind = bind
+        self.layers: list[list] = [[], [], [], []]
+        self._bound: dict = {}
         self.layout = layout
         self.scope = layout.scope
         self.sem = semantics
@@ -110,6 +118,9 @@ class Compiler:
         if json_text is None:
             json_text = dialect.name in ("spark", "databricks")
         self.props = dialect.parse_json_column(props) if json_text else props
+        if bind and json_text:
+            self.layers[0].append(("_mpql_props", self.props))
+            self.props = _col("_mpql_props")
 
     # -- entry points ------------------------------------------------------------------------
 
@@ -222,7 +233,23 @@ class Compiler:
         return V.undefined()  # event[…] on a profile
 
     def _raw(self, name: str) -> V:
-        return self.d.typed_json(self.d.field(self.props.copy(), name))
+        if not self.bind:
+            return self.d.typed_json(self.d.field(self.props.copy(), name))
+        found = self._bound.get(name)
+        if found is None:
+            i = len(self._bound)
+            j = f"_mpql_j{i}"
+            self.layers[1].append((j, self.d.field(self.props.copy(), name)))
+            raw = self.d.typed_json(_col(j))
+            slots = {}
+            for k in raw.kinds():
+                self.layers[2].append((f"_mpql_{k}{i}", raw.get(k)))
+                slots[k] = _col(f"_mpql_{k}{i}")
+            found = self._bound[name] = (i, slots, is_null(_col(j)))
+        i, slots, undef = found
+        v = V(undef=undef.copy(), **{k: e.copy() for k, e in slots.items()})
+        v.const = ("bound", i)
+        return v
 
     def _event_prop(self, name: str) -> V:
         lay = self.layout
@@ -256,10 +283,20 @@ class Compiler:
         if not self.sem.iso_strings_are_datetimes or v.str is None:
             return v
         s = v.str
-        iso = and_(self.d.regex_full(s.copy(), _ISO_PROPERTY), not_null(self._iso_seconds(s)))
+        if self.bind and isinstance(v.const, tuple) and v.const[0] == "bound":
+            i = v.const[1]
+            name = f"_mpql_dt{i}"
+            if not any(n == name for n, _ in self.layers[3]):
+                seconds = case((self.d.regex_full(s.copy(), _ISO_PROPERTY), self._iso_seconds(s)))
+                self.layers[3].append((name, seconds))
+            out = V(undef=v.undef, **{k: v.get(k) for k in ("num", "bool", "null", "lst", "obj")})
+            out.dt = _col(name)
+            out.str = case((is_null(_col(name)), s.copy()))
+            return out
+        seconds = case((self.d.regex_full(s.copy(), _ISO_PROPERTY), self._iso_seconds(s)))
         out = V(undef=v.undef, **{k: v.get(k) for k in ("num", "bool", "null", "lst", "obj")})
-        out.str = case((iso, exp.Null()), default=s.copy())
-        out.dt = case((iso.copy(), self._iso_seconds(s)))
+        out.dt = seconds
+        out.str = case((is_null(seconds.copy()), s.copy()))
         return out
 
     def _iso_seconds(self, s) -> exp.Expression:
