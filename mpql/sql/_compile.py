@@ -106,6 +106,7 @@ class Compiler:
         self.bind = bind
         self.layers: list[list] = [[], [], [], []]
         self._bound: dict = {}
+        self._pending: list = []  # the checks of the operands compiled so far (see value)
         self.layout = layout
         self.scope = layout.scope
         self.sem = semantics
@@ -127,22 +128,43 @@ class Compiler:
     def condition(self, node: A.Expr) -> exp.Expression:
         """A SQL boolean that is TRUE exactly when the filter selects the record (never NULL)."""
         v = self.value(node)
-        return parenthesize(self._selects(v, node))
+        cond = self._selects(v, node)
+        if v.check is not None:
+            cond = case((v.check, cond), default=exp.false())
+        return parenthesize(cond)
 
     def value_columns(self, node: A.Expr) -> dict:
         """``{slot: SQL}`` for every slot the value may fill (``mpql.sql`` value reads)."""
         v = self.value(node)
         if v.items is not None:
             raise SqlCompileError("a list literal has no SQL value (use it with `in`)")
-        return {k: parenthesize(v.get(k)) for k in v.kinds()}
+        if v.check is None:
+            return {k: parenthesize(v.get(k)) for k in v.kinds()}
+        return {k: parenthesize(case((v.check.copy(), v.get(k)))) for k in v.kinds()}
 
     def value(self, node: A.Expr) -> V:
-        if self.fold and _constant(node):
-            return self._const(node)
-        method = getattr(self, "_c_" + type(node).__name__, None)
-        if method is None:
-            raise SqlCompileError(f"cannot compile a {type(node).__name__} node to SQL")
-        return method(node)
+        outer, self._pending = self._pending, []
+        try:
+            if self.fold and _constant(node):
+                v = self._const(node)
+            else:
+                method = getattr(self, "_c_" + type(node).__name__, None)
+                if method is None:
+                    raise SqlCompileError(f"cannot compile a {type(node).__name__} node to SQL")
+                v = method(node)
+        finally:
+            inner, self._pending = self._pending, outer
+        # A failing and/or below this node fails the query even if this node drops its
+        # value (``x + (a and b)``): its check travels up to the condition.
+        checks = [c for c in inner if c is not None]
+        if v.check is not None:
+            checks.append(v.check)
+        if checks:
+            if v.kinds() or v.items is not None or v.undef is not None:
+                v = _copy(v)
+            v.check = and_(*[c.copy() for c in checks])
+        outer.append(v.check)
+        return v
 
     # -- constants ---------------------------------------------------------------------------
 
@@ -462,12 +484,20 @@ class Compiler:
         # CASE WHEN NOT t1 THEN FALSE WHEN NOT t2 THEN FALSE … ELSE TRUE END for `and`.
         whens = []
         for operand in operands:
-            t = self._truth(self.value(operand), operand, operator)
+            v = self.value(operand)
+            check = self._pending.pop()  # this operand's own: applies only when it is reached
+            t = self._truth(v, operand, operator)
+            if check is not None:
+                t = case((check, t), default=exp.false())
             whens.append((not_(t) if operator == "and" else t, exp.false() if operator == "and" else exp.true()))
         if all(not _may_raise(t) for t, _ in whens):
             terms = [w[0] for w in whens]
             return V(bool=not_(or_(*terms)) if operator == "and" else or_(*terms))
-        return V(bool=case(*whens, default=exp.true() if operator == "and" else exp.false()))
+        result = case(*whens, default=exp.true() if operator == "and" else exp.false())
+        out = V(bool=result)
+        # TRUE, or the failure: never NULL, and no engine can fold it away.
+        out.check = case((is_null(result.copy()), exp.Null()), default=exp.true())
+        return out
 
     def _c_Not(self, node):
         v = self.value(node.operand)
@@ -712,6 +742,11 @@ class Compiler:
         ok = and_(valid, exp.GTE(this=seconds.copy(), expression=exp.Literal.number(-62135596800)),
                   exp.LT(this=seconds.copy(), expression=exp.Literal.number(_MAX_EPOCH)))
         return case((ok, seconds))
+
+
+def _copy(v: V) -> V:
+    out = V(items=v.items, undef=v.undef, const=v.const, **{k: getattr(v, k) for k in v.kinds()})
+    return out
 
 
 class _Deferred:

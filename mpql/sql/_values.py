@@ -132,7 +132,7 @@ def parenthesize(tree: exp.Expression) -> exp.Expression:
 class V:
     """A compiled Mixpanel value (see the module docstring)."""
 
-    __slots__ = KINDS + ("items", "undef", "const")
+    __slots__ = KINDS + ("items", "undef", "const", "check")
 
     def __init__(self, items=None, undef=None, const=None, **slots) -> None:
         for k in KINDS:
@@ -142,6 +142,10 @@ class V:
         self.items = items          # list literal: a list of V
         self.undef = undef          # an SQL test for "undefined", when cheaper than the default
         self.const = const          # the Python value, when known at compile time
+        #: An SQL boolean that is TRUE or fails the query: an and/or inside this value that
+        #: may fail (Semantics.logic_operand="raise") even where its result is not used, as
+        #: in ``x + (a and b)`` — the evaluator raises there, so must the SQL.
+        self.check = None
 
     @classmethod
     def undefined(cls) -> "V":
