@@ -311,7 +311,7 @@ def test_property_spark_and_duckdb_agree_with_the_evaluator(spark, duck, batch, 
 
 
 AWKWARD_KEYS = ["it's", 'say "hi"', "a.b", "$os", "naïve ü", "a/b", "~0", "back\\slash", "",
-                "[0]", "$.x", "日本"]
+                "[0]", "$.x", "日本", "both ' and \"", "quote\\'s"]
 
 
 def test_awkward_property_names_in_duckdb_and_spark(duck, spark):

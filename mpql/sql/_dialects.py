@@ -194,8 +194,14 @@ class Spark(Dialect):
         return fn("try_parse_json", col)
 
     def field(self, obj, key):
-        escaped = key.replace("\\", "\\\\").replace('"', '\\"')
-        return fn("variant_get", obj, lit_str('$["' + escaped + '"]'))
+        # Spark's variant paths have no escape character: a key is quoted with whichever
+        # quote it does not contain; one with both (or a backslash) is read through a map.
+        if "\\" not in key and '"' not in key:
+            return fn("variant_get", obj, lit_str('$["' + key + '"]'))
+        if "\\" not in key and "'" not in key:
+            return fn("variant_get", obj, lit_str("$['" + key + "']"))
+        as_map = fn("try_variant_get", obj, lit_str("$"), lit_str("map<string, variant>"))
+        return fn("try_element_at", as_map, lit_str(key))
 
     def typed_json(self, j, *, in_list=False):
         t = fn("schema_of_variant", j)
@@ -252,8 +258,8 @@ class BigQuery(Dialect):
     name = sqlglot = "bigquery"
 
     def field(self, obj, key):
-        escaped = key.replace("\\", "\\\\").replace('"', '\\"')
-        return fn("JSON_QUERY", obj, lit_str('$."' + escaped + '"'))
+        # The JSON subscript operator takes the key as a plain string: no JSONPath quoting.
+        return exp.Bracket(this=obj, expressions=[lit_str(key)])
 
     def typed_json(self, j, *, in_list=False):
         t = fn("JSON_TYPE", j)
