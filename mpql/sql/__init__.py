@@ -33,8 +33,13 @@ LAYOUT_NAMES = ("export", "pipelines", "engage")
 
 
 def _node(expr):
+    """Text, an ``mpql.ast`` node, or a builder term (``prop("x") == 1``)."""
     from ..evaluator import _node as node_of
+    from ..language import ast as A
 
+    inner = getattr(expr, "expr", None)
+    if isinstance(inner, A.Expr):
+        expr = inner
     return node_of(expr)
 
 

@@ -165,7 +165,9 @@ class DuckDB(Dialect):
 
     def any_element(self, lst, predicate):
         x = exp.to_identifier("_mpql_x")
-        elements = fn("json_extract", lst, lit_str("$[*]"))
+        # CAST to JSON[] rather than json_extract(…, '$[*]'), which sqlglot reads back as
+        # `->` (a different function in DuckDB).
+        elements = cast(lst, "JSON[]")
         body = predicate(self.typed_json(exp.column(x), in_list=True))
         lam = exp.Lambda(this=exp.Coalesce(this=body, expressions=[exp.false()]), expressions=[x])
         return fn("list_bool_or", fn("list_transform", elements, lam))
@@ -329,14 +331,34 @@ class Snowflake(Dialect):
         return exp.Exists(this=sub)
 
     def regex_full(self, s, pattern):
-        # REGEXP_LIKE matches the whole string in Snowflake.
-        return exp.RegexpLike(this=s, expression=lit_str(pattern))
+        # REGEXP_LIKE matches the whole string in Snowflake, whose POSIX syntax has no
+        # non-capturing groups.
+        return exp.RegexpLike(this=s, expression=lit_str(pattern.replace("(?:", "(")))
+
+    def regex_group(self, s, pattern, group):
+        plain, index = _plain_groups(pattern, group)
+        return exp.RegexpExtract(this=s, expression=lit_str(plain), position=exp.Literal.number(1),
+                                 occurrence=exp.Literal.number(1), parameters=lit_str("e"),
+                                 group=exp.Literal.number(index))
 
     def days_since_epoch(self, date):
         return fn("DATEDIFF", exp.var("day"), cast(lit_str("1970-01-01"), "DATE"), date)
 
     def date_text_from_days(self, days):
         return cast(fn("DATEADD", exp.var("day"), days, cast(lit_str("1970-01-01"), "DATE")), "VARCHAR")
+
+
+def _plain_groups(pattern: str, group: int):
+    """``pattern`` with ``(?:`` made capturing, and the new number of capturing ``group``."""
+    seen = opened = 0
+    for i, ch in enumerate(pattern):
+        if ch == "(" and (i == 0 or pattern[i - 1] != "\\"):
+            opened += 1
+            if not pattern.startswith("(?:", i):
+                seen += 1
+                if seen == group:
+                    return pattern.replace("(?:", "("), opened
+    raise ValueError(f"no group {group} in {pattern!r}")
 
 
 def _split(j, t, **kinds) -> V:
