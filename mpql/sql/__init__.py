@@ -26,7 +26,7 @@ from __future__ import annotations
 from ._compile import LAYOUTS, Compiler, SqlCompileError
 from ._dialects import DIALECTS, get_dialect
 
-__all__ = ["to_sql", "condition", "select_sql", "SqlCompileError", "DIALECTS", "LAYOUT_NAMES",
+__all__ = ["to_sql", "condition", "select_sql", "query_sql", "SqlCompileError", "DIALECTS", "LAYOUT_NAMES",
            "compiler"]
 
 LAYOUT_NAMES = ("export", "pipelines", "engage")
@@ -104,10 +104,43 @@ def select_sql(expr=None, dialect: str = "duckdb", layout: str = "export", *, ta
     time as well, like Mixpanel's segmentation report."""
     from ._select import build_select
 
+    # Whole statements read each property once, in derived tables (readable, and fast).
     comp = compiler(dialect, layout, scope=scope, semantics=semantics, now=now,
-                    json_text=json_text)
+                    json_text=json_text, bind=True)
     node = None if expr is None else _node(expr)
     on_node = None if on is None else _node(on)
     tree = build_select(comp, node, table=table, events=events, from_date=from_date,
                         to_date=to_date, count=count, on=on_node, unit=unit, limit=limit)
     return tree.sql(dialect=comp.d.sqlglot, pretty=pretty)
+
+
+def query_sql(query, dialect: str = "duckdb", layout: str | None = None, *, table=None,
+              count: bool = False, on=None, unit: str | None = None, semantics=None, now=None,
+              pretty: bool = False, json_text: bool | None = None) -> str:
+    """``Query.to_sql``: a ``mpql.Query`` as a SELECT over exported data. Events default to the
+    ``export`` layout, profiles to ``engage``; what only Mixpanel's servers know (cohorts,
+    behaviours) is refused with ``SqlCompileError``."""
+    if query.kind == "events":
+        layout = layout or "export"
+        return select_sql(query.where, dialect, layout, table=table, scope="events",
+                          events=query.event_names, from_date=query.from_date,
+                          to_date=query.to_date, count=count, on=on, unit=unit,
+                          semantics=semantics, now=now, pretty=pretty, json_text=json_text,
+                          limit=None if count or on or unit else query.limit)
+    layout = layout or "engage"
+    for field, what in (("cohort_id", "a cohort"), ("behaviors", "behaviors"),
+                        ("group_key", "group profiles")):
+        if getattr(query, field, None) is not None:
+            raise SqlCompileError(f"{what} ({field}=…) exist only on Mixpanel's servers: "
+                                  "the SQL cannot select by it")
+    if on is not None or unit is not None:
+        raise SqlCompileError("on= and unit= segment events; a profiles query can only count")
+    where = query.where
+    if query.distinct_ids:
+        from ..language import ast as A
+
+        ids = A.In(A.Property("properties", "$distinct_id"),
+                   A.ListLiteral(tuple(A.String(str(d)) for d in query.distinct_ids)))
+        where = ids if where is None else A.And(where, ids)
+    return select_sql(where, dialect, layout, table=table, scope="profiles", count=count,
+                      semantics=semantics, now=now, pretty=pretty, json_text=json_text)

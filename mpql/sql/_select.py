@@ -45,7 +45,6 @@ def _day(name: str, value) -> date:
 def build_select(comp: Compiler, node, *, table=None, events=None, from_date=None, to_date=None,
                  count=False, on=None, unit=None, limit=None) -> exp.Expression:
     lay = comp.layout
-    comp.bind = comp.bind  # the whole-statement form reads properties inline (portable)
     conds = []
     if node is not None:
         conds.append(comp.condition(node))
@@ -65,9 +64,6 @@ def build_select(comp: Compiler, node, *, table=None, events=None, from_date=Non
     if to_date is not None:
         end = _day("to_date", to_date)
         conds.append(exp.LT(this=time_sql.copy(), expression=exp.Literal.number(_epoch(end) + 86400)))
-    source = exp.Table(this=exp.to_identifier(table or lay.table, quoted=True))
-    if comp.bind:
-        source = bound_source(comp, source)
     select = exp.select()
     group = []
     if unit is not None:
@@ -83,8 +79,17 @@ def build_select(comp: Compiler, node, *, table=None, events=None, from_date=Non
         select = select.select(exp.alias_(parenthesize(v.get("str")), "segment", quoted=True))
         group.append(exp.column("segment", quoted=True))
         conds.append(exp.Not(this=exp.Is(this=parenthesize(v.get("str")), expression=exp.Null())))
+    # Every expression is compiled by now, so the derived tables hold every property read.
+    source = exp.Table(this=exp.to_identifier(table or lay.table, quoted=True))
+    if comp.bind:
+        source = bound_source(comp, source)
     if count or group:
         select = select.select(exp.alias_(exp.Count(this=exp.Star()), "count", quoted=True))
+    elif comp.bind and bound_names(comp):
+        if comp.d.name == "spark":  # Spark has no SELECT * EXCEPT: the layout's columns
+            select = select.select(*[_col(c) for c in _layout_columns(lay)])
+        else:
+            select = select.select(exp.Star(**{"except": [_col(n) for n in bound_names(comp)]}))
     else:
         select = select.select(exp.Star())
     select = select.from_(source)
@@ -95,6 +100,11 @@ def build_select(comp: Compiler, node, *, table=None, events=None, from_date=Non
     if limit is not None:
         select = select.limit(int(limit))
     return select
+
+
+def _layout_columns(lay) -> list[str]:
+    cols = [c for c in (lay.event, lay.time, lay.distinct_id) if c]
+    return cols + [lay.properties]
 
 
 def _time_node():

@@ -1121,492 +1121,224 @@ SELECT
   CAST(DATE_FROM_UNIX_DATE(
     CAST(FLOOR(
       CASE
-        WHEN `properties`['$time'] IS NULL
+        WHEN `_mpql_j1` IS NULL
         THEN CAST(FLOOR(TIME_TO_UNIX(`time`)) AS FLOAT64)
-        ELSE CASE
-          WHEN REGEXP_CONTAINS(
-            CASE
-              WHEN JSON_TYPE(`properties`['$time']) = 'string'
-              THEN STRING(`properties`['$time'])
-            END,
-            '^(?:[0-9]{4}-[0-9]{2}-[0-9]{2}(?:T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]{1,9})?Z?)?)$'
-          )
-          THEN CASE
-            WHEN (
-              NOT (
-                SAFE_CAST(SUBSTRING(
-                  CASE
-                    WHEN JSON_TYPE(`properties`['$time']) = 'string'
-                    THEN STRING(`properties`['$time'])
-                  END,
-                  1,
-                  10
-                ) AS DATE) IS NULL
-              )
-            )
-            AND (
-              (
-                (
-                  (
-                    SUBSTRING(
-                      CASE
-                        WHEN JSON_TYPE(`properties`['$time']) = 'string'
-                        THEN STRING(`properties`['$time'])
-                      END,
-                      1,
-                      4
-                    ) <> '0000'
-                  )
-                  AND (
-                    COALESCE(
-                      SAFE_CAST(SUBSTRING(
-                        CASE
-                          WHEN JSON_TYPE(`properties`['$time']) = 'string'
-                          THEN STRING(`properties`['$time'])
-                        END,
-                        12,
-                        2
-                      ) AS INT64),
-                      0
-                    ) < 24
-                  )
-                )
-                AND (
-                  COALESCE(
-                    SAFE_CAST(SUBSTRING(
-                      CASE
-                        WHEN JSON_TYPE(`properties`['$time']) = 'string'
-                        THEN STRING(`properties`['$time'])
-                      END,
-                      15,
-                      2
-                    ) AS INT64),
-                    0
-                  ) < 60
-                )
-              )
-              AND (
-                COALESCE(
-                  SAFE_CAST(SUBSTRING(
-                    CASE
-                      WHEN JSON_TYPE(`properties`['$time']) = 'string'
-                      THEN STRING(`properties`['$time'])
-                    END,
-                    18,
-                    2
-                  ) AS INT64),
-                  0
-                ) < 60
-              )
-            )
-            THEN (
-              CAST(UNIX_DATE(
-                SAFE_CAST(SUBSTRING(
-                  CASE
-                    WHEN JSON_TYPE(`properties`['$time']) = 'string'
-                    THEN STRING(`properties`['$time'])
-                  END,
-                  1,
-                  10
-                ) AS DATE)
-              ) AS FLOAT64) * 86400
-            ) + (
-              (
-                COALESCE(
-                  SAFE_CAST(SUBSTRING(
-                    CASE
-                      WHEN JSON_TYPE(`properties`['$time']) = 'string'
-                      THEN STRING(`properties`['$time'])
-                    END,
-                    12,
-                    2
-                  ) AS INT64),
-                  0
-                ) * 3600
-              ) + (
-                (
-                  COALESCE(
-                    SAFE_CAST(SUBSTRING(
-                      CASE
-                        WHEN JSON_TYPE(`properties`['$time']) = 'string'
-                        THEN STRING(`properties`['$time'])
-                      END,
-                      15,
-                      2
-                    ) AS INT64),
-                    0
-                  ) * 60
-                ) + COALESCE(
-                  SAFE_CAST(SUBSTRING(
-                    CASE
-                      WHEN JSON_TYPE(`properties`['$time']) = 'string'
-                      THEN STRING(`properties`['$time'])
-                    END,
-                    18,
-                    2
-                  ) AS INT64),
-                  0
-                )
-              )
-            )
-          END
-        END
+        ELSE `_mpql_dt1`
       END / 86400
     ) AS INT64)
   ) AS STRING) AS `period`,
   CASE
     WHEN (
       CASE
-        WHEN ABS(
-          CASE
-            WHEN JSON_TYPE(`properties`['n']) = 'number'
-            THEN LAX_FLOAT64(`properties`['n'])
-          END + CAST(1 AS FLOAT64)
-        ) <= 1.7976931348623157e308
-        THEN CASE
-          WHEN JSON_TYPE(`properties`['n']) = 'number'
-          THEN LAX_FLOAT64(`properties`['n'])
-        END + CAST(1 AS FLOAT64)
+        WHEN ABS(`_mpql_num2` + CAST(1 AS FLOAT64)) <= 1.7976931348623157e308
+        THEN `_mpql_num2` + CAST(1 AS FLOAT64)
       END = FLOOR(
         CASE
-          WHEN ABS(
-            CASE
-              WHEN JSON_TYPE(`properties`['n']) = 'number'
-              THEN LAX_FLOAT64(`properties`['n'])
-            END + CAST(1 AS FLOAT64)
-          ) <= 1.7976931348623157e308
-          THEN CASE
-            WHEN JSON_TYPE(`properties`['n']) = 'number'
-            THEN LAX_FLOAT64(`properties`['n'])
-          END + CAST(1 AS FLOAT64)
+          WHEN ABS(`_mpql_num2` + CAST(1 AS FLOAT64)) <= 1.7976931348623157e308
+          THEN `_mpql_num2` + CAST(1 AS FLOAT64)
         END
       )
     )
     AND (
       ABS(
         CASE
-          WHEN ABS(
-            CASE
-              WHEN JSON_TYPE(`properties`['n']) = 'number'
-              THEN LAX_FLOAT64(`properties`['n'])
-            END + CAST(1 AS FLOAT64)
-          ) <= 1.7976931348623157e308
-          THEN CASE
-            WHEN JSON_TYPE(`properties`['n']) = 'number'
-            THEN LAX_FLOAT64(`properties`['n'])
-          END + CAST(1 AS FLOAT64)
+          WHEN ABS(`_mpql_num2` + CAST(1 AS FLOAT64)) <= 1.7976931348623157e308
+          THEN `_mpql_num2` + CAST(1 AS FLOAT64)
         END
       ) < 1e16
     )
     THEN CAST(CAST(CASE
-      WHEN ABS(
-        CASE
-          WHEN JSON_TYPE(`properties`['n']) = 'number'
-          THEN LAX_FLOAT64(`properties`['n'])
-        END + CAST(1 AS FLOAT64)
-      ) <= 1.7976931348623157e308
-      THEN CASE
-        WHEN JSON_TYPE(`properties`['n']) = 'number'
-        THEN LAX_FLOAT64(`properties`['n'])
-      END + CAST(1 AS FLOAT64)
+      WHEN ABS(`_mpql_num2` + CAST(1 AS FLOAT64)) <= 1.7976931348623157e308
+      THEN `_mpql_num2` + CAST(1 AS FLOAT64)
     END AS INT64) AS STRING)
     ELSE CAST(CASE
-      WHEN ABS(
-        CASE
-          WHEN JSON_TYPE(`properties`['n']) = 'number'
-          THEN LAX_FLOAT64(`properties`['n'])
-        END + CAST(1 AS FLOAT64)
-      ) <= 1.7976931348623157e308
-      THEN CASE
-        WHEN JSON_TYPE(`properties`['n']) = 'number'
-        THEN LAX_FLOAT64(`properties`['n'])
-      END + CAST(1 AS FLOAT64)
+      WHEN ABS(`_mpql_num2` + CAST(1 AS FLOAT64)) <= 1.7976931348623157e308
+      THEN `_mpql_num2` + CAST(1 AS FLOAT64)
     END AS STRING)
   END AS `segment`,
   COUNT(*) AS `count`
-FROM `mp_master_event`
+FROM (
+  SELECT
+    *,
+    CASE
+      WHEN REGEXP_CONTAINS(
+        `_mpql_str0`,
+        '^(?:[0-9]{4}-[0-9]{2}-[0-9]{2}(?:T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]{1,9})?Z?)?)$'
+      )
+      THEN CASE
+        WHEN (
+          NOT (
+            SAFE_CAST(SUBSTRING(`_mpql_str0`, 1, 10) AS DATE) IS NULL
+          )
+        )
+        AND (
+          (
+            (
+              (
+                SUBSTRING(`_mpql_str0`, 1, 4) <> '0000'
+              )
+              AND (
+                COALESCE(SAFE_CAST(SUBSTRING(`_mpql_str0`, 12, 2) AS INT64), 0) < 24
+              )
+            )
+            AND (
+              COALESCE(SAFE_CAST(SUBSTRING(`_mpql_str0`, 15, 2) AS INT64), 0) < 60
+            )
+          )
+          AND (
+            COALESCE(SAFE_CAST(SUBSTRING(`_mpql_str0`, 18, 2) AS INT64), 0) < 60
+          )
+        )
+        THEN (
+          CAST(UNIX_DATE(SAFE_CAST(SUBSTRING(`_mpql_str0`, 1, 10) AS DATE)) AS FLOAT64) * 86400
+        ) + (
+          (
+            COALESCE(SAFE_CAST(SUBSTRING(`_mpql_str0`, 12, 2) AS INT64), 0) * 3600
+          ) + (
+            (
+              COALESCE(SAFE_CAST(SUBSTRING(`_mpql_str0`, 15, 2) AS INT64), 0) * 60
+            ) + COALESCE(SAFE_CAST(SUBSTRING(`_mpql_str0`, 18, 2) AS INT64), 0)
+          )
+        )
+      END
+    END AS `_mpql_dt0`,
+    CASE
+      WHEN REGEXP_CONTAINS(
+        `_mpql_str1`,
+        '^(?:[0-9]{4}-[0-9]{2}-[0-9]{2}(?:T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]{1,9})?Z?)?)$'
+      )
+      THEN CASE
+        WHEN (
+          NOT (
+            SAFE_CAST(SUBSTRING(`_mpql_str1`, 1, 10) AS DATE) IS NULL
+          )
+        )
+        AND (
+          (
+            (
+              (
+                SUBSTRING(`_mpql_str1`, 1, 4) <> '0000'
+              )
+              AND (
+                COALESCE(SAFE_CAST(SUBSTRING(`_mpql_str1`, 12, 2) AS INT64), 0) < 24
+              )
+            )
+            AND (
+              COALESCE(SAFE_CAST(SUBSTRING(`_mpql_str1`, 15, 2) AS INT64), 0) < 60
+            )
+          )
+          AND (
+            COALESCE(SAFE_CAST(SUBSTRING(`_mpql_str1`, 18, 2) AS INT64), 0) < 60
+          )
+        )
+        THEN (
+          CAST(UNIX_DATE(SAFE_CAST(SUBSTRING(`_mpql_str1`, 1, 10) AS DATE)) AS FLOAT64) * 86400
+        ) + (
+          (
+            COALESCE(SAFE_CAST(SUBSTRING(`_mpql_str1`, 12, 2) AS INT64), 0) * 3600
+          ) + (
+            (
+              COALESCE(SAFE_CAST(SUBSTRING(`_mpql_str1`, 15, 2) AS INT64), 0) * 60
+            ) + COALESCE(SAFE_CAST(SUBSTRING(`_mpql_str1`, 18, 2) AS INT64), 0)
+          )
+        )
+      END
+    END AS `_mpql_dt1`,
+    CASE
+      WHEN REGEXP_CONTAINS(
+        `_mpql_str2`,
+        '^(?:[0-9]{4}-[0-9]{2}-[0-9]{2}(?:T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]{1,9})?Z?)?)$'
+      )
+      THEN CASE
+        WHEN (
+          NOT (
+            SAFE_CAST(SUBSTRING(`_mpql_str2`, 1, 10) AS DATE) IS NULL
+          )
+        )
+        AND (
+          (
+            (
+              (
+                SUBSTRING(`_mpql_str2`, 1, 4) <> '0000'
+              )
+              AND (
+                COALESCE(SAFE_CAST(SUBSTRING(`_mpql_str2`, 12, 2) AS INT64), 0) < 24
+              )
+            )
+            AND (
+              COALESCE(SAFE_CAST(SUBSTRING(`_mpql_str2`, 15, 2) AS INT64), 0) < 60
+            )
+          )
+          AND (
+            COALESCE(SAFE_CAST(SUBSTRING(`_mpql_str2`, 18, 2) AS INT64), 0) < 60
+          )
+        )
+        THEN (
+          CAST(UNIX_DATE(SAFE_CAST(SUBSTRING(`_mpql_str2`, 1, 10) AS DATE)) AS FLOAT64) * 86400
+        ) + (
+          (
+            COALESCE(SAFE_CAST(SUBSTRING(`_mpql_str2`, 12, 2) AS INT64), 0) * 3600
+          ) + (
+            (
+              COALESCE(SAFE_CAST(SUBSTRING(`_mpql_str2`, 15, 2) AS INT64), 0) * 60
+            ) + COALESCE(SAFE_CAST(SUBSTRING(`_mpql_str2`, 18, 2) AS INT64), 0)
+          )
+        )
+      END
+    END AS `_mpql_dt2`
+  FROM (
+    SELECT
+      *,
+      CASE WHEN JSON_TYPE(`_mpql_j0`) = 'number' THEN LAX_FLOAT64(`_mpql_j0`) END AS `_mpql_num0`,
+      CASE WHEN JSON_TYPE(`_mpql_j0`) = 'string' THEN STRING(`_mpql_j0`) END AS `_mpql_str0`,
+      CASE WHEN JSON_TYPE(`_mpql_j0`) = 'boolean' THEN BOOL(`_mpql_j0`) END AS `_mpql_bool0`,
+      CASE WHEN JSON_TYPE(`_mpql_j0`) = 'null' THEN TRUE END AS `_mpql_null0`,
+      CASE WHEN JSON_TYPE(`_mpql_j0`) = 'array' THEN `_mpql_j0` END AS `_mpql_lst0`,
+      CASE WHEN JSON_TYPE(`_mpql_j0`) = 'object' THEN `_mpql_j0` END AS `_mpql_obj0`,
+      CASE WHEN JSON_TYPE(`_mpql_j1`) = 'number' THEN LAX_FLOAT64(`_mpql_j1`) END AS `_mpql_num1`,
+      CASE WHEN JSON_TYPE(`_mpql_j1`) = 'string' THEN STRING(`_mpql_j1`) END AS `_mpql_str1`,
+      CASE WHEN JSON_TYPE(`_mpql_j1`) = 'boolean' THEN BOOL(`_mpql_j1`) END AS `_mpql_bool1`,
+      CASE WHEN JSON_TYPE(`_mpql_j1`) = 'null' THEN TRUE END AS `_mpql_null1`,
+      CASE WHEN JSON_TYPE(`_mpql_j1`) = 'array' THEN `_mpql_j1` END AS `_mpql_lst1`,
+      CASE WHEN JSON_TYPE(`_mpql_j1`) = 'object' THEN `_mpql_j1` END AS `_mpql_obj1`,
+      CASE WHEN JSON_TYPE(`_mpql_j2`) = 'number' THEN LAX_FLOAT64(`_mpql_j2`) END AS `_mpql_num2`,
+      CASE WHEN JSON_TYPE(`_mpql_j2`) = 'string' THEN STRING(`_mpql_j2`) END AS `_mpql_str2`,
+      CASE WHEN JSON_TYPE(`_mpql_j2`) = 'boolean' THEN BOOL(`_mpql_j2`) END AS `_mpql_bool2`,
+      CASE WHEN JSON_TYPE(`_mpql_j2`) = 'null' THEN TRUE END AS `_mpql_null2`,
+      CASE WHEN JSON_TYPE(`_mpql_j2`) = 'array' THEN `_mpql_j2` END AS `_mpql_lst2`,
+      CASE WHEN JSON_TYPE(`_mpql_j2`) = 'object' THEN `_mpql_j2` END AS `_mpql_obj2`
+    FROM (
+      SELECT
+        *,
+        `properties`['plan'] AS `_mpql_j0`,
+        `properties`['$time'] AS `_mpql_j1`,
+        `properties`['n'] AS `_mpql_j2`
+      FROM `mp_master_event`
+    ) AS _mpql_l0
+  ) AS _mpql_l1
+) AS _mpql_l2
 WHERE
   (
     (
       (
-        COALESCE(
-          CASE
-            WHEN JSON_TYPE(`properties`['plan']) = 'number'
-            THEN LAX_FLOAT64(`properties`['plan'])
-          END > CAST(1 AS FLOAT64),
-          FALSE
-        )
+        COALESCE(`_mpql_num0` > CAST(1 AS FLOAT64), FALSE)
         AND (
           `event_name` IN ('Signup')
         )
       )
       AND (
         CASE
-          WHEN `properties`['$time'] IS NULL
+          WHEN `_mpql_j1` IS NULL
           THEN CAST(FLOOR(TIME_TO_UNIX(`time`)) AS FLOAT64)
-          ELSE CASE
-            WHEN REGEXP_CONTAINS(
-              CASE
-                WHEN JSON_TYPE(`properties`['$time']) = 'string'
-                THEN STRING(`properties`['$time'])
-              END,
-              '^(?:[0-9]{4}-[0-9]{2}-[0-9]{2}(?:T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]{1,9})?Z?)?)$'
-            )
-            THEN CASE
-              WHEN (
-                NOT (
-                  SAFE_CAST(SUBSTRING(
-                    CASE
-                      WHEN JSON_TYPE(`properties`['$time']) = 'string'
-                      THEN STRING(`properties`['$time'])
-                    END,
-                    1,
-                    10
-                  ) AS DATE) IS NULL
-                )
-              )
-              AND (
-                (
-                  (
-                    (
-                      SUBSTRING(
-                        CASE
-                          WHEN JSON_TYPE(`properties`['$time']) = 'string'
-                          THEN STRING(`properties`['$time'])
-                        END,
-                        1,
-                        4
-                      ) <> '0000'
-                    )
-                    AND (
-                      COALESCE(
-                        SAFE_CAST(SUBSTRING(
-                          CASE
-                            WHEN JSON_TYPE(`properties`['$time']) = 'string'
-                            THEN STRING(`properties`['$time'])
-                          END,
-                          12,
-                          2
-                        ) AS INT64),
-                        0
-                      ) < 24
-                    )
-                  )
-                  AND (
-                    COALESCE(
-                      SAFE_CAST(SUBSTRING(
-                        CASE
-                          WHEN JSON_TYPE(`properties`['$time']) = 'string'
-                          THEN STRING(`properties`['$time'])
-                        END,
-                        15,
-                        2
-                      ) AS INT64),
-                      0
-                    ) < 60
-                  )
-                )
-                AND (
-                  COALESCE(
-                    SAFE_CAST(SUBSTRING(
-                      CASE
-                        WHEN JSON_TYPE(`properties`['$time']) = 'string'
-                        THEN STRING(`properties`['$time'])
-                      END,
-                      18,
-                      2
-                    ) AS INT64),
-                    0
-                  ) < 60
-                )
-              )
-              THEN (
-                CAST(UNIX_DATE(
-                  SAFE_CAST(SUBSTRING(
-                    CASE
-                      WHEN JSON_TYPE(`properties`['$time']) = 'string'
-                      THEN STRING(`properties`['$time'])
-                    END,
-                    1,
-                    10
-                  ) AS DATE)
-                ) AS FLOAT64) * 86400
-              ) + (
-                (
-                  COALESCE(
-                    SAFE_CAST(SUBSTRING(
-                      CASE
-                        WHEN JSON_TYPE(`properties`['$time']) = 'string'
-                        THEN STRING(`properties`['$time'])
-                      END,
-                      12,
-                      2
-                    ) AS INT64),
-                    0
-                  ) * 3600
-                ) + (
-                  (
-                    COALESCE(
-                      SAFE_CAST(SUBSTRING(
-                        CASE
-                          WHEN JSON_TYPE(`properties`['$time']) = 'string'
-                          THEN STRING(`properties`['$time'])
-                        END,
-                        15,
-                        2
-                      ) AS INT64),
-                      0
-                    ) * 60
-                  ) + COALESCE(
-                    SAFE_CAST(SUBSTRING(
-                      CASE
-                        WHEN JSON_TYPE(`properties`['$time']) = 'string'
-                        THEN STRING(`properties`['$time'])
-                      END,
-                      18,
-                      2
-                    ) AS INT64),
-                    0
-                  )
-                )
-              )
-            END
-          END
+          ELSE `_mpql_dt1`
         END >= 1704067200
       )
     )
     AND (
       CASE
-        WHEN `properties`['$time'] IS NULL
+        WHEN `_mpql_j1` IS NULL
         THEN CAST(FLOOR(TIME_TO_UNIX(`time`)) AS FLOAT64)
-        ELSE CASE
-          WHEN REGEXP_CONTAINS(
-            CASE
-              WHEN JSON_TYPE(`properties`['$time']) = 'string'
-              THEN STRING(`properties`['$time'])
-            END,
-            '^(?:[0-9]{4}-[0-9]{2}-[0-9]{2}(?:T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]{1,9})?Z?)?)$'
-          )
-          THEN CASE
-            WHEN (
-              NOT (
-                SAFE_CAST(SUBSTRING(
-                  CASE
-                    WHEN JSON_TYPE(`properties`['$time']) = 'string'
-                    THEN STRING(`properties`['$time'])
-                  END,
-                  1,
-                  10
-                ) AS DATE) IS NULL
-              )
-            )
-            AND (
-              (
-                (
-                  (
-                    SUBSTRING(
-                      CASE
-                        WHEN JSON_TYPE(`properties`['$time']) = 'string'
-                        THEN STRING(`properties`['$time'])
-                      END,
-                      1,
-                      4
-                    ) <> '0000'
-                  )
-                  AND (
-                    COALESCE(
-                      SAFE_CAST(SUBSTRING(
-                        CASE
-                          WHEN JSON_TYPE(`properties`['$time']) = 'string'
-                          THEN STRING(`properties`['$time'])
-                        END,
-                        12,
-                        2
-                      ) AS INT64),
-                      0
-                    ) < 24
-                  )
-                )
-                AND (
-                  COALESCE(
-                    SAFE_CAST(SUBSTRING(
-                      CASE
-                        WHEN JSON_TYPE(`properties`['$time']) = 'string'
-                        THEN STRING(`properties`['$time'])
-                      END,
-                      15,
-                      2
-                    ) AS INT64),
-                    0
-                  ) < 60
-                )
-              )
-              AND (
-                COALESCE(
-                  SAFE_CAST(SUBSTRING(
-                    CASE
-                      WHEN JSON_TYPE(`properties`['$time']) = 'string'
-                      THEN STRING(`properties`['$time'])
-                    END,
-                    18,
-                    2
-                  ) AS INT64),
-                  0
-                ) < 60
-              )
-            )
-            THEN (
-              CAST(UNIX_DATE(
-                SAFE_CAST(SUBSTRING(
-                  CASE
-                    WHEN JSON_TYPE(`properties`['$time']) = 'string'
-                    THEN STRING(`properties`['$time'])
-                  END,
-                  1,
-                  10
-                ) AS DATE)
-              ) AS FLOAT64) * 86400
-            ) + (
-              (
-                COALESCE(
-                  SAFE_CAST(SUBSTRING(
-                    CASE
-                      WHEN JSON_TYPE(`properties`['$time']) = 'string'
-                      THEN STRING(`properties`['$time'])
-                    END,
-                    12,
-                    2
-                  ) AS INT64),
-                  0
-                ) * 3600
-              ) + (
-                (
-                  COALESCE(
-                    SAFE_CAST(SUBSTRING(
-                      CASE
-                        WHEN JSON_TYPE(`properties`['$time']) = 'string'
-                        THEN STRING(`properties`['$time'])
-                      END,
-                      15,
-                      2
-                    ) AS INT64),
-                    0
-                  ) * 60
-                ) + COALESCE(
-                  SAFE_CAST(SUBSTRING(
-                    CASE
-                      WHEN JSON_TYPE(`properties`['$time']) = 'string'
-                      THEN STRING(`properties`['$time'])
-                    END,
-                    18,
-                    2
-                  ) AS INT64),
-                  0
-                )
-              )
-            )
-          END
-        END
+        ELSE `_mpql_dt1`
       END < 1706745600
     )
   )
@@ -1615,70 +1347,30 @@ WHERE
       CASE
         WHEN (
           CASE
-            WHEN ABS(
-              CASE
-                WHEN JSON_TYPE(`properties`['n']) = 'number'
-                THEN LAX_FLOAT64(`properties`['n'])
-              END + CAST(1 AS FLOAT64)
-            ) <= 1.7976931348623157e308
-            THEN CASE
-              WHEN JSON_TYPE(`properties`['n']) = 'number'
-              THEN LAX_FLOAT64(`properties`['n'])
-            END + CAST(1 AS FLOAT64)
+            WHEN ABS(`_mpql_num2` + CAST(1 AS FLOAT64)) <= 1.7976931348623157e308
+            THEN `_mpql_num2` + CAST(1 AS FLOAT64)
           END = FLOOR(
             CASE
-              WHEN ABS(
-                CASE
-                  WHEN JSON_TYPE(`properties`['n']) = 'number'
-                  THEN LAX_FLOAT64(`properties`['n'])
-                END + CAST(1 AS FLOAT64)
-              ) <= 1.7976931348623157e308
-              THEN CASE
-                WHEN JSON_TYPE(`properties`['n']) = 'number'
-                THEN LAX_FLOAT64(`properties`['n'])
-              END + CAST(1 AS FLOAT64)
+              WHEN ABS(`_mpql_num2` + CAST(1 AS FLOAT64)) <= 1.7976931348623157e308
+              THEN `_mpql_num2` + CAST(1 AS FLOAT64)
             END
           )
         )
         AND (
           ABS(
             CASE
-              WHEN ABS(
-                CASE
-                  WHEN JSON_TYPE(`properties`['n']) = 'number'
-                  THEN LAX_FLOAT64(`properties`['n'])
-                END + CAST(1 AS FLOAT64)
-              ) <= 1.7976931348623157e308
-              THEN CASE
-                WHEN JSON_TYPE(`properties`['n']) = 'number'
-                THEN LAX_FLOAT64(`properties`['n'])
-              END + CAST(1 AS FLOAT64)
+              WHEN ABS(`_mpql_num2` + CAST(1 AS FLOAT64)) <= 1.7976931348623157e308
+              THEN `_mpql_num2` + CAST(1 AS FLOAT64)
             END
           ) < 1e16
         )
         THEN CAST(CAST(CASE
-          WHEN ABS(
-            CASE
-              WHEN JSON_TYPE(`properties`['n']) = 'number'
-              THEN LAX_FLOAT64(`properties`['n'])
-            END + CAST(1 AS FLOAT64)
-          ) <= 1.7976931348623157e308
-          THEN CASE
-            WHEN JSON_TYPE(`properties`['n']) = 'number'
-            THEN LAX_FLOAT64(`properties`['n'])
-          END + CAST(1 AS FLOAT64)
+          WHEN ABS(`_mpql_num2` + CAST(1 AS FLOAT64)) <= 1.7976931348623157e308
+          THEN `_mpql_num2` + CAST(1 AS FLOAT64)
         END AS INT64) AS STRING)
         ELSE CAST(CASE
-          WHEN ABS(
-            CASE
-              WHEN JSON_TYPE(`properties`['n']) = 'number'
-              THEN LAX_FLOAT64(`properties`['n'])
-            END + CAST(1 AS FLOAT64)
-          ) <= 1.7976931348623157e308
-          THEN CASE
-            WHEN JSON_TYPE(`properties`['n']) = 'number'
-            THEN LAX_FLOAT64(`properties`['n'])
-          END + CAST(1 AS FLOAT64)
+          WHEN ABS(`_mpql_num2` + CAST(1 AS FLOAT64)) <= 1.7976931348623157e308
+          THEN `_mpql_num2` + CAST(1 AS FLOAT64)
         END AS STRING)
       END IS NULL
     )

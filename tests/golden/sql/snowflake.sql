@@ -1122,138 +1122,9 @@ SELECT
     day,
     FLOOR(
       CASE
-        WHEN GET("properties", '$time') IS NULL
+        WHEN "_mpql_j1" IS NULL
         THEN CAST(FLOOR(EXTRACT(epoch_second FROM "time")) AS DOUBLE)
-        ELSE CASE
-          WHEN REGEXP_LIKE(
-            CASE
-              WHEN TYPEOF(GET("properties", '$time')) = 'VARCHAR'
-              THEN CAST(GET("properties", '$time') AS VARCHAR)
-            END,
-            '[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,9})?Z?)?'
-          )
-          THEN CASE
-            WHEN (
-              NOT (
-                TRY_CAST(SUBSTRING(
-                  CASE
-                    WHEN TYPEOF(GET("properties", '$time')) = 'VARCHAR'
-                    THEN CAST(GET("properties", '$time') AS VARCHAR)
-                  END,
-                  1,
-                  10
-                ) AS DATE) IS NULL
-              )
-            )
-            AND (
-              (
-                (
-                  (
-                    SUBSTRING(
-                      CASE
-                        WHEN TYPEOF(GET("properties", '$time')) = 'VARCHAR'
-                        THEN CAST(GET("properties", '$time') AS VARCHAR)
-                      END,
-                      1,
-                      4
-                    ) <> '0000'
-                  )
-                  AND (
-                    COALESCE(
-                      TRY_CAST(SUBSTRING(
-                        CASE
-                          WHEN TYPEOF(GET("properties", '$time')) = 'VARCHAR'
-                          THEN CAST(GET("properties", '$time') AS VARCHAR)
-                        END,
-                        12,
-                        2
-                      ) AS INT),
-                      0
-                    ) < 24
-                  )
-                )
-                AND (
-                  COALESCE(
-                    TRY_CAST(SUBSTRING(
-                      CASE
-                        WHEN TYPEOF(GET("properties", '$time')) = 'VARCHAR'
-                        THEN CAST(GET("properties", '$time') AS VARCHAR)
-                      END,
-                      15,
-                      2
-                    ) AS INT),
-                    0
-                  ) < 60
-                )
-              )
-              AND (
-                COALESCE(
-                  TRY_CAST(SUBSTRING(
-                    CASE
-                      WHEN TYPEOF(GET("properties", '$time')) = 'VARCHAR'
-                      THEN CAST(GET("properties", '$time') AS VARCHAR)
-                    END,
-                    18,
-                    2
-                  ) AS INT),
-                  0
-                ) < 60
-              )
-            )
-            THEN (
-              CAST(DATEDIFF(
-                day,
-                CAST('1970-01-01' AS DATE),
-                TRY_CAST(SUBSTRING(
-                  CASE
-                    WHEN TYPEOF(GET("properties", '$time')) = 'VARCHAR'
-                    THEN CAST(GET("properties", '$time') AS VARCHAR)
-                  END,
-                  1,
-                  10
-                ) AS DATE)
-              ) AS DOUBLE) * 86400
-            ) + (
-              (
-                COALESCE(
-                  TRY_CAST(SUBSTRING(
-                    CASE
-                      WHEN TYPEOF(GET("properties", '$time')) = 'VARCHAR'
-                      THEN CAST(GET("properties", '$time') AS VARCHAR)
-                    END,
-                    12,
-                    2
-                  ) AS INT),
-                  0
-                ) * 3600
-              ) + (
-                (
-                  COALESCE(
-                    TRY_CAST(SUBSTRING(
-                      CASE
-                        WHEN TYPEOF(GET("properties", '$time')) = 'VARCHAR'
-                        THEN CAST(GET("properties", '$time') AS VARCHAR)
-                      END,
-                      15,
-                      2
-                    ) AS INT),
-                    0
-                  ) * 60
-                ) + COALESCE(
-                  TRY_CAST(SUBSTRING(
-                    CASE
-                      WHEN TYPEOF(GET("properties", '$time')) = 'VARCHAR'
-                      THEN CAST(GET("properties", '$time') AS VARCHAR)
-                    END,
-                    18,
-                    2
-                  ) AS INT),
-                  0
-                )
-              )
-            )
-          END
-        END
+        ELSE "_mpql_dt1"
       END / 86400
     ),
     CAST('1970-01-01' AS DATE)
@@ -1261,360 +1132,224 @@ SELECT
   CASE
     WHEN (
       CASE
-        WHEN ABS(
-          CASE
-            WHEN TYPEOF(GET("properties", 'n')) IN ('INTEGER', 'DECIMAL', 'DOUBLE')
-            THEN TO_DOUBLE(GET("properties", 'n'))
-          END + CAST(1 AS DOUBLE)
-        ) <= 1.7976931348623157e308
-        THEN CASE
-          WHEN TYPEOF(GET("properties", 'n')) IN ('INTEGER', 'DECIMAL', 'DOUBLE')
-          THEN TO_DOUBLE(GET("properties", 'n'))
-        END + CAST(1 AS DOUBLE)
+        WHEN ABS("_mpql_num2" + CAST(1 AS DOUBLE)) <= 1.7976931348623157e308
+        THEN "_mpql_num2" + CAST(1 AS DOUBLE)
       END = FLOOR(
         CASE
-          WHEN ABS(
-            CASE
-              WHEN TYPEOF(GET("properties", 'n')) IN ('INTEGER', 'DECIMAL', 'DOUBLE')
-              THEN TO_DOUBLE(GET("properties", 'n'))
-            END + CAST(1 AS DOUBLE)
-          ) <= 1.7976931348623157e308
-          THEN CASE
-            WHEN TYPEOF(GET("properties", 'n')) IN ('INTEGER', 'DECIMAL', 'DOUBLE')
-            THEN TO_DOUBLE(GET("properties", 'n'))
-          END + CAST(1 AS DOUBLE)
+          WHEN ABS("_mpql_num2" + CAST(1 AS DOUBLE)) <= 1.7976931348623157e308
+          THEN "_mpql_num2" + CAST(1 AS DOUBLE)
         END
       )
     )
     AND (
       ABS(
         CASE
-          WHEN ABS(
-            CASE
-              WHEN TYPEOF(GET("properties", 'n')) IN ('INTEGER', 'DECIMAL', 'DOUBLE')
-              THEN TO_DOUBLE(GET("properties", 'n'))
-            END + CAST(1 AS DOUBLE)
-          ) <= 1.7976931348623157e308
-          THEN CASE
-            WHEN TYPEOF(GET("properties", 'n')) IN ('INTEGER', 'DECIMAL', 'DOUBLE')
-            THEN TO_DOUBLE(GET("properties", 'n'))
-          END + CAST(1 AS DOUBLE)
+          WHEN ABS("_mpql_num2" + CAST(1 AS DOUBLE)) <= 1.7976931348623157e308
+          THEN "_mpql_num2" + CAST(1 AS DOUBLE)
         END
       ) < 1e16
     )
     THEN CAST(CAST(CASE
-      WHEN ABS(
-        CASE
-          WHEN TYPEOF(GET("properties", 'n')) IN ('INTEGER', 'DECIMAL', 'DOUBLE')
-          THEN TO_DOUBLE(GET("properties", 'n'))
-        END + CAST(1 AS DOUBLE)
-      ) <= 1.7976931348623157e308
-      THEN CASE
-        WHEN TYPEOF(GET("properties", 'n')) IN ('INTEGER', 'DECIMAL', 'DOUBLE')
-        THEN TO_DOUBLE(GET("properties", 'n'))
-      END + CAST(1 AS DOUBLE)
+      WHEN ABS("_mpql_num2" + CAST(1 AS DOUBLE)) <= 1.7976931348623157e308
+      THEN "_mpql_num2" + CAST(1 AS DOUBLE)
     END AS BIGINT) AS VARCHAR)
     ELSE CAST(CASE
-      WHEN ABS(
-        CASE
-          WHEN TYPEOF(GET("properties", 'n')) IN ('INTEGER', 'DECIMAL', 'DOUBLE')
-          THEN TO_DOUBLE(GET("properties", 'n'))
-        END + CAST(1 AS DOUBLE)
-      ) <= 1.7976931348623157e308
-      THEN CASE
-        WHEN TYPEOF(GET("properties", 'n')) IN ('INTEGER', 'DECIMAL', 'DOUBLE')
-        THEN TO_DOUBLE(GET("properties", 'n'))
-      END + CAST(1 AS DOUBLE)
+      WHEN ABS("_mpql_num2" + CAST(1 AS DOUBLE)) <= 1.7976931348623157e308
+      THEN "_mpql_num2" + CAST(1 AS DOUBLE)
     END AS VARCHAR)
   END AS "segment",
   COUNT(*) AS "count"
-FROM "mp_master_event"
+FROM (
+  SELECT
+    *,
+    CASE
+      WHEN REGEXP_LIKE(
+        "_mpql_str0",
+        '[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,9})?Z?)?'
+      )
+      THEN CASE
+        WHEN (
+          NOT (
+            CAST(SUBSTRING("_mpql_str0", 1, 10) AS DATE) IS NULL
+          )
+        )
+        AND (
+          (
+            (
+              (
+                SUBSTRING("_mpql_str0", 1, 4) <> '0000'
+              )
+              AND (
+                COALESCE(CAST(SUBSTRING("_mpql_str0", 12, 2) AS INT), 0) < 24
+              )
+            )
+            AND (
+              COALESCE(CAST(SUBSTRING("_mpql_str0", 15, 2) AS INT), 0) < 60
+            )
+          )
+          AND (
+            COALESCE(CAST(SUBSTRING("_mpql_str0", 18, 2) AS INT), 0) < 60
+          )
+        )
+        THEN (
+          CAST(DATEDIFF(day, CAST('1970-01-01' AS DATE), CAST(SUBSTRING("_mpql_str0", 1, 10) AS DATE)) AS DOUBLE) * 86400
+        ) + (
+          (
+            COALESCE(CAST(SUBSTRING("_mpql_str0", 12, 2) AS INT), 0) * 3600
+          ) + (
+            (
+              COALESCE(CAST(SUBSTRING("_mpql_str0", 15, 2) AS INT), 0) * 60
+            ) + COALESCE(CAST(SUBSTRING("_mpql_str0", 18, 2) AS INT), 0)
+          )
+        )
+      END
+    END AS "_mpql_dt0",
+    CASE
+      WHEN REGEXP_LIKE(
+        "_mpql_str1",
+        '[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,9})?Z?)?'
+      )
+      THEN CASE
+        WHEN (
+          NOT (
+            CAST(SUBSTRING("_mpql_str1", 1, 10) AS DATE) IS NULL
+          )
+        )
+        AND (
+          (
+            (
+              (
+                SUBSTRING("_mpql_str1", 1, 4) <> '0000'
+              )
+              AND (
+                COALESCE(CAST(SUBSTRING("_mpql_str1", 12, 2) AS INT), 0) < 24
+              )
+            )
+            AND (
+              COALESCE(CAST(SUBSTRING("_mpql_str1", 15, 2) AS INT), 0) < 60
+            )
+          )
+          AND (
+            COALESCE(CAST(SUBSTRING("_mpql_str1", 18, 2) AS INT), 0) < 60
+          )
+        )
+        THEN (
+          CAST(DATEDIFF(day, CAST('1970-01-01' AS DATE), CAST(SUBSTRING("_mpql_str1", 1, 10) AS DATE)) AS DOUBLE) * 86400
+        ) + (
+          (
+            COALESCE(CAST(SUBSTRING("_mpql_str1", 12, 2) AS INT), 0) * 3600
+          ) + (
+            (
+              COALESCE(CAST(SUBSTRING("_mpql_str1", 15, 2) AS INT), 0) * 60
+            ) + COALESCE(CAST(SUBSTRING("_mpql_str1", 18, 2) AS INT), 0)
+          )
+        )
+      END
+    END AS "_mpql_dt1",
+    CASE
+      WHEN REGEXP_LIKE(
+        "_mpql_str2",
+        '[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,9})?Z?)?'
+      )
+      THEN CASE
+        WHEN (
+          NOT (
+            CAST(SUBSTRING("_mpql_str2", 1, 10) AS DATE) IS NULL
+          )
+        )
+        AND (
+          (
+            (
+              (
+                SUBSTRING("_mpql_str2", 1, 4) <> '0000'
+              )
+              AND (
+                COALESCE(CAST(SUBSTRING("_mpql_str2", 12, 2) AS INT), 0) < 24
+              )
+            )
+            AND (
+              COALESCE(CAST(SUBSTRING("_mpql_str2", 15, 2) AS INT), 0) < 60
+            )
+          )
+          AND (
+            COALESCE(CAST(SUBSTRING("_mpql_str2", 18, 2) AS INT), 0) < 60
+          )
+        )
+        THEN (
+          CAST(DATEDIFF(day, CAST('1970-01-01' AS DATE), CAST(SUBSTRING("_mpql_str2", 1, 10) AS DATE)) AS DOUBLE) * 86400
+        ) + (
+          (
+            COALESCE(CAST(SUBSTRING("_mpql_str2", 12, 2) AS INT), 0) * 3600
+          ) + (
+            (
+              COALESCE(CAST(SUBSTRING("_mpql_str2", 15, 2) AS INT), 0) * 60
+            ) + COALESCE(CAST(SUBSTRING("_mpql_str2", 18, 2) AS INT), 0)
+          )
+        )
+      END
+    END AS "_mpql_dt2"
+  FROM (
+    SELECT
+      *,
+      CASE
+        WHEN TYPEOF("_mpql_j0") IN ('INTEGER', 'DECIMAL', 'DOUBLE')
+        THEN TO_DOUBLE("_mpql_j0")
+      END AS "_mpql_num0",
+      CASE WHEN TYPEOF("_mpql_j0") = 'VARCHAR' THEN CAST("_mpql_j0" AS VARCHAR) END AS "_mpql_str0",
+      CASE WHEN TYPEOF("_mpql_j0") = 'BOOLEAN' THEN CAST("_mpql_j0" AS BOOLEAN) END AS "_mpql_bool0",
+      CASE WHEN TYPEOF("_mpql_j0") = 'NULL_VALUE' THEN TRUE END AS "_mpql_null0",
+      CASE WHEN TYPEOF("_mpql_j0") = 'ARRAY' THEN "_mpql_j0" END AS "_mpql_lst0",
+      CASE WHEN TYPEOF("_mpql_j0") = 'OBJECT' THEN "_mpql_j0" END AS "_mpql_obj0",
+      CASE
+        WHEN TYPEOF("_mpql_j1") IN ('INTEGER', 'DECIMAL', 'DOUBLE')
+        THEN TO_DOUBLE("_mpql_j1")
+      END AS "_mpql_num1",
+      CASE WHEN TYPEOF("_mpql_j1") = 'VARCHAR' THEN CAST("_mpql_j1" AS VARCHAR) END AS "_mpql_str1",
+      CASE WHEN TYPEOF("_mpql_j1") = 'BOOLEAN' THEN CAST("_mpql_j1" AS BOOLEAN) END AS "_mpql_bool1",
+      CASE WHEN TYPEOF("_mpql_j1") = 'NULL_VALUE' THEN TRUE END AS "_mpql_null1",
+      CASE WHEN TYPEOF("_mpql_j1") = 'ARRAY' THEN "_mpql_j1" END AS "_mpql_lst1",
+      CASE WHEN TYPEOF("_mpql_j1") = 'OBJECT' THEN "_mpql_j1" END AS "_mpql_obj1",
+      CASE
+        WHEN TYPEOF("_mpql_j2") IN ('INTEGER', 'DECIMAL', 'DOUBLE')
+        THEN TO_DOUBLE("_mpql_j2")
+      END AS "_mpql_num2",
+      CASE WHEN TYPEOF("_mpql_j2") = 'VARCHAR' THEN CAST("_mpql_j2" AS VARCHAR) END AS "_mpql_str2",
+      CASE WHEN TYPEOF("_mpql_j2") = 'BOOLEAN' THEN CAST("_mpql_j2" AS BOOLEAN) END AS "_mpql_bool2",
+      CASE WHEN TYPEOF("_mpql_j2") = 'NULL_VALUE' THEN TRUE END AS "_mpql_null2",
+      CASE WHEN TYPEOF("_mpql_j2") = 'ARRAY' THEN "_mpql_j2" END AS "_mpql_lst2",
+      CASE WHEN TYPEOF("_mpql_j2") = 'OBJECT' THEN "_mpql_j2" END AS "_mpql_obj2"
+    FROM (
+      SELECT
+        *,
+        GET("properties", 'plan') AS "_mpql_j0",
+        GET("properties", '$time') AS "_mpql_j1",
+        GET("properties", 'n') AS "_mpql_j2"
+      FROM "mp_master_event"
+    ) AS _mpql_l0
+  ) AS _mpql_l1
+) AS _mpql_l2
 WHERE
   (
     (
       (
-        COALESCE(
-          CASE
-            WHEN TYPEOF(GET("properties", 'plan')) IN ('INTEGER', 'DECIMAL', 'DOUBLE')
-            THEN TO_DOUBLE(GET("properties", 'plan'))
-          END > CAST(1 AS DOUBLE),
-          FALSE
-        )
+        COALESCE("_mpql_num0" > CAST(1 AS DOUBLE), FALSE)
         AND (
           "event_name" IN ('Signup')
         )
       )
       AND (
         CASE
-          WHEN GET("properties", '$time') IS NULL
+          WHEN "_mpql_j1" IS NULL
           THEN CAST(FLOOR(EXTRACT(epoch_second FROM "time")) AS DOUBLE)
-          ELSE CASE
-            WHEN REGEXP_LIKE(
-              CASE
-                WHEN TYPEOF(GET("properties", '$time')) = 'VARCHAR'
-                THEN CAST(GET("properties", '$time') AS VARCHAR)
-              END,
-              '[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,9})?Z?)?'
-            )
-            THEN CASE
-              WHEN (
-                NOT (
-                  TRY_CAST(SUBSTRING(
-                    CASE
-                      WHEN TYPEOF(GET("properties", '$time')) = 'VARCHAR'
-                      THEN CAST(GET("properties", '$time') AS VARCHAR)
-                    END,
-                    1,
-                    10
-                  ) AS DATE) IS NULL
-                )
-              )
-              AND (
-                (
-                  (
-                    (
-                      SUBSTRING(
-                        CASE
-                          WHEN TYPEOF(GET("properties", '$time')) = 'VARCHAR'
-                          THEN CAST(GET("properties", '$time') AS VARCHAR)
-                        END,
-                        1,
-                        4
-                      ) <> '0000'
-                    )
-                    AND (
-                      COALESCE(
-                        TRY_CAST(SUBSTRING(
-                          CASE
-                            WHEN TYPEOF(GET("properties", '$time')) = 'VARCHAR'
-                            THEN CAST(GET("properties", '$time') AS VARCHAR)
-                          END,
-                          12,
-                          2
-                        ) AS INT),
-                        0
-                      ) < 24
-                    )
-                  )
-                  AND (
-                    COALESCE(
-                      TRY_CAST(SUBSTRING(
-                        CASE
-                          WHEN TYPEOF(GET("properties", '$time')) = 'VARCHAR'
-                          THEN CAST(GET("properties", '$time') AS VARCHAR)
-                        END,
-                        15,
-                        2
-                      ) AS INT),
-                      0
-                    ) < 60
-                  )
-                )
-                AND (
-                  COALESCE(
-                    TRY_CAST(SUBSTRING(
-                      CASE
-                        WHEN TYPEOF(GET("properties", '$time')) = 'VARCHAR'
-                        THEN CAST(GET("properties", '$time') AS VARCHAR)
-                      END,
-                      18,
-                      2
-                    ) AS INT),
-                    0
-                  ) < 60
-                )
-              )
-              THEN (
-                CAST(DATEDIFF(
-                  day,
-                  CAST('1970-01-01' AS DATE),
-                  TRY_CAST(SUBSTRING(
-                    CASE
-                      WHEN TYPEOF(GET("properties", '$time')) = 'VARCHAR'
-                      THEN CAST(GET("properties", '$time') AS VARCHAR)
-                    END,
-                    1,
-                    10
-                  ) AS DATE)
-                ) AS DOUBLE) * 86400
-              ) + (
-                (
-                  COALESCE(
-                    TRY_CAST(SUBSTRING(
-                      CASE
-                        WHEN TYPEOF(GET("properties", '$time')) = 'VARCHAR'
-                        THEN CAST(GET("properties", '$time') AS VARCHAR)
-                      END,
-                      12,
-                      2
-                    ) AS INT),
-                    0
-                  ) * 3600
-                ) + (
-                  (
-                    COALESCE(
-                      TRY_CAST(SUBSTRING(
-                        CASE
-                          WHEN TYPEOF(GET("properties", '$time')) = 'VARCHAR'
-                          THEN CAST(GET("properties", '$time') AS VARCHAR)
-                        END,
-                        15,
-                        2
-                      ) AS INT),
-                      0
-                    ) * 60
-                  ) + COALESCE(
-                    TRY_CAST(SUBSTRING(
-                      CASE
-                        WHEN TYPEOF(GET("properties", '$time')) = 'VARCHAR'
-                        THEN CAST(GET("properties", '$time') AS VARCHAR)
-                      END,
-                      18,
-                      2
-                    ) AS INT),
-                    0
-                  )
-                )
-              )
-            END
-          END
+          ELSE "_mpql_dt1"
         END >= 1704067200
       )
     )
     AND (
       CASE
-        WHEN GET("properties", '$time') IS NULL
+        WHEN "_mpql_j1" IS NULL
         THEN CAST(FLOOR(EXTRACT(epoch_second FROM "time")) AS DOUBLE)
-        ELSE CASE
-          WHEN REGEXP_LIKE(
-            CASE
-              WHEN TYPEOF(GET("properties", '$time')) = 'VARCHAR'
-              THEN CAST(GET("properties", '$time') AS VARCHAR)
-            END,
-            '[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,9})?Z?)?'
-          )
-          THEN CASE
-            WHEN (
-              NOT (
-                TRY_CAST(SUBSTRING(
-                  CASE
-                    WHEN TYPEOF(GET("properties", '$time')) = 'VARCHAR'
-                    THEN CAST(GET("properties", '$time') AS VARCHAR)
-                  END,
-                  1,
-                  10
-                ) AS DATE) IS NULL
-              )
-            )
-            AND (
-              (
-                (
-                  (
-                    SUBSTRING(
-                      CASE
-                        WHEN TYPEOF(GET("properties", '$time')) = 'VARCHAR'
-                        THEN CAST(GET("properties", '$time') AS VARCHAR)
-                      END,
-                      1,
-                      4
-                    ) <> '0000'
-                  )
-                  AND (
-                    COALESCE(
-                      TRY_CAST(SUBSTRING(
-                        CASE
-                          WHEN TYPEOF(GET("properties", '$time')) = 'VARCHAR'
-                          THEN CAST(GET("properties", '$time') AS VARCHAR)
-                        END,
-                        12,
-                        2
-                      ) AS INT),
-                      0
-                    ) < 24
-                  )
-                )
-                AND (
-                  COALESCE(
-                    TRY_CAST(SUBSTRING(
-                      CASE
-                        WHEN TYPEOF(GET("properties", '$time')) = 'VARCHAR'
-                        THEN CAST(GET("properties", '$time') AS VARCHAR)
-                      END,
-                      15,
-                      2
-                    ) AS INT),
-                    0
-                  ) < 60
-                )
-              )
-              AND (
-                COALESCE(
-                  TRY_CAST(SUBSTRING(
-                    CASE
-                      WHEN TYPEOF(GET("properties", '$time')) = 'VARCHAR'
-                      THEN CAST(GET("properties", '$time') AS VARCHAR)
-                    END,
-                    18,
-                    2
-                  ) AS INT),
-                  0
-                ) < 60
-              )
-            )
-            THEN (
-              CAST(DATEDIFF(
-                day,
-                CAST('1970-01-01' AS DATE),
-                TRY_CAST(SUBSTRING(
-                  CASE
-                    WHEN TYPEOF(GET("properties", '$time')) = 'VARCHAR'
-                    THEN CAST(GET("properties", '$time') AS VARCHAR)
-                  END,
-                  1,
-                  10
-                ) AS DATE)
-              ) AS DOUBLE) * 86400
-            ) + (
-              (
-                COALESCE(
-                  TRY_CAST(SUBSTRING(
-                    CASE
-                      WHEN TYPEOF(GET("properties", '$time')) = 'VARCHAR'
-                      THEN CAST(GET("properties", '$time') AS VARCHAR)
-                    END,
-                    12,
-                    2
-                  ) AS INT),
-                  0
-                ) * 3600
-              ) + (
-                (
-                  COALESCE(
-                    TRY_CAST(SUBSTRING(
-                      CASE
-                        WHEN TYPEOF(GET("properties", '$time')) = 'VARCHAR'
-                        THEN CAST(GET("properties", '$time') AS VARCHAR)
-                      END,
-                      15,
-                      2
-                    ) AS INT),
-                    0
-                  ) * 60
-                ) + COALESCE(
-                  TRY_CAST(SUBSTRING(
-                    CASE
-                      WHEN TYPEOF(GET("properties", '$time')) = 'VARCHAR'
-                      THEN CAST(GET("properties", '$time') AS VARCHAR)
-                    END,
-                    18,
-                    2
-                  ) AS INT),
-                  0
-                )
-              )
-            )
-          END
-        END
+        ELSE "_mpql_dt1"
       END < 1706745600
     )
   )
@@ -1623,70 +1358,30 @@ WHERE
       CASE
         WHEN (
           CASE
-            WHEN ABS(
-              CASE
-                WHEN TYPEOF(GET("properties", 'n')) IN ('INTEGER', 'DECIMAL', 'DOUBLE')
-                THEN TO_DOUBLE(GET("properties", 'n'))
-              END + CAST(1 AS DOUBLE)
-            ) <= 1.7976931348623157e308
-            THEN CASE
-              WHEN TYPEOF(GET("properties", 'n')) IN ('INTEGER', 'DECIMAL', 'DOUBLE')
-              THEN TO_DOUBLE(GET("properties", 'n'))
-            END + CAST(1 AS DOUBLE)
+            WHEN ABS("_mpql_num2" + CAST(1 AS DOUBLE)) <= 1.7976931348623157e308
+            THEN "_mpql_num2" + CAST(1 AS DOUBLE)
           END = FLOOR(
             CASE
-              WHEN ABS(
-                CASE
-                  WHEN TYPEOF(GET("properties", 'n')) IN ('INTEGER', 'DECIMAL', 'DOUBLE')
-                  THEN TO_DOUBLE(GET("properties", 'n'))
-                END + CAST(1 AS DOUBLE)
-              ) <= 1.7976931348623157e308
-              THEN CASE
-                WHEN TYPEOF(GET("properties", 'n')) IN ('INTEGER', 'DECIMAL', 'DOUBLE')
-                THEN TO_DOUBLE(GET("properties", 'n'))
-              END + CAST(1 AS DOUBLE)
+              WHEN ABS("_mpql_num2" + CAST(1 AS DOUBLE)) <= 1.7976931348623157e308
+              THEN "_mpql_num2" + CAST(1 AS DOUBLE)
             END
           )
         )
         AND (
           ABS(
             CASE
-              WHEN ABS(
-                CASE
-                  WHEN TYPEOF(GET("properties", 'n')) IN ('INTEGER', 'DECIMAL', 'DOUBLE')
-                  THEN TO_DOUBLE(GET("properties", 'n'))
-                END + CAST(1 AS DOUBLE)
-              ) <= 1.7976931348623157e308
-              THEN CASE
-                WHEN TYPEOF(GET("properties", 'n')) IN ('INTEGER', 'DECIMAL', 'DOUBLE')
-                THEN TO_DOUBLE(GET("properties", 'n'))
-              END + CAST(1 AS DOUBLE)
+              WHEN ABS("_mpql_num2" + CAST(1 AS DOUBLE)) <= 1.7976931348623157e308
+              THEN "_mpql_num2" + CAST(1 AS DOUBLE)
             END
           ) < 1e16
         )
         THEN CAST(CAST(CASE
-          WHEN ABS(
-            CASE
-              WHEN TYPEOF(GET("properties", 'n')) IN ('INTEGER', 'DECIMAL', 'DOUBLE')
-              THEN TO_DOUBLE(GET("properties", 'n'))
-            END + CAST(1 AS DOUBLE)
-          ) <= 1.7976931348623157e308
-          THEN CASE
-            WHEN TYPEOF(GET("properties", 'n')) IN ('INTEGER', 'DECIMAL', 'DOUBLE')
-            THEN TO_DOUBLE(GET("properties", 'n'))
-          END + CAST(1 AS DOUBLE)
+          WHEN ABS("_mpql_num2" + CAST(1 AS DOUBLE)) <= 1.7976931348623157e308
+          THEN "_mpql_num2" + CAST(1 AS DOUBLE)
         END AS BIGINT) AS VARCHAR)
         ELSE CAST(CASE
-          WHEN ABS(
-            CASE
-              WHEN TYPEOF(GET("properties", 'n')) IN ('INTEGER', 'DECIMAL', 'DOUBLE')
-              THEN TO_DOUBLE(GET("properties", 'n'))
-            END + CAST(1 AS DOUBLE)
-          ) <= 1.7976931348623157e308
-          THEN CASE
-            WHEN TYPEOF(GET("properties", 'n')) IN ('INTEGER', 'DECIMAL', 'DOUBLE')
-            THEN TO_DOUBLE(GET("properties", 'n'))
-          END + CAST(1 AS DOUBLE)
+          WHEN ABS("_mpql_num2" + CAST(1 AS DOUBLE)) <= 1.7976931348623157e308
+          THEN "_mpql_num2" + CAST(1 AS DOUBLE)
         END AS VARCHAR)
       END IS NULL
     )
