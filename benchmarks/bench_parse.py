@@ -72,6 +72,11 @@ def to_sql(node: A.Expr) -> str:
     if isinstance(node, (A.And, A.Or)):
         word = "AND" if isinstance(node, A.And) else "OR"
         return f"({to_sql(node.left)}) {word} ({to_sql(node.right)})"
+    if isinstance(node, A.Any):
+        return (f"EXISTS(SELECT 1 FROM UNNEST({to_sql(node.items)}) AS t({node.var}) "
+                f"WHERE {to_sql(node.predicate)})")
+    if isinstance(node, A.Var):
+        return node.name
     raise TypeError(type(node).__name__)
 
 
@@ -101,6 +106,10 @@ def to_python(node: A.Expr) -> str:
     if isinstance(node, (A.And, A.Or)):
         word = "and" if isinstance(node, A.And) else "or"
         return f"({to_python(node.left)}) {word} ({to_python(node.right)})"
+    if isinstance(node, A.Any):
+        return f"any(({to_python(node.predicate)}) for {node.var} in ({to_python(node.items)}))"
+    if isinstance(node, A.Var):
+        return node.name
     raise TypeError(type(node).__name__)
 
 

@@ -1,8 +1,8 @@
 """mpql — parse, check, build, plan, run and locally evaluate Mixpanel segmentation expressions.
 
 The public API is exactly the names in ``__all__`` (plus the documented submodules
-``mpql.sandbox`` and ``mpql.build``); everything else is internal and may change. Names are
-loaded lazily on first use so that ``import mpql`` and the CLI start fast.
+``mpql.sandbox``, ``mpql.aggregates`` and ``mpql.build``); everything else is internal and may
+change. Names are loaded lazily on first use so that ``import mpql`` and the CLI start fast.
 
 Architecture, one subpackage per layer (each module docstring says how it fits)::
 
@@ -14,6 +14,7 @@ Architecture, one subpackage per layer (each module docstring says how it fits):
     mpql/builder/         Python DSL for expressions       → prop, user, and_, …
     mpql/planner/         queries → plans of HTTP steps    → Query, Plan, ServiceAccount, …
     mpql/evaluator/       Mixpanel semantics in Python     → evaluate, compile_predicate
+    mpql/aggregates/      segmentation, retention, funnels computed locally (mpql.aggregates)
     mpql/sandbox/         Mixpanel-compatible local server → mpql.sandbox.Sandbox
     mpql/executor/        runs plans over HTTP             → Client
     mpql/repl/            interactive filter testing
@@ -62,9 +63,11 @@ _LAZY = {
     "and_": "mpql.builder",
     "or_": "mpql.builder",
     "not_": "mpql.builder",
+    "any_": "mpql.builder",
     "NOW": "mpql.builder",
     # planner
     "Query": "mpql.planner",
+    "AggregateQuery": "mpql.planner",
     "Plan": "mpql.planner",
     "ServiceAccount": "mpql.planner",
     "ProjectSecret": "mpql.planner",

@@ -7,13 +7,13 @@ checker returns lists of them; the CLI renders them in the formats ``mpql lint``
 
 Rendering follows ruff's "full" format::
 
-    E101 `=` is assignment, not comparison
+    E101 `===` is not an operator
      --> filters.mpql:3:17
       |
-    3 | properties["a"] = 1
-      |                 ^
+    3 | properties["a"] === 1
+      |                 ^^^
       |
-      = help: use `==` to compare
+      = help: use `==`
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import mpql
-from mpql import NOW, and_, behavior, event, lit, not_, or_, prop, user
+from mpql import NOW, and_, any_, behavior, event, lit, not_, or_, prop, user
 from mpql.builder import Term, condition
 from mpql.language import ast as A
 
@@ -45,6 +45,15 @@ from mpql.language import ast as A
     (not_(prop("a") == 1), 'not properties["a"] == 1'),
     (and_([prop("a") == 1, prop("b") == 2]), 'properties["a"] == 1 and properties["b"] == 2'),
     (condition('user["x"] == "y"') & (prop("a") == True), 'user["x"] == "y" and properties["a"] == true'),
+    # Mixpanel's hot-shard selector
+    (prop("k").defined() & (prop("k").any(lambda x: x == "v") | (prop("k").string("undefined") == "v")),
+     'defined(properties["k"]) and (any(X, properties["k"], X == "v") '
+     'or string(properties["k"], "undefined") == "v")'),
+    (any_(user("plans"), lambda p: (p == "pro") | (p == "team")),
+     'any(X, user["plans"], X == "pro" or X == "team")'),
+    (any_(["a", "b"], lambda x: x == prop("p")), 'any(X, ["a", "b"], X == properties["p"])'),
+    (prop("tags").any(lambda x: 'properties["n"] > 1'), 'any(X, properties["tags"], properties["n"] > 1)'),
+    (prop("s").string(0), 'string(properties["s"], 0)'),
 ])
 def test_builder_equals_parser(term, text):
     assert isinstance(term, Term)
@@ -171,3 +180,30 @@ def test_sets_give_the_same_expression_and_plan_under_any_hash_seed():
         outs.add(r.stdout)
     assert len(outs) == 1
     assert 'properties["a"] in ["v", "w", "x", "y", "z"]' in outs.pop()
+
+
+def test_nested_any_gets_distinct_generated_names():
+    term = any_(prop("a"), lambda x: any_(prop("b"), lambda y: x == y) & (x > 1))
+    outer = term.expr
+    inner = outer.predicate.left
+    assert outer.var != inner.var  # no shadowing: both bindings stay reachable
+    assert inner.predicate == A.Compare("==", A.Var(outer.var), A.Var(inner.var))
+    assert mpql.parse(str(term)) == outer and mpql.check(term) == []
+    assert mpql.evaluate(outer, {"a": [1, 2], "b": [2]}) is True
+    assert mpql.evaluate(outer, {"a": [1, 3], "b": [1]}) is False
+
+
+def test_any_refuses_a_condition_that_is_not_a_function():
+    with pytest.raises(mpql.BuildError, match="function of the element"):
+        any_(prop("a"), 'X == 1')
+    with pytest.raises(mpql.BuildError, match="None"):
+        prop("a").string(None)
+
+
+@given(name=names, value=scalars, default=st.text(max_size=10))
+def test_property_any_and_string_default_roundtrip(name, value, default):
+    """Untrusted names and values in any(...) and string(x, default) stay literals."""
+    term = prop(name).any(lambda x: (x == value) | (x == default)) | (
+        prop(name).string(default) == value)
+    for style in ("pretty", "wire"):
+        assert mpql.parse(term.text(style)) == term.expr

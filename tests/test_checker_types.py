@@ -7,6 +7,8 @@ import pytest
 
 import mpql
 from mpql.checker import Context, infer_type, parse_schema
+from mpql.checker import types as T
+from mpql.diagnostics import apply_edits
 from mpql.errors import ConfigError
 from mpql.language import ast as A
 
@@ -103,9 +105,42 @@ def test_check_on_a_tree_without_source():
 
 
 def test_syntax_errors_are_diagnostics():
-    (d,) = mpql.check('properties["a"] = 1')
+    (d,) = mpql.check('properties["a"] === 1')
     assert (d.code, d.name, d.severity) == ("E101", "assignment-for-comparison", "error")
-    assert mpql.check('properties["a"] = 1', ignore=["E1"]) == []
+    assert mpql.check('properties["a"] === 1', ignore=["E1"]) == []
+
+
+def test_single_equals_is_a_warning_with_a_safe_fix_not_an_error():
+    (d,) = mpql.check('properties["plan"] = "Ent"')
+    assert (d.code, d.name, d.severity) == ("U010", "single-equals", "warning")
+    assert d.fix.applicability == "safe"
+    assert apply_edits('properties["plan"] = "Ent"', d.fix.edits) == 'properties["plan"] == "Ent"'
+    # a tree has no spelling: built in code, `==` is all there is
+    assert mpql.check(mpql.parse('properties["plan"] = "Ent"')) == []
+
+
+def test_any_variable_types_and_scope():
+    assert infer_type('any(X, properties["tags"], X == "a")') == T.BOOLEAN
+    # the variable takes the type of a literal list's items: comparing it with a string is T001
+    found = mpql.check('any(X, [1, 2], X == "1")')
+    assert [d.code for d in found] == ["T001"]
+    assert mpql.check('any(X, [1, 2], X == properties["n"])') == []
+    # a variable is a value, not a constant: no C001 on X == 1
+    assert mpql.check('any(X, properties["ids"], X == 1)') == []
+
+
+def test_unbound_and_shadowed_variables_in_trees_built_in_code():
+    (d,) = mpql.check(A.Compare("==", A.Var("X"), A.Number(1)))
+    assert (d.code, d.severity) == ("E126", "error") and "not bound" in d.message
+    inner = A.Any("X", A.Property("properties", "b"), A.Compare("==", A.Var("X"), A.Number(1)))
+    (d,) = mpql.check(A.Any("X", A.Property("properties", "a"), inner))
+    assert d.code == "E126" and "already the variable" in d.message
+
+
+def test_two_argument_string_types():
+    assert infer_type('string(properties["g"], "undefined")') == T.STRING
+    assert infer_type('string(properties["g"], 0)') == T.UNKNOWN
+    assert [d.code for d in mpql.check('string(properties["g"], "u") == 1')] == ["T001"]
 
 
 def test_select_and_ignore():

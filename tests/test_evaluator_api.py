@@ -53,7 +53,7 @@ def test_text_or_node_and_parse_errors():
     node = mpql.parse('properties["n"] + 1')
     assert evaluate(node, {"n": 1}) == evaluate('properties["n"] + 1', {"n": 1}) == 2
     with pytest.raises(mpql.ParseError):
-        compile_predicate('properties["n"] = 1')
+        compile_predicate('properties["n"] === 1')
     with pytest.raises(TypeError):
         evaluate(42, {})
 

@@ -127,7 +127,7 @@ def test_user_join_with_profiles_from(tmp_path, events_file):
 
 
 def test_syntax_error_is_rendered(events_file):
-    done = mpql("-w", 'properties["plan"] = "pro"', str(events_file))
+    done = mpql("-w", 'properties["plan"] === "pro"', str(events_file))
     assert done.returncode == 2
     err = done.stderr.decode()
     assert "E101" in err and "--where:1:20" in err and "help:" in err

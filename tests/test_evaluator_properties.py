@@ -23,7 +23,7 @@ VALUES = [
     0, 1, -1, 1.0, 0.0, 2.5, -7, 3, 1700000000, 1700000000123, 4294967296,
     True, False, None, "", "a", "b", "1", "ab", "true", "false",
     "2024-01-01", "2024-01-01T00:00:00", "2024-02-30", "2023-11-14T22:13:20",
-    [], [1, "a"], ["a"], [True], {"k": 1},
+    [], [1, "a"], ["a"], [True], {"k": 1}, ["b", "2024-01-01", None, 2.5], [[1], {"k": 1}],
 ]
 # For the datetime fast paths (compiler._compare_datetime): ISO-shaped but not dates, other
 # shapes datetime("…") accepts, the seconds around the literals, numbers of every range.
@@ -69,7 +69,22 @@ def _extend(children):
                                            "list", "floor", "round", "ceil"]),
                   children.map(lambda c: (c,))),
         st.builds(A.Call, st.just("has_prefix"), st.tuples(children, children)),
+        st.builds(A.Call, st.just("string"), st.tuples(children, children)),
+        _anys(children),
     )
+
+
+def _anys(children):
+    """any(V, items, condition): `NOW` leaves of the condition become the variable; a nested
+    any(...) gets another name (shadowing is an error)."""
+
+    def make(items, predicate):
+        inner = {n.var for n in A.walk(predicate) if isinstance(n, A.Any)}
+        var = next(v for v in ("X", "Y", "Z", "W", "V", "U2", "T", "S", "R", "Q") if v not in inner)
+        return A.Any(var, items, A.transform(
+            predicate, lambda n: A.Var(var) if isinstance(n, A.Now) else n))
+
+    return st.builds(make, children, children)
 
 
 exprs = st.recursive(leaves, _extend, max_leaves=10)
@@ -92,6 +107,8 @@ semantics = st.builds(
     null_is_defined=st.booleans(),
     string_ordering=st.sampled_from(["undefined", "lexicographic"]),
     round_half=st.sampled_from(["half-away", "half-even"]),
+    any_non_list=st.sampled_from(["undefined", "singleton"]),
+    string_default=st.sampled_from(["undefined", "undefined-or-null"]),
 )
 
 
@@ -252,6 +269,18 @@ def _shapes():
     yield A.In(p, A.ListLiteral([]))
     yield A.Call("defined", (p,))
     yield A.Not(A.Call("defined", (p,)))
+    x = A.Var("X")
+    for lit in lits:  # any(...) compiles `X <op> literal` with the property fast paths
+        for op in A.COMPARE_OPS:
+            yield A.Any("X", p, A.Compare(op, x, lit))
+        yield A.Not(A.Any("X", p, A.Compare("!=", lit, x)))
+    for lit in lits[:4]:
+        yield A.Call("string", (p, lit))
+        for other in lits:  # the string(prop, d) == "text" fast path
+            yield A.Compare("==", A.Call("string", (p, lit)), other)
+            yield A.Compare("!=", other, A.Call("string", (p, lit)))
+    yield A.Any("X", A.ListLiteral(lits[:3]), A.Compare("==", x, p))
+    yield A.Any("X", p, A.Any("Y", A.ListLiteral(lits[:3]), A.Compare(">", x, A.Var("Y"))))
     for text in ["2024-01-01T00:00:00", "2023-11-14T22:13:20", "1970-01-01T00:00:01"]:
         when = A.Call("datetime", (A.String(text),))
         for op in ("<", "<=", ">", ">="):
@@ -267,7 +296,9 @@ def test_fast_paths_agree_with_the_interpreter_exhaustively():
     variants = [
         Semantics(),
         Semantics(iso_strings_are_datetimes=False, ne_with_undefined="undefined",
-                  null_is_defined=False, undefined_equals_undefined=True),
+                  null_is_defined=False, undefined_equals_undefined=True,
+                  any_non_list="singleton", string_default="undefined-or-null",
+                  logic_operand="undefined"),
     ]
     records = [{"event": "e", "properties": {"p": v}} for v in VALUES + DATE_EDGES] + \
         [{"event": "e", "properties": {"time": v}} for v in VALUES + [10**20, 1700000000999]] + \

@@ -92,7 +92,7 @@ def test_profiles_to_stdout_with_limit(server):
     (["--events", "--where", 'properties["a"] == 1'], "--from"),
     (["--profiles", "--resume"], "-o FILE"),
     (["--events", "--from", "2024-01-02", "--to", "2024-01-01"], "after"),
-    (["--events", "--where", 'properties["a"] = 1', "--from", "2024-01-01", "--to",
+    (["--events", "--where", 'properties["a"] === 1', "--from", "2024-01-01", "--to",
       "2024-01-01"], "E101"),
     (["--profiles", "-o", "/nonexistent-dir/x.jsonl"], "cannot write the output"),
     (["--profiles", "--dedupe"], "--dedupe apply to --events"),

@@ -72,7 +72,7 @@ class TestParse:
 
     def test_syntax_error_exits_1_with_a_located_diagnostic(self, tmp_path):
         f = tmp_path / "bad.mpql"
-        f.write_text('properties["ok"]\n\n# c\nproperties["a"] = 1\n', encoding="utf-8")
+        f.write_text('properties["ok"]\n\n# c\nproperties["a"] === 1\n', encoding="utf-8")
         r = mpql("parse", str(f))
         assert r.returncode == 1
         assert f"--> {f}:4:17" in r.stderr
@@ -216,7 +216,7 @@ class TestFmt:
 
     def test_syntax_error_exits_2_points_into_the_file_and_leaves_it(self, tmp_path):
         bad = tmp_path / "bad.mpql"
-        text = 'properties["a"]==1\n\n# c\nproperties["b"] =\n  2\n'
+        text = 'properties["a"]==1\n\n# c\nproperties["b"] ===\n  2\n'
         bad.write_text(text, encoding="utf-8")
         good = tmp_path / "good.mpql"
         good.write_text("1+1\n", encoding="utf-8")

@@ -60,6 +60,6 @@ def test_wheel_installs_and_finds_its_grammar(tmp_path):
     result = run(str(bindir / "mpql"), "parse", "--json", "-e", 'properties["a"] == 1',
                  cwd=outside)
     assert json.loads(result.stdout)["type"] == "Compare"
-    bad = subprocess.run([str(bindir / "mpql"), "fmt", "-e", 'properties["a"] = 1'],
+    bad = subprocess.run([str(bindir / "mpql"), "fmt", "-e", 'properties["a"] === 1'],
                          capture_output=True, text=True, cwd=outside, timeout=60)
     assert bad.returncode == 2 and "E101" in bad.stderr

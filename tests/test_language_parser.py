@@ -125,11 +125,11 @@ class TestApi:
 
     def test_parse_error_carries_a_diagnostic(self):
         with pytest.raises(mpql.ParseError) as info:
-            mpql.parse('properties["a"] = 1')
+            mpql.parse('properties["a"] === 1')
         err = info.value
         assert (err.code, err.diagnostic.line, err.diagnostic.column) == ("E101", 1, 17)
         assert err.diagnostic.name == SYNTAX_CODES["E101"] == "assignment-for-comparison"
-        assert str(err) == "E101 `=` is not a comparison operator (line 1, column 17)"
+        assert str(err) == "E101 `===` is not an operator (line 1, column 17)"
 
     def test_codes_are_unique_and_named(self):
         assert len(set(SYNTAX_CODES.values())) == len(SYNTAX_CODES)
@@ -177,8 +177,10 @@ class TestDecisions:
 
     def test_function_arity(self):
         assert set(FUNCTIONS) == {"defined", "boolean", "number", "string", "datetime", "list",
-                                  "floor", "round", "ceil", "has_prefix"}
+                                  "floor", "round", "ceil", "has_prefix", "any"}
         assert FUNCTIONS["datetime"] == (1, 1)  # two-argument casts are rejected (E111)
+        assert FUNCTIONS["string"] == (1, 2)  # string(x, default): Mixpanel's hot-shard docs
+        assert FUNCTIONS["any"] == (3, 3)
 
     def test_whitespace_before_call_parenthesis(self):
         assert mpql.parse('defined (properties["a"])') == mpql.parse('defined(properties["a"])')
@@ -282,10 +284,69 @@ def test_line_col_is_the_same_with_and_without_the_index():
 
 
 def test_a_diagnostic_in_a_long_file_renders_its_own_line():
-    text = "\n\n".join(f'properties["p{i}"] == {i}' for i in range(2000)) + '\n\nuser["x"] = 1\n'
+    text = "\n\n".join(f'properties["p{i}"] == {i}' for i in range(2000)) + '\n\nuser["x"] === 1\n'
     try:
         mpql.parse(text.split("\n\n")[-1])
     except mpql.ParseError as exc:
         d = exc.diagnostic.with_source(text, text.rindex("user"), "f.mpql")
     assert d.render().splitlines()[1:4] == ["    --> f.mpql:4001:11", "     |",
-                                          '4001 | user["x"] = 1']
+                                          '4001 | user["x"] === 1']
+
+
+class TestMixpanelSpellings:
+    """any(VAR, LIST, CONDITION), string(x, default) and `=`: written by Mixpanel's own docs
+    (docs/language.md, "Mixpanel's own spellings")."""
+
+    HOT_SHARD = ('((defined (properties["k"])) AND ((any(X, properties["k"], X="v")) OR '
+                 '(string(properties["k"], "undefined") == "v")))')
+
+    def test_hot_shard_selector_parses_to_the_expected_tree(self):
+        k = A.Property("properties", "k")
+        want = A.And(
+            A.Call("defined", (k,)),
+            A.Or(A.Any("X", k, A.Compare("==", A.Var("X"), A.String("v"))),
+                 A.Compare("==", A.Call("string", (k, A.String("undefined"))), A.String("v"))))
+        assert mpql.parse(self.HOT_SHARD) == want
+
+    def test_single_equals_is_equality_and_prints_as_double(self):
+        node = mpql.parse('properties["plan"] = "Ent"')
+        assert node == mpql.parse('properties["plan"] == "Ent"')
+        assert mpql.format(node) == mpql.format(node, style="wire") == 'properties["plan"] == "Ent"'
+
+    def test_spans_of_any_and_its_variable(self):
+        text = 'any(item, user["t"], item == 1)'
+        node = mpql.parse(text)
+        assert node.span.slice(text) == text
+        var = node.predicate.left
+        assert isinstance(var, A.Var) and var.span.slice(text) == "item"
+        assert node.items.span.slice(text) == 'user["t"]'
+
+    def test_any_node_traversal(self):
+        node = mpql.parse('any(X, properties["a"], X > 1 and X < 5)')
+        assert A.children(node) == (node.items, node.predicate)
+        assert [type(n).__name__ for n in A.walk(node)][:3] == ["Any", "Property", "And"]
+        renamed = A.transform(node, lambda n: A.Property("user", n.name)
+                              if isinstance(n, A.Property) else n)
+        assert renamed.items == A.Property("user", "a") and renamed.var == "X"
+        assert A.fold(node, lambda n, subs: 1 + sum(subs)) == len(list(A.walk(node)))
+        assert hash(node) == hash(mpql.parse('any(X, properties["a"], X > 1 and X < 5)'))
+        assert node != mpql.parse('any(Y, properties["a"], Y > 1 and Y < 5)')  # names matter
+        assert repr(node).startswith("Any(var='X', items=Property(")
+        assert A.free_vars(node) == [] and A.free_vars(node.predicate) == [A.Var("X"), A.Var("X")]
+
+    @pytest.mark.parametrize("name", ["and", "NOT", "true", "Now", "null", "undefined",
+                                      "properties", "defined", "any", "1x", "a-b", ""])
+    def test_reserved_or_invalid_variable_names_are_refused(self, name):
+        with pytest.raises(ValueError):
+            A.Var(name)
+        with pytest.raises(ValueError):
+            A.Any(name, A.Property("properties", "a"), A.Boolean(True))
+
+    def test_any_is_never_a_call(self):
+        with pytest.raises(ValueError, match="Any"):
+            A.Call("any", (A.Number(1),))
+
+    def test_variable_names_follow_the_lexer(self):
+        for name in ("X", "x1", "$el", "élément", "_", "Any", "notX", "NULLABLE"):
+            node = A.Any(name, A.Property("properties", "a"), A.Compare("==", A.Var(name), A.Number(1)))
+            assert mpql.parse(mpql.format(node)) == node

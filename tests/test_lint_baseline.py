@@ -138,10 +138,12 @@ def test_missing_baseline_and_bad_combination(tmp_path):
 
 
 def test_python_host_baselined(tmp_path):
-    (tmp_path / "m.py").write_text(f"import x\nc.export(where='{OLD}')\n", encoding="utf-8")
+    (tmp_path / "m.py").write_text(f"import mixpanel_utils as c\nc.export(where='{OLD}')\n",
+                                   encoding="utf-8")
     assert mpql("m.py", cwd=tmp_path).returncode == 1
     assert mpql("--write-baseline", "b.json", "m.py", cwd=tmp_path).returncode == 0
-    (tmp_path / "m.py").write_text(f"import x\n\n\nimport y\nc.export(where='{OLD}')\n",
+    (tmp_path / "m.py").write_text(f"import mixpanel_utils as c\n\n\nimport y\n"
+                                   f"c.export(where='{OLD}')\n",
                                    encoding="utf-8")
     assert mpql("--baseline", "b.json", "m.py", cwd=tmp_path).returncode == 0
 

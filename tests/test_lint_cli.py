@@ -96,7 +96,7 @@ def test_json_shape(project):
     assert first["location"] == {"row": 2, "column": 1, "offset": 24}
     assert first["fix"]["applicability"] == "safe"
     assert first["fix"]["edits"][0]["content"] == 'properties["$distinct_id"]'
-    assert first["url"] == "docs/rules/S001.md"
+    assert first["url"] == "https://github.com/mpql/mpql/blob/main/docs/rules/S001.md"
 
 
 def test_json_empty_is_a_list(tmp_path):
@@ -190,17 +190,19 @@ def test_unsafe_fixes(tmp_path):
 
 
 def test_stdin():
-    r = mpql("lint", "--isolated", "--format", "concise", stdin='properties["x"] = 1\n')
+    r = mpql("lint", "--isolated", "--format", "concise", "-", stdin='properties["x"] === 1\n')
     assert r.returncode == 1
-    assert r.stdout.startswith("<stdin>:1:17: E101 [*] `=` is not a comparison operator")
+    assert r.stdout.startswith("<stdin>:1:17: E101 [*] `===` is not an operator")
 
 
 def test_python_and_json_sources(tmp_path):
     (tmp_path / "q.py").write_text(textwrap.dedent('''\
-        client.export(where='properties["distinct_id"] == "x"')
-        engage(where="properties[\\"mp_country_code\\"] == \\"US\\"")  # mpql: noqa: S006
-        engage(where="user[\\"a\\"] == 1")
-        run(where=f"properties['a'] == {x}")
+        from mixpanel_utils import MixpanelUtils
+        mp = MixpanelUtils("secret")
+        mp.export_events("e.txt", {"where": 'properties["distinct_id"] == "x"'})
+        mp.export_people("p", {"selector": "properties[\\"mp_country_code\\"] == 1"})  # noqa: S006
+        mp.export_people("p.txt", {"selector": "event[\\"a\\"] == 1"})
+        mp.export_events("e.txt", {"where": f"properties['a'] == {x}"})
     '''))
     (tmp_path / "q.json").write_text(
         '{"endpoint": "export", "where": "user[\\"plan\\"] == \\"pro\\""}\n')
@@ -209,17 +211,21 @@ def test_python_and_json_sources(tmp_path):
     assert lines == [
         "q.json:1:34: S003 `user[\"plan\"]` reads a user profile, but raw export events carry "
         "no profile",
-        "q.py:1:22: S001 [*] `properties[\"distinct_id\"]` should be spelled `$distinct_id` in "
+        "q.py:3:38: S001 [*] `properties[\"distinct_id\"]` should be spelled `$distinct_id` in "
         "a filter",
-        "q.py:3:15: U005 [*] in engage, write `properties[\"a\"]`; `user[...]` there is "
-        "unconfirmed (warning)",
-        "q.py:4:11: X001 expression built with an f-string cannot be checked (info)",
+        "q.py:5:41: S004 `event[\"a\"]` reads an event, but engage filters profiles",
+        "q.py:6:37: X001 expression built with an f-string cannot be checked (info)",
     ]
-    mpql("lint", "--isolated", "--fix", str(tmp_path))
+    mpql("lint", "--isolated", "--fix", "--extend-select", "U", str(tmp_path))
     fixed = (tmp_path / "q.py").read_text()
-    assert "where='properties[\"$distinct_id\"] == \"x\"'" in fixed
-    assert 'engage(where="properties[\\"a\\"] == 1")' in fixed  # escaped for the literal
+    assert "{\"where\": 'properties[\"$distinct_id\"] == \"x\"'}" in fixed
     compile(fixed, "q.py", "exec")
+    # a fix inside a double-quoted literal is escaped for it
+    (tmp_path / "q.py").write_text('import mpql\nmpql.check("user[\\"a\\"] == 1", '
+                                   'endpoint="engage")\n')
+    mpql("lint", "--isolated", "--fix", "--extend-select", "U005", str(tmp_path / "q.py"))
+    assert (tmp_path / "q.py").read_text() == (
+        'import mpql\nmpql.check("properties[\\"a\\"] == 1", endpoint="engage")\n')
 
 
 def test_config_pyproject(tmp_path):

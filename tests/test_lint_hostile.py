@@ -57,9 +57,10 @@ def test_fix_keeps_crlf_line_endings(tmp_path):
     assert path.read_bytes() == (b'# mpql: endpoint=export\r\nproperties["$distinct_id"] == '
                                  b'"u1"\r\n\r\nproperties["a"] == 1\r\n')
     py = tmp_path / "q.py"
-    py.write_bytes(b"import x\r\nx.export(where='" + BAD.encode() + b"')\r\n")
+    py.write_bytes(b"import mixpanel_utils as x\r\nx.export(where='" + BAD.encode() + b"')\r\n")
     assert mpql_cli("lint", "--isolated", "--fix", "q.py", cwd=tmp_path).returncode == 0
-    assert py.read_bytes() == (b"import x\r\nx.export(where='properties[\"$distinct_id\"] == "
+    assert py.read_bytes() == (b"import mixpanel_utils as x\r\n"
+                               b"x.export(where='properties[\"$distinct_id\"] == "
                                b"\"u1\"')\r\n")
 
 
@@ -155,9 +156,11 @@ def test_utf8_bom_files_are_read_and_written_back_with_it(tmp_path):
     # A BOM made a valid Python file an X002 "not valid Python" error and a JSON file "not
     # valid JSON"; in a .mpql file it was an E118 at 1:1.
     bom = b"\xef\xbb\xbf"
-    (tmp_path / "q.py").write_bytes(bom + b"import c\r\nc.export(where='" + BAD.encode()
+    (tmp_path / "q.py").write_bytes(bom + b"import mixpanel_utils as c\r\nc.export(where='"
+                                    + BAD.encode()
                                     + b"')\r\n")
-    (tmp_path / "q.json").write_bytes(bom + b'{"where": "properties[\\"a\\"] == 1"}')
+    (tmp_path / "q.json").write_bytes(
+        bom + b'{"endpoint": "export", "where": "properties[\\"a\\"] == 1"}')
     (tmp_path / "q.mpql").write_bytes(bom + b'properties["a"] == 1\n')
     r = mpql_cli("lint", "--isolated", "--format", "concise", "q.py", "q.json", "q.mpql",
                  cwd=tmp_path)
@@ -166,7 +169,8 @@ def test_utf8_bom_files_are_read_and_written_back_with_it(tmp_path):
         "in a filter"], r.stdout
     assert mpql_cli("lint", "--isolated", "--fix", "q.py", cwd=tmp_path).returncode == 0
     assert (tmp_path / "q.py").read_bytes() == (
-        bom + b"import c\r\nc.export(where='properties[\"$distinct_id\"] == \"u1\"')\r\n")
+        bom + b"import mixpanel_utils as c\r\n"
+        b"c.export(where='properties[\"$distinct_id\"] == \"u1\"')\r\n")
 
 
 def test_sarif_uri_of_an_absolute_path_is_a_file_uri(tmp_path):
@@ -209,7 +213,8 @@ def test_misspelt_noqa_code_is_reported(tmp_path):
     # `# mpql: noqa: S01` suppressed nothing and said nothing: the finding looked like a
     # noqa that does not work.
     (tmp_path / "a.mpql").write_text(BAD + "  # mpql: noqa: S01\n", encoding="utf-8")
-    (tmp_path / "b.py").write_text("import c\nc.export(where='properties[\"a\"] == 1')"
+    (tmp_path / "b.py").write_text("import mixpanel_utils as c\n"
+                                   "c.export(where='properties[\"a\"] == 1')"
                                    "  # mpql: noqa: U001, ZZ9\n", encoding="utf-8")
     (tmp_path / "c.mpql").write_text(BAD + "  # mpql: noqa: S001\n", encoding="utf-8")
     r = mpql_cli("lint", "--isolated", "--endpoint", "export", "--format", "concise",

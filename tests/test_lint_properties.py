@@ -55,10 +55,17 @@ def value(draw):
 
 @st.composite
 def condition(draw, depth=0):
-    kind = draw(st.integers(0, 5 if depth < 2 else 2))
+    kind = draw(st.integers(0, 7 if depth < 2 else 2))
     if kind == 0:
-        op = draw(st.sampled_from(["==", "!=", ">", "<=", "in"]))
+        op = draw(st.sampled_from(["==", "!=", ">", "<=", "in", "=", " = "]))
         return f"{draw(value())} {op} {draw(value())}"
+    if kind == 6:  # Mixpanel's any(VAR, LIST, CONDITION), its variable, `=` and string(x, d)
+        var = draw(st.sampled_from(["X", "item"]))
+        op = draw(st.sampled_from(["==", "=", "!="]))
+        test = f"{var}{op}{draw(value())}" if draw(st.booleans()) else draw(condition(depth + 1))
+        return f"any({var}, {draw(value())}, {test})"
+    if kind == 7:
+        return f"string({draw(prop())}, {draw(value())}) == {draw(value())}"
     if kind == 1:
         return f"defined({draw(prop())})"
     if kind == 2:
@@ -99,7 +106,7 @@ def _expr_diags(text, endpoint):
 def test_python_positions_map_exactly(text, endpoint, q):
     # repr-style escaping chosen by Python itself, with the quote we pick
     body = text.replace("\\", "\\\\").replace(q, "\\" + q).replace("\t", "\\t")
-    src = f"x = 1\nclient.query({endpoint!r}, where={q}{body}{q})\n"
+    src = f"import mixpanel_utils as client\nclient.query({endpoint!r}, where={q}{body}{q})\n"
     func = "export" if endpoint == "export" else "engage"
     src = src.replace("client.query(", f"client.{func}(")
     inner = _expr_diags(text, endpoint)

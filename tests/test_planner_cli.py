@@ -69,7 +69,7 @@ def test_profiles_plan():
     (["--events", "--where", 'properties["a"] == 1'], "needs --from and --to"),
     (["--events", "--from", "2024-01-02", "--to", "2024-01-01"], "after to_date"),
     (["--events", "--from", "2024-01-01", "--to", "2999-01-01"], "in the future"),
-    (["--events", "--from", "2024-01-01", "--to", "2024-01-01", "--where", 'properties["a"] = 1'],
+    (["--events", "--from", "2024-01-01", "--to", "2024-01-01", "--where", 'properties["a"] === 1'],
      "E101"),
     (["--profiles", "--where", 'event["x"] == 1'], "cannot filter on event properties"),
     (["--profiles", "--from", "2024-01-01"], "--from does not apply to --profiles"),

@@ -108,7 +108,7 @@ def test_tab_completes_accessors_property_names_and_values(session):
 
 def test_errors_and_unknown_commands_never_end_the_session(session):
     code, out = drive(session, [
-        ('properties["a"] = 1\r', None), (":frob\r", None), (":load /no/such/file\r", None),
+        ('properties["a"] === 1\r', None), (":frob\r", None), (":load /no/such/file\r", None),
         ("1 == 1\r", None), (":quit\r", None),
     ])
     assert "E101" in out and "unknown command `:frob`" in out and "no such file" in out
@@ -172,5 +172,5 @@ def test_toolbar_reports_the_input_as_it_is_typed():
     assert live_status("") == ("type an expression or :help", "dim")
     assert live_status('properties["a"] == 1') == ("✓ valid", "ok")
     assert live_status('properties["a"] == 1 and')[0].startswith("… incomplete")
-    msg, style = live_status('properties["a"] = 1')
+    msg, style = live_status('properties["a"] === 1')
     assert style == "error" and msg.startswith("✗ E101 ") and msg.endswith("(1:17)")

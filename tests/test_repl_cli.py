@@ -60,7 +60,7 @@ def test_multi_line_expression_continues_until_complete(events, tmp_path):
 
 
 def test_errors_never_end_the_run_and_make_the_exit_code_1(events, tmp_path):
-    script = 'properties["a"] = 1\n:nope\n(1 +\n\nproperties["plan"] == "pro"\n'
+    script = 'properties["a"] === 1\n:nope\n(1 +\n\nproperties["plan"] == "pro"\n'
     r = repl(["--data", str(events)], script, tmp_path)
     assert r.returncode == 1
     assert "E101" in r.stdout and "unknown command `:nope`" in r.stdout
@@ -147,9 +147,9 @@ def test_interactive_session_on_a_pseudo_terminal(events, tmp_path):
     try:
         read_until(b"mpql>")
         read_until(b"type an expression or :help")  # the live status in the toolbar
-        os.write(master, b'properties["$os"] =')
+        os.write(master, b'properties["$os"] ===')
         read_until("✗ E101".encode())
-        os.write(master, b'= "Windows"\r')
+        os.write(master, b'\x7f "Windows"\r')  # backspace: `==`
         read_until(b"1 of 2 events match (50.0%)")
         os.write(master, b":quit\r")
         assert proc.wait(timeout=20) == 0

@@ -10,7 +10,7 @@ from mpql.language import ast as A
 from mpql.language import parse
 from mpql.language.parser import FUNCTIONS
 from mpql.repl.catalog import EVENT, PROFILE, Catalog
-from mpql.repl.completion import accepts, complete, input_status
+from mpql.repl.completion import Suggestion, accepts, complete, input_status
 
 EVENTS = [
     {"event": "Signup", "properties": {"$os": "Mac OS X", "plan": "pro", "time": 1700000000,
@@ -199,8 +199,13 @@ def test_property_accepting_any_suggestion_leaves_a_valid_prefix(prefix, data):
     # invalid: more typing cannot fix these, so they are submitted and the error is shown
     ("1 2", "complete"),
     ('"unterminated', "complete"),
-    ("properties[\"a\"] = 1", "complete"),
+    ("properties[\"a\"] === 1", "complete"),
     ("a)", "complete"),
+    ('any(X, properties["a"], Y == 1)', "complete"),  # E126: shown at once
+    # Mixpanel's own spellings
+    ("properties[\"a\"] = 1", "complete"),
+    ('any(X, properties["a"],', "incomplete"),
+    ('string(properties["a"], ', "incomplete"),
 ])
 def test_input_status(text, status):
     assert input_status(text) == status
@@ -278,3 +283,16 @@ def test_true_and_1_are_different_values():
     cat = Catalog.from_records([{"event": "e", "properties": {"x": True}},
                                 {"event": "e", "properties": {"x": 1}}])
     assert sorted(map(repr, cat.get(EVENT, "x").top_values())) == ["(1, 1)", "(True, 1)"]
+
+
+def test_variables_of_open_any_calls_are_offered_in_their_condition(cat):
+    got = complete('any(X, properties["tags"], ', cat)
+    assert got[0] == Suggestion("X", 0, "variable", "X", "element of the enclosing any(...)")
+    inner = [s.text for s in complete('any(X, properties["a"], any(Yy, [1], Y', cat)]
+    assert inner == ["Yy"]
+    # closed any(...): its variable is out of scope
+    after = complete('any(X, properties["a"], X == 1) and ', cat)
+    assert all(s.kind != "variable" for s in after)
+    # `=` is never suggested (it is accepted, but the checker asks for `==`)
+    assert "=" not in [s.text for s in complete('any(X, properties["a"], X ', cat)]
+    assert [s.text for s in complete("an", cat)] == ["any("]

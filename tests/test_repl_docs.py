@@ -31,7 +31,7 @@ properties["$browser"] == "Chrome" and
 properties["mp_country_code"]
 
 # Syntax errors are rendered as `mpql lint` renders them; :fix applies the fix.
-properties["$os"] = "Linux"
+properties["$os"] === "Linux"
 :fix
 
 # Events of users whose profile says they pay for the pro plan, on Windows.

@@ -94,10 +94,10 @@ def test_fix_applies_safe_fixes_and_enters_the_result(s):
     session, buf = s
     ok, out = answer(session, buf, ":fix")
     assert not ok and "nothing to fix" in out
-    answer(session, buf, 'properties["plan"] = "pro"')
+    answer(session, buf, 'properties["plan"] === "pro"')
     ok, out = answer(session, buf, ":fix")
     assert ok
-    assert out.splitlines()[:2] == ['fixed (replace `=` with `==`): properties["plan"] == "pro"',
+    assert out.splitlines()[:2] == ['fixed (replace `===` with `==`): properties["plan"] == "pro"',
                                     'properties["plan"] == "pro"']
     assert "3 of 4 events match (75.0%)" in out
     ok, out = answer(session, buf, ":fix")
@@ -141,7 +141,7 @@ def test_non_boolean_expression_shows_its_values(s):
 
 def test_syntax_errors_render_like_lint_and_count_as_failures(s):
     session, buf = s
-    ok, out = answer(session, buf, 'properties["a"] = 1')
+    ok, out = answer(session, buf, 'properties["a"] === 1')
     assert not ok and session.failures == 1
     assert out.startswith("E101 ")
     assert " --> <input>:1:17" in out and "= help:" in out

@@ -70,3 +70,11 @@ def test_property_lexing_any_text_round_trips(text):
     lexer = L.MpqlReplLexer(stripnl=False, ensurenl=False)
     out = "".join(v for _, v in lexer.get_tokens(text))
     assert out == text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def test_any_binds_a_variable_and_single_equals_is_an_operator():
+    got = kinds('any(X, properties["k"], X="v")')
+    assert got[:4] == [(Name.Function, "any"), (Punctuation, "("), (Name.Variable, "X"),
+                       (Punctuation, ",")]
+    assert (Operator, "=") in got and (Error, "=") not in got
+    assert kinds('string(properties["k"], "u")')[0] == (Name.Function, "string")

@@ -136,7 +136,11 @@ def expressions(atom):
 
 
 EVENT_EXPR = expressions(atoms(EVENT_STRINGS, EVENT_NUMBERS))
-PROFILE_EXPR = expressions(atoms(PROFILE_STRINGS, PROFILE_NUMBERS))
+TAGS = ["vip", "beta", "partner", "nope"]
+# any(...) over the profiles' `tags` lists, in Mixpanel's own spelling (`=`) and ours
+TAG_ANY = st.tuples(st.sampled_from(TAGS), st.sampled_from(TAGS), st.sampled_from(["=", "=="])).map(
+    lambda t: f'any(X, properties["tags"], X {t[2]} {_q(t[0])} or X == {_q(t[1])})')
+PROFILE_EXPR = expressions(st.one_of(atoms(PROFILE_STRINGS, PROFILE_NUMBERS), TAG_ANY))
 
 _SETTINGS = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
@@ -202,6 +206,23 @@ def test_bad_where_is_400_before_any_byte(sb):
     r = requests.post(f"{sb.url}/api/query/engage", params={"project_id": c.project_id},
                       data={"where": "plan =="}, auth=(c.username, c.secret))
     assert r.status_code == 400 and r.json()["error"].startswith("Invalid 'where' expression")
+
+
+def test_any_and_string_default_as_mixpanel_docs_write_them(sb):
+    """Mixpanel's own spellings over HTTP: any(X, list, X="v") on the profiles' `tags` lists,
+    string(x, default), and `=` for `==` (the mixpanel-utils README's selector)."""
+    vip = _engage_all(sb, 'any(X, properties["tags"], X="vip")')
+    assert vip and all("vip" in p["$properties"]["tags"] for p in vip)
+    assert vip == _engage_all(sb, '"vip" in properties["tags"]')
+    assert vip == _truth_profiles(sb.dataset, 'any(X, properties["tags"], X == "vip")', sb.now())
+    both = _engage_all(sb, 'any(X, properties["tags"], X == "vip") and '
+                           'any(Y, properties["tags"], Y == "beta" or Y == "partner")')
+    assert both == _truth_profiles(sb.dataset, '"vip" in properties["tags"] and ("beta" in '
+                                   'properties["tags"] or "partner" in properties["tags"])', sb.now())
+    untagged = _engage_all(sb, 'string(properties["tags"], "none") == "none"')
+    assert untagged and all(not isinstance(p["$properties"].get("tags"), str) for p in untagged)
+    assert len(untagged) == len(sb.dataset.all_profiles)  # a list or missing: never a string
+    assert _engage_all(sb, 'properties["plan"] = "pro"') == _engage_all(sb, 'properties["plan"] == "pro"')
 
 
 def test_selector_alias_on_engage(sb):

@@ -19,7 +19,7 @@ def test_span_not_part_of_equality():
 
 
 @pytest.mark.parametrize("text,code", [
-    ('properties["a"] = 1', "E101"),
+    ('properties["a"] === 1', "E101"),
     ('zone == "x"', "E108"),
     ('(properties["a"] == 1', "E105"),
     ('properties["a"] ==', "E106"),

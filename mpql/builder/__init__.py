@@ -23,8 +23,9 @@ silently dropping a condition) and is not hashable. See docs/builder.md.
 from __future__ import annotations
 
 import datetime as _dt
+import itertools
 import math
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from ..errors import BuildError
 from ..language import ast as A
@@ -40,6 +41,7 @@ __all__ = [
     "and_",
     "or_",
     "not_",
+    "any_",
     "NOW",
     "to_expr",
 ]
@@ -48,6 +50,9 @@ __all__ = [
 #: parser's left-nested chain, so that printing a huge generated filter cannot hit Python's
 #: recursion limit. Both shapes print to equivalent text.
 _CHAIN_LIMIT = 32
+
+
+_NO_DEFAULT = object()
 
 
 class Term:
@@ -205,8 +210,18 @@ class Term:
     def number(self) -> "Term":
         return self._call("number")
 
-    def string(self) -> "Term":
-        return self._call("string")
+    def string(self, default: Any = _NO_DEFAULT) -> "Term":
+        """``string(self)``, or ``string(self, default)``: ``default`` where the cast is
+        undefined (a missing property, a list) — the form Mixpanel's hot-shard docs use."""
+        if default is _NO_DEFAULT:
+            return self._call("string")
+        return Term(A.Call("string", (self.expr, to_value(default))))
+
+    def any(self, condition: Callable[["Term"], Any]) -> "Term":
+        """``any(X, self, condition(X))``: true when ``condition`` holds for some element of
+        this list. ``condition`` is called once with the element as a Term; the variable's
+        name is generated (see ``any_``)."""
+        return any_(self, condition)
 
     def boolean(self) -> "Term":
         return self._call("boolean")
@@ -295,6 +310,42 @@ def or_(*conditions: Any) -> Term:
 def not_(cond: Any) -> Term:
     """``not cond``."""
     return Term(A.Not(to_condition(cond)))
+
+
+def any_(items: Any, condition: Callable[[Term], Any]) -> Term:
+    """``any(X, items, condition(X))``: true when ``condition`` holds for some element of the
+    list ``items`` (a Term such as ``prop("tags")``, or a Python list/tuple of literals)::
+
+        any_(prop("tags"), lambda tag: (tag == "vip") | (tag == "gold"))
+        # any(X, properties["tags"], X == "vip" or X == "gold")
+
+    ``condition`` is called once, with the element as a Term, and returns a condition (a
+    Term, an AST node or expression text). The variable's name is chosen here — ``X``, then
+    ``Y``, ``Z``, … avoiding the names of ``any``s nested inside the condition — never taken
+    from user input, so it cannot inject text; nested ``any_`` calls get distinct names."""
+    if not callable(condition):
+        raise BuildError(
+            f"any_() takes the condition as a function of the element (e.g. "
+            f"lambda x: x == \"vip\"), got {type(condition).__name__} {_short(condition)}"
+        )
+    items_expr = to_value(items)
+    placeholder = f"_mpql_element_{next(_PLACEHOLDERS)}"
+    predicate = to_condition(condition(Term(A.Var(placeholder))))
+    taken = {n.var for n in A.walk(predicate) if isinstance(n, A.Any)}
+    taken |= {n.name for n in A.walk(predicate) if isinstance(n, A.Var)}
+    name = next(n for n in _variable_names() if n not in taken)
+    predicate = A.transform(
+        predicate, lambda n: A.Var(name) if isinstance(n, A.Var) and n.name == placeholder else n)
+    return Term(A.Any(name, items_expr, predicate))
+
+
+def _variable_names():
+    yield from ("X", "Y", "Z", "W", "V")
+    for i in itertools.count(2):
+        yield f"X{i}"
+
+
+_PLACEHOLDERS = itertools.count()
 
 
 def _fold(kind: type, fname: str, conditions: tuple) -> A.Expr:

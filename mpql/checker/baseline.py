@@ -38,7 +38,7 @@ from pathlib import Path
 from ..errors import ConfigError, read_errors
 from ..language.parser import parse
 from ..language.printer import format_expr
-from .extract import HostError, extract, file_kind
+from .extract import EVERYTHING, HostError, extract, file_kind
 
 __all__ = ["VERSION", "fingerprint", "entries_for", "write_baseline", "load_baseline",
            "Baseline"]
@@ -64,8 +64,10 @@ def _units(text: str, name: str, single: bool):
     if single:
         return [(0, len(text), text)]
     try:
+        # Every call and JSON key counts here: a superset of the units the linter saw,
+        # whatever the extraction config, so each finding finds its expression.
         units = extract(file_kind(name) if name not in ("<stdin>", "<expr>") else "mpql",
-                        text, [])
+                        text, [], calls=EVERYTHING)
     except HostError:
         return []
     except Exception:  # noqa: BLE001 - a host the extractor cannot read: no expression context

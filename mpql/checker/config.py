@@ -13,6 +13,10 @@ the current directory or its parents is used; ``--config`` names one explicitly 
     fail-on                         error | warning | info (default warning)
     baseline                        baseline file (see checker/baseline.py), relative to the
                                     config file
+    extract.calls                   glob patterns of Python calls that take Mixpanel
+                                    expressions (``["myapp.mp.query", "*.run_mixpanel"]``)
+    extract.json                    globs of JSON files whose every where/on/selector key is
+                                    an expression (``["queries/*.json"]``)
 
 TOML is read with ``tomllib`` (Python 3.11+) or, on 3.10, with ``tomli`` when it is
 installed; otherwise a config file is an error that says so.
@@ -27,7 +31,8 @@ from ..errors import ConfigError
 __all__ = ["find_config", "load_config", "KEYS"]
 
 KEYS = ("select", "extend_select", "ignore", "endpoint", "param", "behaviors", "schema",
-        "per_file_ignores", "fail_on", "severity", "baseline")
+        "per_file_ignores", "fail_on", "severity", "baseline", "extract")
+_EXTRACT_KEYS = ("calls", "json")
 
 
 def _toml():
@@ -104,6 +109,8 @@ def load_config(path: Path) -> dict:
                                   f"codes, found {codes!r}")
         settings["per_file_ignores"] = {
             str(k): tuple([v] if isinstance(v, str) else v) for k, v in pfi.items()}
+    if "extract" in settings:
+        settings["extract"] = _extract(path, settings["extract"])
     _validate(path, settings)
     if "schema" in settings:
         settings["schema"] = str((path.parent / settings["schema"]).resolve())
@@ -170,4 +177,27 @@ def _severities(path: Path, table, resolve_selectors) -> dict:
         ranked.append((-len(codes), selector, codes, level))
     for _, _, codes, level in sorted(ranked, key=lambda r: r[0]):
         out.update(dict.fromkeys(codes, level))  # broad first, so narrow selectors win
+    return out
+
+
+def _extract(path: Path, table) -> dict:
+    """``[tool.mpql.extract]``: ``calls`` and ``json``, each a list of glob strings."""
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: `extract` must be a table with `calls` and/or `json` "
+                          f"(e.g. [tool.mpql.extract] calls = [\"myapp.mp.query\"]), found "
+                          f"{table!r}")
+    out = {}
+    for key, value in table.items():
+        norm = key.replace("-", "_")
+        if norm not in _EXTRACT_KEYS:
+            raise ConfigError(f"{path}: unknown key `extract.{key}`; expected calls or json")
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip()
+                                                  for v in value):
+            what = ("call names or glob patterns, e.g. [\"myapp.mp.query\"]" if norm == "calls"
+                    else "file globs, e.g. [\"queries/*.json\"]")
+            raise ConfigError(f"{path}: `extract.{key}` must be a list of {what}, found "
+                              f"{value!r}")
+        out[norm] = tuple(v.strip() for v in value)
     return out

@@ -55,15 +55,15 @@ class Context:
 
     @param.validator
     def _check_param(self, _attr, value):
-        if value not in ("where", "on"):
-            raise ValueError(f"unknown param {value!r}: expected 'where' or 'on'")
+        if value not in ("where", "on", "born_where"):
+            raise ValueError(f"unknown param {value!r}: expected 'where', 'on' or 'born_where'")
 
     @classmethod
     def make(cls, endpoint="any", param="where", behaviors=None) -> "Context":
         endpoint = (endpoint or "any").strip().lower()
         endpoint = _ENDPOINT_ALIASES.get(endpoint, endpoint)
         param = (param or "where").strip().lower()
-        if param in ("selector", "born_where"):
+        if param == "selector":
             param = "where"
         if isinstance(behaviors, str):
             behaviors = tuple(b.strip() for b in behaviors.split(",") if b.strip()
@@ -152,6 +152,7 @@ _LITERALS = (A.String, A.Number, A.Boolean)
 _KNOWN_VALUE = {T.STRING, T.NUMBER, T.BOOLEAN, T.DATETIME, T.LIST}
 _PROFILE_TWIN = {"mp_country_code": "$country_code", "$country_code": "mp_country_code"}
 _COMMENT = re.compile(r"#[^\n]*")
+_SINGLE_EQ = re.compile(r"(?<![=!<>])=(?!=)")
 
 
 def _close_matches(name, names, cutoff) -> list:
@@ -173,6 +174,7 @@ class _Checker:
         self.found: list[Diagnostic] = []
         self._types: dict[int, str] = {}
         self._folds: dict[int, tuple] = {}  # id(node) -> (constant, folded value or None)
+        self._binders: dict[int, A.Any] = {}  # id(Var) -> the Any that binds it
 
     # -- reporting ----------------------------------------------------------------------------
 
@@ -276,6 +278,11 @@ class _Checker:
             return self.prop_type(node)
         if isinstance(node, A.Call):
             return self._infer_call(node)
+        if isinstance(node, A.Any):
+            return T.BOOLEAN
+        if isinstance(node, A.Var):
+            binder = self._binders.get(id(node))
+            return T.UNKNOWN if binder is None else self.element_type(binder.items)
         if isinstance(node, A.Neg):
             t = self.type_of(node.operand)
             return T.NUMBER if t in (T.NUMBER, T.UNKNOWN) else T.UNDEFINED
@@ -326,6 +333,8 @@ class _Checker:
         if name in ("defined", "boolean", "has_prefix"):
             return T.BOOLEAN
         if name == "string":
+            if len(args) == 2:  # string(x, default): the default where string(x) is undefined
+                return T.STRING if self.type_of(args[1]) == T.STRING else T.UNKNOWN
             return T.STRING
         if name == "list":
             return T.LIST
@@ -348,10 +357,53 @@ class _Checker:
             return T.NUMBER if t in (T.NUMBER, T.UNKNOWN) else T.UNDEFINED
         return T.UNKNOWN
 
+    def element_type(self, items: A.Expr) -> str:
+        """The type of an ``any`` variable: the one type of a list literal's items, else
+        unknown (list properties are not typed element-wise)."""
+        if isinstance(items, A.ListLiteral) and items.items:
+            kinds = {self.type_of(i) for i in items.items}
+            if len(kinds) == 1 and kinds <= _KNOWN_VALUE:
+                return kinds.pop()
+        return T.UNKNOWN
+
+    def bind_variables(self, root: A.Expr) -> bool:
+        """Link every ``Var`` to its ``Any``; report E126 for a tree built in code whose
+        variables are unbound or shadowed (text has been checked by the parser). False when
+        the tree is not well scoped (no other rule runs on it then)."""
+        stack = [(root, {})]
+        ok = True
+        while stack:
+            node, scope = stack.pop()
+            if isinstance(node, A.Var):
+                binder = scope.get(node.name)
+                if binder is None:
+                    ok = False
+                    self.report("E126", node, f"variable `{node.name}` is not bound",
+                                help=f"`{node.name}` names a list element only inside the "
+                                     f"condition of any({node.name}, list, condition)")
+                else:
+                    self._binders[id(node)] = binder
+                continue
+            if isinstance(node, A.Any):
+                if node.var in scope:
+                    ok = False
+                    self.report("E126", node, f"`{node.var}` is already the variable of an "
+                                "enclosing any(...)",
+                                help="give the inner any(...) its own variable name")
+                stack.append((node.predicate, {**scope, node.var: node}))
+                stack.append((node.items, scope))
+                continue
+            stack.extend((c, scope) for c in A.children(node))
+        return ok
+
     # -- the walk -----------------------------------------------------------------------------
 
     def run(self, root: A.Expr) -> None:
-        top_role = "where" if self.ctx.param == "where" else "value"
+        if not self.bind_variables(root):
+            return
+        top_role = "value" if self.ctx.param == "on" else "where"
+        if self.ctx.param == "on":
+            self.on_value(root)
         # Explicit stack: (node, role, parent). Roles: "where" (the whole filter), "cond"
         # (operand of and/or/not), "value".
         stack = [(root, top_role, None)]
@@ -362,11 +414,23 @@ class _Checker:
                 kids = [(node.left, "cond"), (node.right, "cond")]
             elif isinstance(node, A.Not):
                 kids = [(node.operand, "cond")]
+            elif isinstance(node, A.Any):
+                kids = [(node.items, "value"), (node.predicate, "cond")]
             else:
                 kids = [(c, "value") for c in A.children(node)]
             for child, child_role in reversed(kids):
                 stack.append((child, child_role, node))
         self.style(root)
+
+    def on_value(self, root) -> None:
+        """``on`` is a breakdown value: a condition there splits events into true/false."""
+        node = root
+        if self.type_of(node) == T.BOOLEAN and not isinstance(node, (A.Boolean, A.Property)):
+            self.report("T011", node,
+                        "`on` is a condition: events are segmented into \"true\" and "
+                        "\"false\", not filtered",
+                        help="put the condition in `where` and segment `on` a property "
+                             "value, e.g. properties[\"$browser\"]")
 
     def visit(self, node, role, parent) -> None:
         if role in ("where", "cond"):
@@ -423,6 +487,9 @@ class _Checker:
             self.arith(node)
         elif isinstance(node, A.Compare):
             self.compare(node)
+            self.single_equals(node)
+        elif isinstance(node, A.Any):
+            self.any_(node)
         elif isinstance(node, A.In):
             self.in_(node)
             self.keyword_in_gap(node, "in")
@@ -447,7 +514,8 @@ class _Checker:
         if t == T.BOOLEAN:
             return
         code = "T006" if role == "where" else "T007"
-        where = "a `where` filter" if role == "where" else _operand_of(parent)
+        where = (f"a `{self.ctx.param}` filter" if role == "where"
+                 else _operand_of(parent))
         if t == T.UNKNOWN:
             if isinstance(node, A.Property):
                 self.report(code, node,
@@ -464,7 +532,8 @@ class _Checker:
             # The inner finding (T002, T004, T008, …) explains why; undefined is "false".
             return
         if role == "where":
-            self.report("T006", node, f"a `where` filter must be a boolean, found {_article(t)}",
+            self.report("T006", node, f"a `{self.ctx.param}` filter must be a boolean, found "
+                        f"{_article(t)}",
                         help="compare it: == \"value\", defined(...), or == true")
         elif isinstance(parent, A.Not):
             self.report("T007", node, f"`not` of {_article(t)} is undefined",
@@ -932,7 +1001,36 @@ class _Checker:
             self.report("T005", node, "a list literal cannot be looked up `in` a value",
                         help="write `value in [...]` with the list on the right")
 
+    def any_(self, node: A.Any) -> None:
+        if self.ctx.endpoint == "engage":
+            self.report("U007", node, "any() is outside Engage's reduced grammar (it has no "
+                        "per-list-item test; unconfirmed there)",
+                        help='for membership write "value" in properties["list"]')
+        t = self.type_of(node.items)
+        if t in _KNOWN_VALUE - {T.LIST}:
+            self.report("T010", node.items, f"any() over {_article(t)}, not a list",
+                        help="any tries the elements of a list; for one value compare it "
+                             "directly (what any does with a non-list is UNCONFIRMED)")
+        if not any(isinstance(n, A.Var) and n.name == node.var for n in A.walk(node.predicate)):
+            self.report("C005", node, f"the condition of any({node.var}, …) never uses "
+                        f"`{node.var}`",
+                        help=f"test the element: any({node.var}, …, {node.var} == \"value\")")
+
     # -- source-text rules --------------------------------------------------------------------
+
+    def single_equals(self, node: A.Compare) -> None:
+        """U010: `=` written for `==` (the tree holds `==`; the text says which)."""
+        if node.op != "==" or self.text is None or node.left.span is None \
+                or node.right.span is None:
+            return
+        start, end = node.left.span.end, node.right.span.start
+        gap = _COMMENT.sub(lambda m: " " * len(m.group(0)), self.text[start:end])
+        m = _SINGLE_EQ.search(gap)
+        if m:
+            span = Span(start + m.start(), start + m.end())
+            self.report("U010", span, "`=` used for equality",
+                        help="Mixpanel documents `==`; mpql reads `=` as `==` and sends `==`",
+                        fix=Fix("replace `=` with `==`", [Edit(span, "==")]))
 
     def keyword_in_gap(self, node, word: str) -> None:
         if self.text is None or node.left.span is None or node.right.span is None:
@@ -1127,7 +1225,7 @@ def _fold_node(node, memo) -> tuple:
     property or NOW occurs in it; value is the boolean a property-free condition always has
     (or what an and/or is forced to by one constant side), else None."""
     kids = [memo[id(c)] for c in A.children(node)]
-    constant = not isinstance(node, (A.Property, A.Now)) and all(k[0] for k in kids)
+    constant = not isinstance(node, (A.Property, A.Now, A.Var)) and all(k[0] for k in kids)
     if isinstance(node, A.Boolean):
         return constant, node.value
     if not isinstance(node, (A.Compare, A.In, A.And, A.Or, A.Not)):

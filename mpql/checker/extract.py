@@ -7,13 +7,20 @@ written back into the host (a Python or JSON string literal).
 
 * ``.mpql``: blank-line separated blocks (``split_mpql``); ``# mpql: key=value`` directives
   apply from their line to the end of the file.
-* Python: string literals passed as ``where=``/``on=``/``selector=``/``born_where=`` keyword
-  arguments, or stored under those keys in dict literals (found with ``ast``). Literals built
-  with f-strings, ``%``, ``.format()`` or ``+`` are reported as not checkable (X001). Escapes
-  are mapped character by character; implicitly concatenated literals (``"a" "b"``) cannot be
-  mapped exactly and are reported at the literal's start, with a note.
-* JSON: string values under those keys, at any depth; a sibling ``"endpoint"`` key (else
-  that of the nearest enclosing object) sets the endpoint. JSON has no comments, so suppress findings with per-file ignores.
+* Python: only literals that reach a clearly-Mixpanel call are expressions (mpql's API,
+  Mixpanel client libraries, ``requests``/``httpx`` calls to a Mixpanel URL, calls named in
+  the config): see ``pysites.py``, which finds them. A ``where=`` given to pandas, Django or a
+  SQL builder is not linted, and ``--fix`` never touches it. Literals built with f-strings,
+  ``%``, ``.format()`` or ``+`` are reported as not checkable (X001). Escapes are mapped
+  character by character; implicitly concatenated literals (``"a" "b"``) cannot be mapped
+  exactly and are reported at the literal's start, with a note.
+* JSON: string values under ``where``/``on``/``selector``/``born_where`` keys in a clearly
+  Mixpanel object: one with an ``"endpoint"`` naming a Mixpanel endpoint, a string value that
+  is a Mixpanel URL or an ``"mpql"`` key, or one inside the value of a key mentioning
+  ``mixpanel``/``mpql`` — that object or an enclosing one. With ``json_all`` (the file matches ``[tool.mpql.extract] json`` globs, or its name
+  mentions mixpanel or mpql) every such key counts. A sibling ``"endpoint"`` key (else that of
+  the nearest enclosing object, else a Mixpanel URL's path) sets the endpoint. JSON has no
+  comments, so suppress findings with per-file ignores.
 """
 
 from __future__ import annotations
@@ -25,17 +32,31 @@ from typing import Callable
 import attrs
 
 from ..language.source import comment_start, split_mpql
+from .pysites import KEYS, is_mixpanel_url, mixpanel_sites, url_endpoint
 
-__all__ = ["Unit", "HostError", "extract", "file_kind", "KEYS", "parse_directive", "noqa_map"]
+__all__ = ["Unit", "HostError", "extract", "file_kind", "KEYS", "parse_directive", "noqa_map",
+           "EVERYTHING"]
 
-#: Keys whose string value is an expression, and the parameter each stands for.
-KEYS = {"where": "where", "selector": "where", "born_where": "where", "on": "on"}
+#: ``calls`` pattern that makes every call a Mixpanel call (used by the baseline, which needs
+#: a superset of the units the linter saw, whatever the config).
+EVERYTHING = ("*",)
+_MIXPANEL_ENDPOINTS = {"export", "engage", "segmentation", "funnels", "retention", "jql"}
+# Without one of these words no call in a Python file can be Mixpanel (built-in detection:
+# mpql, mixpanel* modules, Mixpanel hosts and API paths), so the file is not even parsed.
+_MAY_BE_MIXPANEL = re.compile(r"mixpanel|mpql|api/(?:2\.0|query)/", re.IGNORECASE)
+# The same for JSON (a key naming an expression, and some Mixpanel marker); a file without
+# them is not parsed, so a JSON-with-comments tsconfig is not an X002 error either.
+_JSON_KEY = re.compile(r'"(?:where|on|selector|born_where)"')
+_JSON_MARK = re.compile(r'mixpanel|mpql|"endpoint"|api/(?:2\.0|query)/', re.IGNORECASE)
 
 _DIRECTIVE = re.compile(r"#\s*mpql:\s*(.*)$")
-_NOQA = re.compile(r"#\s*mpql:\s*noqa\b(?::\s*([\w\-, ]+))?", re.IGNORECASE)
-_ENDPOINT_WORDS = [("engage", "engage"), ("profile", "engage"), ("people", "engage"),
-                   ("export", "export"), ("segmentation", "segmentation"),
-                   ("funnel", "funnels"), ("retention", "retention"), ("jql", "jql")]
+# `# mpql: noqa[: CODES]` (mpql's own) and `# noqa[: CODES]` (flake8/ruff style, shared with
+# other tools). CODES are separated by commas and/or spaces; after a space (no comma), only a
+# code-like (`S003`) or kebab-case (`cross-type-equality`) token continues the list, so
+# `# noqa: S003 legacy filter` suppresses S003 and "legacy filter" is a free-text reason.
+_NOQA = re.compile(r"#\s*(?P<mpql>mpql:\s*)?noqa(?![\w-])(?:\s*:\s*(?P<codes>[\w-]+"
+                   r"(?:\s*,\s*[\w-]+|\s+(?:[A-Za-z]+\d+|\w+(?:-\w+)+)(?![\w-]))*))?",
+                   re.IGNORECASE)
 
 
 @attrs.frozen
@@ -73,11 +94,15 @@ def file_kind(name: str) -> str:
     return "mpql"
 
 
-def extract(kind: str, text: str, problems: list | None = None) -> list[Unit]:
+def extract(kind: str, text: str, problems: list | None = None, *, calls: tuple = (),
+            json_all: bool = False) -> list[Unit]:
+    """Units of a host file. ``calls``: extra glob patterns of Python calls that take
+    Mixpanel expressions (config ``extract.calls``); ``json_all``: every where/on/selector key
+    of a JSON file is an expression (config ``extract.json``)."""
     if kind == "python":
-        return _extract_python(text)
+        return _extract_python(text, tuple(calls))
     if kind == "json":
-        return _extract_json(text)
+        return _extract_json(text, json_all or calls == EVERYTHING)
     return _extract_mpql(text, problems)
 
 
@@ -116,20 +141,45 @@ def _directives(text: str):
 
 
 def noqa_map(text: str) -> dict:
-    """line number (1-based) → set of selectors, or None for a blanket ``noqa``."""
+    """line number (1-based) → set of selectors, or None for a blanket ``noqa``.
+
+    ``# mpql: noqa: CODES`` keeps every selector, so that a misspelt one can be reported
+    (X002). A plain ``# noqa: CODES`` is shared with flake8, ruff and other tools: only the
+    selectors that name mpql rules are kept, the rest belong to those tools (``# noqa: E501``
+    suppresses no mpql finding). A blanket ``# noqa`` suppresses everything, as in ruff."""
+    from .rules import resolve_selectors
+
     out: dict = {}
-    if "noqa" not in text:
+    if "noqa" not in text.lower():
         return out
     for lineno, line in enumerate(text.splitlines(), 1):
         hash_at = comment_start(line)
         if hash_at is None:
             continue
-        m = _NOQA.search(line, hash_at)
-        if m:
-            codes = m.group(1)
-            out[lineno] = None if not codes else {c.strip() for c in codes.split(",")
-                                                  if c.strip()}
+        for m in _NOQA.finditer(line, hash_at):
+            codes = m.group("codes")
+            if not codes:
+                out[lineno] = None
+                continue
+            selectors = {c for c in re.split(r"[\s,]+", codes) if c}
+            if not m.group("mpql"):
+                selectors = {c for c in selectors if _names_rule(c, resolve_selectors)}
+            if lineno not in out:
+                out[lineno] = selectors
+            elif out[lineno] is not None:
+                out[lineno] |= selectors
     return out
+
+
+def _names_rule(selector: str, resolve_selectors) -> bool:
+    """A full code or a rule name (not a bare prefix such as ``E``: in a shared ``# noqa``,
+    a prefix is another tool's business)."""
+    from .rules import get_rule
+
+    try:
+        return get_rule(selector) is not None and bool(resolve_selectors([selector]))
+    except ValueError:
+        return False
 
 
 # ---------------------------------------------------------------------------------------------
@@ -177,51 +227,30 @@ def _identity(text: str) -> str:
 # Python
 
 
-def _extract_python(text: str) -> list[Unit]:
+def _extract_python(text: str, calls: tuple = ()) -> list[Unit]:
+    if not calls and not _MAY_BE_MIXPANEL.search(text):
+        return []  # nothing here can reach a Mixpanel call: not even worth parsing
     try:
         tree = ast.parse(text)
+        sites = list(mixpanel_sites(tree, calls))
     except SyntaxError as exc:
         raise HostError(f"not valid Python: {exc.msg}",
                         _offset_of(text, exc.lineno or 1, (exc.offset or 1) - 1, chars=True))
+    except RecursionError:
+        raise HostError("nested too deeply to read", 0) from None
     lines = _LineStarts(text)
     directives = [(o, d) for o, d in _directives(text) if isinstance(d, dict)] \
         if "mpql:" in text else []
     units = []
-    for node in ast.walk(tree):
-        pairs = []
-        site: dict = {}
-        if isinstance(node, ast.Call):
-            fname = _call_name(node.func).lower()
-            for word, endpoint in _ENDPOINT_WORDS:
-                if word in fname:
-                    site["endpoint"] = endpoint
-                    break
-            pairs = [(kw.arg, kw.value) for kw in node.keywords if kw.arg in KEYS]
-        elif isinstance(node, ast.Dict):
-            for key, value in zip(node.keys, node.values):
-                if isinstance(key, ast.Constant) and isinstance(key.value, str):
-                    if key.value in KEYS:
-                        pairs.append((key.value, value))
-                    elif key.value == "endpoint" and isinstance(value, ast.Constant) \
-                            and isinstance(value.value, str):
-                        site["endpoint"] = value.value
-        for key, value in pairs:
-            unit = _python_unit(text, lines, value, dict(site, param=KEYS[key]))
-            if unit is not None:
-                for offset, found in directives:
-                    if offset < unit.start:
-                        unit.settings.update(found)
-                units.append(unit)
+    for value, key, site in sites:
+        unit = _python_unit(text, lines, value, dict(site, param=KEYS[key]))
+        if unit is not None:
+            for offset, found in directives:
+                if offset < unit.start:
+                    unit.settings.update(found)
+            units.append(unit)
     units.sort(key=lambda u: u.start)
     return units
-
-
-def _call_name(func) -> str:
-    if isinstance(func, ast.Attribute):
-        return func.attr
-    if isinstance(func, ast.Name):
-        return func.id
-    return ""
 
 
 class _LineStarts:
@@ -362,16 +391,21 @@ def _escape_end(body: str, i: int) -> int:
 # JSON
 
 
-def _extract_json(text: str) -> list[Unit]:
+def _extract_json(text: str, everything: bool = False) -> list[Unit]:
+    if not _JSON_KEY.search(text) or not (everything or _JSON_MARK.search(text)):
+        return []  # no expression key, or nothing Mixpanel: tsconfig, workflows, fixtures…
     import json  # lazily: only JSON hosts need it
     try:
         json.loads(text)
     except json.JSONDecodeError as exc:
         raise HostError(f"not valid JSON: {exc.msg}", exc.pos)
+    except RecursionError:
+        raise HostError("nested too deeply to read", 0) from None
     units = []
-    # frames: ["obj", expecting_key, key, strings, endpoint, enclosing obj frame] or ["arr"]
+    # object frames: [_OBJ, expecting_key, key, strings, endpoint, enclosing obj frame,
+    #                 marked (clearly Mixpanel), endpoint from a Mixpanel URL]; arrays: [_ARR]
     stack: list = []
-    pending: list = []  # (key, start, end, frame): the endpoint is known once all is read
+    pending: list = []  # (key, start, end, frame): markers may follow the key, so decide last
     i, n = 0, len(text)
     while i < n:
         c = text[i]
@@ -381,16 +415,33 @@ def _extract_json(text: str) -> list[Unit]:
             if frame is not None and frame[0] == "obj" and frame[1]:
                 frame[2] = json.loads(text[i:j])
                 frame[1] = False
+                if frame[2].lower() in ("mpql", "$mpql"):  # {"mpql": 1, …}: an explicit mark
+                    frame[6] = True
             elif frame is not None and frame[0] == "obj":
                 if frame[2] in KEYS:
                     frame[3].append((frame[2], i, j))
-                elif frame[2] == "endpoint":
-                    frame[4] = json.loads(text[i:j])
+                else:
+                    value = json.loads(text[i:j])
+                    if frame[2] == "endpoint":
+                        # "export", or a URL: "https://data.mixpanel.com/api/2.0/export"
+                        frame[4] = (url_endpoint(value) or "any") if "/" in value else value
+                        if value.lower() in _MIXPANEL_ENDPOINTS:
+                            frame[6] = True
+                    if is_mixpanel_url(value):
+                        frame[6] = True
+                        frame[7] = frame[7] or url_endpoint(value)
+            elif frame is not None and is_mixpanel_url(json.loads(text[i:j])):
+                owner = next((f for f in reversed(stack) if f[0] == "obj"), None)
+                if owner is not None:  # a URL in a list: ["https://mixpanel.com/…"]
+                    owner[6] = True
             i = j
             continue
         if c == "{":
             parent = next((f for f in reversed(stack) if f[0] == "obj"), None)
-            stack.append(["obj", True, None, [], None, parent])
+            # the value of a key naming Mixpanel ({"mixpanel": {…}}, "mixpanel_queries": […])
+            named = parent is not None and isinstance(parent[2], str) and (
+                "mixpanel" in parent[2].lower() or "mpql" in parent[2].lower())
+            stack.append(["obj", True, None, [], None, parent, named, None])
         elif c == "[":
             stack.append(["arr"])
         elif c in "}]":
@@ -402,11 +453,16 @@ def _extract_json(text: str) -> list[Unit]:
         i += 1
     for key, s, e, frame in pending:
         # The object's own "endpoint", else the nearest enclosing object's (a file of saved
-        # queries often states it once at the top), wherever it appears in the object.
+        # queries often states it once at the top), else a Mixpanel URL's path.
         endpoint = None
-        while frame is not None and endpoint is None:
-            endpoint, frame = frame[4], frame[5]
-        units.append(_json_unit(text, s, e, KEYS[key], endpoint))
+        marked = everything
+        while frame is not None:
+            marked = marked or frame[6]
+            if endpoint is None:
+                endpoint = frame[4] if frame[4] is not None else frame[7]
+            frame = frame[5]
+        if marked:
+            units.append(_json_unit(text, s, e, KEYS[key], endpoint))
     units.sort(key=lambda u: u.start)
     return units
 

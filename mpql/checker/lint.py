@@ -26,7 +26,7 @@ from .rules import DEFAULT_OFF, RULES, resolve_selectors
 from .schema import Schema
 
 __all__ = ["LintOptions", "lint_text", "fix_text", "SEVERITY_RANK", "MAX_FIX_PASSES",
-           "is_failure"]
+           "is_failure", "path_matches"]
 
 SEVERITY_RANK = {Severity.INFO: 0, Severity.WARNING: 1, Severity.ERROR: 2}
 MAX_FIX_PASSES = 10
@@ -46,17 +46,37 @@ class LintOptions:
     fail_on: str = Severity.WARNING
     #: code → severity, overriding the rule's own (config ``[tool.mpql.severity]``)
     severity: dict = attrs.field(factory=dict)
+    #: glob patterns of Python calls whose arguments are Mixpanel expressions, beyond the
+    #: built-in ones (config ``[tool.mpql.extract] calls``; see checker/pysites.py)
+    extract_calls: tuple = ()
+    #: globs of JSON files whose every where/on/selector key is an expression (config
+    #: ``[tool.mpql.extract] json``); other JSON files need a Mixpanel marker
+    extract_json: tuple = ()
 
     def enabled_for(self, name: str) -> frozenset:
         codes = resolve_selectors(self.select) if self.select else set(RULES) - DEFAULT_OFF
         codes |= resolve_selectors(self.extend_select)
         codes -= resolve_selectors(self.ignore)
-        posix = PurePath(name).as_posix()
         for pattern, ignored in self.per_file_ignores.items():
-            if fnmatch.fnmatch(posix, pattern) or fnmatch.fnmatch(PurePath(name).name, pattern) \
-                    or fnmatch.fnmatch(posix, "*/" + pattern.lstrip("/")):
+            if path_matches(name, pattern):
                 codes -= resolve_selectors(ignored)
         return frozenset(codes)
+
+    def json_all(self, name: str) -> bool:
+        """Whether every where/on/selector key of this JSON file is an expression: its name
+        mentions mixpanel or mpql (``mixpanel_queries.json``, ``saved.mpql.json``), or it
+        matches a configured ``extract.json`` glob."""
+        base = PurePath(name).name.lower()
+        return "mixpanel" in base or "mpql" in base or any(
+            path_matches(name, pattern) for pattern in self.extract_json)
+
+
+def path_matches(name: str, pattern: str) -> bool:
+    """A config glob against a linted path: the path as given, its file name, or any tail
+    of it (``queries/*.json`` matches ``src/queries/a.json``)."""
+    posix = PurePath(name).as_posix()
+    return fnmatch.fnmatch(posix, pattern) or fnmatch.fnmatch(PurePath(name).name, pattern) \
+        or fnmatch.fnmatch(posix, "*/" + pattern.lstrip("/"))
 
 
 def is_failure(d: Diagnostic, fail_on: str) -> bool:
@@ -74,7 +94,8 @@ def lint_text(text: str, name: str, options: LintOptions, kind: str | None = Non
         units = [Unit(text, 0, len(text), _Identity(len(text) + 1), {}, escape=lambda r: r)]
     else:
         try:
-            units = extract(kind, text, problems)
+            units = extract(kind, text, problems, calls=options.extract_calls,
+                            json_all=kind == "json" and options.json_all(name))
         except HostError as exc:
             message, offset = exc.args
             if "X002" in enabled:
@@ -97,6 +118,12 @@ def lint_text(text: str, name: str, options: LintOptions, kind: str | None = Non
             if rules:
                 unit_found = [d for d in unit_found if not _suppressed(d, rules)]
         found.extend(unit_found)
+    if len(units) > 1:
+        # one literal checked for two endpoints reports a shared finding once
+        unique: dict = {}
+        for d in found:
+            unique.setdefault((d.code, d.span.start, d.span.end, d.message), d)
+        found = list(unique.values())
     if options.severity:
         found = [attrs.evolve(d, severity=options.severity[d.code])
                  if d.code in options.severity else d for d in found]

@@ -4,7 +4,8 @@
 The JSON shape is stable and documented in docs/lint.md: a list of objects with ``code``,
 ``name``, ``severity``, ``message``, ``filename``, ``location``/``end_location`` (1-based
 ``row``/``column`` and the 0-based ``offset``), ``help``, ``fix`` (``message``,
-``applicability``, ``edits``) and ``url`` (the rule's doc page in the repository).
+``applicability``, ``edits``) and ``url`` (the absolute URL of the rule's doc page,
+``rules.rule_url``).
 SARIF follows the OASIS SARIF 2.1.0 schema (validated in tests/test_lint_cli.py).
 """
 
@@ -13,12 +14,11 @@ from __future__ import annotations
 from collections import Counter
 from urllib.parse import quote as urlquote
 
-from .rules import RULES, render_rule_doc
+from .rules import RULES, docs_base_url, render_rule_doc, rule_url
 
 __all__ = ["render", "FORMATS", "statistics"]
 
 FORMATS = ("full", "concise", "json", "github", "sarif")
-DOCS_URL = "docs/rules/{code}.md"
 _SARIF_LEVEL = {"error": "error", "warning": "warning", "info": "note"}
 _GITHUB_LEVEL = {"error": "error", "warning": "warning", "info": "notice"}
 
@@ -57,7 +57,7 @@ def _full(d, unsafe) -> str:
     if d.fix is not None:
         kind = "" if d.fix.applicability == "safe" else " (unsafe: needs --unsafe-fixes)"
         out += f"\n  = fix: {d.fix.message}{kind}"
-    return out
+    return out + f"\n  = help: for further information visit {rule_url(d.code)}"
 
 
 def _concise(d, unsafe) -> str:
@@ -67,8 +67,7 @@ def _concise(d, unsafe) -> str:
 
 def _json(d) -> dict:
     out = d.to_dict()
-    out["url"] = DOCS_URL.format(code=d.code) if d.code in RULES and d.code[0] != "E" \
-        else "docs/language.md"
+    out["url"] = rule_url(d.code)
     return out
 
 
@@ -115,7 +114,7 @@ def sarif(diagnostics) -> dict:
             "fullDescription": {"text": rule.what},
             "help": {"text": rule.why, "markdown": render_rule_doc(rule)},
             "defaultConfiguration": {"level": _SARIF_LEVEL[rule.severity]},
-            "helpUri": DOCS_URL.format(code=code),
+            "helpUri": rule_url(code),
         })
     results = []
     for d in diagnostics:
@@ -149,6 +148,7 @@ def sarif(diagnostics) -> dict:
         "version": "2.1.0",
         "runs": [{
             "tool": {"driver": {"name": "mpql", "version": __version__,
+                                "informationUri": docs_base_url() + "lint.md",
                                 "rules": rules}},
             "columnKind": "unicodeCodePoints",
             "results": results,

@@ -29,7 +29,14 @@ import attrs
 
 from ..language.parser import SYNTAX_CODES
 
-__all__ = ["Rule", "RULES", "get_rule", "resolve_selectors", "render_rule_doc", "DEFAULT_OFF"]
+__all__ = ["Rule", "RULES", "get_rule", "resolve_selectors", "render_rule_doc", "DEFAULT_OFF",
+           "DOCS_BASE_URL", "docs_base_url", "rule_url"]
+
+#: Where mpql's ``docs/`` folder is published: every rule URL in lint output (SARIF
+#: ``helpUri``, JSON ``url``, the ``full`` format's last ``help`` line) is this base plus
+#: ``rules/<CODE>.md`` (syntax codes: ``language.md#<anchor>``). The one place to change it; a
+#: fork or an internal mirror sets ``MPQL_DOCS_URL`` instead (absolute, ending in ``docs/``).
+DOCS_BASE_URL = "https://github.com/mpql/mpql/blob/main/docs/"
 
 
 @attrs.frozen
@@ -196,6 +203,28 @@ _rule("T009", "non-literal-list-item", "error",
       "expressions in a list are not evaluated.",
       'properties["a"] in [properties["b"], "x"]',
       'properties["a"] == properties["b"] or properties["a"] == "x"')
+_rule("T010", "any-over-non-list", "warning",
+      "`any(X, …)` over a value that is not a list",
+      "Flags `any(X, items, condition)` whose `items` is known not to be a list: a string, "
+      "number, boolean or datetime literal, a cast such as `string(...)`, or a property the "
+      "schema types that way.",
+      "`any` tries the elements of a list. Mixpanel's hot-shard docs pair "
+      "`any(X, p, X=\"v\")` with `string(p, \"undefined\") == \"v\"` for scalar values, "
+      "which suggests `any` never matches a scalar; what it does with one is UNCONFIRMED "
+      "(mpql's evaluator: undefined, `Semantics.any_non_list`).",
+      'any(X, properties["plan"], X == "pro")   # plan is a string',
+      'properties["plan"] == "pro"')
+_rule("T011", "condition-as-on", "warning",
+      "an `on` breakdown that is a condition",
+      "Flags an `on` expression (the segment-by value of /segmentation, /funnels, /retention) "
+      "whose type is boolean: a comparison, `in`, `defined(...)`, `and`/`or`/`not`.",
+      "`on` is a value, not a filter: every event is put in the segment named after the "
+      "expression's value, so a condition splits events into \"true\" and \"false\" (and "
+      "undefined) instead of filtering them. It is usually a filter written in the wrong "
+      "parameter.",
+      'on: properties["$browser"] == "Chrome"',
+      'where: properties["$browser"] == "Chrome", on: properties["$os"]  (or on: '
+      'properties["$browser"] to compare browsers)')
 
 # --- D: datetime ------------------------------------------------------------------------------
 
@@ -282,6 +311,15 @@ _rule("C004", "duplicate-condition", "warning",
       'defined(properties["a"])',
       fix="safe")
 
+_rule("C005", "any-variable-unused", "warning",
+      "`any(X, …)` whose condition never uses `X`",
+      "Flags `any(X, items, condition)` when `condition` does not mention the variable `X`.",
+      "Without the variable the condition says nothing about the elements: the `any` is just "
+      "\"the list is not empty, and the condition holds\". Usually the variable was misspelt "
+      "or a property was written where the element was meant.",
+      'any(X, properties["tags"], properties["tag"] == "vip")',
+      'any(X, properties["tags"], X == "vip")')
+
 # --- L: lexing --------------------------------------------------------------------------------
 
 _rule("L001", "minus-lexed-as-sign", "error",
@@ -325,13 +363,19 @@ _rule("U004", "now-outside-engage", "warning",
       'a literal: properties["$time"] > datetime("2024-05-01T00:00:00") (mpql\'s builder can '
       "compute it)")
 _rule("U005", "user-accessor-in-engage", "warning",
-      "`user[...]` in a profile query",
-      "Flags `user[\"x\"]` when the endpoint is `engage`.",
-      "In `/engage`, `properties[...]` already means a profile property and every official "
-      "example uses it; whether `user[...]` is accepted there is UNCONFIRMED (spec §1.10).",
+      "`user[...]` in a profile query (opt-in)",
+      "Flags `user[\"x\"]` when the endpoint is `engage`. Off by default: the Engage API "
+      "documentation and widely copied guides filter profiles with `user[...]` (e.g. "
+      "`user[\"customer_id\"] == \"hubspot-user-12345\"`), and mpql's planner sends that "
+      "spelling as written. Select it (`--extend-select U005`, or `extend-select = "
+      "[\"U005\"]` in the config) to enforce one spelling in a codebase.",
+      "In `/engage`, `properties[...]` already means a profile property and the official "
+      "client libraries write it; Mixpanel's docs show `user[...]` too, but do not say that "
+      "both are accepted everywhere (UNCONFIRMED, spec §1.10). A team that wants one spelling "
+      "can turn this rule on.",
       'user["$email"] == "a@b.c"',
       'properties["$email"] == "a@b.c"',
-      fix="safe")
+      fix="safe", default_enabled=False)
 _rule("U006", "event-accessor-outside-export", "warning",
       "`event[...]` outside the export endpoint",
       "Flags `event[\"x\"]` in segmentation, funnels or retention filters.",
@@ -341,11 +385,12 @@ _rule("U006", "event-accessor-outside-export", "warning",
       fix="unsafe")
 _rule("U007", "engage-unsupported-operation", "warning",
       "operation outside Engage's reduced grammar",
-      "Flags `floor`, `round`, `ceil`, `has_prefix`, `*`, `/` and `%` in an `engage` filter. "
+      "Flags `floor`, `round`, `ceil`, `has_prefix`, `any(...)`, `*`, `/` and `%` in an "
+      "`engage` filter. "
       "(`boolean()` is not flagged: mixpanel-utils uses it in engage selectors.)",
       "Engage re-parses `where` with a smaller grammar (comparisons, `in`, `and`/`or`/`not`, "
-      "`+`/`-`, `defined`, `number`, `string`, `list`, `datetime`, `NOW`); other operations are "
-      "UNCONFIRMED there (spec §1.8).",
+      "`+`/`-`, `defined`, `number`, `string`, `list`, `datetime`, `NOW`) and no test on the "
+      "items of a list; other operations are UNCONFIRMED there (spec §1.8).",
       'floor(properties["age"]) == 30',
       'properties["age"] >= 30 and properties["age"] < 31')
 _rule("U008", "keyword-case", "warning",
@@ -364,6 +409,17 @@ _rule("U009", "list-cast-outside-engage", "warning",
       'list(properties["tags"])',
       '"tag" in properties["tags"]')
 
+_rule("U010", "single-equals", "warning",
+      "`=` used for equality",
+      "Flags a comparison written with a single `=`.",
+      "The documented operator is `==` (spec §1.3). Mixpanel's own pages write `=` "
+      "(mixpanel-utils README: `properties[\"plan\"] = \"Ent\"`; hot-shard docs: "
+      "`any(X, …, X=\"v\")`), so mpql reads it as `==`, but the grammar does not document it; "
+      "mpql always sends `==`.",
+      'properties["plan"] = "Ent"',
+      'properties["plan"] == "Ent"',
+      fix="safe")
+
 # --- F: format --------------------------------------------------------------------------------
 
 _rule("F001", "non-canonical-format", "info",
@@ -380,8 +436,10 @@ _rule("F001", "non-canonical-format", "info",
 
 _rule("X001", "not-checkable", "info",
       "expression built at run time",
-      "Notes `where=`/`on=`/`selector=` values in Python built with an f-string, `%`, "
-      "`.format()` or `+` concatenation.",
+      "Notes expressions passed to a Mixpanel call in Python (`where=`/`on=`/`selector=` "
+      "arguments or dict values; see docs/lint.md, \"Extraction\") that are built with an "
+      "f-string, `%`, `.format()` or `+` concatenation. Strings given to other libraries "
+      "(pandas, Django, SQL builders) are not Mixpanel expressions and are never reported.",
       "Only literal text can be checked; mpql does not guess what a template produces. Build "
       "expressions with mpql's builder (values are escaped) or check them at run time with "
       "`mpql.check()`.",
@@ -390,11 +448,14 @@ _rule("X001", "not-checkable", "info",
 _rule("X002", "unreadable-host-file", "error",
       "a Python or JSON file that cannot be parsed",
       "Reports a `.py` or `.json` file that is not valid Python or JSON, so no expressions could "
-      "be extracted from it; also a `# mpql:` directive or context the linter cannot use "
+      "be extracted from it — when it could hold Mixpanel expressions (it mentions `mixpanel`, "
+      "`mpql` or a Mixpanel API path, a JSON file also an `\"endpoint\"` key, or the config "
+      "names calls or JSON files to extract); other files are not mpql's to judge. Also a "
+      "`# mpql:` directive or context the linter cannot use "
       "(an unknown key or endpoint), and a `# mpql: noqa: CODE` whose code names no rule.",
       "Silently skipping the file would hide every filter in it from the linter; a misspelt "
       "directive or noqa code would be ignored without a word.",
-      '{"where": "properties[\\"a\\"] == 1",}   # trailing comma',
+      '{"endpoint": "export", "where": "properties[\\"a\\"] == 1",}   # trailing comma',
       "valid JSON / Python")
 
 RULES: dict[str, Rule] = {r.code: r for r in _R}
@@ -408,6 +469,27 @@ for _code, _name in SYNTAX_CODES.items():
                                  _SYNTAX_DOC, "Mixpanel rejects or misreads the expression.",
                                  "", "", None))
     _BY_NAME.setdefault(_name, RULES[_code])
+
+
+def docs_base_url() -> str:
+    """``DOCS_BASE_URL``, or ``MPQL_DOCS_URL`` from the environment when it is set."""
+    import os
+
+    base = os.environ.get("MPQL_DOCS_URL", "").strip() or DOCS_BASE_URL
+    return base if base.endswith("/") else base + "/"
+
+
+def rule_url(code: str) -> str:
+    """The absolute URL of a code's documentation: ``<base>rules/<CODE>.md`` for lint rules,
+    the code's section of ``<base>language.md`` for syntax codes (E1xx)."""
+    rule = RULES.get(code)
+    base = docs_base_url()
+    if rule is None:
+        return base + "lint.md#rules"
+    if code in SYNTAX_CODES:
+        # GitHub's heading anchor of "### E101 assignment-for-comparison"
+        return f"{base}language.md#{code.lower()}-{rule.name}"
+    return f"{base}rules/{code}.md"
 
 
 def get_rule(code_or_name: str) -> Rule | None:
@@ -455,7 +537,9 @@ def render_rule_doc(rule: Rule) -> str:
         f"# {rule.code} `{rule.name}`",
         "",
         f"{rule.summary[0].upper() + rule.summary[1:]}. Default severity: **{rule.severity}**."
-        + ("" if rule.default_enabled else " Off by default."),
+        + ("" if rule.default_enabled else
+           f" Off by default: select it with `--extend-select {rule.code}` (or "
+           f"`extend-select = [\"{rule.code}\"]` in the config)."),
         "",
         "## What it does",
         "",

@@ -4,6 +4,7 @@ diagnostics in the formats every command offers."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -44,14 +45,16 @@ def make_parser(prog: str, description: str) -> argparse.ArgumentParser:
     )
 
 
-def add_input_arguments(parser: argparse.ArgumentParser, *, many: bool = True) -> None:
+def add_input_arguments(parser: argparse.ArgumentParser, *, many: bool = True,
+                        paths_help: str | None = None) -> None:
     parser.add_argument(
         "-e", "--expr", action="append", default=[], metavar="EXPR",
         help="an expression given on the command line (repeatable)",
     )
     parser.add_argument(
         "paths", nargs="*" if many else "?", metavar="FILE",
-        help="files to read (`-` for standard input); directories are searched for *.mpql",
+        help=paths_help or "files to read (`-` for standard input); directories are searched "
+                           "for *.mpql",
     )
 
 
@@ -119,12 +122,12 @@ def iter_lint_files(paths, suffixes) -> list[Path]:
         path = Path(raw)
         if path.is_dir():
             found = []
-            for p in path.rglob("*"):
-                rel = p.relative_to(path).parts
-                if any(part.startswith(".") or part in SKIP_DIRS for part in rel[:-1]):
-                    continue
-                if p.is_file() and p.suffix in suffixes:
-                    found.append(p)
+            # os.walk prunes skipped folders instead of listing node_modules and then
+            # dropping it: `mpql lint` with no path walks the whole project.
+            for folder, dirs, names in os.walk(path):
+                dirs[:] = [d for d in dirs if not d.startswith(".") and d not in SKIP_DIRS]
+                found.extend(Path(folder) / n for n in names
+                             if Path(n).suffix in suffixes and (Path(folder) / n).is_file())
             out.extend(sorted(found))
         elif not path.exists():
             raise InputError(f"{path}: no such file or directory")

@@ -3,7 +3,8 @@ what Mixpanel would silently answer with nothing.
 
 Exit codes: 0 when nothing at the failing severity remains (``--fail-on``, default warning),
 1 when findings remain, 2 on usage, config or input errors and on internal errors.
-``--exit-zero`` turns 1 into 0. See docs/lint.md.
+``--exit-zero`` turns 1 into 0. With no path and no ``-e``, the current directory is linted;
+standard input is read only for ``-``. See docs/lint.md.
 """
 
 from __future__ import annotations
@@ -22,11 +23,14 @@ def build_parser(prog):
     from ..checker.output import FORMATS
 
     p = make_parser(prog, __doc__.split("\n\n")[0].split("`: ", 1)[1])
-    add_input_arguments(p)
+    add_input_arguments(p, paths_help="files and directories to lint (default: the current "
+                        "directory); directories are searched for *.mpql, *.py and *.json; "
+                        "`-` reads standard input")
     p.add_argument("--endpoint", metavar="E",
                    help="context: any (default), export, engage, segmentation, funnels, "
                         "retention, jql")
-    p.add_argument("--param", choices=("where", "on"), help="context parameter (default where)")
+    p.add_argument("--param", choices=("where", "on", "born_where"),
+                   help="context parameter (default where)")
     p.add_argument("--behaviors", metavar="NAMES",
                    help="behaviors the engage request defines (comma-separated, or `none`)")
     p.add_argument("--schema", metavar="FILE",
@@ -34,7 +38,7 @@ def build_parser(prog):
     p.add_argument("--select", action="append", default=[], metavar="CODES",
                    help="only these rules (codes, names, prefixes or ALL; comma-separated)")
     p.add_argument("--extend-select", action="append", default=[], metavar="CODES",
-                   help="rules to add to the default set (e.g. F001)")
+                   help="rules to add to the default set (the opt-in F001, U005)")
     p.add_argument("--ignore", action="append", default=[], metavar="CODES",
                    help="rules to skip")
     p.add_argument("--format", choices=FORMATS, default="full", help="output format")
@@ -107,7 +111,9 @@ def _options(args):
         behaviors=args.behaviors if args.behaviors is not None else settings.get("behaviors"),
         schema=schema, select=select, extend_select=extend, ignore=ignore,
         per_file_ignores=settings.get("per_file_ignores", {}), fail_on=fail_on,
-        severity=settings.get("severity", {}))
+        severity=settings.get("severity", {}),
+        extract_calls=tuple(settings.get("extract", {}).get("calls", ())),
+        extract_json=tuple(settings.get("extract", {}).get("json", ())))
 
 
 def run(args) -> int:
@@ -137,10 +143,16 @@ def _run(args) -> int:
     if args.baseline and not args.write_baseline:
         from ..checker.baseline import load_baseline
         baseline = load_baseline(Path(args.baseline))
-    # `-` among the paths (or no input at all) reads standard input.
-    stdin = "-" in args.paths or not (args.expr or args.paths)
-    sources = read_sources(args.expr, ["-"] if stdin else [])
-    sources += [read_file(p) for p in iter_lint_files(args.paths, SUFFIXES)]
+    # Standard input is read only when asked for (`-`). With no path and no -e, lint the
+    # current directory, as ruff does: reading an empty or forgotten stdin would "pass".
+    paths = args.paths or ([] if args.expr else ["."])
+    sources = read_sources(args.expr, ["-"] if "-" in paths else [])
+    _check_explicit_suffixes(paths)
+    files = iter_lint_files(paths, SUFFIXES)
+    sources += [read_file(p) for p in files]
+    if not files and not args.expr and "-" not in paths:
+        print(f"mpql lint: warning: no .mpql, .py or .json files found under "
+              f"{', '.join(paths)}", file=sys.stderr)
     if args.diff:
         return _diff(sources, options, args.unsafe_fixes)
     fixing = args.fix
@@ -201,6 +213,23 @@ def _run(args) -> int:
     if failing and not args.exit_zero:
         return EXIT_FINDINGS
     return EXIT_OK
+
+
+def _check_explicit_suffixes(paths) -> None:
+    """A file named on the command line must be one the linter knows how to read. A
+    workflow YAML, a SQL or Markdown file read as `.mpql` produced nonsense findings, and
+    `--fix` would have rewritten it; pre-commit hands over whatever files match its pattern.
+    Files without a suffix (process substitution, /dev/stdin) are read as `.mpql`."""
+    from ..errors import InputError
+
+    for raw in paths:
+        path = Path(raw)
+        if raw == "-" or path.is_dir() or not path.suffix:
+            continue
+        if path.suffix.lower() not in SUFFIXES + (".pyi",):
+            raise InputError(f"{raw}: mpql lint reads .mpql, .py, .pyi and .json files, not "
+                             f"{path.suffix} (put expressions in a .mpql file, or pipe them "
+                             "with `-`)")
 
 
 def _diff(sources, options, unsafe: bool) -> int:

@@ -49,6 +49,7 @@ from datetime import datetime, timezone
 from ..errors import EvaluationError
 from ..language import ast as A
 from .records import EVENTS, PROFILES, SPECIAL_NAMES, Resolver, shape_error
+from .interpreter import unbound_variable
 from .values import (
     ARITH_METHODS, COMPARE_METHODS, FUNCTION_METHODS, _ISO_CACHE, ISO_PROPERTY, MAX_SECONDS, VALID19, Ops, Undefined, iso19_is_date, iso_parse,
 )
@@ -110,6 +111,10 @@ class _Compiler:
         }
         self._names: dict = {}
         self._count = 0
+        # any(...) variables in scope: mpql name -> the generated Python name (`_v3`). The
+        # user's name never reaches the source text.
+        self.vars: dict = {}
+        self.raw_vars: dict = {}  # mpql name -> the loop variable holding the untyped element
         # `name in p` is only right when p is a real mapping (on a list or a string it would
         # answer silently); the prologue checks the type only when the body uses it.
         self.uses_in = False
@@ -210,6 +215,15 @@ class _Compiler:
             return self.literal(node.name)
         return None
 
+    def _raw(self, node) -> str | None:
+        """Source of the untyped value of a property read directly (``p.get(name)``; None when
+        missing) or of an ``any`` element (its loop variable), for the comparison fast paths:
+        against a number, a boolean or a non-ISO string, typing changes nothing."""
+        if type(node) is A.Var:
+            return self.raw_vars.get(node.name)
+        direct = self._direct(node)
+        return None if direct is None else f"p.get({direct})"
+
     def _c_Property(self, node, truth=False):
         direct = self._direct(node)
         if direct is not None:
@@ -290,23 +304,26 @@ class _Compiler:
     def _compare_prop_const(self, op, prop_node, c, c_src, truth) -> _Code | None:
         if type(c) is datetime and op not in ("==", "!="):
             return self._compare_datetime(op, prop_node, c, c_src, truth)
-        direct = self._direct(prop_node)
-        if direct is None:
+        if (type(prop_node) is A.Call and prop_node.name == "string" and len(prop_node.args) == 2
+                and op in ("==", "!=") and type(c) is str and not ISO_PROPERTY.match(c)):
+            return self._compare_string_default(op, prop_node, c_src)
+        raw = self._raw(prop_node)
+        if raw is None:
             return None
         tc = type(c)
         if op in ("==", "!="):
             if tc is bool:
-                test = f"(p.get({direct}) is {c_src})"
+                test = f"({raw} is {c_src})"
             elif tc is str:
                 if self.sem.iso_strings_are_datetimes and ISO_PROPERTY.match(c):
                     return None  # the property may be a datetime-typed ISO string
-                test = f"(p.get({direct}) == {c_src})"
+                test = f"({raw} == {c_src})"
             elif tc is int or tc is float:
                 if c == 0 or c == 1:  # True == 1 and False == 0 in Python, not in Mixpanel
                     t = self.tmp()
-                    test = f"(({t} := p.get({direct})) == {c_src} and type({t}) is not bool)"
+                    test = f"(({t} := {raw}) == {c_src} and type({t}) is not bool)"
                 else:
-                    test = f"(p.get({direct}) == {c_src})"
+                    test = f"({raw} == {c_src})"
             else:
                 return None
             if op == "==":
@@ -318,13 +335,32 @@ class _Compiler:
         if tc is int or tc is float:
             t = self.tmp()
             if truth:
-                return _Code(f"(type({t} := p.get({direct})) in _NUMBER and {t} {op} {c_src})", BOOL)
+                return _Code(f"(type({t} := {raw}) in _NUMBER and {t} {op} {c_src})", BOOL)
             return _Code(
-                f"({t} {op} {c_src} if (type({t} := p.get({direct})) is int "
+                f"({t} {op} {c_src} if (type({t} := {raw}) is int "
                 f"or type({t}) is float) else U)",
                 BOOLU,
             )
         return None
+
+    def _compare_string_default(self, op, call, c_src) -> _Code | None:
+        """``string(prop, d) == "text"`` (the hot-shard selector's shape), ``text`` not
+        ISO-shaped: a string value is compared as it is (an ISO-shaped one cannot equal the
+        text, typed or not); anything else takes the generic cast."""
+        subject = call.args[0]
+        if type(subject) is A.Var:
+            raw = self.raw_vars.get(subject.name)
+        else:  # a missing property must read as undefined here, not None (null)
+            direct = self._direct(subject)
+            raw = None if direct is None else f"p.get({direct}, U)"
+        if raw is None or (op == "!=" and self.sem.ne_with_undefined is not True):
+            return None
+        default = self.compile(call.args[1])
+        t = self.tmp()
+        value = f"_typed({t})" if self.sem.iso_strings_are_datetimes else t
+        generic = f"{self.fn('eq')}({self.fn('string_or')}({value}, {default.src}), {c_src})"
+        test = f"(({t} == {c_src}) if type({t} := {raw}) is str else {generic})"
+        return _Code(test if op == "==" else f"(not {test})", BOOL)
 
     def _compare_datetime(self, op, node, c, c_src, truth) -> _Code | None:
         """``<prop> OP datetime-constant`` and ``datetime(<prop>) OP datetime-constant``."""
@@ -458,13 +494,17 @@ class _Compiler:
                 except EvaluationError:
                     pieces.append(f"_ops.truth({code.src}, {kind_name!r}, {self.bind(sub, '_node')})")
                     continue
-            if code.kind == BOOL:
-                pieces.append(code.src)
-            elif code.kind == BOOLU:
-                pieces.append(f"({code.src} is True)")
-            else:
-                pieces.append(f"_ops.truth({code.src}, {kind_name!r}, {self.bind(sub, '_node')})")
+            pieces.append(self._truth(code, kind_name, sub))
         return _Code("(" + joiner.join(pieces) + ")", BOOL)
+
+    def _truth(self, code: _Code, operator: str, node) -> str:
+        """``code`` as a Python bool, by Mixpanel's operand rule for ``operator`` (and, or,
+        any): booleans as they are, undefined as false, anything else ``Ops.truth``'s call."""
+        if code.kind == BOOL:
+            return code.src
+        if code.kind == BOOLU:
+            return f"({code.src} is True)"
+        return f"_ops.truth({code.src}, {operator!r}, {self.bind(node, '_node')})"
 
     def _c_And(self, node, truth=False):
         return self._logic(node, "and", A.conjuncts(node))
@@ -472,12 +512,64 @@ class _Compiler:
     def _c_Or(self, node, truth=False):
         return self._logic(node, "or", A.disjuncts(node))
 
+    def _c_Var(self, node, truth=False):
+        local = self.vars.get(node.name)
+        if local is None:
+            raise unbound_variable(node)
+        return _Code(local, ANY)
+
+    def _c_Any(self, node, truth=False):
+        """``any(X, items, cond)`` → a generator over the elements with ``X`` as a generated
+        local, e.g. ``type(_t1 := items) is list and any(_v2 == 'vip' for _v2 in _t1)``.
+
+        A list is iterated as it is; where the element's typed value matters (an ISO string is
+        a datetime) ``X`` reads ``_typed(_v2)``, while comparisons with numbers, booleans and
+        other strings use the element directly (see ``_raw``). Anything but a list goes
+        through ``Ops.any_items`` (undefined, or a one-element list: Semantics.any_non_list).
+        The items are bound outside the generator (its iterable may not hold a ``:=``)."""
+        items = self.compile(node.items)
+        local = f"_v{self._count}"
+        self._count += 1
+        saved = self.vars.get(node.var), self.raw_vars.get(node.var)
+        # A literal list's elements are typed at compile time (below); others when read.
+        typed = self.sem.iso_strings_are_datetimes and items.const is _NOCONST
+        self.vars[node.var] = f"_typed({local})" if typed else local
+        self.raw_vars[node.var] = local
+        try:
+            pred = self.compile(node.predicate, truth=True)
+        finally:
+            for table, old in zip((self.vars, self.raw_vars), saved):
+                if old is None:
+                    del table[node.var]
+                else:
+                    table[node.var] = old
+        folded = self._fold(node, [items, pred])
+        if folded:
+            return folded
+        test = self._truth(pred, "any", node.predicate)
+        if items.const is not _NOCONST:  # a list literal: its elements are typed once, here
+            found = self.ops.any_items(items.const)
+            if found is None:
+                return self.const(False if truth else Undefined)
+            return _Code(f"any({test} for {local} in {self.bind(tuple(found), '_e')})", BOOL)
+        direct = self._direct(node.items)
+        items_src = items.src if direct is None else f"p.get({direct}, U)"  # any_items types
+        t = self.tmp()
+        loop = f"any({test} for {local} in ({t} if type({t}) is list else _ops.any_items({t})))"
+        if truth:
+            return _Code(f"((type({t} := {items_src}) is list or _ops.any_items({t}) is not None) "
+                         f"and {loop})", BOOL)
+        return _Code(f"(U if type({t} := {items_src}) is not list and _ops.any_items({t}) is None "
+                     f"else {loop})", BOOLU)
+
     def _c_Call(self, node, truth=False):
         args = [self.compile(a) for a in node.args]
         folded = self._fold(node, args)
         if folded:
             return folded
         name = node.name
+        if name == "string" and len(args) == 2:
+            return _Code(f"{self.fn('string_or')}({args[0].src}, {args[1].src})", ANY)
         if name == "defined":
             direct = self._direct(node.args[0])
             if direct is not None:

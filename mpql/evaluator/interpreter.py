@@ -8,11 +8,20 @@ predicates (compiler.py) must agree with on every expression and record hypothes
 
 from __future__ import annotations
 
+from ..errors import EvaluationError
 from ..language import ast as A
 from .records import Resolver
 from .values import ARITH_METHODS, COMPARE_METHODS, FUNCTION_METHODS, Ops, Undefined
 
-__all__ = ["Interpreter", "Tracer"]
+__all__ = ["Interpreter", "Tracer", "unbound_variable"]
+
+_UNSET = object()
+
+
+def unbound_variable(node: A.Var) -> EvaluationError:
+    return EvaluationError(
+        f"variable `{node.name}` is not bound: it names a list element only inside the "
+        f"condition of any({node.name}, list, condition)", node=node)
 
 
 class Interpreter:
@@ -22,6 +31,7 @@ class Interpreter:
         self.ops = ops
         self.resolver = resolver
         self.now = now
+        self.env: dict = {}  # any(...) variables in scope: name -> current element
 
     def value(self, node: A.Expr, record, props):
         return self._eval(node, record, props)
@@ -74,6 +84,26 @@ class Interpreter:
             return value
         if t is A.Call:
             return self._call(node, record, props)
+        if t is A.Var:
+            try:
+                return self.env[node.name]
+            except KeyError:
+                raise unbound_variable(node) from None
+        if t is A.Any:
+            env, name = self.env, node.var
+            outer = env.get(name, _UNSET)
+
+            def test(element):
+                env[name] = element
+                return self._eval(node.predicate, record, props)
+
+            try:
+                return ops.any_(self._eval(node.items, record, props), test, node.predicate)
+            finally:
+                if outer is _UNSET:
+                    env.pop(name, None)
+                else:
+                    env[name] = outer
         raise TypeError(f"cannot evaluate {type(node).__name__} node")
 
     def _call(self, node: A.Call, record, props):
@@ -82,6 +112,8 @@ class Interpreter:
         args = [self._eval(a, record, props) for a in node.args]
         if name == "datetime":
             return ops.to_datetime(args[0], literal=type(node.args[0]) is A.String)
+        if name == "string" and len(args) == 2:
+            return ops.string_or(*args)
         method = FUNCTION_METHODS.get(name)
         if method is None:
             raise TypeError(f"unknown function {name}()")

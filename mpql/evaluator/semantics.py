@@ -59,6 +59,9 @@ def resolve_timezone(tz) -> tzinfo:
         ) from None
 
 
+_BOOL = attrs.validators.instance_of(bool)
+
+
 def _check_tz(_instance, _attribute, value) -> None:
     resolve_timezone(value)
 
@@ -108,6 +111,92 @@ class Semantics:
     #: ``NOW`` is available on event filters too (Mixpanel documents it on Engage only [S24]).
     now_on_events: bool = True
 
+    #: ``any(X, v, condition)`` when ``v`` is defined but not a list. "undefined": no element,
+    #: so undefined (false as a filter) — Mixpanel's hot-shard selector pairs ``any(X, p, …)``
+    #: with ``string(p, "undefined") == …`` for scalar values, which suggests ``any`` does not
+    #: match them; "singleton": a scalar counts as a one-element list.
+    any_non_list: Literal["undefined", "singleton"] = "undefined"
+
+    #: ``string(x, default)`` returns ``default`` when ``string(x)`` is undefined (missing
+    #: property, list, object). "undefined": only then (``string(null)`` stays null, as S1's
+    #: cast table says); "undefined-or-null": for null too.
+    string_default: Literal["undefined", "undefined-or-null"] = "undefined"
+
+    # -- aggregates (mpql.aggregates; docs/aggregates.md has the evidence for each) -----------
+
+    #: The segment key of events whose ``on`` value is undefined (property not set, failed
+    #: cast). Mixpanel's reports show "(not set)"; its legacy API answered "undefined".
+    undefined_segment: str = attrs.field(default="undefined",
+                                         validator=attrs.validators.instance_of(str))
+
+    #: How a non-string ``on`` value becomes a segment key: "string" (Mixpanel's ``string()``
+    #: cast: ``1`` → "1", ``true`` → "true", lists as JSON) or "json" (JSON text, so the
+    #: string "1" and the number 1 stay apart).
+    segment_key: Literal["string", "json"] = "string"
+
+    #: Whether every segment's date map lists every bucket of the series (0 where nothing
+    #: happened) in /segmentation answers. Mixpanel's documented example has every date.
+    segmentation_zero_fill: bool = attrs.field(default=True, validator=_BOOL)
+
+    #: The same for /segmentation/numeric: its documented example leaves empty buckets out.
+    numeric_zero_fill: bool = attrs.field(default=False, validator=_BOOL)
+
+    #: How many ranges /segmentation/numeric aims for: the width is the smallest "nice" number
+    #: (1, 2 or 5 × 10^k) giving at most this many ranges over [min, max]. The documented
+    #: example has 5 ranges of width 100 (values 2,000–2,499 give exactly that).
+    numeric_buckets: int = attrs.field(default=5, validator=[attrs.validators.instance_of(int),
+                                                             attrs.validators.ge(1)])
+
+    #: Labels of time buckets: "mixpanel" (``2024-01-31``, hours ``2024-01-31 13:00:00``) or
+    #: "iso" (``2024-01-31T13:00:00``).
+    bucket_label: Literal["mixpanel", "iso"] = "mixpanel"
+
+    #: First day of a ``week`` bucket. Mixpanel's funnels example has weeks starting Monday.
+    week_start: Literal["monday", "sunday"] = "monday"
+
+    #: ``type="average"`` segmentation: events per distinct user in the bucket ("per-user"),
+    #: UNCONFIRMED reading of "we return the average count".
+    average_type: Literal["per-user"] = "per-user"
+
+    #: Which step-1 event starts a user's funnel attempt in a date bucket: "first" (the
+    #: earliest step 1 in the bucket) or "best" (the step 1 that gets furthest; ties: earliest).
+    funnel_start: Literal["first", "best"] = "first"
+
+    #: Whether a later step may have the same timestamp as the step before it.
+    funnel_same_second: bool = attrs.field(default=True, validator=_BOOL)
+
+    #: ``avg_time`` of the first step: None (the schema says "null for step 0") or 0.
+    funnel_first_avg_time: Literal[None, 0] = None
+
+    #: ``analysis.worst``: the step with the lowest conversion from the step before
+    #: ("ratio") or the largest absolute drop ("absolute").
+    funnel_worst: Literal["ratio", "absolute"] = "ratio"
+
+    #: Which event's ``on`` value segments a funnel user: the step-1 event ("first") or the
+    #: last step the user reached ("last").
+    funnel_on_step: Literal["first", "last"] = "first"
+
+    #: Retention intervals: "elapsed" (interval n is [birth + n·unit, birth + (n+1)·unit) in
+    #: elapsed time, the API doc's "less than one interval after the initial event") or
+    #: "calendar" (calendar buckets in the project timezone counted from the birth bucket).
+    retention_intervals: Literal["elapsed", "calendar"] = "elapsed"
+
+    #: What retention's ``where`` filters: the returning events ("return"), the born events
+    #: ("born", the API reference's text, a copy of born_where's) or both ("both").
+    retention_where: Literal["return", "born", "both"] = "return"
+
+    #: Birth retention: a user's birth is their first born event among the events given
+    #: ("first-seen": a user whose first born event precedes from_date is not born in range)
+    #: or their first born event within from_date..to_date ("first-in-range").
+    retention_birth: Literal["first-in-range", "first-seen"] = "first-in-range"
+
+    #: Retention ``on``: segment users by the ``on`` value of their birth (cohort) event.
+    retention_on: Literal["born"] = "born"
+
+    #: /retention/addiction counts: entry k is the number of users active in at least k+1
+    #: addiction units ("at-least", the documented example decreases) or exactly k+1 ("exactly").
+    frequency_counts: Literal["at-least", "exactly"] = "at-least"
+
     def __attrs_post_init__(self) -> None:
         for name, allowed in (
             ("logic_operand", ("raise", "undefined")),
@@ -115,6 +204,21 @@ class Semantics:
             ("ne_with_undefined", (True, "undefined")),
             ("string_ordering", ("undefined", "lexicographic")),
             ("round_half", ("half-away", "half-even")),
+            ("any_non_list", ("undefined", "singleton")),
+            ("string_default", ("undefined", "undefined-or-null")),
+            ("segment_key", ("string", "json")),
+            ("bucket_label", ("mixpanel", "iso")),
+            ("week_start", ("monday", "sunday")),
+            ("average_type", ("per-user",)),
+            ("funnel_start", ("first", "best")),
+            ("funnel_first_avg_time", (None, 0)),
+            ("funnel_worst", ("ratio", "absolute")),
+            ("funnel_on_step", ("first", "last")),
+            ("retention_intervals", ("elapsed", "calendar")),
+            ("retention_where", ("return", "born", "both")),
+            ("retention_birth", ("first-in-range", "first-seen")),
+            ("retention_on", ("born",)),
+            ("frequency_counts", ("at-least", "exactly")),
         ):
             value = getattr(self, name)
             if not any(type(value) is type(a) and value == a for a in allowed):

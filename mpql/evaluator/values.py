@@ -363,6 +363,8 @@ class Ops:
         self._null_defined = sem.null_is_defined
         self._raise_logic = sem.logic_operand == "raise"
         self._raise_filter = sem.non_boolean_filter == "raise"
+        self._any_singleton = sem.any_non_list == "singleton"
+        self._string_null_default = sem.string_default == "undefined-or-null"
 
     # -- reading data -------------------------------------------------------------------------
 
@@ -551,6 +553,39 @@ class Ops:
             return a.astimezone(_UTC).strftime("%Y-%m-%dT%H:%M:%S")
         return Undefined  # undefined, lists, objects (UNCONFIRMED for the last two)
 
+    def string_or(self, a, default):
+        """``string(x, default)``: ``string(x)``, or ``default`` where that is undefined (and
+        null, per ``Semantics.string_default``). Mixpanel's hot-shard docs write
+        ``string(properties["k"], "undefined")``."""
+        value = self.to_string(a)
+        if value is Undefined or (value is None and self._string_null_default):
+            return default
+        return value
+
+    def any_items(self, value):
+        """The elements ``any(X, value, …)`` tries, typed like property values, or None when
+        the answer is undefined (``value`` undefined, or not a list: ``Semantics.any_non_list``)."""
+        t = type(value)
+        if t is list or t is tuple:
+            typed = self.typed
+            return [typed(item) for item in value]
+        if value is Undefined or not self._any_singleton:
+            return None
+        return [self.typed(value)]
+
+    def any_(self, items, test, node=None):
+        """``any``: True when ``test(element)`` is true for some element (left to right,
+        stopping at the first); an element whose condition is undefined does not count, and a
+        non-boolean condition follows ``Semantics.logic_operand`` like an ``and`` operand."""
+        elements = self.any_items(items)
+        if elements is None:
+            return Undefined
+        truth = self.truth
+        for element in elements:
+            if truth(test(element), "any", node):
+                return True
+        return False
+
     def to_number(self, a):
         t = type(a)
         if t is int or t is float:
@@ -634,6 +669,12 @@ def _logic_error(value, operator: str, node) -> EvaluationError:
         message = (
             f"the filter{where} evaluated to {describe(value)}, not a boolean; "
             "compare it explicitly (e.g. `… == \"value\"`) or wrap it in boolean(…)"
+        )
+    elif operator == "any":
+        message = (
+            f"the condition of any(...){where} evaluated to {describe(value)} for an element, "
+            "not a boolean (Mixpanel rejects the query, as for `and`/`or` operands); compare "
+            "the variable explicitly (e.g. `X == \"value\"`)"
         )
     else:
         message = (

@@ -15,7 +15,9 @@ Node kinds (see docs/ast.md for a primer)::
     ├── Boolean(value)               true / false
     ├── Now()                        NOW
     ├── ListLiteral(items)           [1, 2, "a"]
-    ├── Call(name, args)             defined(x), number(x), datetime("…"), floor(x), …
+    ├── Call(name, args)             defined(x), number(x), datetime("…"), string(x, "d"), …
+    ├── Any(var, items, predicate)   any(X, properties["tags"], X == "v")
+    ├── Var(name)                    X — the variable an enclosing Any binds
     ├── Neg(operand)                 -x            (x not a bare number literal)
     ├── Not(operand)                 not x
     ├── Arith(op, left, right)       + - * / %
@@ -27,6 +29,7 @@ Node kinds (see docs/ast.md for a primer)::
 
 from __future__ import annotations
 
+import re
 from typing import Callable, Iterator, Union
 
 import attrs
@@ -41,6 +44,8 @@ __all__ = [
     "Now",
     "ListLiteral",
     "Call",
+    "Any",
+    "Var",
     "Neg",
     "Not",
     "Arith",
@@ -51,6 +56,8 @@ __all__ = [
     "SCOPES",
     "ARITH_OPS",
     "COMPARE_OPS",
+    "free_vars",
+    "is_variable_name",
     "children",
     "walk",
     "fold",
@@ -183,6 +190,11 @@ def _values(cls) -> tuple:
     return names
 
 
+# What the parser reads as a name (grammar/mpql.lark, NAME), so that every Var prints as text
+# that parses back to the same Var.
+_VAR_NAME = re.compile(r"(?:[^\W\d]|\$)[\w$]*")
+
+
 def _one_of(*allowed: str):
     def check(_instance, attribute, value):
         if value not in allowed:
@@ -242,10 +254,56 @@ class ListLiteral(Expr):
     items: tuple = attrs.field(converter=_tuple_of_exprs)
 
 
+def _check_call_name(_instance, attribute, value):
+    if not isinstance(value, str):
+        raise TypeError(f"{attribute.name} must be a str, got {type(value).__name__}")
+    if value == "any":
+        raise ValueError("any(...) is not a Call: build Any(var, items, predicate)")
+
+
 @_node
 class Call(Expr):
-    name: str = attrs.field(validator=attrs.validators.instance_of(str))
+    name: str = attrs.field(validator=_check_call_name)
     args: tuple = attrs.field(converter=_tuple_of_exprs)
+
+
+def _check_var_name(_instance, attribute, value):
+    if not isinstance(value, str):
+        raise TypeError(f"{attribute.name} must be a str, got {type(value).__name__}")
+    if not _VAR_NAME.fullmatch(value):
+        raise ValueError(f"{attribute.name} must be a name (letters, digits, `_`, `$`; not "
+                         f"starting with a digit), got {value!r}")
+    if not is_variable_name(value):
+        raise ValueError(f"{attribute.name} {value!r} is reserved: keywords, accessors, "
+                         "function names and null/undefined cannot name a variable")
+
+
+def is_variable_name(name: str) -> bool:
+    """Whether ``name`` can name an ``any`` variable: text the parser reads as a name that is
+    not a keyword, an accessor, a function or a null spelling (each of which reads as
+    something else, so the variable would not print back as itself)."""
+    from .parser import FUNCTIONS, RESERVED_WORDS
+
+    return bool(_VAR_NAME.fullmatch(name)) and name.lower() not in RESERVED_WORDS \
+        and name not in SCOPES and name not in FUNCTIONS
+
+
+@_node
+class Any(Expr):
+    """``any(X, items, predicate)``: true when ``predicate`` holds for some element of the list
+    ``items``, with ``X`` bound to that element (Mixpanel's hot-shard docs; docs/language.md).
+    ``var`` is scoped to ``predicate`` only."""
+
+    var: str = attrs.field(validator=_check_var_name)
+    items: Expr = attrs.field(validator=_is_expr)
+    predicate: Expr = attrs.field(validator=_is_expr)
+
+
+@_node
+class Var(Expr):
+    """A reference to the variable of an enclosing ``Any``."""
+
+    name: str = attrs.field(validator=_check_var_name)
 
 
 @_node
@@ -300,6 +358,8 @@ def children(node: Expr) -> tuple:
         return node.items
     if isinstance(node, Call):
         return node.args
+    if isinstance(node, Any):
+        return (node.items, node.predicate)
     if isinstance(node, (Neg, Not)):
         return (node.operand,)
     if isinstance(node, (Arith, Compare, In, And, Or)):
@@ -344,6 +404,8 @@ def transform(node: Expr, fn: Callable[[Expr], Expr]) -> Expr:
             n = _evolve_if_changed(n, items=new)
         elif isinstance(n, Call):
             n = _evolve_if_changed(n, args=new)
+        elif isinstance(n, Any):
+            n = _evolve_if_changed(n, items=new[0], predicate=new[1])
         elif isinstance(n, (Neg, Not)):
             n = _evolve_if_changed(n, operand=new[0])
         elif isinstance(n, (Arith, Compare, In, And, Or)):
@@ -363,6 +425,25 @@ def _same(old, new) -> bool:
     if isinstance(old, tuple):
         return len(old) == len(new) and all(a is b for a, b in zip(old, new))
     return old is new
+
+
+def free_vars(node: Expr) -> list:
+    """The ``Var`` nodes of ``node`` that no enclosing ``Any`` inside ``node`` binds, left to
+    right. A whole filter must have none (the parser and the checker report them)."""
+    out = []
+    stack = [(node, frozenset())]
+    while stack:
+        current, bound = stack.pop()
+        if isinstance(current, Var):
+            if current.name not in bound:
+                out.append(current)
+            continue
+        if isinstance(current, Any):
+            stack.append((current.predicate, bound | {current.var}))
+            stack.append((current.items, bound))
+            continue
+        stack.extend((c, bound) for c in reversed(children(current)))
+    return out
 
 
 def conjuncts(node: Expr) -> list:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import re
+from _thread import _local as _thread_local
 from _thread import allocate_lock
 from typing import TYPE_CHECKING
 
@@ -52,18 +53,25 @@ FUNCTIONS: dict[str, tuple[int, int]] = {
     "defined": (1, 1),
     "boolean": (1, 1),
     "number": (1, 1),
-    "string": (1, 1),
+    # string(x, default): Mixpanel's hot-shard docs (docs/language.md, "Mixpanel's own spellings")
+    "string": (1, 2),
     "datetime": (1, 1),
     "list": (1, 1),
     "floor": (1, 1),
     "round": (1, 1),
     "ceil": (1, 1),
     "has_prefix": (2, 2),
+    # any(VAR, LIST, CONDITION) builds an ``Any`` node, not a ``Call`` (see _ToAst.call)
+    "any": (3, 3),
 }
+
+#: Lower-cased words that read as something other than a name wherever a value can stand
+#: (keywords, and the null spellings E113 explains), so they cannot name an ``any`` variable.
+RESERVED_WORDS = frozenset(("and", "or", "not", "in", "true", "false", "now",
+                            "null", "none", "nil", "undefined"))
 
 #: Names that look like functions but are not part of the public language.
 UNSUPPORTED_FUNCTIONS = {
-    "any": "`any(...)` exists inside Mixpanel's engine but has no documented public syntax",
     "contains": "there is no `contains` function: write `\"text\" in properties[\"x\"]`",
     "len": "there is no length function in Mixpanel's expression language",
     "lower": "there is no case-conversion function in Mixpanel's expression language",
@@ -96,6 +104,7 @@ SYNTAX_CODES = {
     "E123": "unquoted-property-name",
     "E124": "call-without-parentheses",
     "E125": "misplaced-keyword",
+    "E126": "variable-scope",
 }
 
 #: Deepest nesting the parser accepts (CEL requires at least 12; 100 is far beyond any real
@@ -116,6 +125,7 @@ TERMINAL_DESCRIPTIONS = {
     "FALSE": "`false`",
     "NOW": "`NOW`",
     "CMP_OP": "a comparison (`==`, `!=`, `<`, …)",
+    "EQ": "`=`",
     "ADD_OP": "`+`",
     "MINUS": "`-`",
     "MUL_OP": "`*`, `/` or `%`",
@@ -267,8 +277,13 @@ def parse(text: str) -> A.Expr:
         raise TypeError(f"mpql.parse() takes a str, got {type(text).__name__}")
     if _run is None:
         get_parser()
+    any_possible = _state.any_possible = "any" in text and _ANY_CALL.search(text) is not None
     try:
         node = _u(_run(text))
+        if any_possible:
+            error = _scope_error(node)
+            if error is not None:
+                raise error
     except _ConvertError as exc:
         raise ParseError(_url_encoded(text) or _diag(text, *exc.args)) from None
     except Exception as exc:
@@ -476,7 +491,10 @@ class _ToAst:
         return A.Not(_u(c[1]), span=_cover(c[0], c[1]))
 
     def compare(self, c):
-        return A.Compare(c[1].value, _u(c[0]), _u(c[2]), span=_cover(c[0], c[2]))
+        op = c[1].value
+        if op == "=":  # DEVIATION (grammar: EQ): `=` is `==`; the checker warns (U010)
+            op = "=="
+        return A.Compare(op, _u(c[0]), _u(c[2]), span=_cover(c[0], c[2]))
 
     def in_(self, c):
         return A.In(_u(c[0]), _u(c[2]), span=_cover(c[0], c[2]))
@@ -562,16 +580,16 @@ class _ToAst:
             )
         lo, hi = FUNCTIONS[name]
         if not lo <= len(args) <= hi:
-            want = f"{lo}" if lo == hi else f"{lo} to {hi}"
+            want = f"{lo}" if lo == hi else f"{lo} or {hi}"
             plural = "" if want == "1" else "s"
             raise _ConvertError(
                 "E111",
                 f"`{name}()` takes {want} argument{plural}, found {len(args)}",
                 span,
-                "datetime() takes one ISO 8601 string or Unix timestamp, e.g. "
-                'datetime("2024-01-31T00:00:00")' if name == "datetime"
-                else f"call it as {name}({', '.join(['x', 'y'][:lo])})",
+                _CALL_HELP.get(name) or f"call it as {name}({', '.join(['x', 'y'][:lo])})",
             )
+        if name == "any":
+            return _any(args, span)
         return A.Call(name, args, span=span)
 
     def bare_name(self, c):
@@ -590,13 +608,100 @@ class _ToAst:
         if name in FUNCTIONS:
             raise _ConvertError("E108", f"`{name}` is a function and needs arguments", span,
                                 f"write {name}(...)")
-        prop = f'properties["{name}"]'
+        if _state.any_possible:
+            # Possibly the variable of an enclosing any(...): which names are bound is only
+            # known once the whole tree is built (the parser reduces bottom-up), so parse()
+            # checks scopes afterwards (_scope_error).
+            return A.Var(name, span=span)
+        raise _bare_name_error(name, span)
+
+
+_CALL_HELP = {
+    "datetime": "datetime() takes one ISO 8601 string or Unix timestamp, e.g. "
+                'datetime("2024-01-31T00:00:00")',
+    "string": 'call it as string(x), or string(x, "default") for a value when x is undefined',
+    "any": 'call it as any(X, properties["list"], X == "value"): a variable name, a list, '
+           "and a condition on the variable",
+}
+
+
+def _bare_name_error(name: str, span: Span) -> _ConvertError:
+    prop = f'properties["{name}"]'
+    return _ConvertError(
+        "E108", f"bare name `{name}` is not a value", span,
+        f"did you mean `{prop}`? Property names are quoted inside an accessor; "
+        "string values are double-quoted",
+        Fix(f"use `{prop}`", [Edit(span, prop)], applicability="unsafe"),
+    )
+
+
+def _any(args: list, span: Span) -> A.Any:
+    """``any(VAR, LIST, CONDITION)`` → ``Any``; the first argument must be a plain name."""
+    var, items, predicate = args
+    if not isinstance(var, A.Var):
         raise _ConvertError(
-            "E108", f"bare name `{name}` is not a value", span,
-            f"did you mean `{prop}`? Property names are quoted inside an accessor; "
-            "string values are double-quoted",
-            Fix(f"use `{prop}`", [Edit(span, prop)], applicability="unsafe"),
+            "E126", "the first argument of any() must be a variable name",
+            var.span or span,
+            'name the list element, as in any(X, properties["tags"], X == "vip"); the '
+            "list is the second argument",
         )
+    return A.Any(var.name, items, predicate, span=span)
+
+
+class _State(_thread_local):
+    #: Whether the text being parsed contains "any": only then may a bare name be a variable
+    #: (elsewhere bare names are E108 at once, before any later syntax error).
+    any_possible = False
+
+
+_state = _State()
+_ANY_CALL = re.compile(r"(?<![\w$])any(?:\s|#[^\n]*)*\(")  # comments may come between
+
+
+def _scope_error(root: A.Expr) -> _ConvertError | None:
+    """The first scoping mistake of ``any`` variables in ``root``, or None: a variable used
+    where no enclosing ``any`` binds it, or an inner ``any`` rebinding an outer one's name."""
+    bound_anywhere = {n.var: n for n in A.walk(root) if isinstance(n, A.Any)}
+    stack = [(root, ())]
+    while stack:
+        node, scopes = stack.pop()
+        if isinstance(node, A.Any):
+            outer = next((s for s in scopes if s.var == node.var), None)
+            if outer is not None:
+                return _ConvertError(
+                    "E126", f"`{node.var}` is already the variable of an enclosing any(...)",
+                    node.span or Span(0, 0),
+                    "give the inner any(...) its own variable name (shadowing is not allowed: "
+                    "it would hide the outer element)",
+                )
+            stack.append((node.predicate, scopes + (node,)))
+            stack.append((node.items, scopes))
+            continue
+        if isinstance(node, A.Var):
+            if any(s.var == node.name for s in scopes):
+                continue
+            span = node.span or Span(0, 0)
+            if scopes:
+                names = [s.var for s in scopes]
+                guess = _did_you_mean(node.name, names)
+                listed = " and ".join(f"`{n}`" for n in names)
+                return _ConvertError(
+                    "E126", f"unknown variable `{node.name}`", span,
+                    (f"did you mean `{guess}`? " if guess else "")
+                    + f"the enclosing any(...) binds {listed}; a property is written "
+                    + f"properties[{quote(node.name)}]",
+                    Fix(f"use `{guess}`", [Edit(span, guess)], applicability="unsafe")
+                    if guess else None,
+                )
+            if node.name in bound_anywhere:
+                return _ConvertError(
+                    "E126", f"`{node.name}` is used outside the any(...) that binds it", span,
+                    f"`{node.name}` names a list element only inside the condition of "
+                    f"any({node.name}, …, condition)",
+                )
+            return _bare_name_error(node.name, span)
+        stack.extend((c, scopes) for c in reversed(A.children(node)))
+    return None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -681,10 +786,9 @@ _MISSPELLED = {"===": "==", "!==": "!=", "=>": ">=", "=<": "<=", "=!": "!=", "<>
                "≠": "!=", "≤": "<=", "≥": ">="}
 
 
-def _explain_char(text: str, pos: int) -> Diagnostic:
-    ch = text[pos]
-    two = text[pos : pos + 2]
-    # The lexer stops at the `=` of `===`/`!==` after taking `==`/`!=`: look back one.
+def _misspelled(text: str, pos: int) -> Diagnostic | None:
+    """E101/E122 when offset ``pos`` is inside another language's operator (``===``, ``<>``,
+    ``=>`` …). The lexer stops at the `=` of `===`/`!==` after taking `==`/`!=`: look back."""
     for start in (pos - 2, pos - 1, pos):
         for bad, good in _MISSPELLED.items():
             if start >= 0 and text.startswith(bad, start) and start <= pos < start + len(bad):
@@ -692,7 +796,16 @@ def _explain_char(text: str, pos: int) -> Diagnostic:
                 code = "E101" if bad == "===" else "E122"
                 return _diag(text, code, f"`{bad}` is not an operator", span, f"use `{good}`",
                              Fix(f"replace `{bad}` with `{good}`", [Edit(span, good)]))
-    if ch == "=":
+    return None
+
+
+def _explain_char(text: str, pos: int) -> Diagnostic:
+    ch = text[pos]
+    two = text[pos : pos + 2]
+    misspelled = _misspelled(text, pos)
+    if misspelled is not None:
+        return misspelled
+    if ch == "=":  # pragma: no cover - `=` is the EQ token now; kept for a lone `=` in odd spots
         return _diag(text, "E101", "`=` is not a comparison operator", Span(pos, pos + 1),
                      "use `==` to test equality",
                      Fix("replace `=` with `==`", [Edit(Span(pos, pos + 1), "==")]))
@@ -842,6 +955,10 @@ def _explain_token(text: str, tok, expected: set) -> Diagnostic:
     span = Span(tok.start_pos, tok.end_pos)
     value = tok.value
     lowered = value.lower()
+    if tok.type in ("EQ", "CMP_OP"):
+        misspelled = _misspelled(text, tok.start_pos)
+        if misspelled is not None:
+            return misspelled
     after_value = bool(expected & {"AND", "OR", "$END", "RPAR", "ADD_OP", "MUL_OP"})
     before = text[: tok.start_pos].rstrip()
 
@@ -883,7 +1000,7 @@ def _explain_token(text: str, tok, expected: set) -> Diagnostic:
         if text[bad_span.start] == "<":
             return _diag(text, "E122", "`<>` is not an operator", bad_span, "use `!=`",
                          Fix("replace `<>` with `!=`", [Edit(bad_span, "!=")]))
-    if tok.type in ("CMP_OP", "IN") and tok.type not in expected and after_value:
+    if tok.type in ("CMP_OP", "EQ", "IN") and tok.type not in expected and after_value:
         return _diag(text, "E115", "comparisons do not chain", span,
                      "combine two comparisons with `and`: a < b and b < c")
     if tok.type == "NOT" and after_value:
@@ -898,6 +1015,9 @@ def _explain_token(text: str, tok, expected: set) -> Diagnostic:
                      '[1, 2, "a"]')
     if after_value and tok.type in _VALUE_TERMINALS - {"LPAR", "LSQB"}:
         prev = _previous_word(text, tok.start_pos)
+        if prev and prev[0] == "any":
+            return _diag(text, "E124", "`any` is a function: its arguments go in parentheses",
+                         Span(prev[1], prev[1] + 3), _CALL_HELP["any"])
         if prev and (prev[0] in FUNCTIONS or prev[0].lower() in FUNCTIONS):
             fn, fn_start = prev
             arg = re.match(r"(?:[^\W\d][\w$]*\s*\[\s*\"(?:[^\"\\\n]|\\.)*\"\s*\]"
@@ -930,7 +1050,7 @@ def _explain_token(text: str, tok, expected: set) -> Diagnostic:
 
 
 _VALUE_START = {"STRING", "NUMBER", "NAME", "TRUE", "FALSE", "NOW", "LPAR", "LSQB", "MINUS", "NOT"}
-_OPERATORS = {"ADD_OP", "MUL_OP", "CMP_OP", "IN", "AND", "OR"}
+_OPERATORS = {"ADD_OP", "MUL_OP", "CMP_OP", "EQ", "IN", "AND", "OR"}
 
 
 def _describe(expected: set) -> str:

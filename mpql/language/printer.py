@@ -123,6 +123,10 @@ class _Printer:
             return "[" + ", ".join(self.emit(i) for i in node.items) + "]"
         if isinstance(node, A.Call):
             return f"{node.name}(" + ", ".join(self.emit(a) for a in node.args) + ")"
+        if isinstance(node, A.Any):
+            return f"any({node.var}, {self.emit(node.items)}, {self.emit(node.predicate)})"
+        if isinstance(node, A.Var):
+            return node.name
         if isinstance(node, A.Not):
             return "not " + self.sub(node.operand, _NOT)
         if isinstance(node, A.Neg):

@@ -4,6 +4,8 @@ Public API::
 
     Query.events(where, from_date=, to_date=, events=, limit=, time_in_ms=)
     Query.profiles(where, output_properties=, distinct_ids=, cohort_id=, group_key=, …)
+    Query.segmentation / segmentation_numeric / _sum / _average / retention / frequency /
+        funnel(...) -> AggregateQuery             (aggregate.py; docs/aggregates.md)
     query.plan(region=, auth=, chunk=, …) -> Plan      (model.py: Plan, Step, Consumes)
     plan.explain() / plan.to_json() / plan.to_curl() / plan.expand(i, ids)
     expand(step, ids) -> Expansion                      (concrete requests for the executor)
@@ -21,7 +23,8 @@ from __future__ import annotations
 from .auth import RETIREMENT_DATE, ProjectSecret, ServiceAccount
 from .encode import REGIONS
 from .expand import Expansion, Request, expand, id_test, record_distinct_id
-from .model import Consumes, Plan, Step
+from .aggregate import AggregateQuery
+from .model import Consumes, LocalAggregate, Plan, Step
 from .query import CHUNKS, MAX_EXPORT_LIMIT, Query, date_chunks
 
 __all__ = [
@@ -29,6 +32,8 @@ __all__ = [
     "Plan",
     "Step",
     "Consumes",
+    "AggregateQuery",
+    "LocalAggregate",
     "ServiceAccount",
     "ProjectSecret",
     "RETIREMENT_DATE",

@@ -20,13 +20,14 @@ from urllib.parse import quote
 
 from ..errors import PlanError
 
-__all__ = ["REGIONS", "engage_url", "export_url", "encode_value", "encode_params",
+__all__ = ["REGIONS", "engage_url", "export_url", "query_url", "encode_value", "encode_params",
            "encode_component", "check_base_url"]
 
 REGIONS = ("us", "eu", "in")
 _QUERY_HOST = {"us": "mixpanel.com", "eu": "eu.mixpanel.com", "in": "in.mixpanel.com"}
 _EXPORT_HOST = {"us": "data.mixpanel.com", "eu": "data-eu.mixpanel.com",
                 "in": "data-in.mixpanel.com"}
+QUERY_PATH = "/api/query/"
 ENGAGE_PATH = "/api/query/engage"
 EXPORT_PATH = "/api/2.0/export"
 
@@ -70,6 +71,13 @@ def engage_url(region: str, base_url: str | None = None) -> str:
     if base_url:
         return check_base_url(base_url) + ENGAGE_PATH
     return f"https://{_QUERY_HOST[check_region(region)]}{ENGAGE_PATH}"
+
+
+def query_url(region: str, path: str, base_url: str | None = None) -> str:
+    """A Query API endpoint (``path`` under /api/query, e.g. "segmentation/numeric")."""
+    if base_url:
+        return check_base_url(base_url) + QUERY_PATH + path
+    return f"https://{_QUERY_HOST[check_region(region)]}{QUERY_PATH}{path}"
 
 
 def export_url(region: str, base_url: str | None = None) -> str:

@@ -22,7 +22,7 @@ from typing import Any, Mapping
 
 import attrs
 
-__all__ = ["Step", "Plan", "Consumes"]
+__all__ = ["Step", "Plan", "Consumes", "LocalAggregate"]
 
 REGIONS = ("us", "eu", "in")
 
@@ -119,6 +119,41 @@ class Step:
 
 
 @attrs.frozen
+class LocalAggregate:
+    """How to finish an aggregate plan locally: what the executor does after the export steps.
+
+    ``function``: the aggregate endpoint path, a key of ``mpql.aggregates.FUNCTIONS``
+    ("segmentation", "segmentation/numeric", "segmentation/sum", "segmentation/average",
+    "retention", "retention/addiction", "funnels"). ``params``: its keyword arguments besides
+    the events, JSON values only (expressions as wire text; funnel ``steps`` as
+    ``[{"event", "where", "label"}]``). ``timezone``: the project timezone of the date
+    buckets. ``events_steps``: indices of the steps whose records are the events (their
+    records are NOT the query's result; ``output`` is False on them). ``profiles_step``: the
+    index of an engage step whose records are the profiles ``user[...]`` reads, or None.
+    ``why``: why the plan aggregates locally instead of asking Mixpanel's endpoint.
+
+    Executors call ``run(events, profiles)`` (or ``mpql.aggregates.FUNCTIONS[function](events,
+    **params, timezone=timezone, profiles=profiles)``) and return its answer: the JSON
+    document Mixpanel's endpoint would have sent. docs/aggregates.md, "Plans".
+    """
+
+    function: str
+    params: Mapping[str, Any] = attrs.field(factory=dict, converter=dict)
+    timezone: str = "UTC"
+    events_steps: tuple = attrs.field(default=(), converter=tuple)
+    profiles_step: int | None = None
+    why: str = ""
+
+    def run(self, events, profiles=None, *, semantics=None, **extra) -> dict:
+        """The aggregate answer over ``events`` (export lines) and ``profiles`` (Engage
+        results, for user[...])."""
+        from ..aggregates import FUNCTIONS
+
+        return FUNCTIONS[self.function](events, profiles=profiles, semantics=semantics,
+                                        timezone=self.timezone, **dict(self.params), **extra)
+
+
+@attrs.frozen
 class Plan:
     """Ordered steps plus where they run. ``summary``: one line describing the query;
     ``notes``: warnings the planner wants a human to see (request budget, UNCONFIRMED
@@ -132,6 +167,12 @@ class Plan:
     project_id: str | None = None
     summary: str = ""
     notes: tuple = attrs.field(default=(), converter=tuple)
+    #: Aggregate plans: the Mixpanel endpoint whose answer this plan produces
+    #: ("segmentation", "funnels", …; None for record plans). Without ``local_aggregate`` the
+    #: plan's single output step IS that endpoint and its JSON body is the answer; with it,
+    #: the export steps' events are aggregated locally (``LocalAggregate.run``).
+    aggregate: str | None = None
+    local_aggregate: LocalAggregate | None = None
 
     def explain(self) -> str:
         """Readable text: one block per step, with why that endpoint and strategy."""

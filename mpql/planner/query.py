@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
-from typing import Any, Iterable
+from typing import Iterable
 
 import attrs
 
 from ..errors import MpqlError, PlanError, QueryError
 from ..language import ast as A
 from ..language.printer import format_expr
+from ..aggregates._params import parse_date as _date
+from . import aggregate as _agg
 from . import encode as E
 from .model import Consumes, Plan, Step
 from .rewrite import (
@@ -43,20 +45,6 @@ _DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")  # \d would take any Unicode
 
 # ---------------------------------------------------------------------------------------------
 # Validation helpers
-
-
-def _date(name: str, value: Any) -> _dt.date:
-    if isinstance(value, _dt.datetime):
-        raise QueryError(f"{name} takes a date, got a datetime ({value.isoformat()}): "
-                         f"pass {name}={value.date().isoformat()!r}")
-    if isinstance(value, _dt.date):
-        return value
-    if not isinstance(value, str) or not _DATE.match(value):
-        raise QueryError(f"{name} must be a date written YYYY-MM-DD, got {value!r}")
-    try:
-        return _dt.date.fromisoformat(value)
-    except ValueError:
-        raise QueryError(f"{name} {value!r} is not a real calendar date") from None
 
 
 def _today(today) -> _dt.date:
@@ -216,6 +204,37 @@ class Query:
             group_key=group_key, behaviors=behaviors,
             as_of_timestamp=_int("as_of_timestamp", as_of_timestamp, 0),
         )
+
+    # Aggregate reports (mpql/planner/aggregate.py): each returns an AggregateQuery whose
+    # .plan() asks Mixpanel's endpoint or exports the events and aggregates them locally.
+    segmentation = staticmethod(_agg.segmentation_query)
+    retention = staticmethod(_agg.retention_query)
+    frequency = staticmethod(_agg.frequency_query)
+    funnel = staticmethod(_agg.funnel_query)
+
+    @staticmethod
+    def segmentation_numeric(event, *, from_date, to_date, on, where=None, unit="day",
+                             type="general", strategy="auto", today=None):
+        """/segmentation/numeric: ``event`` counted per numeric range of ``on``."""
+        return _agg.measure_query("segmentation/numeric", event, from_date=from_date,
+                                  to_date=to_date, on=on, where=where, unit=unit, type=type,
+                                  strategy=strategy, today=today)
+
+    @staticmethod
+    def segmentation_sum(event, *, from_date, to_date, on, where=None, unit="day",
+                         strategy="auto", today=None):
+        """/segmentation/sum: the sum of the numeric ``on`` over ``event`` per unit."""
+        return _agg.measure_query("segmentation/sum", event, from_date=from_date,
+                                  to_date=to_date, on=on, where=where, unit=unit,
+                                  strategy=strategy, today=today)
+
+    @staticmethod
+    def segmentation_average(event, *, from_date, to_date, on, where=None, unit="day",
+                             strategy="auto", today=None):
+        """/segmentation/average: the mean of the numeric ``on`` over ``event`` per unit."""
+        return _agg.measure_query("segmentation/average", event, from_date=from_date,
+                                  to_date=to_date, on=on, where=where, unit=unit,
+                                  strategy=strategy, today=today)
 
     # -----------------------------------------------------------------------------------------
 
@@ -601,14 +620,20 @@ def _check(plan: Plan, q: Query, strict: bool) -> Plan:
         for d in diagnostics:
             found.append(d)
             notes.append(f"step {i + 1}: {d.code} {d.severity}: {d.message}")
-    if strict and any(d.severity == "error" for d in found):
-        from ..errors import CheckError
-
-        raise CheckError([d for d in found if d.severity == "error"])
+    raise_if_strict(found, strict)
     if not notes:
         return plan
     kept = [n for n in plan.notes if not n.startswith("engage where uses user[...]")]
     return attrs.evolve(plan, notes=tuple(kept) + tuple(notes))
+
+
+def raise_if_strict(found, strict: bool) -> None:
+    """``strict`` planning: CheckError with the error-severity findings, if any."""
+    errors = [d for d in found if d.severity == "error"]
+    if strict and errors:
+        from ..errors import CheckError
+
+        raise CheckError(errors)
 
 
 def parse_where(text: str) -> A.Expr:

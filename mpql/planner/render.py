@@ -29,6 +29,10 @@ _RATE = {"query": "Query API: 60/hour, 5 concurrent; only page 0 counts",
 
 def to_dict(plan: Plan) -> dict:
     data = attrs.asdict(plan)
+    # Record plans keep their JSON as before aggregates existed (saved plans, goldens).
+    for key in ("aggregate", "local_aggregate"):
+        if data.get(key) is None:
+            data.pop(key, None)
     return {"format": "mpql-plan", "version": FORMAT_VERSION, **data}
 
 
@@ -49,8 +53,13 @@ def from_dict(data: Mapping) -> Plan:
             s["inputs"] = [Consumes(**c) for c in s.get("inputs", ())]
             s["consumes"] = Consumes(**s["consumes"]) if s.get("consumes") else None
             steps.append(Step(**s))
-        rest = {k: data[k] for k in ("region", "auth_kind", "project_id", "summary", "notes")
+        rest = {k: data[k] for k in ("region", "auth_kind", "project_id", "summary", "notes",
+                                     "aggregate")
                 if k in data}
+        if data.get("local_aggregate"):
+            from .model import LocalAggregate
+
+            rest["local_aggregate"] = LocalAggregate(**data["local_aggregate"])
         return Plan(steps=steps, **rest)
     except (KeyError, TypeError) as exc:
         raise InputError(f"malformed mpql plan: {exc}") from None
@@ -118,6 +127,24 @@ def explain(plan: Plan) -> str:
                          + f": {c.reason}")
         if not step.output:
             lines.append("  output:   not part of the result (feeds a later step)")
+    local = plan.local_aggregate
+    if local is not None:
+        lines.append("")
+        lines.append(f"then     aggregate locally: /{local.function} computed by "
+                     f"mpql.aggregates from the events of step"
+                     f"{'s' if len(local.events_steps) != 1 else ''} "
+                     + ", ".join(str(i + 1) for i in local.events_steps)
+                     + (f" (profiles from step {local.profiles_step + 1})"
+                        if local.profiles_step is not None else "")
+                     + f", buckets in {local.timezone}")
+        lines.append(f"  why:      {local.why}")
+        width = max((len(k) for k in local.params), default=0)
+        for j, (k, v) in enumerate(local.params.items()):
+            shown = json.dumps(v, ensure_ascii=False) if not isinstance(v, str) else v
+            lines.append(f"  {'params:' if j == 0 else '':<9} {k.ljust(width)} = {shown}")
+    elif plan.aggregate is not None:
+        lines.append("")
+        lines.append(f"answer:   the JSON body of /{plan.aggregate} (Mixpanel computes it)")
     if plan.notes:
         lines.append("")
         lines.extend(f"note: {note}" for note in plan.notes)
@@ -174,4 +201,11 @@ def to_curl(plan: Plan, ids: Mapping[int, Any] | None = None) -> str:
             blocks.append(" \\\n     ".join(parts))
         if not expansion.requests:
             blocks.append("# nothing to request: " + expansion.reason)
+    local = plan.local_aggregate
+    if local is not None:
+        blocks.append("")
+        blocks.append(f"# then: compute the /{local.function} answer from the events of step"
+                      f"{'s' if len(local.events_steps) != 1 else ''} "
+                      + ", ".join(str(i + 1) for i in local.events_steps)
+                      + " — curl cannot; mpql.aggregates (or plan.local_aggregate.run) does")
     return "\n".join(blocks) + "\n"

@@ -124,7 +124,7 @@ def split_events_where(where: A.Expr, first_step: int = 0):
     return visit(where), parts
 
 
-_ALWAYS_BOOLEAN = (A.Compare, A.In, A.And, A.Or, A.Not, A.Boolean)
+_ALWAYS_BOOLEAN = (A.Compare, A.In, A.And, A.Or, A.Not, A.Boolean, A.Any)
 
 
 def _negate(p: A.Expr) -> A.Expr:

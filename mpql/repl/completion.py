@@ -27,7 +27,7 @@ import threading
 import attrs
 
 from ..language import ast as A
-from ..language.parser import FUNCTIONS, grammar_path
+from ..language.parser import FUNCTIONS, _scan_brackets, grammar_path
 from ..language.printer import quote
 from ..language.source import string_end
 from .catalog import Catalog, scope_for_accessor
@@ -188,7 +188,8 @@ FUNCTION_HELP = {
     "defined": "defined(x) -> boolean",
     "boolean": "boolean(x) -> boolean",
     "number": "number(x) -> number",
-    "string": "string(x) -> string",
+    "string": "string(x[, default]) -> string",
+    "any": "any(X, list, condition on X) -> boolean",
     "datetime": "datetime(s|n) -> datetime",
     "list": "list(x) -> list",
     "floor": "floor(n) -> number",
@@ -241,6 +242,10 @@ def complete(
             if m:
                 out.extend(_value_suggestions(m, "", None, catalog, endpoint))
     if "NAME" in expected:
+        for name in _open_any_variables(text):
+            if name.startswith(partial):
+                out.append(Suggestion(name, -len(partial), "variable", name,
+                                      "element of the enclosing any(...)"))
         for name in A.SCOPES:
             if name.startswith(partial):
                 out.append(Suggestion(f"{name}[", -len(partial), "accessor",
@@ -259,6 +264,21 @@ def complete(
             if terminal in expected:
                 out.extend(Suggestion(op, 0, "operator", meta=meta) for op, meta in ops)
     return out[:limit]
+
+
+_ANY_HEAD = re.compile(r"(?<![\w$])any\s*\(\s*([^\W\d][\w$]*)\s*,")
+
+
+def _open_any_variables(text: str) -> list[str]:
+    """Variables of the ``any(X, …`` calls still open at the end of ``text``, innermost first
+    (they may be used in the condition being typed)."""
+    unclosed, _ = _scan_brackets(text)  # strings and comments are skipped
+    open_parens = {pos for ch, pos in unclosed if ch == "("}
+    found = []
+    for m in _ANY_HEAD.finditer(text):
+        if text.index("(", m.start()) in open_parens and m.group(1) not in found:
+            found.insert(0, m.group(1))
+    return found
 
 
 def _complete_in_string(prefix, partial, quote_char, catalog, endpoint) -> list[Suggestion]:

@@ -449,7 +449,7 @@ _BOOLEAN_CALLS = ("defined", "boolean", "has_prefix")
 
 def is_filter(expr: A.Expr) -> bool:
     """Whether ``expr`` is shaped like a filter (its top is a test), as opposed to a value."""
-    if isinstance(expr, (A.Compare, A.In, A.And, A.Or, A.Not, A.Boolean)):
+    if isinstance(expr, (A.Compare, A.In, A.And, A.Or, A.Not, A.Boolean, A.Any)):
         return True
     return isinstance(expr, A.Call) and expr.name in _BOOLEAN_CALLS
 

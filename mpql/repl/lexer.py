@@ -25,7 +25,7 @@ __all__ = ["MpqlLexer", "MpqlReplLexer"]
 # tests/test_repl_lexer.py checks these against mpql.language.parser.FUNCTIONS and ast.SCOPES.
 ACCESSORS = ("properties", "user", "event", "behaviors")
 FUNCTIONS = ("defined", "boolean", "number", "string", "datetime", "list", "floor", "round",
-             "ceil", "has_prefix")
+             "ceil", "has_prefix", "any")
 
 
 class MpqlLexer(RegexLexer):
@@ -46,9 +46,12 @@ class MpqlLexer(RegexLexer):
             (words(("true", "false"), prefix=r"(?i)", suffix=r"\b"), Keyword.Constant),
             (r"(?i)now\b", Keyword.Constant),
             (words(ACCESSORS, suffix=r"\b(?=\s*\[)"), Name.Builtin),
+            # any(X, …): the variable it binds
+            (r"(any)(\s*)(\()(\s*)([A-Za-z_$][A-Za-z0-9_$]*)(?=\s*,)",
+             bygroups(Name.Function, Whitespace, Punctuation, Whitespace, Name.Variable)),
             (words(FUNCTIONS, suffix=r"\b(?=\s*\()"), Name.Function),
             (r"[A-Za-z_][A-Za-z0-9_$]*", Name),
-            (r"==|!=|>=|<=|[<>+\-*/%]", Operator),
+            (r"==|!=|>=|<=|[<>+\-*/%=]", Operator),  # `=`: equality, as Mixpanel's docs write it
             (r"[()\[\],]", Punctuation),
             (r".", Error),
         ],

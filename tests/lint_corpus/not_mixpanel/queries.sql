@@ -1,0 +1,1 @@
+SELECT * FROM events WHERE properties = 'distinct_id' AND name = 'x';
