@@ -107,6 +107,8 @@ class Compiler:
         self.layers: list[list] = [[], [], [], []]
         self._bound: dict = {}
         self._pending: list = []  # the checks of the operands compiled so far (see value)
+        self._env: dict = {}      # any(X, …): the V each variable stands for
+        self._lambdas = 0
         self.layout = layout
         self.scope = layout.scope
         self.sem = semantics
@@ -555,8 +557,118 @@ class Compiler:
 
     # -- functions ---------------------------------------------------------------------------
 
+    def _c_Var(self, node):
+        v = self._env.get(node.name)
+        if v is None:
+            raise SqlCompileError(f"the variable {node.name} is used outside any(…) that binds it")
+        return _copy(v)
+
+    def _c_Any(self, node):
+        """values.Ops.any_: elements typed like property values; undefined unless a list
+        (Semantics.any_non_list); true when some element's condition is true."""
+        items = self.value(node.items)
+        check = None
+
+        def test(element: V, status=False):
+            nonlocal check
+            outer = self._env.get(node.var)
+            self._env[node.var] = element
+            try:
+                v = self.value(node.predicate)
+                inner = self._pending.pop()
+            finally:
+                if outer is None:
+                    self._env.pop(node.var, None)
+                else:
+                    self._env[node.var] = outer
+            if status:
+                # 1 true, 0 false or undefined, 2 a non-boolean (the query fails if no true
+                # element comes before it: any stops at the first true one).
+                others = [k for k in v.kinds() if k != "bool"]
+                whens = []
+                if v.bool is not None:
+                    whens.append((not_null(v.get("bool")), case((v.get("bool"), exp.Literal.number(1)),
+                                                               default=exp.Literal.number(0))))
+                if others:
+                    whens.append((or_(*[not_null(v.get(k)) for k in others]), exp.Literal.number(2)))
+                st = case(*whens, default=exp.Literal.number(0)) if whens else exp.Literal.number(0)
+                return st if inner is None else case((inner, st), default=exp.Literal.number(0))
+            t = self._truth(v, node.predicate, "any")
+            return t if inner is None else case((inner, t), default=exp.false())
+
+        whens = []
+        if items.items is not None:
+            # Left to right, stopping at the first true one (a later failure must not fire).
+            tests = [(test(self._typed_element(item)), exp.true()) for item in items.items]
+            return V(bool=case(*tests, default=exp.false()) if tests else exp.false())
+        if items.lst is not None:
+            self._lambdas += 1
+            name = f"_mpql_x{self._lambdas}"
+            # Compile the condition once to see whether it can fail (a non-boolean value).
+            probe = self._probe_any(node)
+            if probe and self.sem.logic_operand == "raise":
+                try:
+                    first_true, first_bad = self.d.first_positions(
+                        items.get("lst"), lambda x: test(self._typed(x), status=True), name, (1, 2))
+                except NotImplementedError:
+                    raise SqlCompileError(
+                        f"{self.d.name}: any(…) whose condition may be a non-boolean cannot fail "
+                        "the query at the right element here; compare explicitly, or compile "
+                        "with Semantics(logic_operand='undefined')") from None
+                zero = exp.Literal.number(0)
+                fails = and_(exp.GT(this=first_bad, expression=zero),
+                             or_(exp.EQ(this=first_true.copy(), expression=zero.copy()),
+                                 exp.LT(this=first_bad.copy(), expression=first_true.copy())))
+                member = case((fails, self._failure(node.predicate, "any")),
+                              default=exp.GT(this=first_true.copy(), expression=zero.copy()))
+            else:
+                member = self.d.any_element(items.get("lst"), lambda x: test(self._typed(x)), name)
+            whens.append((not_null(items.get("lst")), member))
+        if self.sem.any_non_list == "singleton":
+            scalar = V(**{k: items.get(k) for k in ("num", "str", "bool", "dt", "null", "obj")
+                          if getattr(items, k) is not None})
+            if scalar.kinds():
+                whens.append((not_(scalar.is_undefined_expr()), test(scalar)))
+        del check
+        if not whens:
+            return V.undefined()
+        return V(bool=case(*whens))
+
+    def _probe_any(self, node) -> bool:
+        """Whether any(…)'s condition may be a non-boolean for some element (compiled once
+        with a fully dynamic element, and thrown away)."""
+        saved = (self._pending, self._lambdas, [list(layer) for layer in self.layers], dict(self._bound))
+        self._pending = []
+        outer = self._env.get(node.var)
+        self._env[node.var] = self._typed(self.d.typed_json(exp.column("_mpql_probe"), in_list=True))
+        try:
+            v = self.value(node.predicate)
+            return any(k != "bool" for k in v.kinds()) or v.items is not None
+        finally:
+            self._pending, self._lambdas, layers, self._bound = saved
+            self.layers[:] = layers
+            if outer is None:
+                self._env.pop(node.var, None)
+            else:
+                self._env[node.var] = outer
+
+    def _typed_element(self, v: V) -> V:
+        # A list literal's items are literals, typed as they are (values.Ops.typed leaves
+        # non-strings alone and the ISO typing applies to strings).
+        if self.sem.iso_strings_are_datetimes and v.const is not None and isinstance(v.const, str):
+            return self._literal(self.ops.typed(v.const))
+        return v
+
     def _c_Call(self, node):
         name = node.name
+        if name == "string" and len(node.args) == 2:
+            value = self._f_string(self.value(node.args[0]))
+            default = self.value(node.args[1])
+            if default.items is not None:
+                raise SqlCompileError("string(x, default): a list literal default has no SQL value")
+            if self.sem.string_default == "undefined-or-null" and value.null is not None:
+                value = V(str=value.get("str")) if value.str is not None else V.undefined()
+            return _fallback(value, default)
         if name == "datetime":
             arg = node.args[0]
             if type(arg) is A.String:

@@ -72,12 +72,18 @@ class Dialect:
         """Split a JSON value (SQL NULL = absent) into the V slots."""
         raise NotImplementedError
 
+    def first_positions(self, lst, status, name, values):
+        """1-based position of the first element whose ``status(V)`` is each of ``values``
+        (0: none) — for any(…) whose condition may fail the query at some element."""
+        raise NotImplementedError
+
     def json_text(self, j: exp.Expression) -> exp.Expression:
         """Canonical JSON text of a list or object (for ``==`` between two of them)."""
         raise NotImplementedError
 
-    def any_element(self, lst: exp.Expression, predicate) -> exp.Expression:
-        """TRUE when ``predicate(V of the element)`` holds for an element of a JSON list."""
+    def any_element(self, lst: exp.Expression, predicate, name: str = "_mpql_x") -> exp.Expression:
+        """TRUE when ``predicate(V of the element)`` holds for an element of a JSON list
+        (``name``: the lambda's variable, unique per nesting level)."""
         raise NotImplementedError
 
     def parse_json_column(self, col: exp.Expression) -> exp.Expression:
@@ -163,14 +169,23 @@ class DuckDB(Dialect):
     def json_text(self, j):
         return cast(j, "VARCHAR")
 
-    def any_element(self, lst, predicate):
-        x = exp.to_identifier("_mpql_x")
+    def any_element(self, lst, predicate, name="_mpql_x"):
+        x = exp.to_identifier(name)
         # CAST to JSON[] rather than json_extract(…, '$[*]'), which sqlglot reads back as
         # `->` (a different function in DuckDB).
         elements = cast(lst, "JSON[]")
         body = predicate(self.typed_json(exp.column(x), in_list=True))
         lam = exp.Lambda(this=exp.Coalesce(this=body, expressions=[exp.false()]), expressions=[x])
-        return fn("list_bool_or", fn("list_transform", elements, lam))
+        # list_bool_or of an empty list is NULL; an empty list has no such element.
+        return exp.Coalesce(this=fn("list_bool_or", fn("list_transform", elements, lam)),
+                            expressions=[exp.false()])
+
+    def first_positions(self, lst, status, name, values):
+        x = exp.to_identifier(name)
+        statuses = fn("list_transform", cast(lst, "JSON[]"),
+                      exp.Lambda(this=status(self.typed_json(exp.column(x), in_list=True)), expressions=[x]))
+        return [exp.Coalesce(this=fn("list_position", statuses.copy(), exp.Literal.number(v)),
+                             expressions=[exp.Literal.number(0)]) for v in values]
 
     def regex_full(self, s, pattern):
         return fn("regexp_full_match", s, lit_str(pattern))
@@ -224,11 +239,17 @@ class Spark(Dialect):
     def json_text(self, j):
         return fn("to_json", j)
 
-    def any_element(self, lst, predicate):
-        x = exp.to_identifier("_mpql_x")
+    def any_element(self, lst, predicate, name="_mpql_x"):
+        x = exp.to_identifier(name)
         body = predicate(self.typed_json(exp.column(x), in_list=True))
         lam = exp.Lambda(this=exp.Coalesce(this=body, expressions=[exp.false()]), expressions=[x])
         return fn("exists", cast(lst, "ARRAY<VARIANT>"), lam)
+
+    def first_positions(self, lst, status, name, values):
+        x = exp.to_identifier(name)
+        statuses = fn("transform", cast(lst, "ARRAY<VARIANT>"),
+                      exp.Lambda(this=status(self.typed_json(exp.column(x), in_list=True)), expressions=[x]))
+        return [fn("array_position", statuses.copy(), exp.Literal.number(v)) for v in values]
 
     def regex_full(self, s, pattern):
         return exp.RegexpLike(this=s, expression=lit_str("^(?:" + pattern + r")\z"))
@@ -278,10 +299,10 @@ class BigQuery(Dialect):
     def json_text(self, j):
         return fn("TO_JSON_STRING", j)
 
-    def any_element(self, lst, predicate):
-        body = predicate(self.typed_json(exp.column("_mpql_x"), in_list=True))
+    def any_element(self, lst, predicate, name="_mpql_x"):
+        body = predicate(self.typed_json(exp.column(name), in_list=True))
         sub = exp.select("1").from_(
-            exp.Unnest(expressions=[fn("JSON_QUERY_ARRAY", lst)], alias=exp.TableAlias(this=exp.to_identifier("_mpql_x")))
+            exp.Unnest(expressions=[fn("JSON_QUERY_ARRAY", lst)], alias=exp.TableAlias(this=exp.to_identifier(name)))
         ).where(body)
         return exp.Exists(this=sub)
 
@@ -322,11 +343,11 @@ class Snowflake(Dialect):
     def json_text(self, j):
         return fn("TO_JSON", j)
 
-    def any_element(self, lst, predicate):
-        body = predicate(self.typed_json(exp.column("VALUE", table="_mpql_x"), in_list=True))
+    def any_element(self, lst, predicate, name="_mpql_x"):
+        body = predicate(self.typed_json(exp.column("VALUE", table=name), in_list=True))
         flatten = fn("TABLE", fn("FLATTEN", exp.Kwarg(this=exp.var("INPUT"), expression=lst)))
         sub = exp.select("1").from_(
-            exp.Table(this=flatten, alias=exp.TableAlias(this=exp.to_identifier("_mpql_x")))
+            exp.Table(this=flatten, alias=exp.TableAlias(this=exp.to_identifier(name)))
         ).where(body)
         return exp.Exists(this=sub)
 
