@@ -24,6 +24,7 @@ compare as Mixpanel's own doubles do (the Python evaluator compares them exactly
 from __future__ import annotations
 
 import math
+import re
 from datetime import datetime, timezone
 
 from sqlglot import exp
@@ -53,6 +54,9 @@ _DATETIME_TEXT = (
 _WS = r"[ \t\n\r\f\v]*"
 _INT_TEXT = _WS + r"[+-]?[0-9]+" + _WS
 _NUMBER_TEXT = _WS + r"([+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)" + _WS
+
+
+_ISO_RE = re.compile(_ISO_PROPERTY)
 
 
 class SqlCompileError(MpqlError):
@@ -108,6 +112,9 @@ class Compiler:
         self._bound: dict = {}
         self._pending: list = []  # the checks of the operands compiled so far (see value)
         self._env: dict = {}      # any(X, …): the V each variable stands for
+        #: DuckDB engine: properties are read from the whole record ``_rec`` at
+        #: /properties/… (one JSON parse per property; see _duckdb.py).
+        self.within: tuple = ()
         self._lambdas = 0
         self.layout = layout
         self.scope = layout.scope
@@ -263,7 +270,10 @@ class Compiler:
         if found is None:
             i = len(self._bound)
             j = f"_mpql_j{i}"
-            self.layers[1].append((j, self.d.field(self.props.copy(), name)))
+            if self.within:
+                self.layers[1].append((j, self.d.field(self.props.copy(), name, within=self.within)))
+            else:
+                self.layers[1].append((j, self.d.field(self.props.copy(), name)))
             raw = self.d.typed_json(_col(j))
             slots = {}
             for k in raw.kinds():
@@ -316,11 +326,13 @@ class Compiler:
             out = V(undef=v.undef, **{k: v.get(k) for k in ("num", "bool", "null", "lst", "obj")})
             out.dt = _col(name)
             out.str = case((is_null(_col(name)), s.copy()))
+            out.raw_str = s.copy()
             return out
         seconds = case((self.d.regex_full(s.copy(), _ISO_PROPERTY), self._iso_seconds(s)))
         out = V(undef=v.undef, **{k: v.get(k) for k in ("num", "bool", "null", "lst", "obj")})
         out.dt = seconds
         out.str = case((is_null(seconds.copy()), s.copy()))
+        out.raw_str = s.copy()
         return out
 
     def _iso_seconds(self, s) -> exp.Expression:
@@ -370,6 +382,15 @@ class Compiler:
         if a.items is not None or b.items is not None:
             return self._eq_list_literal(a, b)
         terms = []
+        # A property string against a literal that is no ISO date: the property's string
+        # equals it only if it is no ISO date either, so the typing can be skipped.
+        for p, q in ((a, b), (b, a)):
+            if p.raw_str is not None and isinstance(q.const, str) and q.str is not None \
+                    and not _ISO_RE.fullmatch(q.const):
+                a, b = (V(**{k: p.get(k) for k in p.kinds() if k not in ("str", "dt")}, undef=p.undef),
+                        q) if p is a else (q, V(**{k: p.get(k) for k in p.kinds() if k not in ("str", "dt")}, undef=p.undef))
+                terms.append(exp.EQ(this=p.raw_str.copy(), expression=q.get("str")))
+                break
         for k in ("num", "str", "bool", "dt"):
             x, y = a.get(k), b.get(k)
             if x is not None and y is not None:
@@ -887,7 +908,8 @@ def _constant(node: A.Expr) -> bool:
     """A sub-tree without properties and without and/or (whose failure is the query's)."""
     if isinstance(node, (A.String, A.Number, A.Boolean)):
         return False  # already literal
-    return not any(isinstance(n, (A.Property, A.And, A.Or)) for n in A.walk(node))
+    # (A variable is only evaluable inside its any(…).)
+    return not any(isinstance(n, (A.Property, A.And, A.Or, A.Var, A.Any)) for n in A.walk(node))
 
 
 def _may_raise(e: exp.Expression) -> bool:

@@ -148,8 +148,10 @@ class Dialect:
 class DuckDB(Dialect):
     name = sqlglot = "duckdb"
 
-    def field(self, obj, key):
-        pointer = "/" + key.replace("~", "~0").replace("/", "~1")
+    def field(self, obj, key, *, within=()):
+        """``within``: keys leading to the object, so that ``json_extract`` parses the
+        whole record once per property instead of extracting the object first."""
+        pointer = "".join("/" + k.replace("~", "~0").replace("/", "~1") for k in (*within, key))
         return fn("json_extract", obj, lit_str(pointer))
 
     def typed_json(self, j, *, in_list=False):

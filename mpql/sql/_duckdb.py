@@ -96,9 +96,12 @@ def _source(files, scope):
     rec = exp.column("_rec")
     props = fn("json_extract", rec.copy(), exp.Literal.string("/" + props_key.replace("~", "~0").replace("/", "~1")))
     ident = fn("json_extract_string", rec.copy(), exp.Literal.string("/" + id_key))
-    ok = exp.EQ(this=fn("json_type", props.copy()), expression=exp.Literal.string("OBJECT"))
+    ok = exp.EQ(this=fn("json_type", rec.copy(), exp.Literal.string("/" + props_key)),
+                expression=exp.Literal.string("OBJECT"))
+    # Properties are read from _rec directly (Compiler.within): no copy of the object.
     parts = [exp.alias_(rec.copy(), "_line"), exp.alias_(ok, "_ok", quoted=True),
-             exp.alias_(props, props_key, quoted=True), exp.alias_(ident, id_key, quoted=True)]
+             exp.alias_(rec.copy(), "_rec"), exp.alias_(ident, id_key, quoted=True)]
+    del props
     return exp.Subquery(this=exp.select(*parts).from_(exp.Subquery(this=union, alias="_raw")), alias="_src")
 
 
@@ -111,6 +114,8 @@ def filter_files(where, paths, *, scope="events", semantics=None, now=None, even
     files = expand_paths(paths or ["-"])
     layout = "export" if scope == "events" else "engage"
     comp = _compiler("duckdb", layout, semantics=semantics, now=now, bind=True)
+    comp.props = exp.column("_rec")
+    comp.within = ("properties" if scope == "events" else "$properties",)
     from ..evaluator import _node
 
     cond = comp.condition(_node(where))

@@ -132,7 +132,7 @@ def parenthesize(tree: exp.Expression) -> exp.Expression:
 class V:
     """A compiled Mixpanel value (see the module docstring)."""
 
-    __slots__ = KINDS + ("items", "undef", "const", "check")
+    __slots__ = KINDS + ("items", "undef", "const", "check", "raw_str")
 
     def __init__(self, items=None, undef=None, const=None, **slots) -> None:
         for k in KINDS:
@@ -146,6 +146,9 @@ class V:
         #: may fail (Semantics.logic_operand="raise") even where its result is not used, as
         #: in ``x + (a and b)`` — the evaluator raises there, so must the SQL.
         self.check = None
+        #: Before ISO typing: the property's string (ISO-shaped or not). ``== "literal"``
+        #: with a literal that is not ISO-shaped can compare it directly (cheaper).
+        self.raw_str = None
 
     @classmethod
     def undefined(cls) -> "V":
