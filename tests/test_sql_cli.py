@@ -140,3 +140,14 @@ def test_query_to_sql_counts_like_the_evaluator(dataset):
                 and keep(r) and isinstance(os_, str):
             want[(day, os_)] += 1
     assert got == dict(want) and want
+
+
+def test_python_engine_does_not_load_sql_machinery(tmp_path):
+    """`mpql filter` on a small file (auto → Python) pays nothing for the DuckDB engine."""
+    data = tmp_path / "e.jsonl"
+    data.write_text('{"event": "a", "properties": {"x": 1}}\n')
+    code = ("import sys; from mpql.cli import main; "
+            f"rc = main(['filter', '--count', '--where', 'properties[\\'x\\'] == 1'.replace(chr(39), chr(34)), {str(data)!r}]); "
+            "print(rc, sorted(m for m in ('sqlglot', 'duckdb', 'mpql.sql') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stdout.split() == ["1", "0", "[]"], (out.stdout, out.stderr)

@@ -210,9 +210,11 @@ def run(args) -> int:
 
         now = int(time.time())  # one instant for the whole run, shared with --trace
     if args.engine != "python":
-        from ..sql._duckdb import choose_engine, run_filter
+        from ._engine import choose_engine
 
         if choose_engine(args) == "duckdb":
+            from ..sql._duckdb import run_filter
+
             return run_filter(args, scope, semantics, now)
     try:
         keep = compile_predicate(args.where, scope, now=now, profiles=profiles, semantics=semantics)
