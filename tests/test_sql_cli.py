@@ -151,3 +151,14 @@ def test_python_engine_does_not_load_sql_machinery(tmp_path):
             "print(rc, sorted(m for m in ('sqlglot', 'duckdb', 'mpql.sql') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.stdout.split() == ["1", "0", "[]"], (out.stdout, out.stderr)
+
+
+def test_duckdb_engine_matches_on_stdin_event_and_invert(dataset):
+    path = sorted((dataset / "events").glob("*.jsonl"))[1]
+    data = path.read_bytes()
+    for extra in (["--event", "Viewed Item"], ["--invert"], ["--invert", "--event", "Purchase"]):
+        args = ["filter", *extra, "--where", 'properties["price"] > 5', "-"]
+        py = mpql_cli(*args[:1], "--engine", "python", *args[1:], stdin=data)
+        dk = mpql_cli(*args[:1], "--engine", "duckdb", *args[1:], stdin=data)
+        assert py.returncode == dk.returncode == 0, (py.stderr, dk.stderr)
+        assert dk.stdout == py.stdout and py.stdout, extra
