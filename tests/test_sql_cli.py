@@ -62,7 +62,7 @@ def test_duckdb_engine_reads_gz_directories_and_parquet(dataset, tmp_path):
     with gzip.open(gz, "wb") as out:
         for f in files:
             out.write(f.read_bytes())
-    for args in ([str(gz)], [str(dataset / "events")]):
+    for args in ([str(gz)], [str(dataset)]):  # a dataset directory: its events/*.jsonl
         got = mpql_cli("filter", "--engine", "duckdb", "--count", "--where", where, *args)
         assert got.returncode == 0, got.stderr
         assert int(got.stdout) == n, args
@@ -162,3 +162,14 @@ def test_duckdb_engine_matches_on_stdin_event_and_invert(dataset):
         dk = mpql_cli(*args[:1], "--engine", "duckdb", *args[1:], stdin=data)
         assert py.returncode == dk.returncode == 0, (py.stderr, dk.stderr)
         assert dk.stdout == py.stdout and py.stdout, extra
+
+
+def test_auto_keeps_profile_joins_on_the_python_engine(dataset):
+    """A dataset directory goes to DuckDB, except when the filter reads user[…] (the
+    evaluator joins the dataset's profiles; the SQL does not)."""
+    where = 'user["$city"] == "San Francisco" or properties["$os"] == "Mac OS X"'
+    auto = mpql_cli("filter", "--count", "--where", where, str(dataset))
+    py = mpql_cli("filter", "--engine", "python", "--count", "--where", where, str(dataset))
+    assert auto.returncode == py.returncode == 0 and auto.stdout == py.stdout
+    forced = mpql_cli("filter", "--engine", "duckdb", "--count", "--where", where, str(dataset))
+    assert forced.returncode == 2 and b"--engine python can evaluate it" in forced.stderr

@@ -188,6 +188,8 @@ class AggregateQuery:
                                      why, url_too_long=bool(reasons) and "URL" in reasons[-1])
         if check or strict:
             plan = self._check(plan, strict)
+        if auth is not None and not isinstance(auth, str):
+            plan = attrs.evolve(plan, auth=auth)  # kept in memory only, as Query.plan does
         return plan
 
     def summary(self) -> str:
@@ -331,10 +333,7 @@ class AggregateQuery:
 
     def _check(self, plan: Plan, strict: bool) -> Plan:
         """Lint where/on/born_where in their contexts; findings become notes."""
-        try:
-            from ..checker import check
-        except ImportError:  # pragma: no cover - the checker is optional for planning
-            return plan
+        from ..checker import check
         ctx_endpoint = {"funnels": "funnels", "retention": "retention",
                         "retention/addiction": "retention"}.get(self.endpoint, "segmentation")
         found, notes = [], []

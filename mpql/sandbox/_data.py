@@ -39,13 +39,16 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..errors import InputError, SandboxError
+from ..errors import ConfigError, InputError, SandboxError
 
 __all__ = [
     "FORMAT",
     "Dataset",
+    "TODAY_ENV",
     "default_dataset",
     "generate",
+    "pinned_now",
+    "sandbox_today",
     "to_ms_form",
     "write_dataset",
 ]
@@ -53,6 +56,11 @@ __all__ = [
 FORMAT = "mpql-sandbox/2"
 #: bumped whenever the generator's output changes, so cached default datasets are rebuilt.
 GENERATOR_VERSION = 7
+
+#: Pins the sandbox's "today" (YYYY-MM-DD): the default dataset then ends the day before, and a
+#: Sandbox without ``now=`` runs its clock at noon UTC of that day. Tests, demos and bug reports
+#: set it so that nothing depends on the real date; unset, the real UTC date is used.
+TODAY_ENV = "MPQL_SANDBOX_TODAY"
 
 DEFAULT_USERS = 150
 DEFAULT_DAYS = 30
@@ -95,6 +103,29 @@ def event_name_of(line: bytes) -> str | None:
 # Dataset
 
 
+def sandbox_today() -> dt.date:
+    """The sandbox's "today": ``$MPQL_SANDBOX_TODAY`` when set, else the real UTC date."""
+    text = os.environ.get(TODAY_ENV, "").strip()
+    if not text:
+        return dt.datetime.now(dt.timezone.utc).date()
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        raise ConfigError(f"{TODAY_ENV}: expected a date as YYYY-MM-DD, found {text!r}; "
+                          f"unset it to use today's date")
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(f"{TODAY_ENV}: {text!r} is not a calendar date") from None
+
+
+def pinned_now() -> float | None:
+    """Noon UTC of ``$MPQL_SANDBOX_TODAY`` as epoch seconds, or None when it is not set (the
+    sandbox then follows the real clock)."""
+    if not os.environ.get(TODAY_ENV, "").strip():
+        return None
+    noon = dt.datetime.combine(sandbox_today(), dt.time(12), dt.timezone.utc)
+    return noon.timestamp()
+
+
 def _parse_date(text: str, what: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
@@ -110,9 +141,15 @@ class Dataset:
     """
 
     def __init__(self, path: str | os.PathLike) -> None:
+        if not isinstance(path, (str, os.PathLike)):
+            raise SandboxError(f"Dataset(path): expected a directory path, got {type(path).__name__}")
         self.path = Path(path)
         manifest_path = self.path / "manifest.json"
-        if not manifest_path.is_file():
+        try:
+            found = manifest_path.is_file()
+        except OSError as exc:  # a name too long, say
+            raise SandboxError(f"{self.path}: cannot read: {exc.strerror}") from None
+        if not found:
             raise SandboxError(
                 f"{self.path}: not a sandbox dataset (no manifest.json); create one with "
                 "`mpql sandbox generate --out DIR`"
@@ -425,7 +462,7 @@ _WINDOW_SECONDS = {"h": 3600, "d": 86400, "w": 7 * 86400}
 
 def parse_behaviors(behaviors) -> list[tuple[str, int, list[tuple[str, str | None]]]]:
     """Validate engage's ``behaviors`` (a list of ``{"name", "window", "event_selectors":
-    [{"event", "selector"?}]}``, the official library's format, spec §2.2) into
+    [{"event", "selector"?}]}``, the official library's format, docs/mixpanel-reference.md §2.2) into
     ``(name, window seconds, [(event, selector or None)])``. Raises InputError naming the
     problem."""
     example = ('[{"name": "bought", "window": "30d", "event_selectors": [{"event": "Purchase"}]}]')
@@ -547,7 +584,7 @@ def write_dataset(
                              "$properties": dict(profile.get("$properties") or {})}).encode() + b"\n")
             n_profiles += 1
     days = sorted(by_day)
-    today = dt.datetime.now(dt.timezone.utc).date().isoformat()
+    today = sandbox_today().isoformat()
     manifest = {
         "format": FORMAT,
         "first_date": days[0] if days else today,
@@ -597,6 +634,13 @@ def _write_day(events_dir: Path, day: str, items: Sequence[tuple[bytes, int]]) -
 
 
 def _prepare_out(out: Path, overwrite: bool) -> None:
+    try:
+        _replace_out(out, overwrite)
+    except OSError as exc:  # a name too long, no permission, a full disk …
+        raise InputError(f"{out}: cannot write the dataset: {exc.strerror or exc}") from None
+
+
+def _replace_out(out: Path, overwrite: bool) -> None:
     if out.exists():
         if not out.is_dir():
             raise InputError(f"{out}: exists and is not a directory")
@@ -899,9 +943,22 @@ def generate(
 ) -> Dataset:
     """Generate a deterministic dataset into ``out`` and return it opened.
 
-    ``end_date`` is the last day with events (default: yesterday, UTC). The same arguments
+    ``end_date`` is the last day with events (default: yesterday, UTC, or the day before
+    ``$MPQL_SANDBOX_TODAY``). The same arguments
     (including ``end_date``) always give byte-identical files.
     """
+    for name, value in (("users", users), ("days", days)):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise InputError(f"generate: {name} must be a whole number, found {value!r}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, str)):
+        raise InputError(f"generate: seed must be a whole number or a string, found {seed!r}")
+    if isinstance(events_per_user_day, bool) or not isinstance(events_per_user_day, (int, float)):
+        raise InputError(f"generate: events_per_user_day must be a number, found "
+                         f"{events_per_user_day!r}")
+    if not (end_date is None or isinstance(end_date, (str, dt.date))):
+        raise InputError(f"generate: end_date must be YYYY-MM-DD or a date, found {end_date!r}")
+    if not isinstance(out, (str, os.PathLike)):
+        raise InputError(f"generate: out must be a directory path, found {type(out).__name__}")
     # `not 0 <= x < inf` also refuses NaN (every comparison with it is false)
     if users < 1 or days < 1 or not 0 <= events_per_user_day < math.inf:
         raise InputError(
@@ -909,7 +966,7 @@ def generate(
             f"found users={users}, days={days}, events-per-user-day={events_per_user_day}"
         )
     if end_date is None:
-        end_date = dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=1)
+        end_date = sandbox_today() - dt.timedelta(days=1)
     elif isinstance(end_date, str):
         end_date = _parse_date(end_date, "end date")
     try:
@@ -953,7 +1010,7 @@ def generate(
             t = start + rng.randrange(0, 20 * 3600)
             if u.signup == day:
                 # Anonymous browsing before identify. Export shows the canonical distinct_id
-                # (the spec's S11: events always export the canonical id); `$user_id` is unset.
+                # (docs/mixpanel-reference.md [S36]: exports carry the canonical id); `$user_id` is unset.
                 for _ in range(rng.randrange(1, 4)):
                     emit(u, "Page Viewed", t * 1000 + rng.randrange(1000), u.distinct_id, False)
                     t += rng.randrange(5, 120)
@@ -1048,9 +1105,10 @@ def _cache_root() -> Path:
 def default_dataset(end_date: dt.date | None = None) -> Dataset:
     """The small default dataset (150 users, 30 days ending yesterday), generated on first use
     and cached under ``$MPQL_CACHE_DIR`` (default ``~/.cache/mpql``); falls back to a temporary
-    directory when the cache is not writable."""
+    directory when the cache is not writable. "Yesterday" is the day before
+    ``$MPQL_SANDBOX_TODAY`` when that is set."""
     if end_date is None:
-        end_date = dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=1)
+        end_date = sandbox_today() - dt.timedelta(days=1)
     name = f"sandbox-default-v{GENERATOR_VERSION}-{end_date.isoformat()}"
     for root in (_cache_root(), Path(tempfile.gettempdir()) / f"mpql-{os.getuid() if hasattr(os, 'getuid') else 'user'}"):
         target = root / name

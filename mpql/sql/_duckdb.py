@@ -157,15 +157,17 @@ class _BadRecords(InputError):
 _ = os
 
 
-def run_filter(args, scope, semantics, now) -> int:
-    """The DuckDB branch of ``mpql filter`` (same output, messages and exit codes)."""
+def run_filter(args, where, where_name, files, scope, semantics, now) -> int:
+    """The DuckDB branch of ``mpql filter`` (same output, messages and exit codes):
+    ``where`` is the expression's text (``--where @FILE`` read), ``files`` the inputs as
+    mpql filter expanded them (dataset directories → their event files)."""
     from ..errors import ParseError
 
     try:
-        n = filter_files(args.where, args.paths, scope=scope, semantics=semantics, now=now,
+        n = filter_files(where, files, scope=scope, semantics=semantics, now=now,
                          events=tuple(args.event), invert=args.invert, count=args.count)
     except ParseError as exc:
-        print(exc.render(filename="--where"), file=sys.stderr)
+        print(exc.render(filename=where_name), file=sys.stderr)
         return 2
     except _BadRecords as exc:
         if args.count:
