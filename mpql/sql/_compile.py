@@ -23,7 +23,6 @@ compare as Mixpanel's own doubles do (the Python evaluator compares them exactly
 
 from __future__ import annotations
 
-import math
 import re
 from datetime import datetime, timezone
 
@@ -588,10 +587,8 @@ class Compiler:
         """values.Ops.any_: elements typed like property values; undefined unless a list
         (Semantics.any_non_list); true when some element's condition is true."""
         items = self.value(node.items)
-        check = None
 
         def test(element: V, status=False):
-            nonlocal check
             outer = self._env.get(node.var)
             self._env[node.var] = element
             try:
@@ -650,7 +647,6 @@ class Compiler:
                           if getattr(items, k) is not None})
             if scalar.kinds():
                 whens.append((not_(scalar.is_undefined_expr()), test(scalar)))
-        del check
         if not whens:
             return V.undefined()
         return V(bool=case(*whens))
@@ -916,6 +912,3 @@ def _may_raise(e: exp.Expression) -> bool:
     return any(isinstance(n, exp.Anonymous) and n.name.lower() in ("error", "raise_error")
                for n in e.walk())
 
-
-# math is used by callers that format numbers; keep the import honest.
-_ = math

@@ -13,7 +13,6 @@ reported (``--engine python`` lists them line by line). Exit codes are the Pytho
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -153,8 +152,6 @@ class _BadRecords(InputError):
         super().__init__(message)
         self.selected = selected
 
-
-_ = os
 
 
 def run_filter(args, where, where_name, files, scope, semantics, now) -> int:
