@@ -312,7 +312,8 @@ class Compiler:
         return v
 
     def _typed(self, v: V) -> V:
-        """values.Ops.typed: property strings shaped like ISO dates are datetimes [S13]."""
+        """values.Ops.typed: property strings shaped like ISO dates are datetimes
+        (docs/semantics.md)."""
         if not self.sem.iso_strings_are_datetimes or v.str is None:
             return v
         s = v.str
@@ -689,7 +690,7 @@ class Compiler:
         if name == "datetime":
             arg = node.args[0]
             if type(arg) is A.String:
-                # A literal reads in the project timezone [S24]: parse it here, with the
+                # A literal reads in the project timezone (docs/semantics.md): parse it here, with the
                 # evaluator's own function.
                 return self._literal(self.ops.to_datetime(arg.value, literal=True))
             return self._to_datetime(self.value(arg))
