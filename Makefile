@@ -12,7 +12,7 @@ STAMP  := $(VENV)/.mpql-installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test,bench]'
+	$(PY) -m pip install --quiet -e '.[test,bench,spark]'
 	# An editable install leaves our own modules uncompiled, and PYTHONDONTWRITEBYTECODE (set on
 	# some machines, CI among them) stops Python from caching them: every `mpql` start would
 	# recompile the package. A wheel install compiles at install time; do the same here.

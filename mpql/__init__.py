@@ -77,6 +77,7 @@ _LAZY = {
     # evaluator
     "evaluate": "mpql.evaluator",
     "compile_predicate": "mpql.evaluator",
+    "to_sql": "mpql.sql",
     "Undefined": "mpql.evaluator",
     # executor
     "Client": "mpql.executor",

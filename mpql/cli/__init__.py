@@ -42,6 +42,7 @@ COMMANDS = {
     "schema": ("mpql.cli.schema", "infer a property schema from exported data"),
     "plan": ("mpql.cli.plan", "show the Mixpanel requests a query compiles to"),
     "filter": ("mpql.cli.filter", "filter JSONL records locally with an expression"),
+    "sql": ("mpql.cli.sql", "print the SQL an expression compiles to (DuckDB, Spark, BigQuery, …)"),
     "sandbox": ("mpql.cli.sandbox", "generate sample data or serve the local Mixpanel sandbox"),
     "run": ("mpql.cli.run", "run a query against Mixpanel (or the sandbox) and write JSONL"),
     "demo": ("mpql.cli.demo", "the HubSpot -> Mixpanel workflow end to end on the sandbox"),

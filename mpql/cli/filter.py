@@ -97,6 +97,10 @@ def build_parser(prog):
                         "(why it matched or not; use on a few lines)")
     p.add_argument("--explain", action="store_true",
                    help="print the Python the expression compiles to, and exit")
+    p.add_argument("--engine", choices=("auto", "python", "duckdb"), default="auto",
+                   help="python: mpql's evaluator; duckdb: the same semantics compiled to SQL "
+                        "(docs/sql.md; also reads directories and Parquet); auto (default): "
+                        "duckdb for inputs of 32 MB or more, directories and Parquet")
     return p
 
 
@@ -376,6 +380,13 @@ def run(args) -> int:
             print("mpql filter: stopped by --strict before reading; nothing was written",
                   file=sys.stderr)
             return EXIT_ERROR
+    if args.engine != "python":
+        from ._engine import choose_engine
+
+        if choose_engine(args, where, scope) == "duckdb":
+            from ..sql._duckdb import run_filter
+
+            return run_filter(args, where, where_name, files, scope, semantics, now)
 
     out = sys.stdout.buffer
     write = out.write

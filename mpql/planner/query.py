@@ -250,6 +250,14 @@ class Query:
 
     # -----------------------------------------------------------------------------------------
 
+    def to_sql(self, dialect: str = "duckdb", layout: str | None = None, **options) -> str:
+        """This query as one SELECT over exported data (``mpql.sql.query_sql``, docs/sql.md):
+        events in the date range, of the named events, matching ``where``; ``count=True``,
+        ``on=EXPR`` and ``unit="day"|"week"|"month"`` make it a segmentation count."""
+        from ..sql import query_sql
+
+        return query_sql(self, dialect, layout, **options)
+
     def plan(self, region: str = "us", auth=None, chunk: str = "auto", *,
              project_id=None, workspace_id=None, distinct_id_property: str = "$distinct_id",
              engage_accessor: str = "as-written",
