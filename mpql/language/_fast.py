@@ -112,6 +112,20 @@ def make_parser(callbacks):
         else:
             rules.append((origin, size, _shaper(flt, expand1, fn)))
     rules = tuple(rules)
+    unit_memo: dict = {}
+
+    def unit_chain(key):
+        below, state, typ = key
+        while True:
+            act = actions[state].get(typ)
+            if act is None or act >= 0 or state == end_state:
+                break
+            origin, _size, fn = rules[-1 - act]
+            if fn is not None:
+                break
+            state = actions[below][origin]
+        unit_memo[key] = state
+        return state
 
     def parse(text):
         n = len(text)
@@ -142,15 +156,22 @@ def make_parser(callbacks):
                 raise Mismatch
             while act < 0:
                 origin, size, fn = rules[-1 - act]
-                if fn is None:  # `?rule: child` — the child is the value
-                    del states[-1]
+                if fn is None:
+                    # `?rule: child` chains (atom → unary → … → expr) leave the value alone
+                    # and only move the top state; where a chain ends depends only on the
+                    # state below, the top state and the lookahead, so it is memoised.
+                    key = (states[-2], state, typ)
+                    state = unit_memo.get(key)
+                    if state is None:
+                        state = unit_chain(key)
+                    states[-1] = state
                 else:
                     children = values[-size:]
                     del states[-size:]
                     del values[-size:]
                     values.append(fn(children))
-                state = actions[states[-1]][origin]
-                states.append(state)
+                    state = actions[states[-1]][origin]
+                    states.append(state)
                 if tok is None and state == end_state:
                     return values[-1]
                 act = actions[state].get(typ)
