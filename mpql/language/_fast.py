@@ -87,19 +87,25 @@ def make_parser(callbacks):
     actions = T.ACTIONS
     start, end_state = T.START, T.END
     ignore = frozenset(T.IGNORE)
-    # One master regex per distinct lexer, compiled when a state first needs it.
-    sources = ["|".join(f"(?P<{name}>{T.TERMINALS[name]})" for name in names)
-               for names in T.LEXERS]
-    compiled: list = [None] * len(sources)
-    state_lexer = T.STATE_LEXER
-    matchers: list = [None] * len(state_lexer)
+    # lark's contextual lexer has one master regex per set of acceptable terminals, but
+    # compiling ~20 of them costs more than a whole `mpql lint -e` run's parsing. Every
+    # state's terminal order is the root order restricted (tablegen checks it), so the root
+    # regex finds the same token whenever the terminal it matches is acceptable in the
+    # state; only when it is not (`or` where only a name can stand) is the state's own regex
+    # compiled and consulted.
+    def source(names):
+        return "|".join(f"(?P<{name}>{T.TERMINALS[name]})" for name in names)
 
-    def matcher(state):
+    root_match = None
+    accepted = tuple(frozenset(T.LEXERS[k]) for k in T.STATE_LEXER)
+    compiled: list = [None] * len(T.LEXERS)
+    state_lexer = T.STATE_LEXER
+
+    def state_match(state, text, pos):
         k = state_lexer[state]
         if compiled[k] is None:
-            compiled[k] = re.compile(sources[k]).match
-        matchers[state] = compiled[k]
-        return compiled[k]
+            compiled[k] = re.compile(source(T.LEXERS[k])).match
+        return compiled[k](text, pos)
 
     # Rules: (origin, size, reduce function or None for "inline the single child").
     rules = []
@@ -128,6 +134,9 @@ def make_parser(callbacks):
         return state
 
     def parse(text):
+        nonlocal root_match
+        if root_match is None:
+            root_match = re.compile(source(T.ROOT)).match
         n = len(text)
         pos = 0
         states = [start]
@@ -140,9 +149,11 @@ def make_parser(callbacks):
                     typ = "$END"
                     tok = None
                     break
-                m = (matchers[state] or matcher(state))(text, pos)
-                if m is None:
-                    raise Mismatch
+                m = root_match(text, pos)
+                if m is None or m.lastgroup not in accepted[state]:
+                    m = state_match(state, text, pos)
+                    if m is None:
+                        raise Mismatch
                 typ = m.lastgroup
                 end = m.end()
                 if typ in ignore:

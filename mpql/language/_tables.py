@@ -59,7 +59,7 @@ LEXERS = (
     ('AND', 'OR', 'WS', 'COMMENT', 'ADD_OP', 'COMMA', 'MINUS', 'RPAR', 'RSQB'),
 )
 
-#: lark's root lexer (used only to classify an error)
+#: lark's root lexer: every terminal, in the order each state's lexer uses
 ROOT = ('FALSE', 'TRUE', 'AND', 'NOT', 'NOW', 'IN', 'OR', 'STRING', 'NUMBER', 'NAME', 'WS', 'COMMENT', 'CMP_OP', 'EQ', 'MUL_OP', 'ADD_OP', 'COMMA', 'LPAR', 'LSQB', 'MINUS', 'RPAR', 'RSQB')
 
 #: state -> index into LEXERS
