@@ -291,7 +291,11 @@ def parse_lark(text: str) -> A.Expr:
         raise TypeError(f"mpql.parse() takes a str, got {type(text).__name__}")
     if _run is None:
         get_parser()
-    return _parse_with(_run, text)
+    return _parse_with(_lark_run, text)
+
+
+def _lark_run(text):
+    return _run(text), None  # the token count is not known (see _parse_with)
 
 
 _fast_run = None
@@ -311,7 +315,8 @@ def _fast_entry():
 def _parse_with(run, text: str) -> A.Expr:
     any_possible = _state.any_possible = "any" in text and _ANY_CALL.search(text) is not None
     try:
-        node = _u(run(text))
+        node, tokens = run(text)
+        node = _u(node)
         if any_possible:
             error = _scope_error(node)
             if error is not None:
@@ -335,8 +340,9 @@ def _parse_with(run, text: str) -> A.Expr:
         if _UnexpectedInput is not None and isinstance(exc, _UnexpectedInput):
             raise ParseError(_explain(text, exc)) from None
         raise
-    # Each nesting level needs at least one character, so short texts cannot be too deep.
-    if len(text) > MAX_DEPTH:
+    # Each nesting level needs at least one character and one token of its own (every node
+    # owns a token), so short texts and texts of few tokens cannot be too deep.
+    if len(text) > MAX_DEPTH and (tokens is None or tokens > MAX_DEPTH):
         deep = _too_deep(node)
         if deep is not None:
             raise ParseError(_diag(
