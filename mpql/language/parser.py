@@ -313,7 +313,7 @@ def _fast_entry():
 
 
 def _parse_with(run, text: str) -> A.Expr:
-    any_possible = _state.any_possible = "any" in text and _ANY_CALL.search(text) is not None
+    any_possible = _state.any_possible = "any" in text and re.search(_ANY_CALL, text) is not None
     try:
         node, tokens = run(text)
         node = _u(node)
@@ -700,7 +700,9 @@ class _State(_thread_local):
 
 
 _state = _State()
-_ANY_CALL = re.compile(r"(?<![\w$])any(?:\s|#[^\n]*)*\(")  # comments may come between
+# Regexes are compiled on first use (re.search caches them): compiling costs start-up time
+# that valid, any-free text never needs.
+_ANY_CALL = r"(?<![\w$])any(?:\s|#[^\n]*)*\("  # comments may come between
 
 
 def _scope_error(root: A.Expr) -> _ConvertError | None:
@@ -763,14 +765,14 @@ def _diag(text, code, message, span, help=None, fix=None) -> "Diagnostic":
 
 # A form-encoded expression: `+` for spaces around an operator, or percent-escapes of the
 # characters every expression has (quote, brackets, `=`). Only consulted once parsing failed.
-_FORM_ENCODED = re.compile(r"\+(?:==|!=|%3[dD]%3[dD]|and|or|in|not)\+", re.IGNORECASE)
-_PERCENT = re.compile(r"%(?:22|27|5[bBdD]|3[dDcCeE]|28|29|21|20|2[bB]|26|7[cC])")
+_FORM_ENCODED = r"(?i)\+(?:==|!=|%3[dD]%3[dD]|and|or|in|not)\+"
+_PERCENT = r"%(?:22|27|5[bBdD]|3[dDcCeE]|28|29|21|20|2[bB]|26|7[cC])"
 
 
 def _url_encoded(text: str) -> Diagnostic | None:
-    found = _FORM_ENCODED.search(text)
+    found = re.search(_FORM_ENCODED, text)
     if found is None and '"' not in text and "[" not in text:
-        found = _PERCENT.search(text)
+        found = re.search(_PERCENT, text)
     if found is None:
         return None
     from urllib.parse import unquote_plus
