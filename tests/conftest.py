@@ -1,6 +1,22 @@
-"""Shared test setup: hypothesis profiles (bounded by default, large for `make fuzz`)."""
+"""Shared test setup: hypothesis profiles (bounded by default, large for `make fuzz`), and a
+pinned clock and cache for the sandbox."""
 
+import atexit
 import os
+import shutil
+import tempfile
+
+# -- nothing in the suite depends on today's date or on ~/.cache ---------------------------------
+# The sandbox's "today" is pinned (its default dataset ends the day before, its clock runs at noon
+# UTC of that day); subprocess runs of the CLI inherit it. Set MPQL_SANDBOX_TODAY yourself to run
+# the suite at another date (the suite must pass the same). The default dataset is generated into
+# a cache private to this session, never read from or written to the user's cache. The pinned day
+# is after every fixed end_date the tests generate (so their sandboxes accept those days) and
+# before the real date the suite runs at.
+PINNED_TODAY = os.environ.setdefault("MPQL_SANDBOX_TODAY", "2026-11-15")
+_CACHE = tempfile.mkdtemp(prefix="mpql-test-cache-")
+os.environ["MPQL_CACHE_DIR"] = _CACHE
+atexit.register(shutil.rmtree, _CACHE, ignore_errors=True)
 
 from hypothesis import HealthCheck, settings
 
@@ -20,7 +36,8 @@ import pytest
 
 @pytest.fixture(scope="session")
 def sandbox_dataset():
-    """The default sample dataset (150 profiles, 30 days ending yesterday), generated once."""
+    """The default sample dataset (150 profiles, 30 days ending the day before the pinned
+    today), generated once per session."""
     from mpql.sandbox import default_dataset
 
     return default_dataset()

@@ -9,7 +9,8 @@ means findings must find none) and never print a Python traceback. `mpql sandbox
 out (exit 0); `mpql repl` without a redirect gets a small script on stdin.
 
 The one rewrite: `mpql run`'s `--from/--to` are replaced by the sandbox sample's last days
-(the sample ends yesterday, so no fixed date in the README stays inside it); the README says
+(the sample ends yesterday — in tests, the day before the pinned MPQL_SANDBOX_TODAY — so no
+fixed date in the README stays inside it); the README says
 so next to the example. Nothing else is special-cased.
 """
 
@@ -111,7 +112,9 @@ def workdir(tmp_path_factory):
 
 def _recent_dates(argv: list[str]) -> list[str]:
     """`mpql run` on the sandbox: point --from/--to at the sample's last two days."""
-    today = dt.datetime.now(dt.timezone.utc).date()
+    from mpql.sandbox import sandbox_today
+
+    today = sandbox_today()  # the pinned today (tests/conftest.py), which the subprocess shares
     new = {"--from": str(today - dt.timedelta(days=2)), "--to": str(today - dt.timedelta(days=1))}
     out = list(argv)
     for i, w in enumerate(out[:-1]):

@@ -4,6 +4,7 @@ multi-line inputs, errors that never stop the run, and the documented exit codes
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -26,7 +27,7 @@ def events(tmp_path):
 
 def _env(tmp_path):
     return {"PATH": "/usr/bin:/bin", "MPQL_HISTORY": "", "MPQL_CACHE_DIR": str(tmp_path / "c"),
-            "HOME": str(tmp_path)}
+            "HOME": str(tmp_path), "MPQL_SANDBOX_TODAY": os.environ["MPQL_SANDBOX_TODAY"]}
 
 
 def repl(args, stdin, tmp_path):
@@ -120,7 +121,8 @@ def test_interactive_session_on_a_pseudo_terminal(events, tmp_path):
     master, slave = pty.openpty()
     history = tmp_path / "history"
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "TERM": "xterm-256color",
-           "MPQL_HISTORY": str(history), "MPQL_CACHE_DIR": str(tmp_path / "c")}
+           "MPQL_HISTORY": str(history), "MPQL_CACHE_DIR": str(tmp_path / "c"),
+           "MPQL_SANDBOX_TODAY": os.environ["MPQL_SANDBOX_TODAY"]}
     proc = subprocess.Popen([sys.executable, "-m", "mpql", "repl", "--data", str(events)],
                             stdin=slave, stdout=slave, stderr=slave, env=env, close_fds=True)
     os.close(slave)

@@ -8,8 +8,8 @@ from mpql import Query, prop, user
 
 
 def test_plan_and_run_against_the_sandbox(sandbox):
-    today = dt.date.today()
-    from_date, to_date = str(today - dt.timedelta(days=20)), str(today - dt.timedelta(days=1))
+    last = sandbox.dataset.last_date  # the day before the pinned today (tests/conftest.py)
+    from_date, to_date = str(last - dt.timedelta(days=19)), str(last)
     # A user with events in the range, and an $os those events have, so the test is not vacuous.
     event = next(e for e in sandbox.events(from_date, to_date)
                  if e["properties"].get("$os") and not e["properties"]["distinct_id"].startswith("$device:"))

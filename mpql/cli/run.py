@@ -21,7 +21,7 @@ import sys
 from ._queryflags import add_query_arguments, event_options, misplaced, profile_options
 from .common import make_parser
 
-EXIT_OK, EXIT_ERROR = 0, 2
+EXIT_OK, EXIT_ERROR, EXIT_INTERRUPTED = 0, 2, 130
 
 
 def build_parser(prog):
@@ -191,6 +191,12 @@ def run(args) -> int:
             finally:
                 if out is not sys.stdout.buffer and not isinstance(out, str):
                     out.close()
+        except KeyboardInterrupt:
+            if not isinstance(out, str):  # stdout or a pipe: nothing to resume
+                raise
+            progress.close(client.last_stats) if client.last_stats else None
+            print(f"mpql run: {_resume_hint(client.last_stats, args.output)}", file=sys.stderr)
+            return EXIT_INTERRUPTED
         except ApiError as exc:
             progress.close(client.last_stats) if client.last_stats else None
             print(f"mpql run: error: {exc}", file=sys.stderr)
@@ -209,6 +215,17 @@ def run(args) -> int:
     finally:
         if sandbox is not None:
             sandbox.__exit__(None, None, None)
+
+
+def _resume_hint(stats, output: str) -> str:
+    """One line after Ctrl-C: where the run stopped and the flag that continues it."""
+    done = stats.units_done if stats is not None else 0
+    total = stats.units_total if stats is not None else None
+    records = stats.records if stats is not None else 0
+    where = (f"chunk {done + 1} of {total}" if total and done < total
+             else f"after {done} completed chunk(s)/page(s)")
+    return (f"interrupted; rerun the same command with --resume to continue from {where} "
+            f"({records} records kept in {output})")
 
 
 def _where_ok(args) -> bool:

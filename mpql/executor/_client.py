@@ -82,7 +82,10 @@ class RunResult:
 
 
 def _fingerprint(plan: Any, **options: Any) -> str:
-    data = attrs.asdict(plan, recurse=True) if attrs.has(type(plan)) else repr(plan)
+    # The plan's credentials (Plan.auth) are not part of what it asks for: a resumed run may
+    # bring the same credentials in another form (env instead of code).
+    data = attrs.asdict(plan, recurse=True, filter=lambda a, _: a.name != "auth") \
+        if attrs.has(type(plan)) else repr(plan)
     text = json.dumps({"plan": data, "options": options}, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
@@ -158,6 +161,7 @@ class _Run:
     def __init__(self, client: "Client", plan, *, dedupe: bool, skip: Iterable[str] = ()):
         self.client = client
         self.plan = plan
+        self.credentials = client._credentials_for(plan)
         self.dedupe = dedupe
         self.skip = set(skip)
         self.stop = threading.Event()
@@ -165,7 +169,7 @@ class _Run:
         retry = client.retry
         deadline_at = None if retry.deadline is None else time.monotonic() + retry.deadline
         self.transport = Transport(
-            client._credentials, pacer=client.pacer, retry=retry, timeout=client.timeout,
+            self.credentials, pacer=client.pacer, retry=retry, timeout=client.timeout,
             stats=self.stats, stop=self.stop, sleep=client._sleep, deadline_at=deadline_at)
         self._predicates: dict[int, Callable[[dict], bool]] = {}
 
@@ -182,7 +186,7 @@ class _Run:
     def with_identity(self, url: str) -> str:
         """Add ``project_id`` (and ``workspace_id``) from the credentials when the plan was
         made without them: Mixpanel rejects service-account requests that lack it."""
-        creds = self.client._credentials
+        creds = self.credentials
         if creds is None or creds.kind != "service_account":
             return url
         query = urllib.parse.urlsplit(url).query
@@ -349,6 +353,13 @@ class _Run:
         tail = splitter.close()
         if tail.strip():
             record = check_line(tail, last=True)
+            if self.client.require_final_newline:
+                # Mixpanel ends every line with \n: a complete record without it is a body
+                # cut at a record boundary, whatever the HTTP framing says (docs/executor.md).
+                raise StreamBroken(
+                    f"the export stream's last line is a complete record ({len(tail)} bytes) "
+                    f"without a final newline: the body was cut at a record boundary; the "
+                    f"chunk will be retried (Client(require_final_newline=False) accepts it)")
             if keep is None or keep(record):
                 records += 1
                 write(tail.rstrip(b"\r") + b"\n")
@@ -503,12 +514,15 @@ class _Run:
 class Client:
     """Runs plans against Mixpanel, or against any Mixpanel-compatible server (``base_url``).
 
-    ``auth``: a ``ServiceAccount``/``ProjectSecret`` (or ``Credentials``); ``None`` reads
-    ``MP_USERNAME``/``MP_SECRET``/``MP_PROJECT_ID``. ``region``: us, eu or in (default from
+    ``auth``: a ``ServiceAccount``/``ProjectSecret`` (or ``Credentials``). Which credentials a
+    run uses, first found: this ``auth``; the plan's own (``Query.plan(auth=…)`` keeps it as
+    ``plan.auth``); the environment (``MP_USERNAME``/``MP_SECRET``/``MP_PROJECT_ID``). ``region``: us, eu or in (default from
     ``MP_REGION``, else us) — used when this client plans queries (``events``/``profiles``).
     ``base_url``: send every request there instead of Mixpanel's hosts (the sandbox).
     ``timeout``: seconds, or (connect, read). ``retry``: a ``RetryPolicy``. ``limits``:
     ``Limits`` for pacing and parallelism. ``clock``/``sleep``: injectable for tests.
+    ``require_final_newline``: an export body whose last record lacks its ``\n`` is truncated
+    and retried (the default; Mixpanel terminates every line); False accepts that record.
     """
 
     def __init__(
@@ -523,7 +537,11 @@ class Client:
         clock: Callable[[], float] | None = None,
         sleep: Callable[[float], None] | None = None,
         spool_dir: str | None = None,
+        require_final_newline: bool = True,
     ) -> None:
+        # Explicit credentials win over a plan's; the environment is the last resort
+        # (docs/executor.md, "Credentials").
+        self._explicit = auth is not None
         self._credentials = Credentials.from_auth(auth) if auth is not None \
             else Credentials.from_env()
         region = (region or region_from_env() or "us").lower()
@@ -544,6 +562,7 @@ class Client:
                            sleep=sleep or time.sleep)
         self._sleep = sleep
         self.spool_dir = spool_dir
+        self.require_final_newline = require_final_newline
         self.last_stats: Stats | None = None
 
     def __repr__(self) -> str:
@@ -554,8 +573,16 @@ class Client:
     def credentials(self) -> Credentials | None:
         return self._credentials
 
-    def _require_credentials(self) -> None:
-        if self._credentials is None and self.base_url is None:
+    def _credentials_for(self, plan) -> Credentials | None:
+        """The credentials a run of ``plan`` uses: this client's own when given explicitly,
+        else the plan's (``plan.auth``), else the environment's."""
+        plan_auth = getattr(plan, "auth", None)
+        if self._explicit or plan_auth is None:
+            return self._credentials
+        return Credentials.from_auth(plan_auth)
+
+    def _require_credentials(self, plan) -> None:
+        if self._credentials_for(plan) is None and self.base_url is None:
             raise ConfigError(
                 "no Mixpanel credentials: set MP_USERNAME, MP_SECRET and MP_PROJECT_ID (service "
                 "account), pass auth=ServiceAccount(...), or use the sandbox (base_url=...)")
@@ -564,7 +591,7 @@ class Client:
 
     def run(self, plan, *, dedupe: bool = False, limit: int | None = None) -> Iterator[dict]:
         """Yield the plan's output records (dicts) as each unit completes, in plan order."""
-        self._require_credentials()
+        self._require_credentials(plan)
         limit = _cap(plan, limit)
         run = _Run(self, plan, dedupe=dedupe)
         self.last_stats = run.stats
@@ -601,7 +628,7 @@ class Client:
         With a path, a state file next to it allows ``resume=True`` to continue an
         interrupted run; the result is byte-identical to an uninterrupted run.
         """
-        self._require_credentials()
+        self._require_credentials(plan)
         limit = _cap(plan, limit)
         if isinstance(out, str):
             sink: Any = FileSink(out, _fingerprint(plan, dedupe=dedupe, limit=limit),

@@ -8,7 +8,10 @@ other characters that are legal inside JSON strings (anchors.md §6.4). We split
 A chunk of an export has failed (and must be retried as a whole) when:
 
 * a line is the literal ``terminated early`` sentinel Mixpanel sometimes appends (spec §3.3);
-* the last line is not terminated and does not parse as a JSON object (the body was cut);
+* the last line is not terminated (the body was cut): when it does not parse as a JSON object,
+  and — unless the client was told otherwise — also when it does (a cut at a record boundary:
+  Mixpanel ends every line with ``\n``, and a clean HTTP or gzip end does not prove that the
+  export upstream finished; see ``_client`` and docs/executor.md);
 * a gzip body ends before the gzip trailer (checked by the caller, see ``_client``);
 * a middle line is not a JSON object (a record split across lines — retried, then reported).
 """

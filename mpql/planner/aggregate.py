@@ -188,6 +188,8 @@ class AggregateQuery:
                                      why, url_too_long=bool(reasons) and "URL" in reasons[-1])
         if check or strict:
             plan = self._check(plan, strict)
+        if auth is not None and not isinstance(auth, str):
+            plan = attrs.evolve(plan, auth=auth)  # kept in memory only, as Query.plan does
         return plan
 
     def summary(self) -> str:

@@ -173,6 +173,10 @@ class Plan:
     #: the export steps' events are aggregated locally (``LocalAggregate.run``).
     aggregate: str | None = None
     local_aggregate: LocalAggregate | None = None
+    #: The ``ServiceAccount``/``ProjectSecret`` passed to ``Query.plan(auth=…)``, so that
+    #: ``Client().run(plan)`` runs with it. Kept in memory only: never shown (``repr``), never
+    #: compared, never serialised (``to_dict``/``to_json``), so a saved plan holds no secret.
+    auth: Any = attrs.field(default=None, repr=False, eq=False, kw_only=True)
 
     def explain(self) -> str:
         """Readable text: one block per step, with why that endpoint and strategy."""

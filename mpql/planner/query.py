@@ -244,8 +244,9 @@ class Query:
              max_url_length: int = DEFAULT_MAX_URL_LENGTH,
              max_distinct_ids: int = DEFAULT_MAX_DISTINCT_IDS,
              base_url: str | None = None, check: bool = True, strict: bool = False) -> Plan:
-        """Compile to a Plan. ``auth``: ServiceAccount / ProjectSecret (only its kind and
-        project id are recorded), or just the kind as a string (then pass ``project_id``). ``chunk``: export date chunks, "day" | "week" | "month" |
+        """Compile to a Plan. ``auth``: ServiceAccount / ProjectSecret (its kind and project
+        id are recorded; the object itself is kept as ``plan.auth``, in memory only, so a
+        ``Client`` without credentials runs the plan with it), or just the kind as a string (then pass ``project_id``). ``chunk``: export date chunks, "day" | "week" | "month" |
         "none". ``distinct_id_property``: how export's where spells the event's distinct id
         (UNCONFIRMED, spec §1.10). ``engage_accessor``: rewrite profile references in engage
         wheres to ``user[...]`` or ``properties[...]`` ("as-written" keeps them).
@@ -259,6 +260,8 @@ class Query:
         plan = _plan_events(self, ctx) if self.kind == "events" else _plan_profiles(self, ctx)
         if check or strict:
             plan = _check(plan, self, strict)
+        if auth is not None and not isinstance(auth, str):
+            plan = attrs.evolve(plan, auth=auth)  # Client().run(plan) runs with it
         return plan
 
 

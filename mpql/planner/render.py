@@ -27,8 +27,13 @@ _RATE = {"query": "Query API: 60/hour, 5 concurrent; only page 0 counts",
          "export": "Export API: 60/hour, 3/second, 100 concurrent"}
 
 
+def _serialised(attribute, value) -> bool:
+    """Everything but the credentials (``Plan.auth``): a saved plan never holds a secret."""
+    return attribute.name != "auth"
+
+
 def to_dict(plan: Plan) -> dict:
-    data = attrs.asdict(plan)
+    data = attrs.asdict(plan, filter=_serialised)
     # Record plans keep their JSON as before aggregates existed (saved plans, goldens).
     for key in ("aggregate", "local_aggregate"):
         if data.get(key) is None:

@@ -14,9 +14,10 @@ Public API::
     Limits                              rate-limit quotas (Mixpanel's by default)
     Fault, parse_faults                 the fault spec language
     Dataset, generate, write_dataset, default_dataset
+    sandbox_today                       "today": $MPQL_SANDBOX_TODAY (tests pin it) or UTC today
 """
 
-from ._data import Dataset, default_dataset, generate, write_dataset
+from ._data import Dataset, default_dataset, generate, sandbox_today, write_dataset
 from ._faults import Fault, parse_faults
 from ._limits import Limits
 from ._server import (
@@ -37,5 +38,6 @@ __all__ = [
     "default_dataset",
     "generate",
     "parse_faults",
+    "sandbox_today",
     "write_dataset",
 ]

@@ -39,13 +39,16 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..errors import InputError, SandboxError
+from ..errors import ConfigError, InputError, SandboxError
 
 __all__ = [
     "FORMAT",
     "Dataset",
+    "TODAY_ENV",
     "default_dataset",
     "generate",
+    "pinned_now",
+    "sandbox_today",
     "to_ms_form",
     "write_dataset",
 ]
@@ -53,6 +56,11 @@ __all__ = [
 FORMAT = "mpql-sandbox/2"
 #: bumped whenever the generator's output changes, so cached default datasets are rebuilt.
 GENERATOR_VERSION = 7
+
+#: Pins the sandbox's "today" (YYYY-MM-DD): the default dataset then ends the day before, and a
+#: Sandbox without ``now=`` runs its clock at noon UTC of that day. Tests, demos and bug reports
+#: set it so that nothing depends on the real date; unset, the real UTC date is used.
+TODAY_ENV = "MPQL_SANDBOX_TODAY"
 
 DEFAULT_USERS = 150
 DEFAULT_DAYS = 30
@@ -93,6 +101,29 @@ def event_name_of(line: bytes) -> str | None:
 
 # ----------------------------------------------------------------------------------------------
 # Dataset
+
+
+def sandbox_today() -> dt.date:
+    """The sandbox's "today": ``$MPQL_SANDBOX_TODAY`` when set, else the real UTC date."""
+    text = os.environ.get(TODAY_ENV, "").strip()
+    if not text:
+        return dt.datetime.now(dt.timezone.utc).date()
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        raise ConfigError(f"{TODAY_ENV}: expected a date as YYYY-MM-DD, found {text!r}; "
+                          f"unset it to use today's date")
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(f"{TODAY_ENV}: {text!r} is not a calendar date") from None
+
+
+def pinned_now() -> float | None:
+    """Noon UTC of ``$MPQL_SANDBOX_TODAY`` as epoch seconds, or None when it is not set (the
+    sandbox then follows the real clock)."""
+    if not os.environ.get(TODAY_ENV, "").strip():
+        return None
+    noon = dt.datetime.combine(sandbox_today(), dt.time(12), dt.timezone.utc)
+    return noon.timestamp()
 
 
 def _parse_date(text: str, what: str) -> dt.date:
@@ -547,7 +578,7 @@ def write_dataset(
                              "$properties": dict(profile.get("$properties") or {})}).encode() + b"\n")
             n_profiles += 1
     days = sorted(by_day)
-    today = dt.datetime.now(dt.timezone.utc).date().isoformat()
+    today = sandbox_today().isoformat()
     manifest = {
         "format": FORMAT,
         "first_date": days[0] if days else today,
@@ -899,7 +930,8 @@ def generate(
 ) -> Dataset:
     """Generate a deterministic dataset into ``out`` and return it opened.
 
-    ``end_date`` is the last day with events (default: yesterday, UTC). The same arguments
+    ``end_date`` is the last day with events (default: yesterday, UTC, or the day before
+    ``$MPQL_SANDBOX_TODAY``). The same arguments
     (including ``end_date``) always give byte-identical files.
     """
     # `not 0 <= x < inf` also refuses NaN (every comparison with it is false)
@@ -909,7 +941,7 @@ def generate(
             f"found users={users}, days={days}, events-per-user-day={events_per_user_day}"
         )
     if end_date is None:
-        end_date = dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=1)
+        end_date = sandbox_today() - dt.timedelta(days=1)
     elif isinstance(end_date, str):
         end_date = _parse_date(end_date, "end date")
     try:
@@ -1048,9 +1080,10 @@ def _cache_root() -> Path:
 def default_dataset(end_date: dt.date | None = None) -> Dataset:
     """The small default dataset (150 users, 30 days ending yesterday), generated on first use
     and cached under ``$MPQL_CACHE_DIR`` (default ``~/.cache/mpql``); falls back to a temporary
-    directory when the cache is not writable."""
+    directory when the cache is not writable. "Yesterday" is the day before
+    ``$MPQL_SANDBOX_TODAY`` when that is set."""
     if end_date is None:
-        end_date = dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=1)
+        end_date = sandbox_today() - dt.timedelta(days=1)
     name = f"sandbox-default-v{GENERATOR_VERSION}-{end_date.isoformat()}"
     for root in (_cache_root(), Path(tempfile.gettempdir()) / f"mpql-{os.getuid() if hasattr(os, 'getuid') else 'user'}"):
         target = root / name

@@ -19,6 +19,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import itertools
 import json
 import math
 import re
@@ -37,7 +38,9 @@ from urllib.parse import parse_qsl, urlsplit
 import attrs
 
 from ..errors import InputError, MpqlError, SandboxError
-from ._data import Dataset, behavior_counts, compile_where, default_dataset, project_profile
+from ._data import (
+    Dataset, behavior_counts, compile_where, default_dataset, pinned_now, project_profile,
+)
 from ._faults import Fault, FaultSet, parse_faults
 from ._limits import Limits, RateLimiter
 
@@ -860,39 +863,41 @@ def _split_line(blocks: Iterator[bytes], nth: int) -> Iterator[bytes]:
 
 
 def _truncate(blocks: Iterator[bytes], limit: int) -> Iterator[bytes]:
-    """Cut the body after ``limit`` bytes — always inside a line, so the cut is detectable: a
-    cut that would land just after a newline takes one more byte, and a body shorter than
-    ``limit`` loses the second half of its last line. One block is held back so the last one
-    can still be cut; memory stays at two blocks."""
-    sent, last = 0, b""
-    held: bytes | None = None
+    """Cut the body after about ``limit`` bytes — always strictly inside a line, so that the
+    cut is detectable: the body never ends with ``\n`` and its last line is never a complete
+    record. A cut that would land on a line boundary (just after a newline, or just before
+    one: a complete record without its newline) moves a byte or two into a line; a body
+    shorter than ``limit`` loses the second half of its last line.
 
-    def cut(block: bytes) -> bytes:
-        n = limit - sent
-        piece = block[:n]
-        if (piece[-1:] or last) == b"\n":
-            piece = block[: n + 1]
-        return piece
+    The last line seen is held back (with the current block) until the next one starts, so
+    that it can still be cut wherever the blocks happen to split the lines."""
+    sent, pending = 0, b""  # pending starts at a line start and holds the last line so far
+
+    def inside(p: int) -> bool:
+        """Whether a cut before ``pending[p]`` is strictly inside a line."""
+        return 0 < p < len(pending) and pending[p - 1:p] != b"\n" and pending[p:p + 1] != b"\n"
 
     for block in blocks:
-        if held is not None:
-            if sent + len(held) > limit:
-                yield cut(held)
-                return
-            yield held
-            sent, last = sent + len(held), held[-1:]
-        held = block
-    if held is None:
-        return
-    if sent + len(held) > limit:
-        yield cut(held)
-        return
-    body = held.rstrip(b"\n")
-    start = body.rfind(b"\n") + 1
-    if len(body) > start:
-        yield held[: start + max(1, (len(body) - start) // 2)]
-    elif body:
-        yield body  # the last line started in an earlier block: drop only its newline
+        pending += block
+        if sent + len(pending) > limit:
+            n = limit - sent
+            # The nearest cut inside a line: forward first (so `limit` is met exactly when it
+            # already falls inside a line), then backward (it fell at the end of the last line).
+            def order():
+                return itertools.chain(range(n, len(pending)), range(n - 1, 0, -1))
+
+            p = next((p for p in order() if inside(p)), None)
+            if p is None:  # only one-byte lines (never JSON records): at least no clean end
+                p = next((p for p in order() if pending[p - 1:p] not in (b"\n", b"")), n)
+            yield pending[:p]
+            return
+        keep = pending.rstrip(b"\n").rfind(b"\n") + 1  # where the last line starts
+        if keep:
+            yield pending[:keep]
+            sent, pending = sent + keep, pending[keep:]
+    body = pending.rstrip(b"\n")  # the last line, without its newline
+    if body:
+        yield body[: max(1, len(body) // 2)]
 
 
 def _check_time_scale(time_scale: float) -> float:
@@ -933,7 +938,8 @@ class Sandbox:
     the default dataset. ``faults``: a fault spec (docs/sandbox.md) or a list of ``Fault``.
     ``time_scale`` shrinks rate-limit windows and session lifetimes (0.001: an hour is 3.6 s).
     ``limits``: ``Limits`` (Mixpanel's documented quotas by default; ``Limits.unlimited()``).
-    ``now``: a fixed epoch time for `NOW` in `where` and for "today" (default: the real clock).
+    ``now``: a fixed epoch time for `NOW` in `where` and for "today" (default: noon UTC of
+    ``$MPQL_SANDBOX_TODAY`` when that is set, else the real clock).
     ``page_size``: engage page size (1000 like Mixpanel). ``session_ttl``: engage session
     lifetime in (unscaled) seconds. ``on_request``: called with each ``RequestRecord`` once
     the request is answered (on the server's thread; keep it quick). ``user_on_export``:
@@ -987,7 +993,7 @@ class Sandbox:
         self.page_size = page_size
         self.session_ttl = session_ttl
         self.gzip_level = gzip_level
-        self._now = now
+        self._now = now if now is not None else pinned_now()
         self._on_request = on_request
         self._callback_failed = False
         self.user_on_export = user_on_export
