@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 MPQL   := $(VENV)/bin/mpql
 STAMP  := $(VENV)/.mpql-installed
 
-.PHONY: demo test fuzz bench install clean
+.PHONY: demo test fuzz bench tables install clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ test: $(STAMP)
 # Long property-based runs: the same tests with a large example budget.
 fuzz: $(STAMP)
 	HYPOTHESIS_PROFILE=fuzz $(PY) -m pytest -q tests -k "property or properties or fuzz or hypothesis"
+
+# Regenerate mpql/language/_tables.py after editing grammar/mpql.lark (a test checks it).
+tables: $(STAMP)
+	$(PY) -m mpql.language.tablegen
 
 bench: $(STAMP)
 	$(PY) benchmarks/run.py
