@@ -141,3 +141,13 @@ def test_lint_expression_does_not_import_lark():
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                          text=True, timeout=120)
     assert "LARK False" in out.stdout, out.stdout + out.stderr
+
+
+@pytest.mark.parametrize("n", [40, 99, 100, 101, 140])
+@pytest.mark.parametrize("opener,closer", [("(", ")"), ("not ", ""), ("-", ""), ("[", "]"),
+                                           ("floor(", ")")])
+def test_nesting_limit_same_as_lark(n, opener, closer):
+    """The depth check is skipped for texts of at most MAX_DEPTH tokens (every node owns a
+    token): around the limit both parsers must still agree, E121 included."""
+    text = opener * n + "1" + closer * n
+    assert _outcome(parse, text) == _outcome(parse_lark, text)
