@@ -29,9 +29,11 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest -q
 
-# Long property-based runs: the same tests with a large example budget.
+# Long property-based runs: every hypothesis test (hypothesis's pytest plugin marks each one
+# `hypothesis`) with the large example budget of the `fuzz` profile in tests/conftest.py.
+# tests/test_fuzz_reach.py keeps this honest: no test may pin its own budget.
 fuzz: $(STAMP)
-	HYPOTHESIS_PROFILE=fuzz $(PY) -m pytest -q tests -k "property or properties or fuzz or hypothesis"
+	HYPOTHESIS_PROFILE=fuzz $(PY) -m pytest -q tests -m hypothesis
 
 # Regenerate mpql/language/_tables.py after editing grammar/mpql.lark (a test checks it).
 tables: $(STAMP)

@@ -8,8 +8,8 @@
    parenthesised (generated from mpql's parse of the corpus), so no parser gets a shorter or
    simpler input than another. mpql on the corpus as written (minimal parentheses) is shown
    too, for information only: it is not the input the others get. Best of N timed passes.
-   Targets (issue 2): mpql ≤ 0.5 × sqlglot, ≤ 5 × ast.parse. ``… through lark`` is the same
-   parse run by lark's own lexer and LALR loop (mpql's parser before issue 13; still the
+   Targets: mpql ≤ 0.5 × sqlglot, ≤ 5 × ast.parse. ``… through lark`` is the same parse run
+   by lark's own lexer and LALR loop (mpql's parser before the generated tables; still the
    error path), and one 160-character filter is timed on its own as well.
 2. Start-up: ``python -m mpql lint -e EXPR`` against ``python -c pass`` (subprocess, median
    of N runs, wall and CPU time), plus ``import mpql`` + first parse in-process. Target: ≤ 6 × ``python -c pass``.
@@ -202,7 +202,7 @@ def main() -> None:
 
     jobs = {
         "mpql.parse": (mpql.parse, same),
-        # lark's own LALR loop and lexer on the same tables: the parser before issue 13
+        # lark's own LALR loop and lexer on the same tables: the parser before the generated tables
         "  … through lark": (parse_lark, same),
         "ast.parse (Python)": (lambda s: pyast.parse(s, mode="eval"), python),
     }
@@ -239,7 +239,7 @@ def main() -> None:
     expr = 'properties["$city"] == "Chicago" and not defined(user["churned"])'
     py = sys.executable
     # The floors: attrs is a core dependency of the lint path; lark (still the error path's
-    # and the REPL's) is shown for comparison with the parser before issue 13. In a
+    # and the REPL's) is shown for comparison with the parser before the generated tables. In a
     # development venv lark also imports interegular (a test extra); users do not have it.
     no_interegular = "import sys; sys.modules['interegular'] = None; "
     cmds = {

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-# name → module that defines it. Later layers register here; nothing is imported until used.
+# name → module that defines it; nothing is imported until used.
 _LAZY = {
     # language core
     "parse": "mpql.language",
@@ -39,6 +39,9 @@ _LAZY = {
     "Edit": "mpql.diagnostics",
     # errors
     "MpqlError": "mpql.errors",
+    "ArgumentError": "mpql.errors",
+    "ArgumentTypeError": "mpql.errors",
+    "EvaluationError": "mpql.errors",
     "ParseError": "mpql.errors",
     "CheckError": "mpql.errors",
     "BuildError": "mpql.errors",
@@ -98,7 +101,8 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from .diagnostics import Diagnostic, Edit, Fix
     from .errors import (
-        ApiError, AuthenticationError, BuildError, CheckError, ConfigError, ExecutionError,
+        ApiError, ArgumentError, ArgumentTypeError, AuthenticationError, BuildError,
+        EvaluationError, CheckError, ConfigError, ExecutionError,
         InputError, MpqlError, ParseError, PlanError, QueryError, RateLimitError,
         SandboxError, TransportError,
     )

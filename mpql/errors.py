@@ -3,6 +3,9 @@
 ::
 
     MpqlError                      base of everything below; never raised itself
+    ├── ArgumentError (+ ValueError)   a public function or constructor was given an argument
+    │   │                              it cannot use (an unknown endpoint, style, scope, …)
+    │   └── ArgumentTypeError (+ TypeError)  … an argument of the wrong type (parse(None))
     ├── ParseError                 text is not a valid expression   (.diagnostic: where and why)
     ├── CheckError                 an expression failed a strict check (.diagnostics)
     ├── BuildError (+ TypeError)   the builder was given a value it cannot express
@@ -11,6 +14,8 @@
     │                              on event properties)
     ├── ConfigError                bad config, schema file, credentials or environment
     ├── InputError                 an input file or stream is unreadable or malformed
+    ├── EvaluationError            a record on which Mixpanel would fail the query (.node,
+    │                              .value; see docs/semantics.md)
     ├── SandboxError               the embedded sandbox could not start or serve
     └── ExecutionError             running a plan failed
         ├── TransportError         connection failed, stream broke or was truncated
@@ -25,6 +30,8 @@
         │   └── ServerError            5xx (retries exhausted)
         └── DeadlineExceeded       the overall deadline passed before the plan finished
 
+The ``+ ValueError``/``+ TypeError`` classes are also the built-in exception Python code
+would expect there, so ``except ValueError`` around ``Query.events(...)`` keeps working.
 Messages name the thing, what was expected and what was found. None of them ever contains a
 secret: anything that renders a request goes through the executor's redaction.
 """
@@ -39,6 +46,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "MpqlError",
+    "ArgumentError",
+    "ArgumentTypeError",
     "ParseError",
     "CheckError",
     "BuildError",
@@ -64,6 +73,14 @@ __all__ = [
 
 class MpqlError(Exception):
     """Base class of every error mpql raises."""
+
+
+class ArgumentError(MpqlError, ValueError):
+    """A public function or constructor was given an argument it cannot use."""
+
+
+class ArgumentTypeError(ArgumentError, TypeError):
+    """A public function or constructor was given an argument of the wrong type."""
 
 
 class ParseError(MpqlError):
@@ -207,7 +224,7 @@ class DeadlineExceeded(ExecutionError):
 
 class EvaluationError(MpqlError):
     """Evaluating an expression on a record hit a case where Mixpanel fails the query instead
-    of returning undefined (a non-boolean operand of ``and``/``or``, spec §1.6).
+    of returning undefined (a non-boolean operand of ``and``/``or``, docs/mixpanel-reference.md §1.6).
 
     ``node`` is the offending sub-expression (with its ``span`` when parsed from text) and
     ``value`` the value it had. Whether this raises is ``Semantics.logic_operand``.

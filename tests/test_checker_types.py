@@ -1,4 +1,4 @@
-"""Static types and the Python API of the checker: the type table (spec §1.5–1.7), the
+"""Static types and the Python API of the checker: the type table (docs/mixpanel-reference.md §1.5–1.7), the
 built-in property table, schemas in both formats, contexts, and `mpql.check` on trees."""
 
 from __future__ import annotations

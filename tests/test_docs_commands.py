@@ -97,6 +97,9 @@ def workdir(tmp_path_factory):
     (work / "events.jsonl").write_text(events, encoding="utf-8")
     (work / "export.jsonl").write_text(events, encoding="utf-8")
     shutil.copy(data / "profiles.jsonl", work / "profiles.jsonl")
+    shutil.copytree(data, work / "dataset")  # a dataset directory, for `mpql filter dataset/`
+    (work / "recent-ios.mpql").write_text('# iOS events\nproperties["$os"] == "iOS"\n',
+                                          encoding="utf-8")
     shutil.copytree(ROOT / "examples", work / "examples")
     (work / "queries").mkdir()
     (work / "queries" / "ios.mpql").write_text(

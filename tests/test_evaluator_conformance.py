@@ -1,4 +1,4 @@
-"""Conformance: every case in tests/semantics/*.txt (one per row of the spec's semantics
+"""Conformance: every case in tests/semantics/*.txt (one per row of docs/mixpanel-reference.md's semantics
 tables), run through the reference interpreter, the compiled value function and the compiled
 predicate. The case format is described in tests/semantics/README.md."""
 

@@ -19,7 +19,7 @@ from mpql.executor._jsonl import LineSplitter, StreamBroken, check_line, dedupe_
 from mpql.executor._output import FileSink, state_path
 from mpql.executor._pacer import Pacer
 from mpql.executor._retry import parse_retry_after
-from mpql.executor._transport import encode_params
+from mpql.planner.encode import encode_params
 
 
 # -- retry policy -----------------------------------------------------------------------------
@@ -401,3 +401,15 @@ def test_ctrl_c_at_any_line_of_a_commit_then_resume_gives_identical_output(tmp_p
         again.commit(f"u{i}", io.BytesIO(blobs[i]), blobs[i].count(b"\n"))
     again.finish()
     assert open(out, "rb").read() == b"".join(blobs)
+
+
+@given(st.dictionaries(st.sampled_from(["project_id", "workspace_id", "session_id", "page",
+                                        "where"]),
+                       st.one_of(st.integers(0, 10**12), st.text(max_size=20)), min_size=1))
+def test_the_executor_encodes_parameters_with_the_planners_encoder(params):
+    """One percent-encoder: what the executor appends to a planned request (project_id,
+    workspace_id, paging) is encoded byte for byte like the plan itself."""
+    from mpql.executor import _client
+    from mpql.planner import encode
+
+    assert _client.encode_params(params) == encode.encode_params(params)

@@ -198,7 +198,7 @@ def _outcome(parse, kind, argv):
         return wrong, type(exc).__name__, str(exc)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(deadline=None)
 @given(_FLAGS, st.sampled_from(["events", "profiles"]))
 def test_run_and_plan_agree_on_every_combination(flags, kind):
     from mpql.cli import plan, run

@@ -160,7 +160,7 @@ _EXPRS = [OLD, NEW, 'properties["distinct_id"] == "u1"', "properties['$os'] == \
 _FILLER = st.lists(st.sampled_from(["", "# note", "#", "   ", "# mpql is fun"]), max_size=3)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(deadline=None)
 @given(st.lists(st.sampled_from(_EXPRS), min_size=1, max_size=4),
        st.lists(_FILLER, min_size=5, max_size=5))
 def test_fingerprints_stable_under_blank_and_comment_lines(exprs, fillers):

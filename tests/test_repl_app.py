@@ -8,19 +8,16 @@ import threading
 import time
 
 import pytest
+from prompt_toolkit.completion import CompleteEvent
+from prompt_toolkit.document import Document
+from prompt_toolkit.input import create_pipe_input
+from prompt_toolkit.output import DummyOutput
 
-pytest.importorskip("prompt_toolkit")
+from mpql.repl.app import MpqlCompleter, build_prompt_session, default_history_path, interact
+from mpql.repl.data import load_file
+from mpql.repl.engine import PlainOutput, Session
 
-from prompt_toolkit.completion import CompleteEvent  # noqa: E402
-from prompt_toolkit.document import Document  # noqa: E402
-from prompt_toolkit.input import create_pipe_input  # noqa: E402
-from prompt_toolkit.output import DummyOutput  # noqa: E402
-
-from mpql.repl.app import MpqlCompleter, build_prompt_session, default_history_path, interact  # noqa: E402
-from mpql.repl.data import load_file  # noqa: E402
-from mpql.repl.engine import PlainOutput, Session  # noqa: E402
-
-from test_repl_cli import events  # noqa: E402,F401 - the same two events, as a fixture
+from test_repl_cli import events  # noqa: F401 - the same two events, as a fixture
 
 
 @pytest.fixture

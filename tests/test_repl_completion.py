@@ -166,7 +166,7 @@ PREFIXES = ["", "not ", 'properties["$os"] ', 'properties["$os"] == ', "(", "def
             'user["', 'properties["', '1 + ', '[1, ', 'properties["plan"] in [']
 
 
-@settings(max_examples=60, deadline=None)
+@settings(deadline=None)
 @given(st.sampled_from(PREFIXES), st.data())
 def test_property_accepting_any_suggestion_leaves_a_valid_prefix(prefix, data):
     suggestions = complete(prefix, Catalog.from_records(EVENTS, PROFILES))
@@ -211,7 +211,7 @@ def test_input_status(text, status):
     assert input_status(text) == status
 
 
-@settings(max_examples=100, deadline=None)
+@settings(deadline=None)
 @given(st.text(alphabet='pr()[]"ab =!<>+-*/%,.01 andortuefsin#\n', max_size=30))
 def test_property_complete_input_either_parses_or_fails_for_a_reason_other_than_its_end(text):
     from mpql.errors import ParseError
@@ -225,7 +225,7 @@ def test_property_complete_input_either_parses_or_fails_for_a_reason_other_than_
     assert info.value.code in ("E105", "E106", "E107")
 
 
-@settings(max_examples=150, deadline=None)
+@settings(deadline=None)
 @given(st.text(alphabet='# \n"\'ab1=()', max_size=20))
 def test_property_empty_means_the_parser_finds_no_expression(text):
     from mpql.errors import ParseError

@@ -308,32 +308,6 @@ def test_quit_sets_the_flag(s):
     assert session.quit
 
 
-def test_layers_that_are_missing_say_so(s, monkeypatch):
-    import mpql.repl.layers as layers
-
-    session, buf = s
-    real = layers.import_module
-
-    def without_planner(name):
-        if name.startswith("mpql.planner"):
-            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
-        return real(name)
-
-    monkeypatch.setattr(layers, "import_module", without_planner)
-    answer(session, buf, "1 == 1")
-    ok, out = answer(session, buf, ":plan")
-    assert not ok and "planning is not available yet: it needs mpql.planner" in out
-
-
-def test_a_layer_missing_a_name_is_unavailable_not_a_crash():
-    from mpql.repl.layers import Unavailable, layer
-
-    with pytest.raises(Unavailable, match=r"it needs mpql.language.no_such_name"):
-        layer("mpql.language", "testing", "no_such_name")
-    with pytest.raises(Unavailable, match=r"it needs mpql.nonexistent,"):
-        layer("mpql.nonexistent", "testing")
-
-
 def test_mixed_types_are_pointed_out_even_when_something_matches(s):
     session, buf = s
     ok, out = answer(session, buf, 'properties["amount"] > 5')

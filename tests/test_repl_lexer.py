@@ -62,7 +62,7 @@ def test_registered_for_pygments_by_name():
     assert isinstance(get_lexer_by_name("mpql"), L.MpqlLexer)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(deadline=None)
 @given(st.text(max_size=60))
 def test_property_lexing_any_text_round_trips(text):
     # Highlighting must never lose or invent characters (Pygments itself only normalises

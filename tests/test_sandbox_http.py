@@ -316,7 +316,7 @@ def test_requests_record_exactly_what_was_sent(sandbox):
     assert rec.method == "POST" and rec.path == "/api/query/engage" and rec.endpoint == "engage"
     assert rec.query == {"project_id": str(sandbox.credentials.project_id)}
     assert rec.form == {"note": "a+b c", "page_size": "5"}
-    assert "%2B" in rec.body  # the `+` was percent-encoded by the client (spec §6.1)
+    assert "%2B" in rec.body  # the `+` was percent-encoded by the client (docs/mixpanel-reference.md §6 (item 1))
     assert rec.headers["X-Trace"] == "t1"
     assert rec.status == r.status_code and rec.bytes_sent == int(r.headers["Content-Length"])
     sandbox.clear_requests()
@@ -375,7 +375,7 @@ def test_chunked_request_body(sandbox):
 
 
 def test_raw_plus_in_query_string_is_a_space(sandbox):
-    """Mixpanel decodes a raw `+` as a space (spec §6.1); so does the sandbox."""
+    """Mixpanel decodes a raw `+` as a space (docs/mixpanel-reference.md §6 (item 1)); so does the sandbox."""
     ds = sandbox.dataset
     base = (f"{sandbox.url}/api/2.0/export?project_id={sandbox.credentials.project_id}"
             f"&from_date={ds.last_date}&to_date={ds.last_date}")

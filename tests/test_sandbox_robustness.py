@@ -31,7 +31,6 @@ ops = st.lists(st.tuples(
 ), max_size=60)
 
 
-@settings(max_examples=150)
 @given(ops, st.integers(1, 4), st.integers(1, 3), st.integers(1, 3))
 def test_limiter_matches_a_brute_force_model(sequence, per_hour, per_second, concurrent):
     """Windows of 2 s (the hour at time_scale 1/1800) and 0.55 ms (the second), requests that
@@ -108,7 +107,7 @@ def server(sandbox_dataset):
         yield sb
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(path=st.sampled_from(["/api/2.0/export", "/api/query/engage", "/api/2.0/engage"]),
        method=st.sampled_from(["GET", "POST"]), params=st.dictionaries(st.sampled_from(PARAMS), values, max_size=6))
 def test_any_parameters_get_a_mixpanel_style_answer(server, path, method, params):

@@ -25,7 +25,6 @@ events = st.lists(st.tuples(st.text(max_size=15), st.integers(0, 4_000_000_000),
                   min_size=1, max_size=8)
 
 
-@settings(max_examples=100)
 @given(events)
 def test_ms_form_equals_json_rewrite(evs):
     block = b"".join(_event_line(name, secs, p) + b"\n" for name, secs, _, p in evs)
@@ -42,7 +41,6 @@ def test_ms_form_equals_json_rewrite(evs):
     assert to_ms_form(block, None) == no_sidecar
 
 
-@settings(max_examples=100)
 @given(events)
 def test_event_name_without_parsing(evs):
     for name, secs, _, p in evs:
@@ -67,7 +65,6 @@ def _blocks(lines, sizes):
     return out
 
 
-@settings(max_examples=100)
 @given(lines_st, st.lists(st.integers(1, 5), max_size=6), st.integers(1, 800))
 def test_truncate_is_a_prefix_ending_mid_line(lines, sizes, limit):
     data = b"".join(lines)
@@ -90,7 +87,6 @@ def test_truncate_is_a_prefix_ending_mid_line(lines, sizes, limit):
         assert len(out) > data.rstrip(b"\n").rfind(b"\n")
 
 
-@settings(max_examples=100)
 @given(lines_st, st.lists(st.integers(1, 5), max_size=6), st.integers(0, 25))
 def test_terminate_early_keeps_n_whole_lines(lines, sizes, n):
     out = b"".join(_terminate_early(iter(_blocks(lines, sizes)), n))
@@ -98,7 +94,6 @@ def test_terminate_early_keeps_n_whole_lines(lines, sizes, n):
     assert out == b"".join(kept) + b"terminated early\n"
 
 
-@settings(max_examples=100)
 @given(lines_st, st.integers(1, 64))
 def test_read_line_blocks_returns_whole_lines(tmp_path_factory, lines, block_size):
     path = tmp_path_factory.getbasetemp() / "blocks.jsonl"

@@ -142,7 +142,7 @@ TAG_ANY = st.tuples(st.sampled_from(TAGS), st.sampled_from(TAGS), st.sampled_fro
     lambda t: f'any(X, properties["tags"], X {t[2]} {_q(t[0])} or X == {_q(t[1])})')
 PROFILE_EXPR = expressions(st.one_of(atoms(PROFILE_STRINGS, PROFILE_NUMBERS), TAG_ANY))
 
-_SETTINGS = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+_SETTINGS = settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 @_SETTINGS
@@ -244,7 +244,7 @@ def test_user_on_export_is_opt_in(sandbox_dataset):
         assert got == joined.events(ds.last_date, ds.last_date, where)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(page_size=st.integers(1, 160), where=st.one_of(st.none(), PROFILE_EXPR))
 def test_property_paging_any_page_size_returns_each_profile_once(sb, page_size, where):
     sb.page_size = page_size
@@ -259,7 +259,7 @@ def test_property_paging_any_page_size_returns_each_profile_once(sb, page_size, 
 NAMES = ["Page Viewed", "Purchase", "Signed Up", "$identify", "Search", "No Such Event"]
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(events=st.one_of(st.none(), st.lists(st.sampled_from(NAMES), min_size=1, max_size=3, unique=True)),
        limit=st.one_of(st.none(), st.integers(1, 400)), ms=st.booleans(),
        start=st.integers(0, 29), length=st.integers(0, 3))

@@ -121,9 +121,11 @@ def http_kwargs(endpoint: str, query: Mapping, *, funnels=None, server: bool = T
     """Mixpanel HTTP query parameters (text values) → keyword arguments of the endpoint's
     function, validated as Mixpanel's server would (``server=True``: only the units the
     endpoint has). QueryError names the offending parameter."""
-    if endpoint not in _FUNCTION_NAMES:
+    if not isinstance(endpoint, str) or endpoint not in _FUNCTION_NAMES:
         raise QueryError(f"unknown aggregate endpoint {endpoint!r}: expected one of "
                          + ", ".join(ENDPOINTS))
+    if not isinstance(query, Mapping):
+        raise QueryError(f"query must be a mapping of HTTP parameters, got {type(query).__name__}")
     allowed = _HTTP[endpoint]
     kw: dict = {}
     for name, value in query.items():

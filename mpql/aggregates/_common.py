@@ -12,7 +12,7 @@ import json
 import math
 from collections.abc import Iterable, Mapping
 
-from ..errors import InputError, QueryError
+from ..errors import ArgumentTypeError, InputError, QueryError
 from ..evaluator import compile_expression, compile_predicate
 from ..evaluator import _ops as _evaluator_ops
 from ..evaluator.semantics import DEFAULT, Semantics
@@ -27,8 +27,8 @@ def semantics_of(semantics) -> Semantics:
     if semantics is None:
         return DEFAULT
     if not isinstance(semantics, Semantics):
-        raise TypeError(f"semantics must be an mpql.evaluator.Semantics, got "
-                        f"{type(semantics).__name__}")
+        raise ArgumentTypeError(f"semantics must be an mpql.evaluator.Semantics, got "
+                                f"{type(semantics).__name__}")
     return semantics
 
 
@@ -144,7 +144,8 @@ def record_parts(record, n: int):
 
 def as_events(events) -> Iterable:
     if isinstance(events, (str, bytes)) or not isinstance(events, Iterable):
-        raise TypeError(f"events must be an iterable of export lines, got {type(events).__name__}")
+        raise ArgumentTypeError(f"events must be an iterable of export lines, got "
+                                f"{type(events).__name__}")
     return events
 
 

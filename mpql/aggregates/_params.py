@@ -111,8 +111,9 @@ def check_int(name: str, value, lo: int | None = None, hi: int | None = None,
               *, hint: str = "") -> int | None:
     if value is None:
         return None
-    if isinstance(value, str) and re.fullmatch(r"-?[0-9]+", value.strip()):
-        value = int(value)  # HTTP query parameters arrive as text
+    if isinstance(value, str) and re.fullmatch(r"-?[0-9]{1,30}", value.strip()):
+        value = int(value)  # HTTP query parameters arrive as text (30 digits: far past any
+        #                     bound, and short of Python's 4300-digit ValueError)
     if isinstance(value, bool) or not isinstance(value, int):
         raise QueryError(f"{name} must be an integer, got {value!r}")
     if (lo is not None and value < lo) or (hi is not None and value > hi):

@@ -9,7 +9,7 @@ Python operators. The AST is exactly the one the parser produces, so::
 
 Why a wrapper instead of operators on the AST nodes: AST nodes must keep structural ``==``
 (tests, caches and the planner compare trees), while a builder needs ``==`` to *build* a
-comparison. Keeping the two apart means neither lies (anchors.md §5.3).
+comparison. Keeping the two apart means neither lies.
 
 Values are turned into literals by one converter, ``lit()``; strings are always literals there,
 never parsed, so an untrusted value such as ``'x" or true or "'`` stays a string. Where a

@@ -1,16 +1,16 @@
 """Type and scope inference over the AST, and the rules that use it.
 
 ``check()`` parses (syntax errors come back as E1xx diagnostics), infers a static type for
-every node bottom-up (spec §1.5–1.7: literal types, casts, the built-in property table and the
+every node bottom-up (docs/mixpanel-reference.md §1.5–1.7: literal types, casts, the built-in property table and the
 user schema), resolves every property to the entity it reads in the context (event, profile
-or behavior; spec §1.10), then walks the tree once, top-down, knowing for each node whether it
+or behavior; docs/mixpanel-reference.md §1.10), then walks the tree once, top-down, knowing for each node whether it
 is used as a condition. Rules that look at how something was *written* (quotes, exponents,
 keyword case, spacing around `-`) read the source text at the node's span, so they run only
 when the expression came as text.
 
 Type rules are kept consistent with the evaluator's runtime semantics (docs/semantics.md):
 the checker reports a finding only where the runtime answer is certain (undefined, always
-false/true) or where the spec marks the behaviour UNCONFIRMED.
+false/true) or where docs/mixpanel-reference.md marks the behaviour UNCONFIRMED.
 """
 
 from __future__ import annotations
@@ -24,13 +24,14 @@ import attrs
 # The language package must be imported before mpql.diagnostics (which it imports itself).
 from ..language import ast as A  # noqa: I001
 from ..diagnostics import Diagnostic, Edit, Fix, Severity
-from ..errors import ParseError
+from ..errors import ArgumentError, ArgumentTypeError, ParseError
 from ..language.ast import Span
 from ..language.parser import parse
 from ..language.printer import format_expr, format_number, quote
 from . import types as T
 from .rules import DEFAULT_OFF, RULES, resolve_selectors
-from .schema import ISO_DATETIME, Schema, load_schema, parse_schema
+from .._datetext import DATETIME_LITERAL, DOCUMENTED_LITERAL, parse_datetime_literal
+from .schema import Schema, load_schema, parse_schema
 
 __all__ = ["Context", "check", "check_expr", "infer_type"]
 
@@ -50,16 +51,19 @@ class Context:
     @endpoint.validator
     def _check_endpoint(self, _attr, value):
         if value not in T.ENDPOINTS:
-            raise ValueError(f"unknown endpoint {value!r}: expected one of "
+            raise ArgumentError(f"unknown endpoint {value!r}: expected one of "
                              + ", ".join(T.ENDPOINTS))
 
     @param.validator
     def _check_param(self, _attr, value):
         if value not in ("where", "on", "born_where"):
-            raise ValueError(f"unknown param {value!r}: expected 'where', 'on' or 'born_where'")
+            raise ArgumentError(f"unknown param {value!r}: expected 'where', 'on' or 'born_where'")
 
     @classmethod
     def make(cls, endpoint="any", param="where", behaviors=None) -> "Context":
+        for what, value in (("endpoint", endpoint), ("param", param)):
+            if value is not None and not isinstance(value, str):
+                raise ArgumentTypeError(f"{what} must be a string, got {type(value).__name__}")
         endpoint = (endpoint or "any").strip().lower()
         endpoint = _ENDPOINT_ALIASES.get(endpoint, endpoint)
         param = (param or "where").strip().lower()
@@ -106,7 +110,7 @@ def check(expr_or_text, endpoint="any", param="where", schema=None, *, behaviors
     elif isinstance(expr_or_text, A.Expr):
         node, text = expr_or_text, None
     else:
-        raise TypeError(f"check() takes an expression string, an mpql Expr or a builder "
+        raise ArgumentTypeError(f"check() takes an expression string, an mpql Expr or a builder "
                         f"term, got {type(expr_or_text).__name__}")
     return check_expr(node, text, ctx, schema, enabled)
 
@@ -143,8 +147,6 @@ def infer_type(expr_or_text, endpoint="any", schema=None) -> str:
 
 # ---------------------------------------------------------------------------------------------
 
-_DATE_LIKE = ISO_DATETIME
-_DOCUMENTED_DT = re.compile(r"^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}:\d{2})?$")
 _NUMERIC_TEXT = re.compile(r"^\s*[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\s*$")
 _MAX_SECONDS = 4294967295
 _ENGAGE_ONLY_FUNCS = {"floor", "round", "ceil", "has_prefix"}
@@ -314,7 +316,7 @@ class _Checker:
             if a == b and a in (T.NUMBER, T.DATETIME):
                 return T.BOOLEAN
             if a == b == T.STRING:
-                return T.UNKNOWN  # UNCONFIRMED (spec §1.6)
+                return T.UNKNOWN  # UNCONFIRMED (docs/mixpanel-reference.md §1.6)
             return T.UNDEFINED
         if isinstance(node, A.In):
             a, b = self.type_of(node.left), self.type_of(node.right)
@@ -774,7 +776,7 @@ class _Checker:
                           + (" (is it month/day or day/month?)" if "/" in value else "")),
                     fix=self.replace(arg, quote(fixed), "rewrite as ISO 8601") if fixed
                     else None)
-            elif not _DOCUMENTED_DT.match(value):
+            elif not DOCUMENTED_LITERAL.match(value):
                 fixed = _repair_date(value)
                 self.report("D001", arg, f"{quote(value)}: Mixpanel documents "
                             "YYYY-MM-DDTHH:MM:SS without offset or fraction",
@@ -1121,16 +1123,9 @@ def _strip_strings(text: str) -> str:
 
 
 def _parse_iso(value: str):
-    from datetime import datetime, timezone  # lazily: only date checks need it
-    if not ISO_DATETIME.match(value):
-        return None
-    text = value.replace(" ", "T")
-    if text.endswith("Z"):
-        text = text[:-1] + "+00:00"
-    try:
-        return datetime.fromisoformat(text)
-    except ValueError:
-        return None
+    # The evaluator's own recogniser: D001 is an error exactly when datetime() of the literal
+    # is undefined there (mpql/_datetext.py).
+    return parse_datetime_literal(value)
 
 
 _REPAIRS = [
@@ -1170,7 +1165,7 @@ def _to_number(text: str):
 
 
 def _date_like(node):
-    return isinstance(node, A.String) and bool(_DATE_LIKE.match(node.value))
+    return isinstance(node, A.String) and bool(DATETIME_LITERAL.match(node.value.strip()))
 
 
 def _literal_value(node):

@@ -9,7 +9,7 @@ Codes are stable; names are kebab-case and may be used wherever a code is accept
     D     datetime(): literals, Unix timestamps, datetime comparisons
     C     constant, contradictory and duplicate conditions
     L     lexing hazards (how Mixpanel's server tokenises what mpql accepts)
-    U     forms Mixpanel's docs do not confirm (UNCONFIRMED in the spec)
+    U     forms Mixpanel's docs do not confirm (UNCONFIRMED, docs/mixpanel-reference.md §8)
     F     formatting style (opt-in)
     X     extraction from host files (Python, JSON)
 
@@ -74,7 +74,7 @@ _rule("S001", "distinct-id-without-dollar", "error",
       "(export, segmentation, funnels, retention, JQL).",
       "Mixpanel's reserved event property is `$distinct_id`; the raw export shows it as "
       "`distinct_id`, so people copy that spelling into filters. The spec lists the spelling "
-      "in `where` as UNCONFIRMED (spec §1.10); mpql follows Mixpanel's reserved-properties page "
+      "in `where` as UNCONFIRMED (docs/mixpanel-reference.md §1.10); mpql follows Mixpanel's reserved-properties page "
       "and fixes to `$distinct_id`.",
       'properties["distinct_id"] == "u1"',
       'properties["$distinct_id"] == "u1"',
@@ -91,7 +91,7 @@ _rule("S003", "profile-in-raw-export", "error",
       "`user[...]` in a raw export filter",
       "Flags `user[\"x\"]` when the endpoint is `export`.",
       "Raw export lines are events; they carry no profile, so a filter on a profile property "
-      "matches nothing (UNCONFIRMED whether Mixpanel joins profiles here, spec §1.10). mpql's "
+      "matches nothing (UNCONFIRMED whether Mixpanel joins profiles here, docs/mixpanel-reference.md §1.10). mpql's "
       "planner can split such a query: fetch matching profiles from /engage, then filter the "
       "export by their distinct ids.",
       'user["plan"] == "pro"',
@@ -109,7 +109,7 @@ _rule("S005", "behaviors-unavailable", "error",
       "Flags `behaviors[\"name\"]` outside `engage`, and in `engage` when the declared behaviors "
       "(`--behaviors`, directive `behaviors=`) do not include the name.",
       "`behaviors[...]` reads a count defined by the engage `behaviors` parameter (UNCONFIRMED in "
-      "the official docs, spec §1.10); elsewhere it is undefined.",
+      "the official docs, docs/mixpanel-reference.md §1.10); elsewhere it is undefined.",
       'behaviors["purchased"] > 0   # in an export filter',
       "define the behavior in the engage request's `behaviors` parameter and query /engage")
 _rule("S006", "wrong-entity-property", "warning",
@@ -136,7 +136,7 @@ _rule("S007", "unknown-property", "warning",
 _rule("T001", "cross-type-equality", "error",
       "`==`/`!=` between values of known different types",
       "Flags equality tests whose two sides have different known types.",
-      "Mixpanel's `==` is false whenever the types differ and `!=` is true (spec §1.6): "
+      "Mixpanel's `==` is false whenever the types differ and `!=` is true (docs/mixpanel-reference.md §1.6): "
       "`properties[\"age\"] == \"42\"` never matches a numeric age, and "
       "`boolean(x) != \"false\"` is always true.",
       'boolean(properties["signed up"]) != "false"',
@@ -147,21 +147,21 @@ _rule("T002", "cross-type-ordering", "error",
       "Flags ordering comparisons whose operands are of different known types, or of a type "
       "that has no order (boolean, list).",
       "Ordering is defined for two numbers (and two datetimes); anything else is undefined, "
-      "which filters every row out (spec §1.6).",
+      "which filters every row out (docs/mixpanel-reference.md §1.6).",
       'properties["age"] > "18"   # age is a number',
       'properties["age"] > 18, or number(properties["age"]) > 18 for a string property')
 _rule("T003", "string-ordering", "warning",
       "ordering comparison on strings",
       "Flags `<`, `>`, `<=`, `>=` where both sides are strings, e.g. `> \"eighteen\"`.",
       "Mixpanel documents ordering only for numbers; for two strings the result is UNCONFIRMED "
-      "(spec §1.6), so such filters are at best lexicographic and at worst undefined.",
+      "(docs/mixpanel-reference.md §1.6), so such filters are at best lexicographic and at worst undefined.",
       'properties["age"] > "eighteen"',
       'number(properties["age"]) > 18')
 _rule("T004", "non-numeric-arithmetic", "error",
       "arithmetic on values that are not numbers",
       "Flags `-`, `*`, `/`, `%`, unary minus, `floor`/`round`/`ceil` on non-numbers, `+` "
       "mixing a string and a number, and division or modulo by the literal 0.",
-      "All of these yield undefined in Mixpanel (spec §1.6), so the comparison around them "
+      "All of these yield undefined in Mixpanel (docs/mixpanel-reference.md §1.6), so the comparison around them "
       "never matches.",
       'properties["$os"] - 1 > 0',
       'number(properties["count"]) - 1 > 0')
@@ -170,7 +170,7 @@ _rule("T005", "impossible-in", "error",
       "Flags `in` when the right side is a number, boolean or datetime; when a non-string is "
       "looked up in a string; and when no item of a list literal has the left side's type.",
       "`in` is a substring test on two strings or a membership test on a list; any other "
-      "combination is undefined or always false (spec §1.6).",
+      "combination is undefined or always false (docs/mixpanel-reference.md §1.6).",
       'properties["plan"] in [1, 2]   # plan is a string',
       'properties["plan"] in ["1", "2"]')
 _rule("T006", "non-boolean-where", "error",
@@ -186,20 +186,20 @@ _rule("T007", "non-boolean-logic-operand", "error",
       "Flags operands of `and`, `or` and `not` whose type is known and not boolean (a warning "
       "for a bare property of unknown type).",
       "Mixpanel's `and`/`or` accept booleans and undefined and raise an error on any other "
-      "operand; `not` of a non-boolean is undefined (spec §1.6).",
+      "operand; `not` of a non-boolean is undefined (docs/mixpanel-reference.md §1.6).",
       'properties["plan"] and properties["age"] > 30',
       'defined(properties["plan"]) and properties["age"] > 30')
 _rule("T008", "failing-cast", "error",
       "a cast that can only produce undefined",
       "Flags `number(\"…\")` of a literal that is not a decimal number.",
-      "`number()` of an unparseable string is undefined (spec §1.7); the test around it never "
+      "`number()` of an unparseable string is undefined (docs/mixpanel-reference.md §1.7); the test around it never "
       "matches.",
       'number("forty-two") == 42',
       "number(\"42\") == 42, or the literal 42")
 _rule("T009", "non-literal-list-item", "error",
       "list literal with a non-literal item",
       "Flags items of `[...]` that are not string, number or boolean literals.",
-      "Mixpanel's grammar allows only literals inside a list (spec §1.3); properties or "
+      "Mixpanel's grammar allows only literals inside a list (docs/mixpanel-reference.md §1.3); properties or "
       "expressions in a list are not evaluated.",
       'properties["a"] in [properties["b"], "x"]',
       'properties["a"] == properties["b"] or properties["a"] == "x"')
@@ -230,26 +230,28 @@ _rule("T011", "condition-as-on", "warning",
 
 _rule("D001", "datetime-not-iso", "error",
       "`datetime(\"…\")` literal not in ISO 8601 form",
-      "Flags string literals given to `datetime()` that are not `YYYY-MM-DD` or "
-      "`YYYY-MM-DDTHH:MM:SS` (an error), and ISO strings with a timezone offset or fraction of "
-      "a second, which Mixpanel does not document (a warning).",
+      "Flags string literals given to `datetime()` that are not dates at all (an error: "
+      "exactly the literals on which mpql's evaluator gives undefined — one recogniser "
+      "decides both, see docs/semantics.md), and dates in a form Mixpanel does not document "
+      "— anything but `YYYY-MM-DD` and `YYYY-MM-DDTHH:MM:SS`, e.g. a one-digit day, a space "
+      "for the `T`, a timezone offset or a fraction of a second (a warning).",
       "Mixpanel reads only ISO 8601 strings; `datetime(\"1/1/2024\")` is undefined and every "
       "comparison with it is false. Engage reads the literal in the project's timezone "
-      "(spec §1.7).",
+      "(docs/mixpanel-reference.md §1.7).",
       'datetime("2024/01/31")',
       'datetime("2024-01-31T00:00:00")',
       fix="sometimes")
 _rule("D002", "datetime-non-positive", "error",
       "`datetime(n)` with n ≤ 0",
       "Flags `datetime()` of a number literal that is zero or negative.",
-      "Numbers ≤ 0 yield undefined (spec §1.7), so the comparison silently matches nothing.",
+      "Numbers ≤ 0 yield undefined (docs/mixpanel-reference.md §1.7), so the comparison silently matches nothing.",
       "datetime(0)",
       'datetime("1970-01-01T00:00:00") if you mean the epoch; otherwise a positive timestamp')
 _rule("D003", "datetime-number-unit", "info",
       "how a number given to `datetime()` is read",
       "Notes whether `datetime(n)` reads n as Unix seconds (1 … 4294967295) or milliseconds "
       "(larger), and the date that gives; a warning when that date is before 2000 or after 2100.",
-      "The seconds/milliseconds switch is by magnitude (spec §1.7): a millisecond value below "
+      "The seconds/milliseconds switch is by magnitude (docs/mixpanel-reference.md §1.7): a millisecond value below "
       "4294967296 (before 1970-02-19 in ms) is read as seconds, and a seconds value typed with "
       "three extra digits lands in another century.",
       "datetime(1700000)",
@@ -257,7 +259,7 @@ _rule("D003", "datetime-number-unit", "info",
 _rule("D004", "datetime-vs-string", "warning",
       "datetime property compared with a bare date string",
       "Flags comparisons of a datetime value with a string literal that looks like a date.",
-      "The sides have different types, so the comparison is false or undefined (spec §1.12 "
+      "The sides have different types, so the comparison is false or undefined (docs/mixpanel-reference.md §1.12 "
       "pitfall 3); Mixpanel's own libraries always wrap the literal in `datetime()`.",
       'properties["$created"] > "2024-01-01T00:00:00"',
       'properties["$created"] > datetime("2024-01-01T00:00:00")',
@@ -274,7 +276,7 @@ _rule("D006", "string-property-vs-datetime", "warning",
       "string property compared with a datetime",
       "Flags a property whose declared type is string compared with a datetime value.",
       "Dates stored as strings compare as strings; Mixpanel's libraries wrap the property in "
-      "`datetime()` so that both sides are datetimes (spec §1.7).",
+      "`datetime()` so that both sides are datetimes (docs/mixpanel-reference.md §1.7).",
       'properties["signup_date"] >= datetime("2024-01-01")',
       'datetime(properties["signup_date"]) >= datetime("2024-01-01")',
       fix="safe")
@@ -337,14 +339,14 @@ _rule("L001", "minus-lexed-as-sign", "error",
 _rule("U001", "single-quoted-string", "warning",
       "single-quoted string",
       "Flags strings written with single quotes.",
-      "Mixpanel's docs only show double-quoted strings; single quotes are UNCONFIRMED (spec §8).",
+      "Mixpanel's docs only show double-quoted strings; single quotes are UNCONFIRMED (docs/mixpanel-reference.md §8).",
       "properties['$os'] == 'iOS'",
       'properties["$os"] == "iOS"',
       fix="safe")
 _rule("U002", "exponent-number", "warning",
       "number written with an exponent",
       "Flags number literals such as `1e3` or `2.5E-2`.",
-      "Scientific notation is UNCONFIRMED in Mixpanel's expression language (spec §1.4).",
+      "Scientific notation is UNCONFIRMED in Mixpanel's expression language (docs/mixpanel-reference.md §1.4).",
       'properties["amount"] > 1e3',
       'properties["amount"] > 1000',
       fix="safe")
@@ -352,13 +354,13 @@ _rule("U003", "has-prefix-outside-jql", "warning",
       "`has_prefix()` outside JQL",
       "Flags `has_prefix(...)` when the endpoint is known and is not `jql`.",
       "`has_prefix` appears only in a JQL example; other endpoints are UNCONFIRMED, and Engage's "
-      "reduced grammar has no prefix test at all (spec §1.8).",
+      "reduced grammar has no prefix test at all (docs/mixpanel-reference.md §1.8).",
       'has_prefix(properties["$current_url"], "https://")',
       '"https://" in properties["$current_url"] (a substring test), or JQL')
 _rule("U004", "now-outside-engage", "warning",
       "`NOW` outside `engage`",
       "Flags the `NOW` macro when the endpoint is known and is not `engage`.",
-      "`NOW` is documented for Engage selectors only; elsewhere it is UNCONFIRMED (spec §1.7).",
+      "`NOW` is documented for Engage selectors only; elsewhere it is UNCONFIRMED (docs/mixpanel-reference.md §1.7).",
       "properties[\"$time\"] > datetime(NOW - 86400)   # export",
       'a literal: properties["$time"] > datetime("2024-05-01T00:00:00") (mpql\'s builder can '
       "compute it)")
@@ -371,7 +373,7 @@ _rule("U005", "user-accessor-in-engage", "warning",
       "[\"U005\"]` in the config) to enforce one spelling in a codebase.",
       "In `/engage`, `properties[...]` already means a profile property and the official "
       "client libraries write it; Mixpanel's docs show `user[...]` too, but do not say that "
-      "both are accepted everywhere (UNCONFIRMED, spec §1.10). A team that wants one spelling "
+      "both are accepted everywhere (UNCONFIRMED, docs/mixpanel-reference.md §1.10). A team that wants one spelling "
       "can turn this rule on.",
       'user["$email"] == "a@b.c"',
       'properties["$email"] == "a@b.c"',
@@ -379,7 +381,7 @@ _rule("U005", "user-accessor-in-engage", "warning",
 _rule("U006", "event-accessor-outside-export", "warning",
       "`event[...]` outside the export endpoint",
       "Flags `event[\"x\"]` in segmentation, funnels or retention filters.",
-      "`event[...]` is documented only \"for the Event Export API\" (spec §1.10).",
+      "`event[...]` is documented only \"for the Event Export API\" (docs/mixpanel-reference.md §1.10).",
       'event["$os"] == "iOS"   # segmentation',
       'properties["$os"] == "iOS"',
       fix="unsafe")
@@ -390,14 +392,14 @@ _rule("U007", "engage-unsupported-operation", "warning",
       "(`boolean()` is not flagged: mixpanel-utils uses it in engage selectors.)",
       "Engage re-parses `where` with a smaller grammar (comparisons, `in`, `and`/`or`/`not`, "
       "`+`/`-`, `defined`, `number`, `string`, `list`, `datetime`, `NOW`) and no test on the "
-      "items of a list; other operations are UNCONFIRMED there (spec §1.8).",
+      "items of a list; other operations are UNCONFIRMED there (docs/mixpanel-reference.md §1.8).",
       'floor(properties["age"]) == 30',
       'properties["age"] >= 30 and properties["age"] < 31')
 _rule("U008", "keyword-case", "warning",
       "keyword not in its documented case",
       "Flags `AND`, `Or`, `NOT`, `True`, `In`, lowercase `now` and similar.",
       "Mixpanel's examples use lowercase keywords and `NOW`; case-insensitivity is UNCONFIRMED "
-      "(spec §8). mpql accepts any case; the server may not.",
+      "(docs/mixpanel-reference.md §8). mpql accepts any case; the server may not.",
       'properties["a"] == 1 AND properties["b"] == True',
       'properties["a"] == 1 and properties["b"] == true',
       fix="safe")
@@ -405,14 +407,14 @@ _rule("U009", "list-cast-outside-engage", "warning",
       "`list()` outside `engage`",
       "Flags `list(...)` when the endpoint is known and is not `engage`.",
       "The `list()` cast is only evidenced in Engage's grammar; its semantics are undocumented "
-      "(spec §1.7).",
+      "(docs/mixpanel-reference.md §1.7).",
       'list(properties["tags"])',
       '"tag" in properties["tags"]')
 
 _rule("U010", "single-equals", "warning",
       "`=` used for equality",
       "Flags a comparison written with a single `=`.",
-      "The documented operator is `==` (spec §1.3). Mixpanel's own pages write `=` "
+      "The documented operator is `==` (docs/mixpanel-reference.md §1.3). Mixpanel's own pages write `=` "
       "(mixpanel-utils README: `properties[\"plan\"] = \"Ent\"`; hot-shard docs: "
       "`any(X, …, X=\"v\")`), so mpql reads it as `==`, but the grammar does not document it; "
       "mpql always sends `==`.",

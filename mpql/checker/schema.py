@@ -25,12 +25,12 @@ engage results (``{"$distinct_id": …, "$properties": {…}}``).
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Iterable
 
 import attrs
 
+from .._datetext import is_date_property
 from ..errors import ConfigError, InputError, read_errors
 from . import types as T
 
@@ -46,7 +46,6 @@ _TYPE_ALIASES = {
     "object": T.UNKNOWN, "unknown": T.UNKNOWN, "any": T.UNKNOWN,
 }
 
-ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?(?:Z|[+-]\d{2}:?\d{2})?$")
 
 
 @attrs.frozen
@@ -194,37 +193,37 @@ def value_type(value) -> str:
     if isinstance(value, (int, float)):
         return T.NUMBER
     if isinstance(value, str):
-        return T.DATETIME if ISO_DATETIME.match(value) else T.STRING
+        return T.DATETIME if is_date_property(value) else T.STRING
     if isinstance(value, list):
         return T.LIST
     return T.UNKNOWN
 
 
-def infer_schema(lines: Iterable[str], source: str = "<input>") -> tuple[Schema, dict]:
-    """Infer a schema from records: raw export JSONL (``{"event", "properties"}`` per line),
-    engage profiles one per line (``{"$distinct_id", "$properties"}``), or engage responses
-    as Mixpanel returns them (``{"results": [profiles…], "page": …}`` — one per line, or one
-    pretty-printed JSON document). Returns the schema and statistics (records read,
-    properties whose values disagree on type)."""
-    import json  # lazily: `lint -e` without a schema needs no JSON
-    event: dict = {}
-    profile: dict = {}
-    conflicts: dict = {}
-    records = 0
+class SchemaBuilder:
+    """Accumulates property types from records, one at a time (``infer_schema`` for files,
+    ``mpql filter`` for the first records of its input). A property whose values disagree on
+    type is typed unknown and listed in ``conflicts``; null values say nothing."""
 
-    def add(record, where: str) -> None:
-        nonlocal records
+    def __init__(self) -> None:
+        self.event: dict = {}
+        self.profile: dict = {}
+        self.conflicts: dict = {}
+        self.records = 0
+
+    def add(self, record, where: str = "<input>") -> None:
+        """One export line or engage profile; anything else raises InputError."""
         if not isinstance(record, dict):
             raise InputError(f"{where}: expected a JSON object per record")
         if isinstance(record.get("properties"), dict):
-            table, props = event, record["properties"]
+            table, props = self.event, record["properties"]
         elif isinstance(record.get("$properties"), dict):
-            table, props = profile, record["$properties"]
+            table, props = self.profile, record["$properties"]
         else:
             raise InputError(
                 f"{where}: expected an export record with `properties` or an engage profile "
                 "with `$properties`")
-        records += 1
+        self.records += 1
+        conflicts = self.conflicts
         for name, value in props.items():
             if value is None:
                 continue
@@ -235,21 +234,42 @@ def infer_schema(lines: Iterable[str], source: str = "<input>") -> tuple[Schema,
                 kind = T.UNKNOWN
             table[name] = kind if old in (None, kind) else T.UNKNOWN
 
+    def schema(self, source: str = "<input>") -> Schema:
+        return Schema(self.event or None, self.profile or None, source)
+
+    def stats(self) -> dict:
+        return {"records": self.records,
+                "conflicts": {k: sorted(v) for k, v in sorted(self.conflicts.items())}}
+
+
+def infer_schema(lines: Iterable[str], source: str = "<input>") -> tuple[Schema, dict]:
+    """Infer a schema from records: raw export JSONL (``{"event", "properties"}`` per line),
+    engage profiles one per line (``{"$distinct_id", "$properties"}``), or engage responses
+    as Mixpanel returns them (``{"results": [profiles…], "page": …}`` — one per line, or one
+    pretty-printed JSON document). Returns the schema and statistics (records read,
+    properties whose values disagree on type)."""
+    from .._jsonlines import TERMINATED_EARLY, JsonLineError, loads  # lazily: see lint -e
+
+    builder = SchemaBuilder()
+    add = builder.add
+
     it = iter(lines)
     for lineno, raw in enumerate(it, 1):
         line = raw.strip()
-        if not line or line == "terminated early":  # export's end-of-stream sentinel
+        if lineno == 1:
+            line = line.lstrip("\ufeff")  # a byte-order mark is not part of the data
+        if not line or line == TERMINATED_EARLY:  # export's end-of-stream sentinel
             continue
         try:
-            value = json.loads(line)
-        except json.JSONDecodeError as exc:
-            if records or line[:1] not in "{[":
-                raise InputError(f"{source}:{lineno}: not a JSON record ({exc.msg})") from None
+            value = loads(line)
+        except JsonLineError as exc:
+            if builder.records or line[:1] not in "{[":
+                raise InputError(f"{source}:{lineno}: not a JSON record ({exc})") from None
             # Perhaps one pretty-printed document (an engage response saved as it came).
             try:
-                value = json.loads(raw + "".join(it))
-            except json.JSONDecodeError:
-                raise InputError(f"{source}:{lineno}: not a JSON record ({exc.msg}); expected "
+                value = loads(raw + "".join(it))
+            except JsonLineError:
+                raise InputError(f"{source}:{lineno}: not a JSON record ({exc}); expected "
                                  "JSONL (one record per line) or one JSON document") from None
         if isinstance(value, dict) and isinstance(value.get("results"), list):
             items = value["results"]  # an engage response page
@@ -259,6 +279,4 @@ def infer_schema(lines: Iterable[str], source: str = "<input>") -> tuple[Schema,
             items = [value]
         for k, record in enumerate(items):
             add(record, f"{source}:{lineno}" + (f" (record {k + 1})" if len(items) > 1 else ""))
-    schema = Schema(event or None, profile or None, source)
-    return schema, {"records": records,
-                    "conflicts": {k: sorted(v) for k, v in sorted(conflicts.items())}}
+    return builder.schema(source), builder.stats()

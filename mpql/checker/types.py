@@ -1,6 +1,6 @@
 """Static types of the checker and Mixpanel's built-in properties.
 
-The checker gives every sub-expression one of seven types (spec §1.5):
+The checker gives every sub-expression one of seven types (docs/mixpanel-reference.md §1.5):
 
     string  number  boolean  datetime  list   — values Mixpanel stores
     undefined                                 — certainly undefined (a failed cast, `"a" - 1`)
@@ -61,8 +61,8 @@ BUILTIN_EVENT: dict[str, str] = {
     "$has_nfc": _B, "$has_telephone": _B, "$google_play_services": _U, "$duration": _N,
     # reserved
     "token": _S, "$distinct_id": _S, "distinct_id": _S, "$event_name": _S,
-    # `$time` compares with datetime(...) in Mixpanel's own examples (spec §1.11); the raw
-    # export line carries `time` as Unix seconds (spec §3.3).
+    # `$time` compares with datetime(...) in Mixpanel's own examples (docs/mixpanel-reference.md §1.11); the raw
+    # export line carries `time` as Unix seconds (docs/mixpanel-reference.md §3.3).
     "$time": _D, "time": _N,
     "$identified_id": _S, "$anon_id": _S, "alias": _S, "$distinct_ids": _L,
     "$distinct_id_before_identity": _S, "$is_reshuffled": _B, "$failure_description": _S,

@@ -1,6 +1,6 @@
-"""``mpql demo``: the API guide's HubSpot → Mixpanel workflow, end to end, on the sandbox.
+"""``mpql demo``: the HubSpot → Mixpanel workflow, end to end, on the sandbox.
 
-Part 5 of the Mixpanel API guide: a HubSpot contact carries a customer ID; find the Mixpanel
+The workflow: a HubSpot contact carries a customer ID; find the Mixpanel
 profile whose ``customer_id`` matches it via ``/engage``, take its ``$distinct_id``, then export
 that user's events via ``/export``. For each step the demo prints the plan (what mpql will
 send and why), the equivalent curl command (credentials as ``$MP_USERNAME:$MP_SECRET``
@@ -80,7 +80,7 @@ def run(args) -> int:
                 raise InputError(f"--from/--to: {from_date} .. {to_date} is outside the sample "
                                  f"data ({first} .. {last}); pick days inside it")
         customer = args.customer_id or _pick_customer(sandbox, from_date, to_date)
-        print(f"mpql demo: the HubSpot -> Mixpanel workflow (API guide, Part 5) against the "
+        print(f"mpql demo: the HubSpot -> Mixpanel workflow against the "
               f"embedded sandbox at {sandbox.url}")
         print(f"HubSpot contact's customer ID: {customer!r}; export window {from_date} .. "
               f"{to_date}")
@@ -100,7 +100,7 @@ def run(args) -> int:
         print(f"\n  -> {len(profiles)} profile(s), {s.requests} request(s), {s.retries} retries")
         if not profiles:
             print("  no Mixpanel user has this customer_id: the workflow stops here "
-                  "(API guide §5.1, step 3)")
+                  "(there is no canonical distinct_id to export)")
             return EXIT_OK
         distinct_id = profiles[0]["$distinct_id"]
         print(f"  distinct_id: {distinct_id!r}")

@@ -80,12 +80,8 @@ def _sample_data(out):
     """The sandbox's small default dataset (what `mpql sandbox serve` starts with)."""
     from ..repl.data import Dataset
 
-    try:
-        from ..sandbox import default_dataset
-    except ImportError:
-        out.write("note: no --data given, and the sandbox's sample data is not available in "
-                  "this build; use --data FILE or :load FILE", "warning")
-        return Dataset()
+    from ..sandbox import default_dataset
+
     sample = default_dataset()
     events = sample.events(sample.first_date, sample.last_date)
     return Dataset(events, list(sample.all_profiles),
@@ -105,14 +101,7 @@ def run(args) -> int:
                         "script (mpql repl < script.txt)")
     interactive = sys.stdin.isatty() and sys.stdout is not None and sys.stdout.isatty()
     if interactive:
-        try:
-            from ..repl.app import TerminalOutput
-        except ImportError as exc:  # an install without the REPL's dependencies
-            if not (exc.name or "").startswith(("prompt_toolkit", "pygments")):
-                raise
-            print(f"mpql repl: {exc.name} is not installed, so line editing, completion and "
-                  "history are off (pip install prompt_toolkit pygments)", file=sys.stderr)
-            interactive = False
+        from ..repl.app import TerminalOutput  # prompt_toolkit: imported only for a terminal
     out = TerminalOutput() if interactive else PlainOutput(sys.stdout)
     data = _load_data(args, out)
     endpoint = args.endpoint or ("engage" if data.profiles and not data.events else "export")

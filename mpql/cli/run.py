@@ -233,16 +233,9 @@ def _where_ok(args) -> bool:
     printing the diagnostics) when it must not be sent."""
     from mpql.errors import ParseError
 
-    try:
-        from mpql.checker import check
-    except ImportError:  # pragma: no cover - the checker is part of the package
-        check = None
-    try:
-        if check is None:
-            from mpql.language import parse
+    from mpql.checker import check
 
-            parse(args.where)
-            return True
+    try:
         diagnostics = check(args.where, endpoint="any")
     except ParseError as exc:
         print(exc.render(filename="--where"), file=sys.stderr)

@@ -104,20 +104,16 @@ _non_negative_float = _number(float, lambda v: 0 <= v < float("inf"), "a number 
 
 
 def _instant(text: str) -> float:
-    import datetime as dt
+    from .._datetext import parse_datetime_literal
 
     try:
         return float(text)
     except ValueError:
         pass
-    try:
-        value = dt.datetime.fromisoformat(text)
-    except ValueError:
+    value = parse_datetime_literal(text)  # as a datetime("…") literal, in UTC
+    if value is None:
         raise argparse.ArgumentTypeError(
-            f"expected epoch seconds or an ISO date/time like 2026-11-01T12:00:00, found {text!r}"
-        ) from None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.timezone.utc)
+            f"expected epoch seconds or an ISO date/time like 2026-11-01T12:00:00, found {text!r}")
     return value.timestamp()
 
 

@@ -12,7 +12,7 @@ included). ``compile_predicate`` compiles the expression into one Python functio
 Mixpanel returns them (records.py); use it for anything more than a handful of records.
 
 Layout: ``semantics.py`` (every UNCONFIRMED choice, in one object), ``values.py`` (types,
-operators, casts — the semantics tables of spec §1.6–1.8), ``records.py`` (where a property
+operators, casts — the semantics tables of docs/mixpanel-reference.md §1.6–1.8), ``records.py`` (where a property
 reference finds its value), ``interpreter.py`` (the reference tree walk), ``compiler.py``
 (code generation with specialised fast paths). docs/semantics.md is the user-facing account.
 """
@@ -24,7 +24,7 @@ import time as _time
 from collections.abc import Callable, Mapping
 from datetime import datetime
 
-from ..errors import EvaluationError
+from ..errors import ArgumentError, ArgumentTypeError, EvaluationError
 from ..language import ast as A
 from .compiler import compile_function
 from .interpreter import Interpreter, Tracer
@@ -56,7 +56,7 @@ _OPS_CACHE: dict = {}
 def _ops(semantics: Semantics | None) -> Ops:
     semantics = DEFAULT if semantics is None else semantics
     if not isinstance(semantics, Semantics):
-        raise TypeError(f"semantics must be an mpql.evaluator.Semantics, got {type(semantics).__name__}")
+        raise ArgumentTypeError(f"semantics must be an mpql.evaluator.Semantics, got {type(semantics).__name__}")
     ops = _OPS_CACHE.get(semantics)
     if ops is None:
         ops = _OPS_CACHE[semantics] = Ops(semantics)
@@ -70,7 +70,7 @@ def _node(expr) -> A.Expr:
         from ..language import parse
 
         return parse(expr)
-    raise TypeError(f"expected an expression (text or mpql.ast node), got {type(expr).__name__}")
+    raise ArgumentTypeError(f"expected an expression (text or mpql.ast node), got {type(expr).__name__}")
 
 
 def _now_seconds(now, semantics: Semantics, scope: str):
@@ -81,16 +81,16 @@ def _now_seconds(now, semantics: Semantics, scope: str):
         return int(_time.time())
     if isinstance(now, datetime):
         if now.tzinfo is None:
-            raise ValueError("now must be a timezone-aware datetime (or Unix seconds)")
+            raise ArgumentError("now must be a timezone-aware datetime (or Unix seconds)")
         return math.floor(now.timestamp())
     if isinstance(now, bool) or not isinstance(now, (int, float)) or not math.isfinite(now):
-        raise TypeError(f"now must be Unix seconds or an aware datetime, got {now!r}")
+        raise ArgumentTypeError(f"now must be Unix seconds or an aware datetime, got {now!r}")
     return math.floor(now)
 
 
 def _check_scope(scope: str) -> str:
     if scope not in RECORD_SCOPES:
-        raise ValueError(f"scope must be 'events' or 'profiles', got {scope!r}")
+        raise ArgumentError(f"scope must be 'events' or 'profiles', got {scope!r}")
     return scope
 
 
@@ -135,7 +135,7 @@ def _prepare(expr, record, now, profile, behaviors, scope, semantics, interprete
         elif isinstance(record, Mapping):
             scope, record = EVENTS, {"properties": record}
         else:
-            raise TypeError(f"record must be a mapping, got {type(record).__name__}")
+            raise ArgumentTypeError(f"record must be a mapping, got {type(record).__name__}")
     _check_scope(scope)
     sem = DEFAULT if semantics is None else semantics
     ops = _ops(sem)
@@ -180,7 +180,7 @@ def _resolver(scope, ops, profiles, behaviors) -> Resolver:
         _check_scope(scope),
         ops.typed,
         profile_of=mapping_lookup(profiles, engage_records=True),
-        behaviors_of=mapping_lookup(behaviors, engage_records=False),
+        behaviors_of=mapping_lookup(behaviors, engage_records=False, name="behaviors"),
     )
 
 

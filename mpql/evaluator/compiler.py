@@ -13,6 +13,8 @@ it once (the technique of ``collections.namedtuple`` and attrs). A filter such a
 
 (``mpql filter --explain`` prints this for any expression.)
 
+Source ids such as [S24] are those of docs/mixpanel-reference.md §0 (Mixpanel's public docs).
+
 Safety: the generated text contains only identifiers and operators the compiler writes, plus
 ``repr()`` of exact ``str``/``int``/``float`` values (property names, string and number
 literals) — the repr of such a value is always a Python literal of the same value, so it

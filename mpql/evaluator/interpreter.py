@@ -8,7 +8,7 @@ predicates (compiler.py) must agree with on every expression and record hypothes
 
 from __future__ import annotations
 
-from ..errors import EvaluationError
+from ..errors import ArgumentTypeError, EvaluationError
 from ..language import ast as A
 from .records import Resolver
 from .values import ARITH_METHODS, COMPARE_METHODS, FUNCTION_METHODS, Ops, Undefined
@@ -104,7 +104,7 @@ class Interpreter:
                     env.pop(name, None)
                 else:
                     env[name] = outer
-        raise TypeError(f"cannot evaluate {type(node).__name__} node")
+        raise ArgumentTypeError(f"cannot evaluate {type(node).__name__} node")
 
     def _call(self, node: A.Call, record, props):
         ops = self.ops
@@ -116,7 +116,7 @@ class Interpreter:
             return ops.string_or(*args)
         method = FUNCTION_METHODS.get(name)
         if method is None:
-            raise TypeError(f"unknown function {name}()")
+            raise ArgumentTypeError(f"unknown function {name}()")
         return getattr(ops, method)(*args)
 
 

@@ -1,6 +1,6 @@
 """How a property reference finds its value in a record of the shape Mixpanel returns.
 
-Two record shapes (spec §2.3, §3.3)::
+Two record shapes (docs/mixpanel-reference.md §2.3, §3.3)::
 
     events    a Raw Export line     {"event": "Signup", "properties": {"time": 1700000000,
                                       "distinct_id": "u1", "$insert_id": "…", …}}
@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ..errors import InputError
+from ..errors import ArgumentError, ArgumentTypeError, InputError
 from .values import Undefined, a_kind, datetime_from_number
 
 __all__ = ["EVENTS", "PROFILES", "RECORD_SCOPES", "Resolver", "properties_of", "shape_error"]
@@ -97,7 +97,7 @@ class Resolver:
 
     def __init__(self, scope: str, typed, profile_of=None, behaviors_of=None) -> None:
         if scope not in RECORD_SCOPES:
-            raise ValueError(f"scope must be one of {RECORD_SCOPES!r}, got {scope!r}")
+            raise ArgumentError(f"scope must be one of {RECORD_SCOPES!r}, got {scope!r}")
         self.scope = scope
         self.typed = typed
         self.profile_of = profile_of
@@ -163,10 +163,14 @@ class Resolver:
         return self.typed(value)
 
 
-def mapping_lookup(mapping, *, engage_records: bool):
+def mapping_lookup(mapping, *, engage_records: bool, name: str = "profiles"):
     """``mapping.get`` that unwraps Engage-shaped values (``{"$properties": {…}}``)."""
     if mapping is None:
         return None
+    if not isinstance(mapping, Mapping):
+        raise ArgumentTypeError(f"{name} must be a mapping of distinct_id → "
+                                f"{'profile' if engage_records else '{name: count}'}, "
+                                f"got {type(mapping).__name__}")
     get = mapping.get
 
     def lookup(key):

@@ -1,6 +1,6 @@
 """Every semantic choice the evaluator makes that Mixpanel does not document — in one place.
 
-Mixpanel's reference (spec §1.5–1.8, §8) leaves a number of behaviours UNCONFIRMED. The
+Mixpanel's reference (docs/mixpanel-reference.md §1.5–1.8, §8) leaves a number of behaviours UNCONFIRMED. The
 evaluator never hides such a choice inside an operator: each one is a field of ``Semantics``
 below, read once when an expression is compiled (so a choice costs nothing per record), and
 each is listed with its evidence in docs/semantics.md. ``DEFAULT`` is what ``mpql.evaluate``,
@@ -38,6 +38,8 @@ from typing import Literal
 
 import attrs
 
+from ..errors import ArgumentError
+
 __all__ = ["Semantics", "DEFAULT", "resolve_timezone"]
 
 
@@ -46,7 +48,7 @@ def resolve_timezone(tz) -> tzinfo:
     if isinstance(tz, tzinfo):
         return tz
     if not isinstance(tz, str) or not tz:
-        raise ValueError(f"timezone must be an IANA name or a tzinfo, got {tz!r}")
+        raise ArgumentError(f"timezone must be an IANA name or a tzinfo, got {tz!r}")
     if tz.upper() in ("UTC", "Z", "ETC/UTC", "GMT"):
         return timezone.utc
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -54,7 +56,7 @@ def resolve_timezone(tz) -> tzinfo:
     try:
         return ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(
+        raise ArgumentError(
             f"unknown timezone {tz!r}: expected an IANA name such as 'UTC' or 'Europe/Paris'"
         ) from None
 
@@ -71,7 +73,7 @@ class Semantics:
     """The evaluator's answers to Mixpanel's open questions (see docs/semantics.md).
 
     Every field is UNCONFIRMED against a live Mixpanel project; the default is the reading of
-    the sources that the spec (and this project) found most likely.
+    the sources (docs/mixpanel-reference.md) that this project found most likely.
     """
 
     #: Timezone of ``datetime("…")`` *string literals* (Mixpanel: the project timezone on
@@ -222,7 +224,7 @@ class Semantics:
         ):
             value = getattr(self, name)
             if not any(type(value) is type(a) and value == a for a in allowed):
-                raise ValueError(f"Semantics.{name} must be one of {allowed!r}, got {value!r}")
+                raise ArgumentError(f"Semantics.{name} must be one of {allowed!r}, got {value!r}")
 
     @property
     def tz(self) -> tzinfo:

@@ -1,6 +1,6 @@
 """Mixpanel values in Python, and what every operator, cast and function does to them.
 
-This module is the single statement of the semantics tables of spec §1.6–1.8: the reference
+This module is the single statement of the semantics tables of docs/mixpanel-reference.md §1.6–1.8: the reference
 interpreter (``interpreter.py``) calls these functions directly, and the compiler
 (``compiler.py``) calls them on its generic paths and checks its specialised fast paths
 against them (tests/test_evaluator_properties.py).
@@ -12,7 +12,7 @@ Representation of Mixpanel's types::
     boolean     bool
     number      int | float  (never bool; never NaN or infinity)
     string      str
-    datetime    datetime.datetime, timezone-aware, whole seconds (spec §1.7: comparisons are
+    datetime    datetime.datetime, timezone-aware, whole seconds (docs/mixpanel-reference.md §1.7: comparisons are
                 at whole-second granularity, so the fraction is dropped on creation)
     list        list        (JSON array)
     object      dict        (JSON object; no operator does anything useful with it)
@@ -27,6 +27,7 @@ import math
 import re
 from datetime import datetime, timedelta, timezone
 
+from .._datetext import DATE_PROPERTY, parse_datetime_literal
 from ..errors import EvaluationError
 from .semantics import DEFAULT, Semantics
 
@@ -91,20 +92,9 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=_UTC)
 #: ``datetime(n)``: 1 … MAX_SECONDS are Unix seconds, larger numbers milliseconds [S24].
 MAX_SECONDS = 4294967295
 
-#: Property strings Mixpanel types as dates at ingestion [S13]: ``2022-10-29`` and
-#: ``2022-10-30T13:30:25`` (fractional seconds and a trailing ``Z`` tolerated).
-ISO_PROPERTY = re.compile(
-    r"[0-9]{4}-[0-9]{2}-[0-9]{2}(?:T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9})?Z?)?\Z"
-)
-
-# What datetime("…") accepts: the property shapes, 1-digit month/day (`datetime("2014-09-9")`
-# worked in 2014 [S35]), a space for the `T`, minutes without seconds, and a UTC offset.
-_DATETIME_TEXT = re.compile(
-    r"(\d{4})-(\d{1,2})-(\d{1,2})"
-    r"(?:[T ](\d{1,2}):(\d\d)(?::(\d\d)(?:\.\d{1,9})?)?)?"
-    r"(Z|[+-]\d\d:?\d\d)?\Z",
-    re.ASCII,
-)
+#: Property strings Mixpanel types as dates at ingestion [S13], and what datetime("…")
+#: accepts: one recogniser shared with the checker (mpql/_datetext.py).
+ISO_PROPERTY = DATE_PROPERTY
 
 _NUMBER_TEXT = re.compile(r"\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*\Z", re.ASCII)
 _INT_TEXT = re.compile(r"\s*[+-]?\d+\s*\Z", re.ASCII)
@@ -217,32 +207,11 @@ def datetime_from_number(n):
         return Undefined
 
 
-def parse_datetime_text(text: str, tz) :
-    """An ISO-ish date/datetime string → aware datetime (naive text read in ``tz``), or
-    Undefined when it is not a date."""
-    m = _DATETIME_TEXT.match(text)
-    if m is None:
-        return Undefined
-    year, month, day, hour, minute, second, offset = m.groups()
-    try:
-        dt = datetime(
-            int(year), int(month), int(day),
-            int(hour or 0), int(minute or 0), int(second or 0),
-        )
-    except ValueError:  # 2024-02-30, hour 25 …
-        return Undefined
-    if offset is None:
-        zone = tz
-    elif offset == "Z":
-        zone = _UTC
-    else:
-        sign = -1 if offset[0] == "-" else 1
-        digits = offset[1:].replace(":", "")
-        zone = timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
-    try:
-        return dt.replace(tzinfo=zone).astimezone(_UTC)
-    except (OverflowError, ValueError):
-        return Undefined
+def parse_datetime_text(text: str, tz):
+    """A ``datetime("…")`` string → aware datetime (naive text read in ``tz``), or Undefined
+    when it is not a date (mpql/_datetext.py decides, for the checker's D001 too)."""
+    dt = parse_datetime_literal(text, tz)
+    return Undefined if dt is None else dt
 
 
 _fromisoformat = datetime.fromisoformat
@@ -528,7 +497,7 @@ class Ops:
             return a.startswith(b)
         return Undefined
 
-    # -- casts (spec §1.7) --------------------------------------------------------------------
+    # -- casts (docs/mixpanel-reference.md §1.7) --------------------------------------------------------------------
 
     def to_string(self, a):
         t = type(a)
@@ -630,7 +599,7 @@ class Ops:
         if t is int or t is float:
             return datetime_from_number(a)
         if t is str:
-            return parse_datetime_text(a.strip(), self.tz if literal else _UTC)
+            return parse_datetime_text(a, self.tz if literal else _UTC)
         return Undefined
 
     def to_list(self, a):

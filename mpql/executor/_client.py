@@ -37,7 +37,10 @@ from ._jsonl import LineSplitter, StreamBroken, check_line, dedupe_key
 from ._output import FileSink, StreamSink
 from ._pacer import Limits, Pacer
 from ._retry import RetryPolicy
-from ._transport import Call, Stats, Transport, body_chunks, encode_params
+# The planner's encoder, the one place bytes on the wire are decided: parameters the executor
+# adds (project_id, workspace_id, page, session_id) are encoded exactly like the plan's.
+from ..planner.encode import encode_params
+from ._transport import Call, Stats, Transport, body_chunks
 
 __all__ = ["Client", "RunResult"]
 
@@ -96,6 +99,17 @@ def _cap(plan, limit: int | None) -> int | None:
     if limit is not None:
         caps.append(limit)
     return min(caps) if caps else None
+
+
+def _decode(line: bytes) -> Any:
+    """A spooled export line as a record. Lines were checked as they arrived, but the cheap
+    check accepts anything between braces, so a line Mixpanel sent broken inside is caught
+    here as a TransportError, never as a bare JSON error."""
+    try:
+        return json.loads(line)
+    except ValueError:
+        raise TransportError(f"an export line is not valid JSON ({len(line)} bytes, starting "
+                             f"{line[:40]!r})") from None
 
 
 def _record_id(record: dict, field: str):
@@ -500,7 +514,7 @@ class _Run:
                                       "skipped; delete the state file and start over")
                 if consumers and unit.spool is not None:
                     for line in unit.lines():
-                        value = _record_id(json.loads(line), consumers[0])
+                        value = _record_id(_decode(line), consumers[0])
                         if value is not None and value not in seen:
                             seen.add(value)
                             collected.append(value)
@@ -544,6 +558,8 @@ class Client:
         self._explicit = auth is not None
         self._credentials = Credentials.from_auth(auth) if auth is not None \
             else Credentials.from_env()
+        if region is not None and not isinstance(region, str):
+            raise ConfigError(f"region: expected us, eu or in; found {region!r}")
         region = (region or region_from_env() or "us").lower()
         if region not in ("us", "eu", "in"):
             raise ConfigError(f"region: expected us, eu or in; found {region!r}")
@@ -604,7 +620,7 @@ class Client:
                         if limit is not None and emitted >= limit:
                             return
                         emitted += 1
-                        yield json.loads(line)
+                        yield _decode(line)
                 finally:
                     unit.close()
                 run.stats.add(units_done=1, records=unit.records)

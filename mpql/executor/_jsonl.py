@@ -2,12 +2,12 @@
 
 Why not ``Response.iter_lines()`` or ``str.splitlines()``: the former yields phantom empty lines
 at chunk boundaries (psf/requests #2431 and friends) and the latter also splits on U+2028 and
-other characters that are legal inside JSON strings (anchors.md §6.4). We split the *bytes* on
+other characters that are legal inside JSON strings (U+2028, U+2029, U+0085, …). We split the *bytes* on
 ``b"\\n"`` only and keep the unterminated tail for the next chunk.
 
 A chunk of an export has failed (and must be retried as a whole) when:
 
-* a line is the literal ``terminated early`` sentinel Mixpanel sometimes appends (spec §3.3);
+* a line is the literal ``terminated early`` sentinel Mixpanel sometimes appends (docs/mixpanel-reference.md §3.3);
 * the last line is not terminated (the body was cut): when it does not parse as a JSON object,
   and — unless the client was told otherwise — also when it does (a cut at a record boundary:
   Mixpanel ends every line with ``\n``, and a clean HTTP or gzip end does not prove that the
@@ -90,7 +90,7 @@ def check_line(line: bytes, *, last: bool = False, parse: bool = False):
 
 
 def dedupe_key(record: dict) -> tuple:
-    """Mixpanel's duplicate identity for exported events (spec §3.3, [S12]):
+    """Mixpanel's duplicate identity for exported events (docs/mixpanel-reference.md §3.3, [S12]):
     (event name, distinct_id, time, ``$insert_id``)."""
     props = record.get("properties") or {}
     return (

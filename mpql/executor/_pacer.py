@@ -1,6 +1,6 @@
 """Client-side pacing: stay inside Mixpanel's rate limits instead of provoking 429s.
 
-Mixpanel documents (spec §3.4, §5.4): the Raw Export API allows 60 requests per hour, 3 per
+Mixpanel documents (docs/mixpanel-reference.md §3.4, §5.4): the Raw Export API allows 60 requests per hour, 3 per
 second and 100 concurrent; the Query API (which includes ``/engage``) 60 per hour and 5
 concurrent, per project, where engage pages that carry a ``session_id`` are not counted.
 Projects on some plans have raised quotas, so every number is a field of ``Limits``.
@@ -21,6 +21,8 @@ import time
 from typing import Callable, Iterator
 
 import attrs
+
+from ..errors import ArgumentError
 
 __all__ = ["Limits", "Pacer"]
 
@@ -140,7 +142,7 @@ class Pacer:
     def slot(self, rate_class: str, counted: bool = True,
              sleep: Callable[[float], None] | None = None) -> Iterator[None]:
         if rate_class not in self._windows:
-            raise ValueError(f"rate class: expected 'export' or 'query', found {rate_class!r}")
+            raise ArgumentError(f"rate class: expected 'export' or 'query', found {rate_class!r}")
         sem = self._slots[rate_class]
         sem.acquire()
         try:

@@ -1,6 +1,6 @@
 """When and how long to wait before retrying a Mixpanel request.
 
-One small, immutable policy object (google-api-core's design, anchors.md §6.3) instead of
+One small, immutable policy object (the design of google-api-core's ``Retry``) instead of
 urllib3's ``Retry``: the executor must retry things urllib3 cannot see (a stream that ended
 with ``terminated early``, a truncated last line), and two retry layers would multiply.
 The transport therefore runs with urllib3 retries off and every decision is made here.
@@ -19,6 +19,8 @@ import time
 from typing import Callable
 
 import attrs
+
+from ..errors import ArgumentError
 
 __all__ = ["RetryPolicy", "RETRYABLE_STATUSES", "parse_retry_after"]
 
@@ -50,7 +52,7 @@ class RetryPolicy:
     @max_attempts.validator
     def _check_attempts(self, attribute, value):
         if value < 1:
-            raise ValueError(f"max_attempts: expected an integer >= 1, found {value!r}")
+            raise ArgumentError(f"max_attempts: expected an integer >= 1, found {value!r}")
 
     def backoff(self, attempt: int, retry_after: float | None = None) -> float:
         """Seconds to wait after failed attempt number ``attempt`` (0-based)."""

@@ -19,9 +19,8 @@ import logging
 import re
 import threading
 import time
-import urllib.parse
 import zlib
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any, Callable, Iterator
 
 import attrs
 import requests
@@ -38,7 +37,7 @@ from ._jsonl import StreamBroken
 from ._pacer import Pacer
 from ._retry import RetryPolicy, parse_retry_after
 
-__all__ = ["Call", "Transport", "Cancelled", "body_chunks", "encode_params", "Stats"]
+__all__ = ["Call", "Transport", "Cancelled", "body_chunks", "Stats"]
 
 log = logging.getLogger("mpql.executor")
 
@@ -49,15 +48,6 @@ USER_AGENT = "mpql-executor"
 
 class Cancelled(ExecutionError):
     """The run was stopped (an error elsewhere, or the caller stopped iterating)."""
-
-
-def encode_params(params: Mapping[str, Any]) -> str:
-    """Percent-encode parameters the way Mixpanel wants them: spaces as ``%20`` and ``+`` as
-    ``%2B`` (Mixpanel decodes a raw ``+`` in a query string as a space, spec §6.1)."""
-    return urllib.parse.urlencode(
-        [(k, v) for k, v in params.items() if v is not None],
-        quote_via=urllib.parse.quote, safe="",
-    )
 
 
 @attrs.frozen
@@ -145,7 +135,7 @@ _ERRORS = {400: BadRequestError, 401: AuthenticationError, 402: PaymentRequiredE
 
 
 def _error_message(status: int, body: bytes) -> str:
-    """Mixpanel's message: JSON ``error``, else ``message``, else the text (spec §5.3)."""
+    """Mixpanel's message: JSON ``error``, else ``message``, else the text (docs/mixpanel-reference.md §5.3)."""
     text = body.decode("utf-8", "replace").strip()
     try:
         data = json.loads(text)

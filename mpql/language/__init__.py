@@ -28,13 +28,25 @@ def __getattr__(name: str) -> Any:
 
 
 def format(expr_or_text, style: str = "pretty") -> str:
-    """Print an expression (an ``Expr``, or text that is parsed first) in ``style``:
-    ``"pretty"`` (canonical, minimal parentheses) or ``"wire"`` (fully parenthesised; what is
-    sent to Mixpanel)."""
+    """Print an expression — text (parsed first), an ``Expr`` (what ``parse`` returns) or a
+    builder term (``prop("x") == 1``) — in ``style``: ``"pretty"`` (canonical, minimal
+    parentheses) or ``"wire"`` (fully parenthesised; what is sent to Mixpanel). Anything else
+    raises ArgumentTypeError."""
+    from ..errors import ArgumentTypeError
+    from . import ast as A
     from .parser import parse
     from .printer import format_expr
 
-    node = parse(expr_or_text) if isinstance(expr_or_text, str) else expr_or_text
+    if isinstance(expr_or_text, str):
+        node = parse(expr_or_text)
+    elif isinstance(expr_or_text, A.Expr):
+        node = expr_or_text
+    elif isinstance(getattr(expr_or_text, "expr", None), A.Expr):  # a builder Term
+        node = expr_or_text.expr
+    else:
+        raise ArgumentTypeError(
+            "mpql.format() takes expression text, an mpql Expr (what mpql.parse returns) or "
+            f"a builder term (mpql.prop(...) == …), got {type(expr_or_text).__name__}")
     return format_expr(node, style)
 
 

@@ -34,6 +34,8 @@ from typing import Callable, Iterator, Union
 
 import attrs
 
+from ..errors import ArgumentError, ArgumentTypeError
+
 __all__ = [
     "Span",
     "Expr",
@@ -81,7 +83,7 @@ class Span:
 
     def __attrs_post_init__(self) -> None:
         if not 0 <= self.start <= self.end:
-            raise ValueError(f"invalid span [{self.start}, {self.end})")
+            raise ArgumentError(f"invalid span [{self.start}, {self.end})")
 
     def slice(self, text: str) -> str:
         return text[self.start : self.end]
@@ -198,21 +200,21 @@ _VAR_NAME = re.compile(r"(?:[^\W\d]|\$)[\w$]*")
 def _one_of(*allowed: str):
     def check(_instance, attribute, value):
         if value not in allowed:
-            raise ValueError(f"{attribute.name} must be one of {allowed!r}, got {value!r}")
+            raise ArgumentError(f"{attribute.name} must be one of {allowed!r}, got {value!r}")
 
     return check
 
 
 def _is_expr(_instance, attribute, value):
     if not isinstance(value, Expr):
-        raise TypeError(f"{attribute.name} must be an Expr node, got {type(value).__name__}")
+        raise ArgumentTypeError(f"{attribute.name} must be an Expr node, got {type(value).__name__}")
 
 
 def _tuple_of_exprs(value) -> tuple:
     items = tuple(value)
     for item in items:
         if not isinstance(item, Expr):
-            raise TypeError(f"expected Expr nodes, got {type(item).__name__}")
+            raise ArgumentTypeError(f"expected Expr nodes, got {type(item).__name__}")
     return items
 
 
@@ -229,9 +231,9 @@ class String(Expr):
 
 def _check_number(_instance, _attribute, value):
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"Number.value must be int or float, got {type(value).__name__}")
+        raise ArgumentTypeError(f"Number.value must be int or float, got {type(value).__name__}")
     if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
-        raise ValueError("Number.value must be finite (Mixpanel has no NaN or infinity)")
+        raise ArgumentError("Number.value must be finite (Mixpanel has no NaN or infinity)")
 
 
 @_node
@@ -246,7 +248,7 @@ class Boolean(Expr):
 
 @_node
 class Now(Expr):
-    """The ``NOW`` macro: current server time in Unix seconds (spec §1.7)."""
+    """The ``NOW`` macro: current server time in Unix seconds (docs/mixpanel-reference.md §1.7)."""
 
 
 @_node
@@ -256,9 +258,9 @@ class ListLiteral(Expr):
 
 def _check_call_name(_instance, attribute, value):
     if not isinstance(value, str):
-        raise TypeError(f"{attribute.name} must be a str, got {type(value).__name__}")
+        raise ArgumentTypeError(f"{attribute.name} must be a str, got {type(value).__name__}")
     if value == "any":
-        raise ValueError("any(...) is not a Call: build Any(var, items, predicate)")
+        raise ArgumentError("any(...) is not a Call: build Any(var, items, predicate)")
 
 
 @_node
@@ -269,12 +271,12 @@ class Call(Expr):
 
 def _check_var_name(_instance, attribute, value):
     if not isinstance(value, str):
-        raise TypeError(f"{attribute.name} must be a str, got {type(value).__name__}")
+        raise ArgumentTypeError(f"{attribute.name} must be a str, got {type(value).__name__}")
     if not _VAR_NAME.fullmatch(value):
-        raise ValueError(f"{attribute.name} must be a name (letters, digits, `_`, `$`; not "
+        raise ArgumentError(f"{attribute.name} must be a name (letters, digits, `_`, `$`; not "
                          f"starting with a digit), got {value!r}")
     if not is_variable_name(value):
-        raise ValueError(f"{attribute.name} {value!r} is reserved: keywords, accessors, "
+        raise ArgumentError(f"{attribute.name} {value!r} is reserved: keywords, accessors, "
                          "function names and null/undefined cannot name a variable")
 
 

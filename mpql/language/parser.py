@@ -20,7 +20,7 @@ from _thread import _local as _thread_local
 from _thread import allocate_lock
 from typing import TYPE_CHECKING
 
-from ..errors import ParseError
+from ..errors import ArgumentTypeError, ParseError
 from . import ast as A
 from .ast import Span
 from .printer import quote
@@ -274,7 +274,7 @@ def _share_rule_keys(parser) -> None:
 def parse(text: str) -> A.Expr:
     """Parse one expression. Raises ``ParseError`` (an ``MpqlError``) on any invalid input."""
     if type(text) is not str and not isinstance(text, str):
-        raise TypeError(f"mpql.parse() takes a str, got {type(text).__name__}")
+        raise ArgumentTypeError(f"mpql.parse() takes a str, got {type(text).__name__}")
     run = _fast_run or _fast_entry()
     try:
         return _parse_with(run, text)
@@ -288,7 +288,7 @@ def parse_lark(text: str) -> A.Expr:
     """``parse`` through lark's own parser (the error path, and the reference the fast
     parser is tested against)."""
     if type(text) is not str and not isinstance(text, str):
-        raise TypeError(f"mpql.parse() takes a str, got {type(text).__name__}")
+        raise ArgumentTypeError(f"mpql.parse() takes a str, got {type(text).__name__}")
     if _run is None:
         get_parser()
     return _parse_with(_lark_run, text)

@@ -5,7 +5,7 @@ binary operators, lowercase keywords, ``NOW`` in capitals, double-quoted strings
 fewest escapes, numbers as plain decimals. Parsing a pretty print gives back an equal tree.
 
 ``wire``: what mpql sends to Mixpanel. Mixpanel documents no precedence, and its server lexes
-``NOW -1`` as ``NOW`` followed by the literal ``-1`` (spec §1.4, §1.9), so every operator
+``NOW -1`` as ``NOW`` followed by the literal ``-1`` (docs/mixpanel-reference.md §1.4, §1.9), so every operator
 expression below the top is parenthesised and every binary operator has spaces around it.
 
 The printer recurses once per nesting level, which the parser bounds (``MAX_DEPTH``); long
@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import math
 
+from ..errors import ArgumentError, ArgumentTypeError
 from . import ast as A
 
 __all__ = ["format_expr", "quote", "format_number", "STYLES"]
 
 STYLES = ("pretty", "wire")
 
-# Binding strength, loosest first (spec §1.9; grammar/mpql.lark).
+# Binding strength, loosest first (docs/mixpanel-reference.md §1.9; grammar/mpql.lark).
 _OR, _AND, _NOT, _CMP, _ADD, _MUL, _NEG, _ATOM = range(1, 9)
 _ARITH_PREC = {"+": _ADD, "-": _ADD, "*": _MUL, "/": _MUL, "%": _MUL}
 
@@ -54,11 +55,11 @@ def quote(value: str) -> str:
 def format_number(value) -> str:
     """Plain decimal notation: Mixpanel's docs show no exponents."""
     if isinstance(value, bool):
-        raise TypeError("booleans are not numbers here")
+        raise ArgumentTypeError("booleans are not numbers here")
     if isinstance(value, int):
         return str(value)
     if not math.isfinite(value):
-        raise ValueError(f"{value!r} cannot be written in a Mixpanel expression")
+        raise ArgumentError(f"{value!r} cannot be written in a Mixpanel expression")
     if value.is_integer() and abs(value) < 1e16:
         return f"{int(value)}.0" if value or math.copysign(1, value) > 0 else "-0.0"
     text = repr(value)  # the shortest text that reads back as the same float
@@ -89,7 +90,7 @@ def _prec(node: A.Expr) -> int:
 
 def format_expr(node: A.Expr, style: str = "pretty") -> str:
     if style not in STYLES:
-        raise ValueError(f"unknown style {style!r}: expected 'pretty' or 'wire'")
+        raise ArgumentError(f"unknown style {style!r}: expected 'pretty' or 'wire'")
     return _Printer(style == "wire").top(node)
 
 
@@ -142,7 +143,7 @@ class _Printer:
             return f"{self.sub(node.left, _ADD)} {node.op} {self.sub(node.right, _ADD)}"
         if isinstance(node, A.In):
             return f"{self.sub(node.left, _ADD)} in {self.sub(node.right, _ADD)}"
-        raise TypeError(f"cannot print {type(node).__name__}: not an mpql Expr node")
+        raise ArgumentTypeError(f"cannot print {type(node).__name__}: not an mpql Expr node")
 
     def chain(self, node: A.Expr) -> str:
         """A left-nested run of one precedence level (``a or b or c``, ``a + b - c``), walked

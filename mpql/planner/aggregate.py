@@ -333,10 +333,7 @@ class AggregateQuery:
 
     def _check(self, plan: Plan, strict: bool) -> Plan:
         """Lint where/on/born_where in their contexts; findings become notes."""
-        try:
-            from ..checker import check
-        except ImportError:  # pragma: no cover - the checker is optional for planning
-            return plan
+        from ..checker import check
         ctx_endpoint = {"funnels": "funnels", "retention": "retention",
                         "retention/addiction": "retention"}.get(self.endpoint, "segmentation")
         found, notes = [], []

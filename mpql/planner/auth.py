@@ -2,7 +2,7 @@
 
 ``ServiceAccount`` (recommended: HTTP Basic ``username:secret`` plus ``project_id`` in every
 request) and ``ProjectSecret`` (deprecated: Basic ``secret:`` with an empty password; Mixpanel
-retires it on 2027-03-03, spec §5.1). Neither shows its secret in ``repr``/``str``, error
+retires it on 2027-03-03, docs/mixpanel-reference.md §5.1). Neither shows its secret in ``repr``/``str``, error
 messages or plans: a plan records only ``auth_kind`` and ``project_id``, and ``Plan.to_curl``
 writes ``$MP_USERNAME:$MP_SECRET`` placeholders.
 """

@@ -1,11 +1,11 @@
 """Hosts, URLs and the encoding of request parameters — the one place bytes on the wire are
 decided.
 
-Rules (spec §2–3, §6.1): ``/export`` is a GET whose parameters are percent-encoded in the URL
+Rules (docs/mixpanel-reference.md §2–3, §6 (item 1)): ``/export`` is a GET whose parameters are percent-encoded in the URL
 query with spaces as ``%20`` and a literal ``+`` as ``%2B`` (Mixpanel decodes a raw ``+`` as a
 space); ``/engage`` is a POST with a form-encoded body and ``project_id``/``workspace_id`` in the
 URL. Both use the same encoder: RFC 3986 unreserved characters and ``[ ] " $`` stay as they
-are (which reproduces the API guide's URLs byte for byte and keeps them readable), everything
+are (which reproduces the URLs of Mixpanel's curl examples byte for byte and keeps them readable), everything
 else — space, ``=``, ``&``, ``+``, ``%``, ``'``, ``#``, non-ASCII — is percent-encoded as UTF-8.
 Because ``'`` is always encoded, an encoded string is safe inside single shell quotes.
 """

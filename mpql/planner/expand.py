@@ -284,14 +284,7 @@ def _keep(template: A.Expr, relaxed: set, sets: dict, factory) -> Callable[[dict
             checks.append(_pure_check(conj, lookups))
         else:
             if factory is None:
-                try:
-                    from mpql.evaluator import compile_predicate
-                except ImportError:
-                    raise PlanError(
-                        "filtering exported events by a large id set combined with event "
-                        f"conditions (`{format_expr(conj)}`) needs the local evaluator "
-                        "(mpql.evaluator), which is not installed"
-                    ) from None
+                from mpql.evaluator import compile_predicate
 
                 def factory(expr):
                     return compile_predicate(expr, scope="events")

@@ -42,7 +42,7 @@ class Consumes:
 
     Added by the planner (all optional, defaults keep the original meaning):
     ``property``: the event property the id test reads (``properties[<property>]``; default
-    ``"$distinct_id"``, configurable because the spelling is UNCONFIRMED, spec §1.10).
+    ``"$distinct_id"``, configurable because the spelling is UNCONFIRMED, docs/mixpanel-reference.md §1.10).
     ``negated``: the producing step found the ids for which the profile condition is *not*
     true (used when the condition also holds for users without a profile); the ``not`` is
     already in the where template, so substitution is the same either way. ``splittable``:
@@ -206,9 +206,12 @@ class Plan:
 
         from ..errors import InputError
 
+        if not isinstance(text, (str, bytes, bytearray)):
+            raise InputError(f"Plan.from_json() takes the JSON text of a plan, got "
+                             f"{type(text).__name__}")
         try:
             data = json.loads(text)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
             raise InputError(f"mpql plan is not valid JSON: {exc}") from None
         return cls.from_dict(data)
 

@@ -38,7 +38,7 @@ DEFAULT_MAX_URL_LENGTH = 8000
 DEFAULT_MAX_DISTINCT_IDS = 2000
 CHUNKS = ("day", "week", "month", "none")
 ENGAGE_ACCESSORS = ("as-written", "user", "properties")
-#: Export requests per hour before Mixpanel answers 429 (spec §5.4).
+#: Export requests per hour before Mixpanel answers 429 (docs/mixpanel-reference.md §5.4).
 EXPORT_HOURLY_BUDGET = 60
 
 _DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")  # \d would take any Unicode digit
@@ -248,7 +248,7 @@ class Query:
         id are recorded; the object itself is kept as ``plan.auth``, in memory only, so a
         ``Client`` without credentials runs the plan with it), or just the kind as a string (then pass ``project_id``). ``chunk``: export date chunks, "day" | "week" | "month" |
         "none". ``distinct_id_property``: how export's where spells the event's distinct id
-        (UNCONFIRMED, spec §1.10). ``engage_accessor``: rewrite profile references in engage
+        (UNCONFIRMED, docs/mixpanel-reference.md §1.10). ``engage_accessor``: rewrite profile references in engage
         wheres to ``user[...]`` or ``properties[...]`` ("as-written" keeps them).
         ``base_url``: send everything to one server instead (the sandbox).
         ``check``: run the checker (mpql.checker, when installed) on every where as it will
@@ -414,7 +414,7 @@ def _plan_events(q: Query, ctx: _Context) -> Plan:
                    + " and replaced by a test on the event's distinct id")
             notes.append(
                 f'events are matched to profiles by properties["{ctx.id_property}"] in the '
-                "export where — the spelling is UNCONFIRMED (spec §1.10); change it with "
+                "export where — the spelling is UNCONFIRMED (docs/mixpanel-reference.md §1.10); change it with "
                 "distinct_id_property="
             )
             # The where without any ids must fit, or no strategy can work.
@@ -569,7 +569,7 @@ def _plan_profiles(q: Query, ctx: _Context) -> Plan:
         isinstance(n, A.Property) and n.scope == "user" for n in A.walk(where)
     ):
         notes.append('engage where uses user[...]; official libraries write properties[...] — '
-                     'UNCONFIRMED that both work (spec §1.10); engage_accessor="properties" '
+                     'UNCONFIRMED that both work (docs/mixpanel-reference.md §1.10); engage_accessor="properties" '
                      "rewrites them")
     summary = "profiles" + (f" where {format_expr(q.where)}" if q.where is not None else "")
     return Plan(steps=steps, region=ctx.region, auth_kind=ctx.auth_kind,
@@ -582,10 +582,7 @@ def _plan_profiles(q: Query, ctx: _Context) -> Plan:
 def _check(plan: Plan, q: Query, strict: bool) -> Plan:
     """Lint each where as it will be sent (engage wheres for "engage", the export where with
     each id atom shown as a one-id test for "export"); findings become notes."""
-    try:
-        from ..checker import check
-    except ImportError:  # the checker is optional for planning
-        return plan
+    from ..checker import check
     from .expand import id_test
     from .rewrite import is_sentinel
 

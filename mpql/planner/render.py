@@ -1,7 +1,7 @@
 """Plans for people and machines: ``explain`` (text), ``to_json``/``to_dict``, ``to_curl``.
 
 ``to_curl`` renders exactly the requests ``expand`` would send (so it is also a test of them),
-in the layout of the Mixpanel API guide, with ``"$MP_USERNAME:$MP_SECRET"`` (or
+in the layout of Mixpanel's documented curl examples, with ``"$MP_USERNAME:$MP_SECRET"`` (or
 ``"$MP_SECRET:"`` for a project secret) in double quotes so the shell fills them in from the
 environment — a plan never holds a secret. Every other piece is single-quoted; the encoder
 percent-encodes ``'``, so nothing in a URL or body can end the quoting. ``--globoff`` keeps
@@ -65,9 +65,57 @@ def from_dict(data: Mapping) -> Plan:
             from .model import LocalAggregate
 
             rest["local_aggregate"] = LocalAggregate(**data["local_aggregate"])
-        return Plan(steps=steps, **rest)
-    except (KeyError, TypeError) as exc:
+        plan = Plan(steps=steps, **rest)
+    except (KeyError, TypeError, ValueError) as exc:
         raise InputError(f"malformed mpql plan: {exc}") from None
+    for number, step in enumerate(plan.steps, 1):
+        _check_step(step, number)
+    return plan
+
+
+#: The values a saved plan's step fields may take (a plan file may have been edited by hand;
+#: the executor and the renderers rely on these).
+_STEP_CHOICES = {
+    "method": ("GET", "POST"), "encoding": ("query", "form"),
+    "rate_class": ("query", "export"), "pagination": (None, "page"),
+    "chunking": (None, "none", "day", "week", "month"),
+}
+
+
+def _check_step(step: Step, number: int) -> None:
+    from ..errors import InputError
+
+    def bad(name, expected):
+        return InputError(f"malformed mpql plan: step {number} {name} must be {expected}, "
+                          f"found {getattr(step, name)!r}")
+
+    for name, allowed in _STEP_CHOICES.items():
+        value = getattr(step, name)
+        if not (value is None or isinstance(value, str)) or value not in allowed:
+            raise bad(name, "one of " + ", ".join(repr(a) for a in allowed))
+    if not isinstance(step.endpoint, str) or not step.endpoint:
+        raise bad("endpoint", "an endpoint name (engage, export, segmentation, …)")
+    if not isinstance(step.url, str):
+        raise bad("url", "a string")
+    if not isinstance(step.params, Mapping) or not all(isinstance(k, str) for k in step.params):
+        raise bad("params", "an object")
+    if not isinstance(step.json_params, (list, tuple)) or \
+            not all(isinstance(k, str) for k in step.json_params):
+        raise bad("json_params", "a list of names")
+    for name in ("max_url_length", "limit"):
+        value = getattr(step, name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                                  or value < 1):
+            raise bad(name, "a whole number ≥ 1 (or null)")
+    if step.endpoint == "export":
+        from .query import _date
+
+        for name in ("from_date", "to_date"):
+            value = step.params.get(name)
+            if not isinstance(value, str):
+                raise InputError(f"malformed mpql plan: step {number} (export) params.{name} "
+                                 f"must be a date written YYYY-MM-DD, found {value!r}")
+            _date(f"step {number} params.{name}", value)
 
 
 def to_json(plan: Plan, indent: int | None = 2) -> str:

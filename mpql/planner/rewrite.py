@@ -2,7 +2,7 @@
 and how `/export` can still select exactly the same events.
 
 An events `where` may test profile properties (``user["customer_id"] == "…"``) that `/export`
-cannot evaluate (spec §1.10: UNCONFIRMED that export honours ``user[...]``). The rewrite walks
+cannot evaluate (docs/mixpanel-reference.md §1.10: UNCONFIRMED that export honours ``user[...]``). The rewrite walks
 the boolean structure (``and``/``or``/``not``) from the top and replaces each *maximal
 profile-only* subtree ``P`` in boolean position by an **id atom**: a sentinel property
 ``properties["$mpql:ids-of-step-N"]`` that stands for ``properties["$distinct_id"] in
@@ -174,7 +174,7 @@ def simplify(node: A.Expr) -> A.Expr:
 # P(∅): the value of a profile-only condition for a user without a profile.
 #
 # Every profile property is undefined there, so this is constant folding with Mixpanel's
-# three-valued rules (spec §1.6). The choices for UNCONFIRMED cases are the evaluator's
+# three-valued rules (docs/mixpanel-reference.md §1.6). The choices for UNCONFIRMED cases are the evaluator's
 # defaults (mpql/evaluator/semantics.py): `!=` with undefined is true, undefined equals
 # nothing, ordering needs two numbers. Constants whose exact value would matter but that we do
 # not compute (datetime literals, NOW arithmetic, casts of constants) are OPAQUE: known to be

@@ -1,10 +1,9 @@
 """``mpql repl``: test filters interactively against loaded data, instantly and explained.
 
-Layout (anchors.md §4.4):
+Layout:
 
     engine.py      Session: state and the report for each expression (no terminal code)
     commands.py    the :command table and handlers, incl. :plan/:curl/:run
-    layers.py      reaching checker/evaluator/planner/executor/sandbox, or "not available yet"
     textfmt.py     aligned columns, counts, values and times in reports
     completion.py  pure completion and the incomplete-vs-invalid decision (lark interactive parser)
     catalog.py     property names, types, counts and common values, from data and schemas

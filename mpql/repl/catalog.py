@@ -15,11 +15,12 @@ Scopes are the two kinds of record Mixpanel returns: ``"event"`` (export lines
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from typing import Iterable, Mapping
 
 import attrs
+
+from .._datetext import is_date_property
 
 __all__ = ["Field", "Catalog", "scope_for_accessor", "value_type", "EVENT", "PROFILE"]
 
@@ -30,7 +31,6 @@ PROFILE = "profile"
 #: its values are not offered for completion (ids, timestamps, insert ids).
 MAX_DISTINCT = 200
 
-_ISO_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?(?:Z|[+-]\d{2}:?\d{2})?\Z")
 
 
 _TYPE_NAMES = {bool: "boolean", int: "number", float: "number", list: "list",
@@ -42,7 +42,7 @@ def value_type(value) -> str:
     t = type(value)
     if t is str:
         # Cheap test first: most strings are not dates, and this runs once per value loaded.
-        if len(value) >= 10 and value[4:5] == "-" and _ISO_DATETIME.match(value):
+        if len(value) >= 10 and value[4:5] == "-" and is_date_property(value):
             return "datetime"
         return "string"
     name = _TYPE_NAMES.get(t)

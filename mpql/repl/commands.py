@@ -21,7 +21,6 @@ from ..language.printer import format_expr
 from .catalog import EVENT, PROFILE
 from .completion import COMMAND_NAMES, ENDPOINTS
 from .data import Dataset, load_file
-from .layers import layer
 from .textfmt import align, as_datetime, fmt_json, plural
 
 __all__ = ["Command", "COMMANDS", "Commands"]
@@ -333,7 +332,8 @@ class Commands:
         if self.current is None:
             self._error("no expression yet: type a filter first")
             return None
-        planner = layer("mpql.planner", "planning", "Query")
+        from .. import planner
+
         if self.scope == PROFILE:
             return planner.Query.profiles(where=self.current.expr)
         start, end = self._dates(arg or "")
@@ -347,7 +347,8 @@ class Commands:
         return query.plan()
 
     def _run_query(self, query, limit: int) -> bool:
-        executor = layer("mpql.executor", ":run", "Client", "Credentials")
+        from .. import executor
+
         creds = executor.Credentials.from_env()
         if creds is None and self.base_url:
             raise MpqlError(f"--base-url {self.base_url} needs credentials for that server in "
@@ -392,8 +393,7 @@ class Commands:
         if self._sandbox_server is not None and self._sandbox_version == self._data_version:
             return self._sandbox_server
         self.close()
-        sandbox_mod = layer("mpql.sandbox", ":run without credentials", "Sandbox",
-                             "write_dataset")
+        from .. import sandbox as sandbox_mod
         from ..sandbox._limits import Limits
 
         if self.data.sample:

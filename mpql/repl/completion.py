@@ -2,13 +2,13 @@
 
 ``complete(text_before_cursor, catalog, endpoint)`` returns :class:`Suggestion` objects; the
 prompt_toolkit ``Completer`` in ``mpql.repl.app`` is a thin adapter over it, so everything here
-is testable with plain strings (the litecli ``suggest_type`` pattern, anchors.md §4.2).
+is testable with plain strings (litecli's ``suggest_type`` works the same way).
 
 How it decides what may come next: a second lark parser is built from the same grammar file as
 ``mpql.parse`` but without the AST converter (which would raise on names it cannot resolve
 yet). The text before the word being typed is fed to lark's interactive parser
 (``parse_interactive`` + ``exhaust_lexer``), and ``accepts()`` gives the terminals that may
-follow (anchors.md §2.5). The partly typed word itself is never fed: it is the thing being
+follow. The partly typed word itself is never fed: it is the thing being
 completed. Terminals map to suggestions: ``NAME`` → accessors and functions, ``AND``/``OR``/…
 → keywords, ``STRING`` after ``properties[`` → property names from the catalog (with their
 types), ``STRING`` after ``properties["x"] ==`` → values seen for ``x``.

@@ -14,11 +14,11 @@ records are never dropped silently.
 from __future__ import annotations
 
 import gzip
-import json
 from pathlib import Path
 
 import attrs
 
+from .._jsonlines import TERMINATED_EARLY, JsonLineError, loads
 from ..errors import InputError, read_errors
 
 __all__ = ["Dataset", "load_file", "classify"]
@@ -61,7 +61,7 @@ def _open_text(path: Path) -> str:
         except (OSError, EOFError) as exc:
             raise InputError(f"{path}: broken gzip data: {exc}") from None
     try:
-        return raw.decode("utf-8")
+        return raw.decode("utf-8-sig")  # a byte-order mark is not part of the data
     except UnicodeDecodeError as exc:
         raise InputError(f"{path}: not UTF-8 text (byte {exc.start})") from None
 
@@ -92,16 +92,15 @@ def load_file(path) -> Dataset:
             line = line.strip()
             if not line:
                 continue
-            if line == "terminated early":
+            if line == TERMINATED_EARLY:
                 data.notes.append(
                     f"{path}:{lineno}: `terminated early` — the export that wrote this file "
                     "stopped before the end; the data is incomplete")
                 continue
             try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InputError(f"{path}:{lineno}: not a JSON record ({exc.msg}, "
-                                 f"column {exc.colno})") from None
+                record = loads(line)
+            except JsonLineError as exc:
+                raise InputError(f"{path}:{lineno}: not a JSON record ({exc})") from None
             if classify(record) is None and isinstance(record, dict) \
                     and isinstance(record.get("results"), list):
                 _add_all(data, path, record["results"])  # an engage page on one line
@@ -114,15 +113,12 @@ def load_file(path) -> Dataset:
 
 def _load_dir(path: Path) -> Dataset:
     if (path / "manifest.json").is_file():
-        try:
-            from ..sandbox import Dataset as SandboxDataset
-        except ImportError:
-            SandboxDataset = None
-        if SandboxDataset is not None:
-            # The sandbox stores times in ms; read events as /export serves them (seconds).
-            sample = SandboxDataset(path)
-            return Dataset(sample.events(sample.first_date, sample.last_date),
-                           list(sample.all_profiles), [str(path)])
+        from ..sandbox import Dataset as SandboxDataset
+
+        # The sandbox stores times in ms; read events as /export serves them (seconds).
+        sample = SandboxDataset(path)
+        return Dataset(sample.events(sample.first_date, sample.last_date),
+                       list(sample.all_profiles), [str(path)])
     files = sorted(p for p in path.rglob("*.jsonl") if p.is_file())
     if not files:
         raise InputError(f"{path}: a directory with no .jsonl files")
@@ -138,17 +134,18 @@ def _load_dir(path: Path) -> Dataset:
 def _first_line_is_json(text: str) -> bool:
     # A JSONL file's first line is a whole object; a pretty-printed document's is not.
     try:
-        json.loads(text.lstrip().split("\n", 1)[0])
+        loads(text.lstrip().split("\n", 1)[0])
         return True
-    except json.JSONDecodeError:
+    except JsonLineError:
         return False
 
 
 def _load_json(path: Path, text: str):
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{path}:{exc.lineno}:{exc.colno}: not valid JSON ({exc.msg})") from None
+        return loads(text)
+    except JsonLineError as exc:
+        where = f"{path}:{exc.line}:{exc.column}" if exc.line else str(path)
+        raise InputError(f"{where}: not valid JSON ({exc.reason})") from None
 
 
 def _add_all(data: Dataset, path: Path, records) -> None:

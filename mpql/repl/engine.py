@@ -11,9 +11,9 @@ canonical form, checked (``mpql.check`` in the session's endpoint context), and 
 against the loaded records with ``mpql.compile_predicate``: match count, share, the first few
 matches. An empty result comes with an explanation (``mpql.repl.explain``).
 
-The ``:commands`` are in ``mpql.repl.commands`` (a mixin of :class:`Session`). Layers that
-another part of mpql provides are reached through ``mpql.repl.layers``: imported when first
-used, and when one is missing the REPL says so instead of pretending.
+The ``:commands`` are in ``mpql.repl.commands`` (a mixin of :class:`Session`). The checker,
+evaluator, planner, executor and sandbox are imported when first used, which keeps the REPL's
+start-up fast.
 """
 
 from __future__ import annotations
@@ -32,10 +32,9 @@ from .catalog import EVENT, PROFILE, Catalog
 from .commands import COMMANDS, Commands
 from .completion import ENDPOINTS, input_status
 from .data import Dataset
-from .layers import Unavailable, layer
 from .textfmt import align, fmt_json, fmt_time, plural
 
-__all__ = ["Session", "PlainOutput", "COMMANDS", "Unavailable"]
+__all__ = ["Session", "PlainOutput", "COMMANDS"]
 
 INPUT_NAME = "<input>"
 
@@ -95,7 +94,6 @@ class Session(Commands):
         self.failures = 0  # inputs that ended in an error (the non-interactive exit code)
         self.quit = False
         self.interrupted = False
-        self.notices: set[str] = set()
         self._catalog = Catalog()
         self._catalog_job: tuple | None = None  # (thread, [catalog or exception])
         self._catalog_error: BaseException | None = None
@@ -148,11 +146,6 @@ class Session(Commands):
     def _error(self, message: str) -> None:
         self.out.write(f"error: {message}", "error")
 
-    def _note_once(self, key: str, message: str) -> None:
-        if key not in self.notices:
-            self.notices.add(key)
-            self.out.write(message, "dim")
-
     # -- expressions ---------------------------------------------------------------------
 
     @property
@@ -166,12 +159,9 @@ class Session(Commands):
     def _render(self, diagnostic) -> None:
         """One diagnostic, exactly as `mpql lint` prints it (its "full" format)."""
         d = attrs.evolve(diagnostic, filename=INPUT_NAME)
-        try:
-            from ..checker.output import render
+        from ..checker.output import render
 
-            text = render("full", [d])
-        except ImportError:
-            text = d.render()
+        text = render("full", [d])
         self.out.write(text, d.severity)
 
     def _parse(self, text: str, *, remember: bool = False) -> A.Expr | None:
@@ -209,12 +199,9 @@ class Session(Commands):
         if not records:
             self.out.write(f"no {noun} loaded: nothing to evaluate against", "warning")
             return True
-        try:
-            fn = self._compile(expr, values=True)
-            fmt = layer("mpql.evaluator", "evaluation", "format_value").format_value
-        except Unavailable as exc:
-            self._note_once("evaluator", f"note: {exc}")
-            return True
+        from ..evaluator import format_value as fmt
+
+        fn = self._compile(expr, values=True)
         counts: Counter = Counter()
         errors = 0
         for record in records:
@@ -236,12 +223,9 @@ class Session(Commands):
         return errors == 0
 
     def _check(self, text: str, param: str = "where") -> list:
-        try:
-            checker = layer("mpql.checker", "checking", "check")
-        except Unavailable as exc:
-            self._note_once("checker", f"note: {exc}; expressions are parsed, not checked")
-            return []
-        diagnostics = checker.check(text, endpoint=self.endpoint, param=param,
+        from ..checker import check
+
+        diagnostics = check(text, endpoint=self.endpoint, param=param,
                                     schema=self.schema)
         for d in diagnostics:
             self._render(d)
@@ -250,7 +234,8 @@ class Session(Commands):
 
     def _compile(self, expr: A.Expr, *, values: bool = False):
         name = "compile_expression" if values else "compile_predicate"
-        evaluator = layer("mpql.evaluator", "evaluation", name)
+        from .. import evaluator
+
         scope = "profiles" if self.scope == PROFILE else "events"
         kwargs: dict = {"now": self.now} if self.now is not None else {}
         if self.scope == EVENT and self.data.profiles:
@@ -275,11 +260,7 @@ class Session(Commands):
             self.out.write(f"no {noun} loaded: nothing to evaluate against "
                            "(use :load FILE, or :endpoint to switch)", "warning")
             return True
-        try:
-            predicate = self._predicate(current.expr)
-        except Unavailable as exc:
-            self._note_once("evaluator", f"note: {exc}")
-            return True
+        predicate = self._predicate(current.expr)
         started = time.perf_counter()
         matches, errors, first_error = [], 0, None
         for i, record in enumerate(records):
@@ -436,8 +417,9 @@ class Session(Commands):
         thread.start()
 
     def _load_schema(self, path: str):
-        schema_mod = layer("mpql.checker.schema", "loading a schema", "load_schema")
-        return schema_mod.load_schema(path)
+        from ..checker.schema import load_schema
+
+        return load_schema(path)
 
     def describe_data(self) -> str:
         where = ", ".join(self.data.sources) or "nothing"

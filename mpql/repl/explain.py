@@ -202,7 +202,7 @@ def _never_takes(prop, wanted, field, noun) -> str:
 
 
 def _type_mismatch(node: A.Compare, catalog, endpoint, noun) -> list[str]:
-    # Ordering (<, >, …) needs numbers or datetimes on both sides (spec §1.6).
+    # Ordering (<, >, …) needs numbers or datetimes on both sides (docs/mixpanel-reference.md §1.6).
     for side, other in ((node.left, node.right), (node.right, node.left)):
         field = _field_for(side, catalog, endpoint)
         value = _literal(other)

@@ -141,9 +141,15 @@ class Dataset:
     """
 
     def __init__(self, path: str | os.PathLike) -> None:
+        if not isinstance(path, (str, os.PathLike)):
+            raise SandboxError(f"Dataset(path): expected a directory path, got {type(path).__name__}")
         self.path = Path(path)
         manifest_path = self.path / "manifest.json"
-        if not manifest_path.is_file():
+        try:
+            found = manifest_path.is_file()
+        except OSError as exc:  # a name too long, say
+            raise SandboxError(f"{self.path}: cannot read: {exc.strerror}") from None
+        if not found:
             raise SandboxError(
                 f"{self.path}: not a sandbox dataset (no manifest.json); create one with "
                 "`mpql sandbox generate --out DIR`"
@@ -456,7 +462,7 @@ _WINDOW_SECONDS = {"h": 3600, "d": 86400, "w": 7 * 86400}
 
 def parse_behaviors(behaviors) -> list[tuple[str, int, list[tuple[str, str | None]]]]:
     """Validate engage's ``behaviors`` (a list of ``{"name", "window", "event_selectors":
-    [{"event", "selector"?}]}``, the official library's format, spec §2.2) into
+    [{"event", "selector"?}]}``, the official library's format, docs/mixpanel-reference.md §2.2) into
     ``(name, window seconds, [(event, selector or None)])``. Raises InputError naming the
     problem."""
     example = ('[{"name": "bought", "window": "30d", "event_selectors": [{"event": "Purchase"}]}]')
@@ -628,6 +634,13 @@ def _write_day(events_dir: Path, day: str, items: Sequence[tuple[bytes, int]]) -
 
 
 def _prepare_out(out: Path, overwrite: bool) -> None:
+    try:
+        _replace_out(out, overwrite)
+    except OSError as exc:  # a name too long, no permission, a full disk …
+        raise InputError(f"{out}: cannot write the dataset: {exc.strerror or exc}") from None
+
+
+def _replace_out(out: Path, overwrite: bool) -> None:
     if out.exists():
         if not out.is_dir():
             raise InputError(f"{out}: exists and is not a directory")
@@ -934,6 +947,18 @@ def generate(
     ``$MPQL_SANDBOX_TODAY``). The same arguments
     (including ``end_date``) always give byte-identical files.
     """
+    for name, value in (("users", users), ("days", days)):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise InputError(f"generate: {name} must be a whole number, found {value!r}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, str)):
+        raise InputError(f"generate: seed must be a whole number or a string, found {seed!r}")
+    if isinstance(events_per_user_day, bool) or not isinstance(events_per_user_day, (int, float)):
+        raise InputError(f"generate: events_per_user_day must be a number, found "
+                         f"{events_per_user_day!r}")
+    if not (end_date is None or isinstance(end_date, (str, dt.date))):
+        raise InputError(f"generate: end_date must be YYYY-MM-DD or a date, found {end_date!r}")
+    if not isinstance(out, (str, os.PathLike)):
+        raise InputError(f"generate: out must be a directory path, found {type(out).__name__}")
     # `not 0 <= x < inf` also refuses NaN (every comparison with it is false)
     if users < 1 or days < 1 or not 0 <= events_per_user_day < math.inf:
         raise InputError(
@@ -985,7 +1010,7 @@ def generate(
             t = start + rng.randrange(0, 20 * 3600)
             if u.signup == day:
                 # Anonymous browsing before identify. Export shows the canonical distinct_id
-                # (the spec's S11: events always export the canonical id); `$user_id` is unset.
+                # (docs/mixpanel-reference.md [S36]: exports carry the canonical id); `$user_id` is unset.
                 for _ in range(rng.randrange(1, 4)):
                     emit(u, "Page Viewed", t * 1000 + rng.randrange(1000), u.distinct_id, False)
                     t += rng.randrange(5, 120)

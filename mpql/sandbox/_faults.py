@@ -157,6 +157,9 @@ def parse_faults(spec: str | Iterable[Fault | str] | None) -> list[Fault]:
     if not isinstance(spec, str):
         out: list[Fault] = []
         for item in spec:
+            if not isinstance(item, (str, Fault)):
+                raise InputError(f"faults: expected spec strings or Fault objects, found "
+                                 f"{type(item).__name__}")
             out.extend(parse_faults(item))
         return out
     rules = []

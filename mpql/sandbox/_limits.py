@@ -1,7 +1,7 @@
 """Rate limits as Mixpanel documents them, on a clock that tests can speed up.
 
 Query API (engage): 60 requests per hour and 5 concurrent, per project. Export: 60 per hour,
-3 per second, 100 concurrent. Accounting follows the official client's notes (spec §5.4):
+3 per second, 100 concurrent. Accounting follows the official client's notes (docs/mixpanel-reference.md §5.4):
 requests rejected with 429 do not count, nor do 401s (authentication runs first); engage pages
 that carry a ``session_id`` do not count against the hourly budget (they do occupy a concurrency
 slot). Windows slide: a request counts for exactly one window length after it was accepted.
@@ -21,13 +21,15 @@ from collections.abc import Callable
 
 import attrs
 
+from ..errors import ArgumentError
+
 __all__ = ["Limits", "RateLimiter", "Rejection"]
 
 
 @attrs.frozen
 class Limits:
     """Quotas per project (None = no limit). ``retry_after``: whether natural 429s carry a
-    ``Retry-After`` header (Mixpanel's behaviour is disputed, spec §5.4; the RateLimit and
+    ``Retry-After`` header (Mixpanel's behaviour is disputed, docs/mixpanel-reference.md §5.4; the RateLimit and
     RateLimit-Policy headers are always sent)."""
 
     query_per_hour: int | None = 60
@@ -99,7 +101,7 @@ def _ceil(seconds: float) -> int:
 class RateLimiter:
     def __init__(self, limits: Limits, time_scale: float = 1.0, clock: Callable[[], float] = time.monotonic) -> None:
         if time_scale <= 0:
-            raise ValueError(f"time_scale must be > 0, found {time_scale}")
+            raise ArgumentError(f"time_scale must be > 0, found {time_scale}")
         self.limits = limits
         self.scale = time_scale
         self._clock = clock

@@ -53,7 +53,7 @@ DEFAULT_PROJECT_SECRET = "sandbox-project-secret-not-a-real-one"
 
 ENGAGE_PATHS = ("/api/query/engage", "/api/2.0/engage")
 EXPORT_PATHS = ("/api/2.0/export",)
-GZIP_MIN_BYTES = 1400  # spec §3.2: gzip only when the body is larger than this
+GZIP_MIN_BYTES = 1400  # docs/mixpanel-reference.md §3.2: gzip only when the body is larger than this
 MAX_EXPORT_LIMIT = 100_000
 _MAX_TIMESTAMP = 253402300800  # 10000-01-01: beyond it dates (and the OS's time calls) overflow
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -258,7 +258,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._commit(0)
 
     def _read_params(self) -> None:
-        """Read the body and merge its parameters over the query string's (spec §2.2)."""
+        """Read the body and merge its parameters over the query string's (docs/mixpanel-reference.md §2.2)."""
         body = self._read_body()
         self._body = body.decode("utf-8", "replace")
         ctype = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
@@ -375,7 +375,7 @@ class _Handler(BaseHTTPRequestHandler):
             try:
                 decoded = base64.b64decode(token, validate=True).decode("utf-8")
             except (binascii.Error, UnicodeDecodeError, ValueError):
-                decoded = token  # Mixpanel also accepts plain `user:secret` (spec §5.1)
+                decoded = token  # Mixpanel also accepts plain `user:secret` (docs/mixpanel-reference.md §5.1)
             if ":" in decoded:
                 user, _, password = decoded.partition(":")
         creds = sb.credentials
@@ -422,7 +422,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _compile(self, scope: str, *, behaviors: dict | None = None) -> Callable[[dict], bool] | None:
         where = self._params.get("where")
         if where is None and scope == "profiles":
-            where = self._params.get("selector")  # the older alias (spec §1.1)
+            where = self._params.get("selector")  # the older alias (docs/mixpanel-reference.md §1.1)
         if where is None or not where.strip():
             return None
         try:
@@ -455,7 +455,7 @@ class _Handler(BaseHTTPRequestHandler):
             session_id, session = sb._new_session(selected, uncached)
         selected, uncached = session
         if page > 0 and uncached:
-            # Mixpanel's documented failure (spec §2.2): more than 1000 profiles with behaviors
+            # Mixpanel's documented failure (docs/mixpanel-reference.md §2.2): more than 1000 profiles with behaviors
             # and no as_of_timestamp cannot be paged.
             raise _HTTPError(400, "request for page in uncached query for params; pass "
                                   "as_of_timestamp with behaviors to page through more than "
@@ -475,7 +475,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _page_size(self) -> int:
         """The page size of this response: the sandbox's, or with ``honour_page_size`` the
         request's ``page_size`` (1 … the sandbox's). Whether Mixpanel honours the parameter
-        is UNCONFIRMED (spec §2.3), so by default it is ignored and the response says 1000."""
+        is UNCONFIRMED (docs/mixpanel-reference.md §2.3), so by default it is ignored and the response says 1000."""
         sb, raw = self.sandbox, self._params.get("page_size")
         if not sb.honour_page_size or raw is None or raw == "":
             return sb.page_size
@@ -847,7 +847,7 @@ def _terminate_early(blocks: Iterator[bytes], lines: int) -> Iterator[bytes]:
 
 def _split_line(blocks: Iterator[bytes], nth: int) -> Iterator[bytes]:
     """Split the ``nth`` line (1-based) in two at its middle — the "record split across
-    adjacent lines" anomaly seen in real exports (spec §3.3)."""
+    adjacent lines" anomaly seen in real exports (docs/mixpanel-reference.md §3.3)."""
     seen = 0
     for block in blocks:
         n = block.count(b"\n")
@@ -901,7 +901,8 @@ def _truncate(blocks: Iterator[bytes], limit: int) -> Iterator[bytes]:
 
 
 def _check_time_scale(time_scale: float) -> float:
-    if not 0 < time_scale < math.inf:  # NaN fails this too
+    if isinstance(time_scale, bool) or not isinstance(time_scale, (int, float)) \
+            or not 0 < time_scale < math.inf:  # NaN fails this too
         raise SandboxError(f"time_scale must be a finite number > 0, found {time_scale}")
     return time_scale
 
@@ -944,7 +945,7 @@ class Sandbox:
     lifetime in (unscaled) seconds. ``on_request``: called with each ``RequestRecord`` once
     the request is answered (on the server's thread; keep it quick). ``user_on_export``:
     whether ``user["x"]`` in an export `where` reads the event's user profile (UNCONFIRMED for
-    Mixpanel, spec §1.10; off by default, so ``user[...]`` is undefined on export).
+    Mixpanel, docs/mixpanel-reference.md §1.10; off by default, so ``user[...]`` is undefined on export).
     ``timezone``: the project's timezone (IANA name), used only for "today" in the
     `to_date` check, as Mixpanel does; day boundaries of the data stay UTC (a project created
     after 2023). ``max_url_length``: a longer path + query string gets nginx's 414 (nginx's default 8 KB
@@ -978,8 +979,14 @@ class Sandbox:
         honour_page_size: bool = False,
         max_body_bytes: int | None = 10 << 20,
     ) -> None:
-        if page_size < 1:
-            raise SandboxError(f"page_size must be ≥ 1, found {page_size}")
+        for name, value in (("page_size", page_size), ("project_id", project_id)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise SandboxError(f"{name} must be a whole number ≥ 1, found {value!r}")
+        if limits is not None and not isinstance(limits, Limits):
+            raise SandboxError(f"limits must be an mpql.sandbox.Limits, found {type(limits).__name__}")
+        if not (faults is None or isinstance(faults, (str, Fault, list, tuple))):
+            raise SandboxError(f"faults must be a fault spec string or a list of faults, found "
+                               f"{type(faults).__name__}")
         _check_time_scale(time_scale)
         if gzip_level not in range(-1, 10):
             # zlib would only refuse it on the first gzip response, as a 500 each time
@@ -1004,7 +1011,7 @@ class Sandbox:
             from zoneinfo import ZoneInfo
 
             self._zone = dt.timezone.utc if timezone == "UTC" else ZoneInfo(timezone)
-        except (ValueError, KeyError, OSError, ImportError):
+        except (ValueError, KeyError, OSError, ImportError, TypeError):
             raise SandboxError(
                 f"timezone: expected an IANA zone name like 'America/Los_Angeles', found {timezone!r}"
             ) from None
