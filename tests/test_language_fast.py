@@ -20,6 +20,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mpql.errors import ParseError
+from mpql.language import ast as A
 from mpql.language import _fast, tablegen
 from mpql.language.parser import parse, parse_lark
 
@@ -32,9 +33,12 @@ _spec.loader.exec_module(golden)
 
 
 def _outcome(fn, text):
-    """What a parser makes of ``text``: ("ok", tree) or ("error", every diagnostic field)."""
+    """What a parser makes of ``text``: ("ok", tree, every node's span) — trees compare
+    without spans, and the checker's findings point at them — or ("error", every diagnostic
+    field)."""
     try:
-        return ("ok", fn(text))
+        tree = fn(text)
+        return ("ok", tree, [(type(n).__name__, n.span) for n in A.walk(tree)])
     except ParseError as exc:
         d = exc.diagnostic
         return ("error", d.code, d.message, d.span, d.help, d.fix)
