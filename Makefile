@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 MPQL   := $(VENV)/bin/mpql
 STAMP  := $(VENV)/.mpql-installed
 
-.PHONY: demo test fuzz bench install clean
+.PHONY: demo test fuzz bench tables install clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ test: $(STAMP)
 # tests/test_fuzz_reach.py keeps this honest: no test may pin its own budget.
 fuzz: $(STAMP)
 	HYPOTHESIS_PROFILE=fuzz $(PY) -m pytest -q tests -m hypothesis
+
+# Regenerate mpql/language/_tables.py after editing grammar/mpql.lark (a test checks it).
+tables: $(STAMP)
+	$(PY) -m mpql.language.tablegen
 
 bench: $(STAMP)
 	$(PY) benchmarks/run.py

@@ -52,8 +52,15 @@ class TestImports:
     def test_import_mpql_does_not_import_lark(self):
         assert self._run("import sys, mpql; print('lark' in sys.modules)") == "False"
 
-    def test_parse_imports_lark(self):
+    def test_valid_parse_does_not_import_lark(self):
+        """Valid text runs the generated tables (mpql.language._fast); only an error, whose
+        explanation needs lark's exceptions, imports lark."""
         code = "import sys, mpql; mpql.parse('1'); print('lark' in sys.modules)"
+        assert self._run(code) == "False"
+
+    def test_a_syntax_error_imports_lark(self):
+        code = ("import sys, mpql\ntry:\n    mpql.parse('1 +')\nexcept mpql.ParseError:\n"
+                "    print('lark' in sys.modules)")
         assert self._run(code) == "True"
 
     def test_any_import_order_works(self):
@@ -72,9 +79,12 @@ class TestTableCache:
         tmp = tmp_path / "tmp"
         tmp.mkdir(exist_ok=True)
         env = {**os.environ, "MPQL_CACHE_DIR": str(cache_dir), "TMPDIR": str(tmp)}
-        out = subprocess.run([sys.executable, "-c", "import mpql; print(mpql.format('1+1'))"],
+        # An invalid expression: only the error path loads lark (and its table cache).
+        code = ("import mpql\ntry:\n    mpql.parse('1 +')\nexcept mpql.ParseError as e:\n"
+                "    print(e.code)")
+        out = subprocess.run([sys.executable, "-c", code],
                              capture_output=True, text=True, env=env, check=True)
-        assert out.stdout == "1 + 1\n"
+        assert out.stdout == "E106\n"
         assert list(tmp.iterdir()) == []  # nothing in the temp directory
 
     def test_cache_file_is_written_once_in_a_private_directory(self, tmp_path):

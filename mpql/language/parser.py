@@ -275,24 +275,54 @@ def parse(text: str) -> A.Expr:
     """Parse one expression. Raises ``ParseError`` (an ``MpqlError``) on any invalid input."""
     if type(text) is not str and not isinstance(text, str):
         raise ArgumentTypeError(f"mpql.parse() takes a str, got {type(text).__name__}")
+    run = _fast_run or _fast_entry()
+    try:
+        return _parse_with(run, text)
+    except _Mismatch:
+        # Not in the language: lark's parser finds the same error and its exceptions carry
+        # what the E1xx explanations need (expected terminals, interactive replay).
+        return parse_lark(text)
+
+
+def parse_lark(text: str) -> A.Expr:
+    """``parse`` through lark's own parser (the error path, and the reference the fast
+    parser is tested against)."""
+    if type(text) is not str and not isinstance(text, str):
+        raise ArgumentTypeError(f"mpql.parse() takes a str, got {type(text).__name__}")
     if _run is None:
         get_parser()
-    any_possible = _state.any_possible = "any" in text and _ANY_CALL.search(text) is not None
+    return _parse_with(_lark_run, text)
+
+
+def _lark_run(text):
+    return _run(text), None  # the token count is not known (see _parse_with)
+
+
+_fast_run = None
+_Mismatch = None
+
+
+def _fast_entry():
+    """The generated-tables parser (mpql.language._fast), built on first use."""
+    global _fast_run, _Mismatch
+    from . import _fast
+
+    _Mismatch = _fast.Mismatch
+    _fast_run = _fast.make_parser(_ToAst())
+    return _fast_run
+
+
+def _parse_with(run, text: str) -> A.Expr:
+    any_possible = _state.any_possible = "any" in text and re.search(_ANY_CALL, text) is not None
     try:
-        node = _u(_run(text))
+        node, tokens = run(text)
+        node = _u(node)
         if any_possible:
             error = _scope_error(node)
             if error is not None:
                 raise error
     except _ConvertError as exc:
         raise ParseError(_url_encoded(text) or _diag(text, *exc.args)) from None
-    except Exception as exc:
-        if isinstance(exc, _VisitError) and isinstance(exc.orig_exc, _ConvertError):
-            raise ParseError(  # pragma: no cover - lark passes our exception through
-                _url_encoded(text) or _diag(text, *exc.orig_exc.args)) from None
-        if isinstance(exc, _UnexpectedInput):
-            raise ParseError(_explain(text, exc)) from None
-        raise
     except RecursionError:  # pragma: no cover - the LALR parser is iterative; belt and braces
         raise ParseError(
             _diag(
@@ -300,8 +330,19 @@ def parse(text: str) -> A.Expr:
                 Span(0, len(text)), "split it into smaller expressions",
             )
         ) from None
-    # Each nesting level needs at least one character, so short texts cannot be too deep.
-    if len(text) > MAX_DEPTH:
+    except Exception as exc:
+        if _Mismatch is not None and isinstance(exc, _Mismatch):
+            raise
+        if _VisitError is not None and isinstance(exc, _VisitError) \
+                and isinstance(exc.orig_exc, _ConvertError):
+            raise ParseError(  # pragma: no cover - lark passes our exception through
+                _url_encoded(text) or _diag(text, *exc.orig_exc.args)) from None
+        if _UnexpectedInput is not None and isinstance(exc, _UnexpectedInput):
+            raise ParseError(_explain(text, exc)) from None
+        raise
+    # Each nesting level needs at least one character and one token of its own (every node
+    # owns a token), so short texts and texts of few tokens cannot be too deep.
+    if len(text) > MAX_DEPTH and (tokens is None or tokens > MAX_DEPTH):
         deep = _too_deep(node)
         if deep is not None:
             raise ParseError(_diag(
@@ -361,16 +402,20 @@ def _u(x):
     return x.expr if isinstance(x, _Paren) else x
 
 
+_SPANNED = (A.Expr, _Paren)
+
+
 def _sp(x) -> Span:
-    if isinstance(x, (_Paren, A.Expr)):
+    if isinstance(x, _SPANNED):
         return x.span
-    return Span(x.start_pos, x.end_pos)  # a lark Token
+    return Span(x.start_pos, x.end_pos)  # a token
 
 
 def _cover(first, last) -> Span:
     # Hot path: read offsets directly instead of building a Span for each end.
-    start = first.start_pos if isinstance(first, str) else first.span.start
-    end = last.end_pos if isinstance(last, str) else last.span.end
+    # A token (lark's, or mpql.language._fast's) has offsets; a node or _Paren has a span.
+    start = first.span.start if isinstance(first, _SPANNED) else first.start_pos
+    end = last.span.end if isinstance(last, _SPANNED) else last.end_pos
     return Span(start, end)
 
 
@@ -655,7 +700,9 @@ class _State(_thread_local):
 
 
 _state = _State()
-_ANY_CALL = re.compile(r"(?<![\w$])any(?:\s|#[^\n]*)*\(")  # comments may come between
+# Regexes are compiled on first use (re.search caches them): compiling costs start-up time
+# that valid, any-free text never needs.
+_ANY_CALL = r"(?<![\w$])any(?:\s|#[^\n]*)*\("  # comments may come between
 
 
 def _scope_error(root: A.Expr) -> _ConvertError | None:
@@ -718,14 +765,14 @@ def _diag(text, code, message, span, help=None, fix=None) -> "Diagnostic":
 
 # A form-encoded expression: `+` for spaces around an operator, or percent-escapes of the
 # characters every expression has (quote, brackets, `=`). Only consulted once parsing failed.
-_FORM_ENCODED = re.compile(r"\+(?:==|!=|%3[dD]%3[dD]|and|or|in|not)\+", re.IGNORECASE)
-_PERCENT = re.compile(r"%(?:22|27|5[bBdD]|3[dDcCeE]|28|29|21|20|2[bB]|26|7[cC])")
+_FORM_ENCODED = r"(?i)\+(?:==|!=|%3[dD]%3[dD]|and|or|in|not)\+"
+_PERCENT = r"%(?:22|27|5[bBdD]|3[dDcCeE]|28|29|21|20|2[bB]|26|7[cC])"
 
 
 def _url_encoded(text: str) -> Diagnostic | None:
-    found = _FORM_ENCODED.search(text)
+    found = re.search(_FORM_ENCODED, text)
     if found is None and '"' not in text and "[" not in text:
-        found = _PERCENT.search(text)
+        found = re.search(_PERCENT, text)
     if found is None:
         return None
     from urllib.parse import unquote_plus
