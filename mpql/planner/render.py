@@ -102,16 +102,8 @@ def _check_step(step: Step, number: int) -> None:
 
     for name, allowed in _STEP_CHOICES.items():
         value = getattr(step, name)
-        if name == "chunking" and isinstance(value, str) and value not in allowed:
-            from ..errors import PlanError
-            from .query import check_chunk
-
-            try:  # "Nd" (N days), as auto chunking plans them
-                check_chunk(value)
-                continue
-            except PlanError:
-                raise bad(name, "one of " + ", ".join(repr(a) for a in allowed)
-                          + " or 'Nd' (N days)") from None
+        if name == "chunking" and isinstance(value, str) and _is_days_chunk(value):
+            continue  # "Nd" (N days), as auto chunking plans them
         if not (value is None or isinstance(value, str)) or value not in allowed:
             raise bad(name, "one of " + ", ".join(repr(a) for a in allowed)
                       + (", or 'Nd' (N days, 1 to 366)" if name == "chunking" else ""))
