@@ -1,6 +1,6 @@
 """Parse speed and CLI start-up, side by side with references measured in the same run.
 
-    python benchmarks/bench_parse.py [--repeat N] [--runs N]
+    python benchmarks/bench_parse.py [--repeat N] [--runs N] [--startup-only]
 
 1. The golden corpus (tests/golden/identity.mpql, ~200 expressions) parsed by ``mpql.parse``,
    ``sqlglot.condition`` and ``ast.parse(mode="eval")``. All three parse the *same* trees
@@ -184,7 +184,15 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--repeat", type=int, default=7, help="timed passes over the corpus")
     ap.add_argument("--runs", type=int, default=15, help="subprocess runs for start-up")
+    ap.add_argument("--startup-only", action="store_true",
+                    help="only the start-up table (part 2), not the parse throughput")
     args = ap.parse_args()
+    if not args.startup_only:
+        throughput(args.repeat)
+    startup(args.runs)
+
+
+def throughput(repeat: int) -> None:
 
     texts = corpus()
     trees = [mpql.parse(t) for t in texts]  # also warms the parser (built once per process)
@@ -196,7 +204,7 @@ def main() -> None:
     print(f"corpus: {len(texts)} expressions (tests/golden/identity.mpql); fully parenthesised: "
           f"{sum(map(len, same))} characters of mpql, {sum(map(len, sql))} of SQL, "
           f"{sum(map(len, python))} of Python (as written: {sum(map(len, texts))} of mpql); "
-          f"best of {args.repeat} passes")
+          f"best of {repeat} passes")
 
     from mpql.language.parser import parse_lark
 
@@ -215,7 +223,7 @@ def main() -> None:
             sqlglot.condition(s)
         jobs[f"sqlglot.condition {sqlglot.__version__}"] = (sqlglot.condition, sql)
     jobs["mpql.parse, as written (info)"] = (mpql.parse, texts)
-    rows = list(best_of_interleaved(jobs, args.repeat).items())
+    rows = list(best_of_interleaved(jobs, repeat).items())
     base = rows[0][1]
     print(f"{'parser (same parenthesised trees)':<34}{'total ms':>10}{'µs/expr':>10}"
           f"{'mpql ÷ this':>13}")
@@ -231,8 +239,10 @@ def main() -> None:
               f"-> {'met' if ratios['sqlglot'] <= 0.5 else 'MISSED'}")
     print(f"target mpql ≤ 5 × ast.parse: {ratios['ast']:.2f} × "
           f"-> {'met' if ratios['ast'] <= 5 else 'MISSED'}")
-    one_filter(args.repeat, jobs)
+    one_filter(repeat, jobs)
 
+
+def startup(runs: int) -> None:
     import compileall
 
     compileall.compile_dir(str(ROOT / "mpql"), quiet=1)
@@ -255,10 +265,10 @@ def main() -> None:
         "mpql lint -e EXPR": [py, "-m", "mpql", "lint", "-e", expr],
     }
     load = os.getloadavg()
-    times = median_runs(cmds, args.runs)
+    times = median_runs(cmds, runs)
     bare_wall, bare_cpu = times["python -c pass"]
     print(f"\nload average {load[0]:.1f} before, {os.getloadavg()[0]:.1f} after the start-up runs")
-    print(f"start-up, median of {args.runs} interleaved runs "
+    print(f"start-up, median of {runs} interleaved runs "
           f"(interegular {'installed' if _installed('interegular') else 'not installed'}):")
     print(f"{'':<44}{'wall':>11}{'':>9}{'CPU':>11}")
     for name, (w, c) in times.items():
