@@ -26,7 +26,6 @@ engage results (``{"$distinct_id": …, "$properties": {…}}``).
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Iterable
 
 import attrs
@@ -83,7 +82,9 @@ class Schema:
 
 def load_schema(path) -> Schema:
     """Read a schema file; ConfigError names the file and what is wrong with it."""
-    import json  # lazily: `lint -e` without a schema needs no JSON
+    import json  # lazily: `lint -e` without a schema needs no JSON (nor pathlib)
+    from pathlib import Path
+
     path = Path(path)
     try:
         with read_errors(f"schema file {path}", ConfigError, expect="a JSON file",
