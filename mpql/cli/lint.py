@@ -17,6 +17,8 @@ from ..errors import ConfigError
 from .common import add_input_arguments, iter_lint_files, make_parser, read_file, read_sources
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+#: run() calls mpql.cli.imports_done() itself, after importing the checker (see console_main)
+CALLS_IMPORTS_DONE = True
 SUFFIXES = (".mpql", ".py", ".json")
 
 
@@ -127,8 +129,10 @@ def run(args) -> int:
     # exit 2 (the traceback with MPQL_DEBUG=1).
     from ..checker.lint import fix_text, is_failure, lint_text
     from ..checker.output import render, statistics
+    from . import imports_done
 
     options = _options(args)
+    imports_done()
     if args.write_baseline and (args.fix or args.diff):
         raise ConfigError("--write-baseline records the findings as they are: it cannot be "
                           "combined with --fix or --diff (fix first, then write the baseline)")
