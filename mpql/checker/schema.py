@@ -25,12 +25,12 @@ engage results (``{"$distinct_id": …, "$properties": {…}}``).
 
 from __future__ import annotations
 
-import re
 from typing import Iterable
 
 import attrs
 
 from .._datetext import is_date_property
+from .._lazyre import LazyRegex
 from ..errors import ConfigError, InputError, read_errors
 from . import types as T
 
@@ -285,7 +285,7 @@ def infer_schema(lines: Iterable[str], source: str = "<input>") -> tuple[Schema,
     return builder.schema(source), builder.stats()
 
 
-_NUMBER_TEXT = re.compile(r"^-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?$")
+_NUMBER_TEXT = LazyRegex(r"^-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?$")
 
 
 def listed_value_type(text: str) -> str:

@@ -147,10 +147,12 @@ def read_file(path: Path) -> Source:
 def iter_lint_files(paths, suffixes) -> list[Path]:
     """Files to lint: explicit files as given (any suffix), and the files with ``suffixes``
     under each directory, sorted, skipping hidden directories and SKIP_DIRS."""
+    out: list[Path] = []
+    if not paths:
+        return out  # `lint -e`: no pathlib at all
     from pathlib import Path
 
-    out: list[Path] = []
-    for raw in paths or []:
+    for raw in paths:
         if raw == "-":
             continue
         path = Path(raw)
