@@ -1,5 +1,6 @@
 """What ``mpql parse|fmt|lint -e EXPR`` imports: start-up time is mostly imports
-(docs/performance.md, *Start-up: fewer imports*), so the modules these commands stopped importing must stay out.
+(docs/performance.md, *Start-up: fewer imports*), so the modules these commands stopped
+importing must stay out.
 
 No timing here (timing belongs to benchmarks/bench_parse.py): the commands run in a fresh
 interpreter under ``python -X importtime``, and the test reads the names of the modules
