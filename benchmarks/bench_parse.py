@@ -1,6 +1,6 @@
 """Parse speed and CLI start-up, side by side with references measured in the same run.
 
-    python benchmarks/bench_parse.py [--repeat N] [--runs N]
+    python benchmarks/bench_parse.py [--repeat N] [--runs N] [--startup-only] [--compare-src DIR]
 
 1. The golden corpus (tests/golden/identity.mpql, ~200 expressions) parsed by ``mpql.parse``,
    ``sqlglot.condition`` and ``ast.parse(mode="eval")``. All three parse the *same* trees
@@ -13,6 +13,8 @@
    error path), and one 160-character filter is timed on its own as well.
 2. Start-up: ``python -m mpql lint -e EXPR`` against ``python -c pass`` (subprocess, median
    of N runs, wall and CPU time), plus ``import mpql`` + first parse in-process. Target: ≤ 6 × ``python -c pass``.
+   ``--compare-src DIR`` adds the same ``mpql`` commands run from another source tree (e.g. an
+   export of main: ``git archive main | tar -x -C DIR``), interleaved in the same run.
 
 Needs the ``bench`` extra (sqlglot); without it the sqlglot column is skipped.
 """
@@ -156,7 +158,7 @@ def best_of_interleaved(jobs: dict, repeat: int) -> dict:
     return best
 
 
-def median_runs(cmds: dict, runs: int) -> dict:
+def median_runs(cmds: dict, runs: int, cwd: str | None = None) -> dict:
     """Median (wall, CPU) seconds of each command, runs interleaved. CPU time (user + system,
     from getrusage) is what the process itself spent; on a loaded machine the wall time also
     counts waiting for a core, so the CPU ratio is the steadier one. The environment drops
@@ -169,10 +171,14 @@ def median_runs(cmds: dict, runs: int) -> dict:
     cpu: dict = {name: [] for name in cmds}
     for _ in range(runs):
         for name, cmd in cmds.items():
+            extra = {}
+            if isinstance(cmd, tuple):  # (argv, extra environment variables)
+                cmd, extra = cmd
+            run_env = {**env, **extra}
             before = resource.getrusage(resource.RUSAGE_CHILDREN)
             start = time.perf_counter()
             subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                           check=False, env=env)
+                           check=False, env=run_env, cwd=cwd)
             wall[name].append(time.perf_counter() - start)
             after = resource.getrusage(resource.RUSAGE_CHILDREN)
             cpu[name].append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
@@ -184,7 +190,17 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--repeat", type=int, default=7, help="timed passes over the corpus")
     ap.add_argument("--runs", type=int, default=15, help="subprocess runs for start-up")
+    ap.add_argument("--startup-only", action="store_true",
+                    help="only the start-up table (part 2), not the parse throughput")
+    ap.add_argument("--compare-src", metavar="DIR", type=Path,
+                    help="also time the mpql commands from this source tree (before/after)")
     args = ap.parse_args()
+    if not args.startup_only:
+        throughput(args.repeat)
+    startup(args.runs, args.compare_src)
+
+
+def throughput(repeat: int) -> None:
 
     texts = corpus()
     trees = [mpql.parse(t) for t in texts]  # also warms the parser (built once per process)
@@ -196,7 +212,7 @@ def main() -> None:
     print(f"corpus: {len(texts)} expressions (tests/golden/identity.mpql); fully parenthesised: "
           f"{sum(map(len, same))} characters of mpql, {sum(map(len, sql))} of SQL, "
           f"{sum(map(len, python))} of Python (as written: {sum(map(len, texts))} of mpql); "
-          f"best of {args.repeat} passes")
+          f"best of {repeat} passes")
 
     from mpql.language.parser import parse_lark
 
@@ -215,7 +231,7 @@ def main() -> None:
             sqlglot.condition(s)
         jobs[f"sqlglot.condition {sqlglot.__version__}"] = (sqlglot.condition, sql)
     jobs["mpql.parse, as written (info)"] = (mpql.parse, texts)
-    rows = list(best_of_interleaved(jobs, args.repeat).items())
+    rows = list(best_of_interleaved(jobs, repeat).items())
     base = rows[0][1]
     print(f"{'parser (same parenthesised trees)':<34}{'total ms':>10}{'µs/expr':>10}"
           f"{'mpql ÷ this':>13}")
@@ -231,8 +247,10 @@ def main() -> None:
               f"-> {'met' if ratios['sqlglot'] <= 0.5 else 'MISSED'}")
     print(f"target mpql ≤ 5 × ast.parse: {ratios['ast']:.2f} × "
           f"-> {'met' if ratios['ast'] <= 5 else 'MISSED'}")
-    one_filter(args.repeat, jobs)
+    one_filter(repeat, jobs)
 
+
+def startup(runs: int, compare_src: Path | None = None) -> None:
     import compileall
 
     compileall.compile_dir(str(ROOT / "mpql"), quiet=1)
@@ -253,16 +271,33 @@ def main() -> None:
         "mpql parse -e EXPR": [py, "-m", "mpql", "parse", "-e", expr],
         "mpql fmt -e EXPR": [py, "-m", "mpql", "fmt", "-e", expr],
         "mpql lint -e EXPR": [py, "-m", "mpql", "lint", "-e", expr],
+        # information: a command that imports the planner (no target)
+        "mpql plan --events … --where EXPR": [py, "-m", "mpql", "plan", "--project-id", "1",
+                                              "--events", "--from", "2024-01-01", "--to",
+                                              "2024-01-07", "--where", expr],
     }
+    if compare_src is not None:
+        compileall.compile_dir(str(compare_src / "mpql"), quiet=1)
+        # PYTHONPATH comes first on sys.path: that tree's mpql instead of this one
+        for name in [n for n in cmds if n.startswith("mpql ")]:
+            cmds[f"{name} [compare-src]"] = (cmds[name], {"PYTHONPATH": str(compare_src)})
+    import tempfile
+
     load = os.getloadavg()
-    times = median_runs(cmds, args.runs)
+    # An empty directory, for every command: no config file to find, and the source tree on
+    # sys.path is the installed one (or --compare-src's), not whatever the current directory
+    # holds (`python -m` puts it first).
+    with tempfile.TemporaryDirectory() as empty:
+        times = median_runs(cmds, runs, cwd=empty)
     bare_wall, bare_cpu = times["python -c pass"]
     print(f"\nload average {load[0]:.1f} before, {os.getloadavg()[0]:.1f} after the start-up runs")
-    print(f"start-up, median of {args.runs} interleaved runs "
+    print(f"start-up, median of {runs} interleaved runs in an empty directory "
           f"(interegular {'installed' if _installed('interegular') else 'not installed'}):")
-    print(f"{'':<44}{'wall':>11}{'':>9}{'CPU':>11}")
+    if compare_src is not None:
+        print(f"[compare-src]: the same command with PYTHONPATH={compare_src}")
+    print(f"{'':<50}{'wall':>11}{'':>9}{'CPU':>11}")
     for name, (w, c) in times.items():
-        print(f"{name:<44}{w * 1e3:>8.1f} ms{w / bare_wall:>7.2f} ×"
+        print(f"{name:<50}{w * 1e3:>8.1f} ms{w / bare_wall:>7.2f} ×"
               f"{c * 1e3:>8.1f} ms{c / bare_cpu:>7.2f} ×")
     w, c = times["mpql lint -e EXPR"]
     ratio = w / bare_wall

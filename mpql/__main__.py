@@ -1,5 +1,5 @@
 """``python -m mpql`` is the ``mpql`` command."""
 
-from mpql.cli import main
+from mpql.cli import console_main
 
-raise SystemExit(main())
+raise SystemExit(console_main())

@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import re
 
+from ._lazyre import LazyRegex
+
 __all__ = [
     "DATETIME_LITERAL", "DOCUMENTED_LITERAL", "DATE_PROPERTY",
     "parse_datetime_literal", "is_date_property",
@@ -31,7 +33,7 @@ __all__ = [
 
 #: What ``datetime("…")`` accepts (after trimming whitespace); groups: year, month, day,
 #: hour, minute, second, offset.
-DATETIME_LITERAL = re.compile(
+DATETIME_LITERAL = LazyRegex(
     r"(\d{4})-(\d{1,2})-(\d{1,2})"
     r"(?:[T ](\d{1,2}):(\d\d)(?::(\d\d)(?:\.\d{1,9})?)?)?"
     r"(Z|[+-]\d\d:?\d\d)?\Z",
@@ -39,7 +41,7 @@ DATETIME_LITERAL = re.compile(
 )
 
 #: The two literal forms Mixpanel documents.
-DOCUMENTED_LITERAL = re.compile(r"\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}:\d{2})?\Z", re.ASCII)
+DOCUMENTED_LITERAL = LazyRegex(r"\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}:\d{2})?\Z", re.ASCII)
 
 #: Property strings Mixpanel types as dates at ingestion [S13] (the calendar is checked by
 #: is_date_property, not by the pattern).

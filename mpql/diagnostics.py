@@ -23,6 +23,7 @@ from typing import Sequence
 
 import attrs
 
+from ._convert import to_tuple
 from .language.ast import Span
 
 __all__ = ["Diagnostic", "Edit", "Fix", "Severity", "line_col", "apply_edits"]
@@ -46,7 +47,7 @@ class Edit:
 @attrs.frozen
 class Fix:
     message: str
-    edits: tuple = attrs.field(converter=tuple)
+    edits: tuple = attrs.field(converter=to_tuple)
     #: "safe" fixes keep meaning and run with --fix; "unsafe" need --unsafe-fixes.
     applicability: str = "safe"
 

@@ -249,6 +249,28 @@ def test_config_pyproject(tmp_path):
     assert {line.split(": ")[1].split()[0] for line in r.stdout.splitlines()} == {"U001"}
 
 
+def test_config_discovery_needs_a_table_header(tmp_path):
+    """A pyproject.toml is a config only with a ``[tool.mpql…]`` table header; the text
+    ``[tool.mpql]`` in a comment is not one (and the file is then not parsed at all, which
+    keeps TOML out of `mpql lint -e`'s start-up)."""
+    from mpql.checker.config import find_config
+
+    (tmp_path / "mpql.toml").write_text('ignore = ["U001"]\n')
+    app = tmp_path / "app"
+    app.mkdir()
+    # not even valid TOML: it must not be read as a config, nor make lint fail
+    (app / "pyproject.toml").write_text('[project\nname = "app"  # settings: [tool.mpql]\n')
+    assert find_config(app) == tmp_path / "mpql.toml"
+    # U001 (single quotes) is on by default: exit 0 shows the parent config was applied
+    r = mpql("lint", "-e", "properties['a'] == 1", cwd=app)
+    assert (r.returncode, r.stdout) == (0, ""), r.stderr
+    for header in ("[tool.mpql.lint]", '  [ tool . "mpql" ]', "[tool.'mpql'.severity]"):
+        (app / "pyproject.toml").write_text(f'[project]\nname = "app"\n\n{header}\n')
+        assert find_config(app) == app / "pyproject.toml", header
+    (app / "pyproject.toml").write_text('[tool.mpqlx]\n[tool.ruff]  # not [tool.mpql]\n')
+    assert find_config(app) == tmp_path / "mpql.toml"
+
+
 def test_config_errors_exit_2(tmp_path):
     (tmp_path / "mpql.toml").write_text('colour = "blue"\n')
     (tmp_path / "a.mpql").write_text('properties["a"] == 1\n')

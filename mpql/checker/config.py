@@ -24,9 +24,14 @@ there); an install without it makes a config file an error that says so.
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
+import re
+from typing import TYPE_CHECKING
 
 from ..errors import ConfigError
+
+if TYPE_CHECKING:  # pathlib is imported only when a config file is found (start-up time)
+    from pathlib import Path
 
 __all__ = ["find_config", "load_config", "KEYS"]
 
@@ -46,21 +51,41 @@ def _toml():
     return tomllib
 
 
-def find_config(start: Path) -> Path | None:
-    start = start.resolve()
-    for folder in (start, *start.parents):
-        candidate = folder / "mpql.toml"
-        if candidate.is_file():
-            return candidate
-        candidate = folder / "pyproject.toml"
-        if candidate.is_file():
+def find_config(start) -> Path | None:
+    """The nearest ``mpql.toml``, or ``pyproject.toml`` with a ``[tool.mpql…]`` table, in
+    ``start`` or its parents. Walks with ``os.path`` and reads no TOML: ``mpql lint -e`` runs
+    this on every start, usually under a pyproject.toml that has nothing for mpql."""
+    folder = os.path.realpath(os.fspath(start))
+    while True:
+        candidate = os.path.join(folder, "mpql.toml")
+        if os.path.isfile(candidate):
+            return _path(candidate)
+        candidate = os.path.join(folder, "pyproject.toml")
+        if os.path.isfile(candidate):
             try:
-                text = candidate.read_text(encoding="utf-8")
+                with open(candidate, encoding="utf-8") as fh:
+                    text = fh.read()
             except OSError:
-                continue
-            if "[tool.mpql" in text:
-                return candidate
-    return None
+                text = ""  # unreadable: not a config, keep looking
+            if _MPQL_TABLE.search(text):
+                return _path(candidate)
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return None
+        folder = parent
+
+
+#: A table header ``[tool.mpql]``, ``[tool.mpql.lint]``, … at the start of a line (spaces and
+#: quotes allowed as TOML allows them). ``[tool.mpql`` in a comment or a string elsewhere on
+#: a line (a dependency's comment, say) does not make a pyproject.toml an mpql config.
+_MPQL_TABLE = re.compile(r"""^[ \t]*\[[ \t]*tool[ \t]*\.[ \t]*(?:mpql|"mpql"|'mpql')[ \t]*[.\]]""",
+                         re.MULTILINE)
+
+
+def _path(name: str) -> Path:
+    from pathlib import Path
+
+    return Path(name)
 
 
 def load_config(path: Path) -> dict:

@@ -30,6 +30,7 @@ from ..language.parser import parse
 from ..language.printer import format_expr, format_number, quote
 from . import types as T
 from .rules import DEFAULT_OFF, RULES, resolve_selectors
+from .._lazyre import LazyRegex
 from .._datetext import DATETIME_LITERAL, DOCUMENTED_LITERAL, parse_datetime_literal
 from .schema import Schema, load_schema, parse_schema
 
@@ -147,14 +148,14 @@ def infer_type(expr_or_text, endpoint="any", schema=None) -> str:
 
 # ---------------------------------------------------------------------------------------------
 
-_NUMERIC_TEXT = re.compile(r"^\s*[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\s*$")
+_NUMERIC_TEXT = LazyRegex(r"^\s*[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\s*$")
 _MAX_SECONDS = 4294967295
 _ENGAGE_ONLY_FUNCS = {"floor", "round", "ceil", "has_prefix"}
 _LITERALS = (A.String, A.Number, A.Boolean)
 _KNOWN_VALUE = {T.STRING, T.NUMBER, T.BOOLEAN, T.DATETIME, T.LIST}
 _PROFILE_TWIN = {"mp_country_code": "$country_code", "$country_code": "mp_country_code"}
-_COMMENT = re.compile(r"#[^\n]*")
-_SINGLE_EQ = re.compile(r"(?<![=!<>])=(?!=)")
+_COMMENT = LazyRegex(r"#[^\n]*")
+_SINGLE_EQ = LazyRegex(r"(?<![=!<>])=(?!=)")
 
 
 def _close_matches(name, names, cutoff) -> list:
@@ -1129,10 +1130,10 @@ def _parse_iso(value: str):
 
 
 _REPAIRS = [
-    (re.compile(r"^(\d{4})[/.](\d{1,2})[/.](\d{1,2})$"), False),
-    (re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$"), False),
-    (re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})[T ](\d{1,2}):(\d{2})(?::(\d{2}))?$"), True),
-    (re.compile(r"^(\d{4})[/.](\d{1,2})[/.](\d{1,2})[T ](\d{1,2}):(\d{2})(?::(\d{2}))?$"), True),
+    (LazyRegex(r"^(\d{4})[/.](\d{1,2})[/.](\d{1,2})$"), False),
+    (LazyRegex(r"^(\d{4})-(\d{1,2})-(\d{1,2})$"), False),
+    (LazyRegex(r"^(\d{4})-(\d{1,2})-(\d{1,2})[T ](\d{1,2}):(\d{2})(?::(\d{2}))?$"), True),
+    (LazyRegex(r"^(\d{4})[/.](\d{1,2})[/.](\d{1,2})[T ](\d{1,2}):(\d{2})(?::(\d{2}))?$"), True),
 ]
 
 

@@ -31,8 +31,8 @@ from typing import Callable
 
 import attrs
 
+from .._lazyre import LazyRegex
 from ..language.source import comment_start, split_mpql
-from .pysites import KEYS, is_mixpanel_url, mixpanel_sites, url_endpoint
 
 __all__ = ["Unit", "HostError", "extract", "file_kind", "KEYS", "parse_directive", "noqa_map",
            "EVERYTHING"]
@@ -40,21 +40,32 @@ __all__ = ["Unit", "HostError", "extract", "file_kind", "KEYS", "parse_directive
 #: ``calls`` pattern that makes every call a Mixpanel call (used by the baseline, which needs
 #: a superset of the units the linter saw, whatever the config).
 EVERYTHING = ("*",)
+
+
+def __getattr__(name: str):
+    # ``extract.KEYS`` is public (the keys that hold an expression), but it lives in
+    # pysites, which only Python and JSON files need: imported when first asked for.
+    if name == "KEYS":
+        from .pysites import KEYS
+
+        return KEYS
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 _MIXPANEL_ENDPOINTS = {"export", "engage", "segmentation", "funnels", "retention", "jql"}
 # Without one of these words no call in a Python file can be Mixpanel (built-in detection:
 # mpql, mixpanel* modules, Mixpanel hosts and API paths), so the file is not even parsed.
-_MAY_BE_MIXPANEL = re.compile(r"mixpanel|mpql|api/(?:2\.0|query)/", re.IGNORECASE)
+_MAY_BE_MIXPANEL = LazyRegex(r"mixpanel|mpql|api/(?:2\.0|query)/", re.IGNORECASE)
 # The same for JSON (a key naming an expression, and some Mixpanel marker); a file without
 # them is not parsed, so a JSON-with-comments tsconfig is not an X002 error either.
-_JSON_KEY = re.compile(r'"(?:where|on|selector|born_where)"')
-_JSON_MARK = re.compile(r'mixpanel|mpql|"endpoint"|api/(?:2\.0|query)/', re.IGNORECASE)
+_JSON_KEY = LazyRegex(r'"(?:where|on|selector|born_where)"')
+_JSON_MARK = LazyRegex(r'mixpanel|mpql|"endpoint"|api/(?:2\.0|query)/', re.IGNORECASE)
 
-_DIRECTIVE = re.compile(r"#\s*mpql:\s*(.*)$")
+_DIRECTIVE = LazyRegex(r"#\s*mpql:\s*(.*)$")
 # `# mpql: noqa[: CODES]` (mpql's own) and `# noqa[: CODES]` (flake8/ruff style, shared with
 # other tools). CODES are separated by commas and/or spaces; after a space (no comma), only a
 # code-like (`S003`) or kebab-case (`cross-type-equality`) token continues the list, so
 # `# noqa: S003 legacy filter` suppresses S003 and "legacy filter" is a free-text reason.
-_NOQA = re.compile(r"#\s*(?P<mpql>mpql:\s*)?noqa(?![\w-])(?:\s*:\s*(?P<codes>[\w-]+"
+_NOQA = LazyRegex(r"#\s*(?P<mpql>mpql:\s*)?noqa(?![\w-])(?:\s*:\s*(?P<codes>[\w-]+"
                    r"(?:\s*,\s*[\w-]+|\s+(?:[A-Za-z]+\d+|\w+(?:-\w+)+)(?![\w-]))*))?",
                    re.IGNORECASE)
 
@@ -230,6 +241,8 @@ def _identity(text: str) -> str:
 def _extract_python(text: str, calls: tuple = ()) -> list[Unit]:
     if not calls and not _MAY_BE_MIXPANEL.search(text):
         return []  # nothing here can reach a Mixpanel call: not even worth parsing
+    from .pysites import KEYS, mixpanel_sites
+
     try:
         tree = ast.parse(text)
         sites = list(mixpanel_sites(tree, calls))
@@ -309,7 +322,7 @@ def _python_unit(text, lines, value, site) -> Unit | None:
     return Unit(value.value, start, end, tuple(start + o for o in offsets), site, escape)
 
 
-_PY_PREFIX = re.compile(r"^([rRuU]{0,2})('''|\"\"\"|'|\")")
+_PY_PREFIX = LazyRegex(r"^([rRuU]{0,2})('''|\"\"\"|'|\")")
 
 
 def _map_python_literal(segment: str, value: str):
@@ -394,6 +407,8 @@ def _escape_end(body: str, i: int) -> int:
 def _extract_json(text: str, everything: bool = False) -> list[Unit]:
     if not _JSON_KEY.search(text) or not (everything or _JSON_MARK.search(text)):
         return []  # no expression key, or nothing Mixpanel: tsconfig, workflows, fixtures…
+    from .pysites import KEYS, is_mixpanel_url, url_endpoint
+
     import json  # lazily: only JSON hosts need it
     try:
         json.loads(text)

@@ -11,7 +11,6 @@ output formats on top.
 from __future__ import annotations
 
 import fnmatch
-from pathlib import PurePath
 
 import attrs
 
@@ -66,6 +65,8 @@ class LintOptions:
         """Whether every where/on/selector key of this JSON file is an expression: its name
         mentions mixpanel or mpql (``mixpanel_queries.json``, ``saved.mpql.json``), or it
         matches a configured ``extract.json`` glob."""
+        from pathlib import PurePath  # lazily: `lint -e` reads no file names
+
         base = PurePath(name).name.lower()
         return "mixpanel" in base or "mpql" in base or any(
             path_matches(name, pattern) for pattern in self.extract_json)
@@ -74,6 +75,8 @@ class LintOptions:
 def path_matches(name: str, pattern: str) -> bool:
     """A config glob against a linted path: the path as given, its file name, or any tail
     of it (``queries/*.json`` matches ``src/queries/a.json``)."""
+    from pathlib import PurePath  # lazily: only with per-file-ignores or extract.json
+
     posix = PurePath(name).as_posix()
     return fnmatch.fnmatch(posix, pattern) or fnmatch.fnmatch(PurePath(name).name, pattern) \
         or fnmatch.fnmatch(posix, "*/" + pattern.lstrip("/"))

@@ -12,7 +12,6 @@ SARIF follows the OASIS SARIF 2.1.0 schema (validated in tests/test_lint_cli.py)
 from __future__ import annotations
 
 from collections import Counter
-from urllib.parse import quote as urlquote
 
 from .rules import RULES, docs_base_url, render_rule_doc, rule_url
 
@@ -82,6 +81,7 @@ def _artifact_uri(filename: str) -> str:
     """A relative path stays a relative URI reference (code scanning resolves it against the
     checkout); an absolute path becomes a ``file://`` URI (``/tmp/x`` is not one)."""
     from pathlib import Path, PureWindowsPath
+    from urllib.parse import quote as urlquote  # lazily, like pathlib: SARIF output only
 
     if Path(filename).is_absolute():
         return Path(filename).as_uri()

@@ -23,7 +23,6 @@ in sync.
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import attrs
 
@@ -559,11 +558,13 @@ def render_rule_doc(rule: Rule) -> str:
     return "\n".join(lines)
 
 
-def _write_docs(target: Path) -> None:
+def _write_docs(target) -> None:
     target.mkdir(parents=True, exist_ok=True)
     for rule in _R:
         (target / f"{rule.code}.md").write_text(render_rule_doc(rule), encoding="utf-8")
 
 
 if __name__ == "__main__":  # python -m mpql.checker.rules docs/rules
+    from pathlib import Path
+
     _write_docs(Path(sys.argv[1] if len(sys.argv) > 1 else "docs/rules"))

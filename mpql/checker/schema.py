@@ -25,13 +25,12 @@ engage results (``{"$distinct_id": …, "$properties": {…}}``).
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
 from typing import Iterable
 
 import attrs
 
 from .._datetext import is_date_property
+from .._lazyre import LazyRegex
 from ..errors import ConfigError, InputError, read_errors
 from . import types as T
 
@@ -83,7 +82,9 @@ class Schema:
 
 def load_schema(path) -> Schema:
     """Read a schema file; ConfigError names the file and what is wrong with it."""
-    import json  # lazily: `lint -e` without a schema needs no JSON
+    import json  # lazily: `lint -e` without a schema needs no JSON (nor pathlib)
+    from pathlib import Path
+
     path = Path(path)
     try:
         with read_errors(f"schema file {path}", ConfigError, expect="a JSON file",
@@ -284,7 +285,7 @@ def infer_schema(lines: Iterable[str], source: str = "<input>") -> tuple[Schema,
     return builder.schema(source), builder.stats()
 
 
-_NUMBER_TEXT = re.compile(r"^-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?$")
+_NUMBER_TEXT = LazyRegex(r"^-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?$")
 
 
 def listed_value_type(text: str) -> str:

@@ -10,13 +10,15 @@ linted; standard input is read only for ``-``. See docs/lint.md.
 
 from __future__ import annotations
 
+import os
 import sys
-from pathlib import Path
 
 from ..errors import ConfigError
 from .common import add_input_arguments, iter_lint_files, make_parser, read_file, read_sources
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+#: run() calls mpql.cli.imports_done() itself, after importing the checker (see console_main)
+CALLS_IMPORTS_DONE = True
 SUFFIXES = (".mpql", ".py", ".json")
 
 
@@ -74,7 +76,12 @@ def _options(args):
 
     settings: dict = {}
     if not args.isolated:
-        path = Path(args.config) if args.config else find_config(Path.cwd())
+        if args.config:
+            from pathlib import Path  # lazily: not needed for `lint -e` (start-up time)
+
+            path = Path(args.config)
+        else:
+            path = find_config(os.getcwd())
         if args.config and not path.is_file():
             raise ConfigError(f"config file {path}: no such file")
         if path is not None:
@@ -122,12 +129,16 @@ def run(args) -> int:
     # exit 2 (the traceback with MPQL_DEBUG=1).
     from ..checker.lint import fix_text, is_failure, lint_text
     from ..checker.output import render, statistics
+    from . import imports_done
 
     options = _options(args)
+    imports_done()
     if args.write_baseline and (args.fix or args.diff):
         raise ConfigError("--write-baseline records the findings as they are: it cannot be "
                           "combined with --fix or --diff (fix first, then write the baseline)")
     baseline = None
+    if args.baseline or args.write_baseline:  # the only uses of Path below need one of them
+        from pathlib import Path
     if args.baseline and not args.write_baseline:
         from ..checker.baseline import load_baseline
         baseline = load_baseline(Path(args.baseline))
@@ -216,6 +227,10 @@ def _check_explicit_suffixes(paths) -> None:
     workflow YAML, a SQL or Markdown file read as `.mpql` produced nonsense findings, and
     `--fix` would have rewritten it; pre-commit hands over whatever files match its pattern.
     Files without a suffix (process substitution, /dev/stdin) are read as `.mpql`."""
+    if not paths:
+        return  # `lint -e`: no pathlib at all
+    from pathlib import Path
+
     from ..errors import InputError
 
     for raw in paths:

@@ -20,6 +20,7 @@ from typing import Callable
 
 import attrs
 
+from .._convert import to_frozenset
 from ..errors import ArgumentError
 
 __all__ = ["RetryPolicy", "RETRYABLE_STATUSES", "parse_retry_after"]
@@ -44,7 +45,7 @@ class RetryPolicy:
     cap: float = 60.0
     retry_after_max: float = 120.0
     deadline: float | None = None
-    statuses: frozenset = attrs.field(default=RETRYABLE_STATUSES, converter=frozenset)
+    statuses: frozenset = attrs.field(default=RETRYABLE_STATUSES, converter=to_frozenset)
     rng: random.Random = attrs.field(factory=random.Random, eq=False, repr=False)
     clock: Callable[[], float] = attrs.field(default=time.monotonic, eq=False, repr=False)
     sleep: Callable[[float], None] = attrs.field(default=time.sleep, eq=False, repr=False)

@@ -29,11 +29,11 @@ Node kinds (see docs/ast.md for a primer)::
 
 from __future__ import annotations
 
-import re
 from typing import Callable, Iterator, Union
 
 import attrs
 
+from .._lazyre import LazyRegex
 from ..errors import ArgumentError, ArgumentTypeError
 
 __all__ = [
@@ -194,7 +194,7 @@ def _values(cls) -> tuple:
 
 # What the parser reads as a name (grammar/mpql.lark, NAME), so that every Var prints as text
 # that parses back to the same Var.
-_VAR_NAME = re.compile(r"(?:[^\W\d]|\$)[\w$]*")
+_VAR_NAME = LazyRegex(r"(?:[^\W\d]|\$)[\w$]*")
 
 
 def _one_of(*allowed: str):

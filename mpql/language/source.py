@@ -9,13 +9,13 @@ into the file, not into the fragment.
 
 from __future__ import annotations
 
-import re
-
 import attrs
+
+from .._lazyre import LazyRegex
 
 __all__ = ["Chunk", "split_mpql", "is_blank", "comment_start", "string_end"]
 
-_COMMENT = re.compile(r"#[^\n]*")
+_COMMENT = LazyRegex(r"#[^\n]*")
 
 
 @attrs.frozen

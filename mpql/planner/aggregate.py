@@ -25,6 +25,7 @@ from typing import Any
 
 import attrs
 
+from .._convert import to_dict
 from ..aggregates import _params as P
 from ..errors import PlanError, QueryError
 from ..language import ast as A
@@ -103,7 +104,7 @@ class AggregateQuery:
     funnel's steps; ``strategy``: "auto", "server" or "export"."""
 
     endpoint: str
-    params: dict = attrs.field(factory=dict, converter=dict)
+    params: dict = attrs.field(factory=dict, converter=to_dict)
     where: A.Expr | None = None
     on: A.Expr | None = None
     born_where: A.Expr | None = None

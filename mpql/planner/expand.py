@@ -28,6 +28,7 @@ from typing import Any, Callable, Mapping
 
 import attrs
 
+from .._convert import to_dict, to_tuple
 from ..errors import PlanError
 from ..language import ast as A
 from ..language import parse
@@ -49,8 +50,8 @@ class Request:
     method: str
     url: str
     body: str | None
-    params: Mapping[str, str] = attrs.field(converter=dict)
-    headers: Mapping[str, str] = attrs.field(converter=dict)
+    params: Mapping[str, str] = attrs.field(converter=to_dict)
+    headers: Mapping[str, str] = attrs.field(converter=to_dict)
     chunk: tuple | None = None
 
 
@@ -59,7 +60,7 @@ class Expansion:
     """``requests`` to send; ``keep`` the local record filter (or None); ``strategy`` one of
     "plain", "where-in", "where-in-batched", "client-filter", "nothing-to-do"; ``reason``."""
 
-    requests: tuple = attrs.field(converter=tuple)
+    requests: tuple = attrs.field(converter=to_tuple)
     keep: Callable[[dict], bool] | None = None
     strategy: str = "plain"
     reason: str = ""

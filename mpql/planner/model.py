@@ -22,6 +22,8 @@ from typing import Any, Mapping
 
 import attrs
 
+from .._convert import to_dict, to_tuple
+
 __all__ = ["Step", "Plan", "Consumes", "LocalAggregate"]
 
 REGIONS = ("us", "eu", "in")
@@ -102,9 +104,9 @@ class Step:
     endpoint: str
     method: str
     url: str
-    params: Mapping[str, Any] = attrs.field(factory=dict, converter=dict)
+    params: Mapping[str, Any] = attrs.field(factory=dict, converter=to_dict)
     encoding: str = "query"
-    json_params: tuple = attrs.field(default=(), converter=tuple)
+    json_params: tuple = attrs.field(default=(), converter=to_tuple)
     pagination: str | None = None
     chunking: str | None = None
     rate_class: str = "query"
@@ -112,8 +114,8 @@ class Step:
     client_filter: str | None = None
     output: bool = True  # whether this step's records are part of the query's result
     why: str = ""
-    inputs: tuple = attrs.field(default=(), converter=tuple)
-    url_params: tuple = attrs.field(default=("project_id", "workspace_id"), converter=tuple)
+    inputs: tuple = attrs.field(default=(), converter=to_tuple)
+    url_params: tuple = attrs.field(default=("project_id", "workspace_id"), converter=to_tuple)
     max_url_length: int | None = None
     limit: int | None = None
 
@@ -138,9 +140,9 @@ class LocalAggregate:
     """
 
     function: str
-    params: Mapping[str, Any] = attrs.field(factory=dict, converter=dict)
+    params: Mapping[str, Any] = attrs.field(factory=dict, converter=to_dict)
     timezone: str = "UTC"
-    events_steps: tuple = attrs.field(default=(), converter=tuple)
+    events_steps: tuple = attrs.field(default=(), converter=to_tuple)
     profiles_step: int | None = None
     why: str = ""
 
@@ -160,13 +162,13 @@ class Plan:
     behaviour relied upon). ``explain()``, ``to_json()``, ``to_curl()`` render it;
     ``expand(i, ids)`` gives step ``i``'s concrete requests."""
 
-    steps: tuple = attrs.field(converter=tuple)
+    steps: tuple = attrs.field(converter=to_tuple)
     region: str = "us"
     #: "service_account" or "project_secret"; credentials themselves are never stored here.
     auth_kind: str = "service_account"
     project_id: str | None = None
     summary: str = ""
-    notes: tuple = attrs.field(default=(), converter=tuple)
+    notes: tuple = attrs.field(default=(), converter=to_tuple)
     #: Aggregate plans: the Mixpanel endpoint whose answer this plan produces
     #: ("segmentation", "funnels", …; None for record plans). Without ``local_aggregate`` the
     #: plan's single output step IS that endpoint and its JSON body is the answer; with it,
