@@ -102,9 +102,20 @@ def _attach_expressions(argv: list[str]) -> list[str]:
     return out
 
 
+#: Whether the running command shows tracebacks of internal errors (``--debug`` or
+#: ``MPQL_DEBUG``); set by ``main``, read by commands that report a bug and go on (the REPL).
+_debug = False
+
+
+def debug_requested() -> bool:
+    """Whether ``main`` was asked to show the tracebacks of internal errors."""
+    return _debug
+
+
 def main(argv: list[str] | None = None) -> int:
+    global _debug
     argv = list(sys.argv[1:] if argv is None else argv)
-    debug = _debug_requested(argv)
+    debug = _debug = _debug_requested(argv)
     if argv[:1] == ["--debug"]:
         argv = argv[1:]
     # A closed stdout/stderr (`mpql … >&-`) is None in Python. Writing to a closed standard
@@ -139,22 +150,27 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit:
         raise
     except Exception as exc:  # noqa: BLE001 - a bug: one line and exit 2, never a traceback
-        return _internal_error(prefix, exc, debug)
+        report_internal_error(prefix, exc, debug)
+        return EXIT_ERROR
 
 
 def _debug_requested(argv: list[str]) -> bool:
     return argv[:1] == ["--debug"] or os.environ.get("MPQL_DEBUG", "") not in ("", "0")
 
 
-def _internal_error(prefix: str, exc: BaseException, debug: bool) -> int:
+def report_internal_error(prefix: str, exc: BaseException, debug: bool,
+                          context: str = "") -> None:
+    """A bug, on stderr: one line (``context`` says what mpql was doing), preceded by the
+    traceback only when ``debug``."""
     if debug:
         import traceback
 
         traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
     hint = "" if debug else "; MPQL_DEBUG=1 shows the traceback"
-    print(f"{prefix}: internal error: {type(exc).__name__}: {exc} (a bug in mpql — please "
+    # One line whatever the exception says: a multi-line message is folded.
+    message = " ".join(f"{exc} {context}".split())
+    print(f"{prefix}: internal error: {type(exc).__name__}: {message} (a bug in mpql — please "
           f"report it{hint})", file=sys.stderr)
-    return EXIT_ERROR
 
 
 class StdoutError(OSError):
