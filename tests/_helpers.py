@@ -83,3 +83,15 @@ def open_fifo_writer(path, proc, timeout=30.0):
         if time.monotonic() > deadline:
             raise AssertionError(f"{path} not opened for reading within {timeout} s")
         time.sleep(0.02)
+
+
+def json_kind(value) -> str | None:
+    """The JSON type name of a scalar ("boolean", "number", "string"); None for anything else
+    (null, lists, objects: each structure walker decides what those become)."""
+    if isinstance(value, bool):  # before numbers: a bool is an int in Python
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    return None
