@@ -26,10 +26,11 @@ def clean_env(**extra):
     return env
 
 
-def credentials_env(sb, secret, **extra):
-    """``clean_env`` with the MP_* credentials of the running sandbox ``sb``."""
+def credentials_env(sb, secret=None, **extra):
+    """``clean_env`` with the MP_* credentials of the running sandbox ``sb`` (``secret``: a
+    wrong one, to test refusals; default the sandbox's own)."""
     c = sb.credentials
-    return clean_env(**{**dict(MP_USERNAME=c.username, MP_SECRET=secret,
+    return clean_env(**{**dict(MP_USERNAME=c.username, MP_SECRET=secret or c.secret,
                                MP_PROJECT_ID=str(c.project_id)), **extra})
 
 

@@ -13,7 +13,8 @@ import subprocess
 import sys
 
 import pytest
-from _helpers import clean_env, credentials_env
+from _helpers import clean_env
+from _helpers import credentials_env as env_for
 from _helpers import run_mpql as mpql
 
 from mpql.sandbox import Limits, Sandbox, write_dataset
@@ -27,10 +28,6 @@ RAISED = ["--export-per-second", "10000", "--export-per-hour", "1000000",
 def server():
     with Sandbox(secret=SECRET, limits=Limits.unlimited()) as sb:
         yield sb
-
-
-def env_for(sb, secret=SECRET):
-    return credentials_env(sb, secret)
 
 
 def week(sb):

@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from _helpers import clean_env, credentials_env
+from _helpers import clean_env
+from _helpers import credentials_env as env_for
 from _helpers import run_mpql as mpql
 
 from mpql.checker import schema as S
@@ -20,10 +21,6 @@ RAISED = ["--query-per-hour", "1000000"]  # the server has no limits; the client
 def server():
     with Sandbox(secret=SECRET, limits=Limits.unlimited()) as sb:
         yield sb
-
-
-def env_for(sb, secret=SECRET):
-    return credentials_env(sb, secret)
 
 
 def test_pull_from_the_embedded_sandbox_feeds_lint(tmp_path):
