@@ -102,22 +102,13 @@ def _attach_expressions(argv: list[str]) -> list[str]:
     return out
 
 
-#: Whether the running command shows tracebacks of internal errors (``--debug`` or
-#: ``MPQL_DEBUG``); set by ``main``, read by commands that report a bug and go on (the REPL).
-_debug = False
-
-
-def debug_requested() -> bool:
-    """Whether ``main`` was asked to show the tracebacks of internal errors."""
-    return _debug
-
-
 def main(argv: list[str] | None = None) -> int:
-    global _debug
     argv = list(sys.argv[1:] if argv is None else argv)
-    debug = _debug = _debug_requested(argv)
+    debug = _debug_requested(argv)
     if argv[:1] == ["--debug"]:
         argv = argv[1:]
+    global _debug
+    _debug = debug  # for the commands that report a bug and go on (debug_requested)
     # A closed stdout/stderr (`mpql … >&-`) is None in Python. Writing to a closed standard
     # output is an error (the output would be lost), raised at the first write; a closed
     # standard error has nowhere to report anything, so it is a sink.
@@ -152,6 +143,17 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - a bug: one line and exit 2, never a traceback
         report_internal_error(prefix, exc, debug)
         return EXIT_ERROR
+
+
+#: Whether the running command shows tracebacks of internal errors (``--debug`` or
+#: ``MPQL_DEBUG``); set by ``main``.
+_debug = False
+
+
+def debug_requested() -> bool:
+    """Whether ``main`` was asked to show the tracebacks of internal errors: for a command
+    that reports a bug and goes on (the REPL) instead of letting ``main`` end it."""
+    return _debug
 
 
 def _debug_requested(argv: list[str]) -> bool:
