@@ -13,6 +13,9 @@ import subprocess
 import sys
 
 import pytest
+from _helpers import clean_env
+from _helpers import credentials_env as env_for
+from _helpers import run_mpql as mpql
 
 from mpql.sandbox import Limits, Sandbox, write_dataset
 
@@ -21,26 +24,10 @@ RAISED = ["--export-per-second", "10000", "--export-per-hour", "1000000",
           "--query-per-hour", "1000000"]
 
 
-def mpql(*args, env=None, timeout=120, stdin=None):
-    return subprocess.run([sys.executable, "-m", "mpql", *args], capture_output=True,
-                          timeout=timeout, env=env, text=True, input=stdin)
-
-
-def clean_env(**extra):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MP_")}
-    env.update(extra)
-    return env
-
-
 @pytest.fixture(scope="module")
 def server():
     with Sandbox(secret=SECRET, limits=Limits.unlimited()) as sb:
         yield sb
-
-
-def env_for(sb, secret=SECRET):
-    c = sb.credentials
-    return clean_env(MP_USERNAME=c.username, MP_SECRET=secret, MP_PROJECT_ID=str(c.project_id))
 
 
 def week(sb):

@@ -60,3 +60,30 @@ def test_example_script_runs_and_prints_the_answers():
                         '"Firefox": {"2024-03-01": 1, "2024-03-02": 0}}')
     assert "funnel 2024-03-02: [1, 1], converted 100%" in lines
     assert lines[-1].endswith("export + local")
+
+
+def test_local_aggregates_count_duplicates_and_the_docs_say_what_to_do():
+    # Mixpanel's reports deduplicate at query time, /export does not; the sandbox and the
+    # executor's export + local plans drop duplicates before aggregating, mpql.aggregates not.
+    section = AGG.split("## Semantics of the local computation")[1].split("\n## ")[0]
+    assert "do not deduplicate" in section
+    for path, needle in [("mpql/sandbox/_query.py", "def deduplicated("),
+                         ("mpql/executor/_aggregate.py", "dedupe=True")]:
+        assert f"`{path}`" in section and needle in (ROOT / path).read_text(encoding="utf-8")
+    event = {"event": "E", "properties": {"time": 1704110400, "distinct_id": "u",
+                                          "$insert_id": "a1"}}
+    retry = json.loads(json.dumps(event))  # an SDK retry: the same event sent twice
+    other = {"event": "E", "properties": {**event["properties"], "$insert_id": "a2"}}
+    day = dict(event="E", from_date="2024-01-01", to_date="2024-01-01")
+
+    def count(events):
+        return agg.segmentation(events, **day)["data"]["values"]["E"]["2024-01-01"]
+
+    assert count([event, retry, other]) == 3  # what the docs warn about
+    born = agg.retention([event, retry], born_event="E", event="E", **{
+        k: v for k, v in day.items() if k != "event"})
+    assert born["2024-01-01"]["counts"][0] == 1  # the copy "returns" (0 without it)
+    snippet = re.search(r"```python\n(def deduplicated\(.*?)```", section, re.S).group(1)
+    namespace: dict = {}
+    exec(snippet, namespace)  # the documented remedy, as printed
+    assert count(list(namespace["deduplicated"]([event, retry, other]))) == 2

@@ -12,6 +12,7 @@ item shape. The local answers must reduce to exactly the same structure.
 from __future__ import annotations
 
 import pytest
+from _helpers import json_kind
 
 import mpql.aggregates as agg
 from mpql.evaluator import Semantics
@@ -81,13 +82,7 @@ def shape(doc, maps, path=()):
         for v in doc:
             merged = _merge(merged, shape(v, maps, path))
         return [merged] if doc else []
-    if isinstance(doc, bool):
-        return "boolean"
-    if isinstance(doc, (int, float)):
-        return "number"
-    if isinstance(doc, str):
-        return "string"
-    return type(doc).__name__
+    return json_kind(doc) or type(doc).__name__
 
 
 def _merge(a, b):

@@ -10,6 +10,7 @@ from mpql.checker import Context, infer_type, parse_schema
 from mpql.checker import types as T
 from mpql.diagnostics import apply_edits
 from mpql.errors import ConfigError
+from mpql.evaluator import Undefined
 from mpql.language import ast as A
 
 LEXICON = {"results": [
@@ -178,3 +179,39 @@ def test_mixpanel_doc_examples_are_clean():
     for text, endpoint in examples:
         found = [d for d in mpql.check(text, endpoint=endpoint) if d.severity != "info"]
         assert found == [], (text, [(d.code, d.message) for d in found])
+
+
+@pytest.mark.parametrize("op, outcome", [
+    ("<", "is undefined, so the comparison never matches"),
+    (">=", "is undefined, so the comparison never matches"),
+    ("==", "is always false"),
+    ("!=", "is always true"),
+])
+def test_a_datetime_compared_with_now_is_d005_and_says_why(op, outcome):
+    # NOW is Unix seconds, a number; Mixpanel compares a datetime with a number as it does any
+    # two types (docs/semantics.md, Operators): ordering undefined, == false, != true.
+    where = f'datetime(properties["x"]) {op} NOW'
+    record = {"$distinct_id": "u", "$properties": {"x": "2024-01-01T00:00:00"}}
+    value = mpql.evaluate(where, record, scope="profiles", now=1_800_000_000)
+    if op in ("==", "!="):
+        assert value is (op == "!=")
+    else:
+        assert value is Undefined
+    (d,) = mpql.check(where, endpoint="engage")
+    assert (d.code, d.severity) == ("D005", "error")
+    assert d.message == (f'`datetime(properties["x"])` is a datetime and `NOW` a number (Unix '
+                         f"seconds): `{op}` between them {outcome}")
+    assert d.help == "NOW is Unix seconds: compare it as a datetime, datetime(NOW)"
+    # Wrapping NOW changes what the filter selects (nothing → the intended records): unsafe.
+    assert d.fix.applicability == "unsafe" and d.fix.message == "wrap `NOW` in datetime()"
+    assert apply_edits(where, d.fix.edits) == f'datetime(properties["x"]) {op} datetime(NOW)'
+
+
+def test_d005_on_a_plain_number_does_not_claim_it_is_seconds():
+    (d,) = mpql.check('datetime(properties["x"]) > 1700000000000', endpoint="engage")
+    assert d.code == "D005"
+    assert d.message == ('`datetime(properties["x"])` is a datetime and `1700000000000` a '
+                         "number: `>` between them is undefined, so the comparison never matches")
+    assert d.help == ("if 1700000000000 is a Unix timestamp, compare it as a datetime: "
+                      "datetime(1700000000000) (seconds, or milliseconds above 4294967295)")
+    assert d.fix.applicability == "unsafe"

@@ -200,15 +200,43 @@ def test_an_internal_error_deep_in_a_command_is_one_line_and_exit_2(target, argv
                         f"in mpql — please report it; MPQL_DEBUG=1 shows the traceback)\n")
 
 
+def _repl_with_injected_bug(events, *flags, **env):
+    return subprocess.run([sys.executable, "-c", DEEP_DRIVER, "mpql.repl.engine:Session._breakdown",
+                           *flags, "repl", "--data", events],
+                          input='properties["plan"]\n' + GOOD + "\n", capture_output=True,
+                          text=True, timeout=60, env=_env(**env))
+
+
 def test_an_internal_error_in_a_repl_script_is_reported_and_exits_2(tmp_path):
     # The session goes on after a bug (the next input is answered), and the script exits 2.
-    r = subprocess.run([sys.executable, "-c", DEEP_DRIVER, "mpql.repl.engine:Session._breakdown",
-                        "repl", "--data", _events(tmp_path)],
-                       input='properties["plan"]\n' + GOOD + "\n", capture_output=True,
-                       text=True, timeout=60, env=_env())
+    # The bug is reported on stderr like in every command, not in the transcript on stdout.
+    r = _repl_with_injected_bug(_events(tmp_path))
     assert r.returncode == 2, r.stdout
-    assert "error: internal error (RuntimeError: injected failure)" in r.stdout
+    assert "internal error" not in r.stdout and "injected failure" not in r.stdout
+    assert "mpql> properties[\"plan\"]" in r.stdout  # the transcript is intact
     assert "1 of 2 events match" in r.stdout and "Traceback" not in r.stdout + r.stderr
+    assert r.stderr.splitlines() == [
+        "mpql repl: internal error: RuntimeError: injected failure while handling "
+        "'properties[\"plan\"]' (a bug in mpql — please report it; MPQL_DEBUG=1 shows the "
+        "traceback)",
+        "mpql repl: 1 input of the script hit an internal error (reported above): exit status 2",
+    ]
+
+
+@pytest.mark.parametrize("how", ["env", "flag"])
+def test_debug_shows_the_traceback_of_an_internal_error_in_a_repl_script(how, tmp_path):
+    if how == "flag":
+        r = _repl_with_injected_bug(_events(tmp_path), "--debug")
+    else:
+        r = _repl_with_injected_bug(_events(tmp_path), MPQL_DEBUG="1")
+    assert r.returncode == 2, r.stdout
+    assert r.stderr.startswith("Traceback (most recent call last):")
+    assert "Traceback" not in r.stdout and "internal error" not in r.stdout
+    assert r.stderr.splitlines()[-2:] == [
+        "mpql repl: internal error: RuntimeError: injected failure while handling "
+        "'properties[\"plan\"]' (a bug in mpql — please report it)",
+        "mpql repl: 1 input of the script hit an internal error (reported above): exit status 2",
+    ]
 
 
 def test_a_closed_stdout_is_an_error_for_a_command_that_writes(tmp_path):

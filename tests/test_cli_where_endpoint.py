@@ -7,24 +7,17 @@ from __future__ import annotations
 
 import collections
 import json
-import os
 import subprocess
 import sys
 
 import pytest
+from _helpers import credentials_env as env_for
 
 from mpql.planner import check_where
 from mpql.planner.wherecheck import profile_parts
 
 RAISED = ["--export-per-second", "10000", "--export-per-hour", "1000000",
           "--query-per-hour", "1000000"]
-
-
-def env_for(sb):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MP_")}
-    env.update(MP_USERNAME=sb.credentials.username, MP_SECRET=sb.credentials.secret,
-               MP_PROJECT_ID=str(sb.credentials.project_id))
-    return env
 
 
 def run(sb, *args):

@@ -10,6 +10,7 @@ import subprocess
 import sys
 
 import pytest
+from _helpers import buffered_env, read_line
 
 import mpql
 from mpql.errors import InputError
@@ -123,13 +124,16 @@ def test_ctrl_c_exits_130_without_a_traceback():
     import signal
     import time
 
+    # Without PYTHONUNBUFFERED (as for a user): the match arrives because filter flushes each
+    # match when standard input is a pipe; read_line fails instead of hanging if it does not.
     proc = subprocess.Popen(
         [sys.executable, "-m", "mpql", "filter", "-w", "true", "-"],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        env=buffered_env(),
     )
     proc.stdin.write(PRO)
     proc.stdin.flush()
-    assert proc.stdout.readline() == PRO  # running, and blocked reading the next line
+    assert read_line(proc.stdout) == PRO  # running, and blocked reading the next line
     proc.send_signal(signal.SIGINT)
     time.sleep(0.1)
     _out, err = proc.communicate(timeout=60)

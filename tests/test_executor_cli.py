@@ -17,6 +17,7 @@ import sys
 import time
 
 import pytest
+from _helpers import clean_env, credentials_env, run_mpql
 
 from mpql.executor import Client, Credentials, Limits
 from mpql.planner import Query
@@ -30,14 +31,7 @@ RAISED = ["--export-per-second", "10000", "--export-per-hour", "1000000",
 
 
 def mpql(*args, env=None, timeout=120):
-    return subprocess.run([sys.executable, "-m", "mpql", *args], capture_output=True,
-                          timeout=timeout, env=env)
-
-
-def clean_env(**extra):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MP_")}
-    env.update(extra)
-    return env
+    return run_mpql(*args, env=env, timeout=timeout, text=False)
 
 
 @pytest.fixture(scope="module")
@@ -47,9 +41,7 @@ def server():
 
 
 def env_for(sb, **extra):
-    base = dict(MP_USERNAME=sb.credentials.username, MP_SECRET=SECRET,
-                MP_PROJECT_ID=str(sb.credentials.project_id))
-    return clean_env(**{**base, **extra})
+    return credentials_env(sb, SECRET, **extra)
 
 
 def multiset(records):

@@ -19,6 +19,7 @@ import pytest
 import requests
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from _helpers import json_kind
 
 import mpql
 from mpql import Query
@@ -81,12 +82,8 @@ def skeleton(value, key=None):
     segment-keyed objects and for list items."""
     if value is None:
         return "number" if key in _NULLABLE else "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "string"
+    if json_kind(value):
+        return json_kind(value)
     if isinstance(value, list):
         kinds = {json.dumps(skeleton(v, key), sort_keys=True) for v in value}
         assert len(kinds) <= 1, f"mixed list items under {key}: {kinds}"

@@ -4,11 +4,11 @@ against a running sandbox with MP_* credentials; plus the typing of listed value
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
+from _helpers import clean_env
+from _helpers import credentials_env as env_for
+from _helpers import run_mpql as mpql
 
 from mpql.checker import schema as S
 from mpql.sandbox import Limits, Sandbox
@@ -17,26 +17,10 @@ SECRET = "pull-known-secret-7c1d"
 RAISED = ["--query-per-hour", "1000000"]  # the server has no limits; the client paces to 60/h
 
 
-def mpql(*args, env=None, timeout=120):
-    return subprocess.run([sys.executable, "-m", "mpql", *args], capture_output=True,
-                          timeout=timeout, env=env, text=True)
-
-
-def clean_env(**extra):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MP_")}
-    env.update(extra)
-    return env
-
-
 @pytest.fixture(scope="module")
 def server():
     with Sandbox(secret=SECRET, limits=Limits.unlimited()) as sb:
         yield sb
-
-
-def env_for(sb, secret=SECRET):
-    c = sb.credentials
-    return clean_env(MP_USERNAME=c.username, MP_SECRET=secret, MP_PROJECT_ID=str(c.project_id))
 
 
 def test_pull_from_the_embedded_sandbox_feeds_lint(tmp_path):

@@ -951,12 +951,26 @@ class _Checker:
         for num, other in ((left, right), (right, left)):
             if self.type_of(num) == T.NUMBER and self.type_of(other) == T.DATETIME:
                 text = self.src(num)
-                self.report("D005", node, "a datetime compared with a number "
-                            + ("is always false" if node.op == "==" else
-                               "is always true" if node.op == "!=" else "is undefined"),
-                            help="convert the Unix timestamp: datetime(n)",
-                            fix=self.replace(num, f"datetime({text})", "wrap it in datetime()",
-                                             "unsafe") if text else None)
+                shown = text if text and len(text) <= 60 else _show(num)
+                # NOW is Unix seconds by definition; any other number only may be a timestamp.
+                now = any(isinstance(n, A.Now) for n in A.walk(num))
+                outcome = ("is always false" if node.op == "==" else
+                           "is always true" if node.op == "!=" else
+                           "is undefined, so the comparison never matches")
+                self.report(
+                    "D005", node,
+                    f"`{_show(other)}` is a datetime and `{shown}` a number"
+                    f"{' (Unix seconds)' if now else ''}: `{node.op}` between them {outcome}",
+                    help=(f"NOW is Unix seconds: compare it as a datetime, datetime({shown})"
+                          if now else
+                          f"if {shown} is a Unix timestamp, compare it as a datetime: "
+                          f"datetime({shown}) (seconds, or milliseconds above 4294967295)"),
+                    # Unsafe: the filter then selects records (it selected none), and a number
+                    # that is not a timestamp in seconds or milliseconds would be misread.
+                    fix=self.replace(num, f"datetime({text})",
+                                     "wrap `NOW` in datetime()" if isinstance(num, A.Now)
+                                     else "wrap the number in datetime()",
+                                     "unsafe") if text else None)
                 return
         a_t, b_t = self.type_of(left), self.type_of(right)
         if a_t == b_t == T.STRING:

@@ -265,9 +265,13 @@ _rule("D004", "datetime-vs-string", "warning",
       fix="safe")
 _rule("D005", "datetime-vs-number", "error",
       "datetime compared with a number",
-      "Flags comparisons between a datetime and a number (including `NOW` arithmetic).",
-      "Different types: `==` is false and ordering undefined. A Unix timestamp must go through "
-      "`datetime(n)`.",
+      "Flags comparisons between a datetime and a number (including `NOW` and `NOW` "
+      "arithmetic: `NOW` is Unix seconds, a number).",
+      "Different types: `==` is always false, `!=` always true, and `<`, `>`, `<=`, `>=` "
+      "are undefined, so such a comparison never matches (docs/semantics.md, Operators). A Unix "
+      "timestamp must go through `datetime(n)` (seconds, or milliseconds above 4294967295). "
+      "The fix wraps the number in `datetime()`; it is unsafe because the filter then selects "
+      "records where it selected none, and a number that is not such a timestamp is misread.",
       'properties["$last_seen"] > NOW - 604800',
       'properties["$last_seen"] > datetime(NOW - 604800)',
       fix="unsafe")

@@ -142,6 +142,8 @@ def main(argv: list[str] | None = None) -> int:
     debug = _debug_requested(argv)
     if argv[:1] == ["--debug"]:
         argv = argv[1:]
+    global _debug
+    _debug = debug  # for the commands that report a bug and go on (debug_requested)
     # A closed stdout/stderr (`mpql … >&-`) is None in Python. Writing to a closed standard
     # output is an error (the output would be lost), raised at the first write; a closed
     # standard error has nowhere to report anything, so it is a sink.
@@ -174,22 +176,38 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit:
         raise
     except Exception as exc:  # noqa: BLE001 - a bug: one line and exit 2, never a traceback
-        return _internal_error(prefix, exc, debug)
+        report_internal_error(prefix, exc, debug)
+        return EXIT_ERROR
+
+
+#: Whether the running command shows tracebacks of internal errors (``--debug`` or
+#: ``MPQL_DEBUG``); set by ``main``.
+_debug = False
+
+
+def debug_requested() -> bool:
+    """Whether ``main`` was asked to show the tracebacks of internal errors: for a command
+    that reports a bug and goes on (the REPL) instead of letting ``main`` end it."""
+    return _debug
 
 
 def _debug_requested(argv: list[str]) -> bool:
     return argv[:1] == ["--debug"] or os.environ.get("MPQL_DEBUG", "") not in ("", "0")
 
 
-def _internal_error(prefix: str, exc: BaseException, debug: bool) -> int:
+def report_internal_error(prefix: str, exc: BaseException, debug: bool,
+                          context: str = "") -> None:
+    """A bug, on stderr: one line (``context`` says what mpql was doing), preceded by the
+    traceback only when ``debug``."""
     if debug:
         import traceback
 
         traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
     hint = "" if debug else "; MPQL_DEBUG=1 shows the traceback"
-    print(f"{prefix}: internal error: {type(exc).__name__}: {exc} (a bug in mpql — please "
+    # One line whatever the exception says: a multi-line message is folded.
+    message = " ".join(f"{exc} {context}".split())
+    print(f"{prefix}: internal error: {type(exc).__name__}: {message} (a bug in mpql — please "
           f"report it{hint})", file=sys.stderr)
-    return EXIT_ERROR
 
 
 class StdoutError(OSError):

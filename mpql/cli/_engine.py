@@ -34,7 +34,8 @@ def total_size(paths) -> int:
 
 
 #: mpql filter options the DuckDB engine does not implement (auto then uses Python).
-_PYTHON_ONLY = (("trace", "--trace"), ("explain", "--explain"), ("profiles_from", "--profiles-from"))
+_PYTHON_ONLY = (("trace", "--trace"), ("explain", "--explain"), ("profiles_from", "--profiles-from"),
+                ("line_buffered", "--line-buffered"))
 
 
 def choose_engine(args, where=None, scope="events") -> str:

@@ -5,6 +5,8 @@ Reads Raw Export lines (``{"event", "properties"}``; ``--profiles`` for Engage r
 (as ``mpql sandbox generate --out DIR`` writes them) or standard input, one line at a time —
 nothing is loaded whole — and writes the matching lines to standard output byte for byte (or,
 with ``--count``, only their number). ``--where @FILE`` reads the expression from a file.
+Each match is flushed at once with ``--line-buffered`` and when standard input is read and is a
+pipe, terminal or socket (``flush_each_match``); output to a regular file is fully buffered.
 
 Every line that is not a record is reported on standard error as ``FILE:LINE: error: …`` and
 the run continues; at the end the exit status is 2 if any line was bad. Blank lines are not
@@ -97,6 +99,10 @@ def build_parser(prog):
                         "(why it matched or not; use on a few lines)")
     p.add_argument("--explain", action="store_true",
                    help="print the Python the expression compiles to, and exit")
+    p.add_argument("--line-buffered", action="store_true",
+                   help="write each match at once (flush after every line), like grep's flag; "
+                        "automatic when the input is `-` and standard input is a pipe, a "
+                        "terminal or a socket (files stay fully buffered: faster)")
     p.add_argument("--engine", choices=("auto", "python", "duckdb"), default="auto",
                    help="python: mpql's evaluator; duckdb: the same semantics compiled to SQL "
                         "(docs/sql.md; also reads directories and Parquet); auto (default): "
@@ -120,6 +126,25 @@ def _parse_now(text):
     if dt is None:
         raise InputError(f"--now: expected Unix seconds or an ISO datetime, got {text!r}")
     return dt
+
+
+def flush_each_match(files, line_buffered: bool, stdin=None) -> bool:
+    """Whether every match is flushed as soon as it is written: with ``--line-buffered``, and
+    when an input is ``-`` and standard input is not a regular file (a pipe, a terminal, a
+    socket: `tail -f log | mpql filter …` must print each match while the input is still
+    open). A regular file keeps full buffering: flushing per line costs a system call each."""
+    if line_buffered:
+        return True
+    if "-" not in files:
+        return False
+    import os
+    import stat
+
+    stdin = sys.stdin if stdin is None else stdin
+    try:
+        return not stat.S_ISREG(os.fstat(stdin.fileno()).st_mode)
+    except (AttributeError, OSError, ValueError):  # no descriptor: not a file, so a stream
+        return True
 
 
 def _open(path: str):
@@ -390,10 +415,13 @@ def run(args) -> int:
 
     out = sys.stdout.buffer
     write = out.write
+    flush = out.flush if flush_each_match(files, args.line_buffered) else None
 
     def emit(line):
         try:
             write(line if line.endswith(b"\n") else line + b"\n")
+            if flush is not None:
+                flush()
         except BrokenPipeError:
             raise  # `mpql filter … | head`: the dispatcher exits quietly
         except OSError as exc:  # a full disk, say: not the input's fault

@@ -7,8 +7,10 @@ case, so scripted use and every other mpql command start without it.
 
 Exit codes: 0 every input succeeded (or an interactive session ended normally); 1 at least
 one scripted input failed (error diagnostic, failed command); 2 a scripted input with a syntax
-error, or a usage or start-up error (unreadable --data, unknown --endpoint, bad schema); 130
-interrupted.
+error or an internal error, or a usage or start-up error (unreadable --data, unknown
+--endpoint, bad schema); 130 interrupted. An internal error (a bug) is one line on stderr, as
+in every command (the traceback with MPQL_DEBUG=1 or mpql --debug), and the session goes on;
+a script that hit any ends with a one-line summary on stderr.
 """
 
 from __future__ import annotations
@@ -33,8 +35,8 @@ def build_parser(prog):
         ":command per line; an incomplete expression continues on the next line) and a\n"
         "transcript is printed.\n\n"
         "exit codes: 0 every input succeeded; 1 at least one scripted input failed (error\n"
-        "diagnostic, failed command); 2 a scripted input with a syntax error, or a usage or\n"
-        "start-up error; 130 interrupted",
+        "diagnostic, failed command); 2 a scripted input with a syntax error or an internal\n"
+        "error (a bug: one line on stderr), or a usage or start-up error; 130 interrupted",
     )
     p.add_argument("--data", action="append", default=[], metavar="EVENTS.jsonl",
                    help="export JSONL to load (repeatable; profiles in it are loaded too)")
@@ -107,13 +109,22 @@ def run(args) -> int:
     out = TerminalOutput() if interactive else PlainOutput(sys.stdout)
     data = _load_data(args, out)
     endpoint = args.endpoint or ("engage" if data.profiles and not data.events else "export")
+    from . import debug_requested
+
     session = Session(data, out=out, endpoint=endpoint, schema_path=args.schema, show=args.show,
-                      timing=interactive, base_url=args.base_url)
+                      timing=interactive, base_url=args.base_url, debug=debug_requested())
     try:
         if not interactive:
             # On a terminal without prompt_toolkit the user's own typing is the echo.
             echo = not args.no_echo and not sys.stdin.isatty()
-            return run_script(_script_lines(sys.stdin), session, echo=echo)
+            status = run_script(_script_lines(sys.stdin), session, echo=echo)
+            if session.internal_errors:
+                # Each was one line on stderr as it happened; this one says why the status is 2.
+                n = session.internal_errors
+                print(f"mpql repl: {n} input{'s' if n != 1 else ''} of the script hit an "
+                      f"internal error (reported above): exit status {EXIT_ERROR}",
+                      file=sys.stderr)
+            return status
 
         from ..repl.app import build_prompt_session, default_history_path, interact
 

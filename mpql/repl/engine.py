@@ -74,6 +74,7 @@ class Session(Commands):
         timing: bool = False,
         now: datetime | None = None,
         base_url: str | None = None,
+        debug: bool = False,
     ) -> None:
         if endpoint not in ENDPOINTS:
             raise MpqlError(f"unknown endpoint `{endpoint}`: expected one of {', '.join(ENDPOINTS)}")
@@ -85,6 +86,8 @@ class Session(Commands):
         self.now = now
         #: `:run` sends requests here instead of Mixpanel (credentials still from MP_*).
         self.base_url = base_url
+        #: internal errors are reported with their traceback (mpql --debug, MPQL_DEBUG=1)
+        self.debug = debug
         self.schema = None
         self.schema_path = schema_path
         self.current: Current | None = None
@@ -119,11 +122,9 @@ class Session(Commands):
         _ = self.catalog
         if self._catalog_error is not None:
             exc, self._catalog_error = self._catalog_error, None
-            self._error(f"internal error ({type(exc).__name__}: {exc}) while indexing the "
-                        "loaded data: completion and explanations know no properties; "
-                        "please report it")
+            self._internal_error(exc, "while indexing the loaded data, so completion and "
+                                 "explanations know no properties")
             self.failures += 1
-            self.internal_errors += 1
         try:
             if status == "command":
                 ok = self._run_command(text.strip())
@@ -139,9 +140,7 @@ class Session(Commands):
             ok = False
         except Exception as exc:  # noqa: BLE001 - a bug must not end the session
             # Not hidden: reported as what it is, with the input that caused it.
-            self._error(f"internal error ({type(exc).__name__}: {exc}) while handling "
-                        f"{text.strip()[:60]!r}; please report it")
-            self.internal_errors += 1
+            self._internal_error(exc, f"while handling {text.strip()[:60]!r}")
             ok = False
         if not ok:
             self.failures += 1
@@ -149,6 +148,14 @@ class Session(Commands):
 
     def _error(self, message: str) -> None:
         self.out.write(f"error: {message}", "error")
+
+    def _internal_error(self, exc: BaseException, context: str) -> None:
+        """A bug: one line on stderr as in every mpql command (the traceback before it with
+        ``debug``), never in the transcript on stdout, which stays the answers to the inputs."""
+        from ..cli import report_internal_error  # the one wording of every command's bug report
+
+        self.internal_errors += 1
+        report_internal_error("mpql repl", exc, self.debug, context)
 
     # -- expressions ---------------------------------------------------------------------
 

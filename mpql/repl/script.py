@@ -10,9 +10,9 @@ the run.
 Exit code (docs/repl.md): 0 when every input succeeded (warnings are fine), 1 when at least one
 failed (an error-severity diagnostic, a failed command, a record that could not be evaluated),
 2 when an input had a syntax error (the exit code of a syntax error in every mpql command;
-the script still runs to its end) or hit an internal error (a bug, reported in the
-transcript; the script goes on), or for a usage or start-up error (handled by the CLI), 130
-when interrupted.
+the script still runs to its end) or hit an internal error (a bug, reported on stderr, not
+in the transcript; the script goes on), or for a usage or start-up error (handled by the
+CLI), 130 when interrupted.
 """
 
 from __future__ import annotations
