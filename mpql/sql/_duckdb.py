@@ -120,6 +120,7 @@ def _extract_once(comp, names, scope):
     comp.layers[1].append((id_key, _ident(item(len(names)), scope)))
     full = exp.EQ(this=fn("json_type", exp.column("_rec"), exp.Literal.string(_pointer(props_key))),
                   expression=exp.Literal.string("OBJECT"))
+    full = exp.Coalesce(this=full, expressions=[exp.false()])  # no properties / not a record
     # A present key whose name is not an array index proves an object: no second parse.
     proof = [not_null(item(k)) for k, n in enumerate(names) if not _index_like(n)]
     if not proof:
@@ -206,6 +207,7 @@ def filter_files(where, paths, *, scope="events", semantics=None, now=None, even
         ok = _extract_once(comp, names, scope)
         source = bound_source(comp, _source(files, scope))
     con = duckdb.connect(config={"threads": threads or min(2, os.cpu_count() or 1)})
+    written = False
     try:
         if count:
             query = exp.select(
@@ -230,12 +232,16 @@ def filter_files(where, paths, *, scope="events", semantics=None, now=None, even
                         chunk.append(line.encode("utf-8") + b"\n")
                     else:
                         bad += 1
-                out.write(b"".join(chunk))
+                if chunk:
+                    out.write(b"".join(chunk))
+                    written = True
     except duckdb.Error as exc:
         text = str(exc)
         if "mpql:" in text:
             raise EvaluationError(text[text.index("mpql:") + 6:].strip()) from None
-        if struct:
+        # A file can be read again by the Python engine (which reports each bad line and
+        # goes on), unless lines were already written; standard input cannot.
+        if not written and all(f != "-" and not f.endswith(".parquet") for f in files):
             raise Unreadable(text.splitlines()[0]) from None
         raise InputError(f"DuckDB could not read the input: {text.splitlines()[0]}") from None
     finally:
