@@ -2,13 +2,22 @@
 
 Inputs: JSONL files (``.gz`` too), directories (every ``*.jsonl``, ``*.json``, ``*.ndjson``
 and their ``.gz``, and ``*.parquet`` below them) and Parquet files with ``event`` and
-``properties`` columns (``$distinct_id``/``$properties`` with ``--profiles``). JSONL lines
-are written back byte for byte, as the Python engine does (DuckDB's ``read_json_objects``
-keeps each line's text); Parquet rows are written as JSON lines.
+``properties`` columns (``$distinct_id``/``$properties`` with ``--profiles``).
 
-Bad input is never dropped silently: a line that is not JSON stops the run with DuckDB's
-message (file and line), and records whose ``properties`` is not an object are counted and
-reported (``--engine python`` lists them line by line). Exit codes are the Python engine's.
+Each JSONL line is parsed once, by one of two readers:
+
+* typed: ``read_json`` with only the properties the filter reads as JSON-typed struct fields
+  — the fastest, used for ``--count`` on files when the filter cannot tell a JSON ``null``
+  from a missing property (the reader makes both SQL NULL). It refuses a key given twice
+  (Python keeps the last) and lines or properties that are not objects;
+* text: ``read_json_objects`` keeps each line's bytes (written back byte for byte, as the
+  Python engine does) and one ``json_extract`` of a list of paths reads every property.
+
+When DuckDB cannot read a file (malformed JSON, or the typed reader's refusals) and nothing
+was written yet, the caller reads it with the Python engine instead, which reports each bad
+line (standard input cannot be read twice: a clear error, exit 2). Records whose
+``properties`` is not an object are counted and reported. Exit codes are the Python
+engine's. What DuckDB's parser accepts beyond JSON (NaN, trailing commas) is in docs/sql.md.
 """
 
 from __future__ import annotations
