@@ -215,7 +215,7 @@ def filter_files(where, paths, *, scope="events", semantics=None, now=None, even
     else:
         ok = _extract_once(comp, names, scope)
         source = bound_source(comp, _source(files, scope))
-    con = duckdb.connect(config={"threads": threads or min(2, os.cpu_count() or 1)})
+    con = duckdb.connect(config={"threads": threads or _cpus()})
     written = False
     try:
         if count:
@@ -260,6 +260,14 @@ def filter_files(where, paths, *, scope="events", semantics=None, now=None, even
         raise _BadRecords(n, f"{bad} record(s) are not {what} records (no \"{props_key}\" object); "
                              "run with --engine python to see them line by line")
     return n
+
+
+def _cpus() -> int:
+    """The CPUs this process may run on (taskset, cgroups' cpusets), not the machine's."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 class Unreadable(InputError):
