@@ -173,3 +173,13 @@ def test_profiles_both_readers(tmp_path, where):
     text = ('{"$distinct_id":"u1","$properties":{"plan":"pro"}}\n'
             '{"$distinct_id":"u2","$properties":{"plan":"free","x":null}}\n')
     assert same(tmp_path, text, where, "--profiles", "--count").returncode == 0
+
+
+@pytest.mark.parametrize("where", ['properties["x"] == "é\\"\\\\"',
+                                   'properties["x"] == "é\\"\\\\" and not defined(properties["y"])'])
+def test_escaped_string_values_both_readers(tmp_path, where):
+    text = ('{"event":"e","properties":{"x":"\\u00e9\\"\\\\"}}\n'
+            '{"event":"e","properties":{"x":"é\\"\\\\"}}\n'
+            '{"event":"e","properties":{"x":"e"}}\n')
+    got = same(tmp_path, text, where, "--count")
+    assert got.stdout == b"2\n"
