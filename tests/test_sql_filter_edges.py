@@ -115,6 +115,9 @@ def test_keys_equal_but_for_case_are_two_properties(tmp_path):
     text = '{"event":"e","properties":{"x":"a","X":"b"}}\n{"event":"e","properties":{"X":"a"}}\n'
     got = same(tmp_path, text, 'properties["x"] == "a" or properties["X"] == "a"', "--count")
     assert got.stdout == b"2\n"
+    for key in ("x", "X"):  # one of the two read: the typed reader, matching case exactly
+        got = same(tmp_path, text, f'properties["{key}"] == "a"', "--count")
+        assert got.stdout == b"1\n" and got.stderr == b""
 
 
 def test_awkward_keys(tmp_path):
