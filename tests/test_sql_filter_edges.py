@@ -87,7 +87,9 @@ def test_duplicate_properties_object_falls_back(tmp_path):
 @pytest.mark.parametrize("where", [BLIND, SENSITIVE])
 @pytest.mark.parametrize("count", [True, False])
 def test_a_line_that_is_not_an_event_record_fails_both_engines(tmp_path, line, where, count):
-    text = '{"event":"e","properties":{"x":"a"}}\n' + line + "\n"
+    # (the line with "time": the text reader's shortcut proof that properties is an object)
+    text = ('{"event":"e","properties":{"x":"a"}}\n{"event":"e","properties":{"time":1}}\n'
+            + line + "\n")
     got = same(tmp_path, text, where, *(["--count"] if count else []))
     assert got.returncode == 2
 

@@ -118,7 +118,11 @@ def _extract_once(comp, names, scope):
     instead of one parse per property. Returns the ``_ok`` column: the record's properties are
     an object (known without another parse when a requested key is present)."""
     props_key, id_key = _keys(scope)
-    paths = [_pointer(props_key, n) for n in names] + [_pointer(id_key)]
+    # Keys every Raw Export record has: when one is present, properties is an object, and
+    # the json_type() check below (a second parse of the line) is skipped. Absent, it runs.
+    probes = [k for k in _PROBES.get(scope, ()) if k not in names]
+    paths = [_pointer(props_key, n) for n in names] + [_pointer(id_key)] + \
+            [_pointer(props_key, k) for k in probes]
     got = exp.column("_mpql_l")
     comp.layers[0].insert(0, ("_mpql_l", fn("json_extract", exp.column("_rec"),
                                             exp.Array(expressions=[exp.Literal.string(p) for p in paths]))))
@@ -132,9 +136,13 @@ def _extract_once(comp, names, scope):
     full = exp.Coalesce(this=full, expressions=[exp.false()])  # no properties / not a record
     # A present key whose name is not an array index proves an object: no second parse.
     proof = [not_null(item(k)) for k, n in enumerate(names) if not _index_like(n)]
+    proof += [not_null(item(len(names) + 1 + k)) for k in range(len(probes))]
     if not proof:
         return full
     return case((exp.or_(*proof), exp.true()), default=full)
+
+
+_PROBES = {"events": ("time", "distinct_id")}
 
 
 def _index_like(name: str) -> bool:
