@@ -2,10 +2,14 @@
 
     python benchmarks/bench_sql_filter.py            # generates benchmarks/data/ once (not in git)
     python benchmarks/bench_sql_filter.py --mb 100   # a smaller file for a quick look
+    python benchmarks/bench_sql_filter.py --runs 5   # more interleaved rounds (median)
 
 The data is the sandbox generator's Raw Export lines (``mpql sandbox generate``), concatenated
-into one file of at least ``--mb`` MB. Each filter is run by the three tools in the same run;
-their counts must agree (the run fails if not). jq comes from Debian (``apt-get install jq``);
+into one file of at least ``--mb`` MB. Each filter is run by the three tools in turn,
+``--runs`` rounds (interleaved, so a change in machine load hits all three alike), and the
+median of each is reported; their counts must agree (the run fails if not). jq counts inside
+jq (``reduce`` over ``inputs``), as ``mpql filter --count`` does: no lines written and
+re-read by ``wc``. jq comes from Debian (``apt-get install jq``);
 without it that column is skipped. Targets (issue 12): DuckDB ≥ 3× faster than the Python
 engine and ≥ 5× faster than jq on the 2-core machine. The machine's load average is printed,
 since other work on it slows every column.
@@ -55,6 +59,11 @@ def dataset(mb: int) -> Path:
     return target
 
 
+def median(xs):
+    xs = sorted(xs)
+    return xs[len(xs) // 2] if len(xs) % 2 else (xs[len(xs) // 2 - 1] + xs[len(xs) // 2]) / 2
+
+
 def timed(cmd) -> tuple[float, int]:
     start = time.perf_counter()
     done = subprocess.run(cmd, capture_output=True, check=True)
@@ -66,26 +75,39 @@ def timed(cmd) -> tuple[float, int]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--mb", type=int, default=400)
+    ap.add_argument("--runs", type=int, default=3, help="interleaved rounds per filter (median)")
     args = ap.parse_args()
     path = dataset(args.mb)
     size = path.stat().st_size / 1e6
     jq = shutil.which("jq")
     print(f"input {path.name}: {size:.0f} MB; load average {os.getloadavg()[0]:.1f} on "
-          f"{os.cpu_count()} cores; jq: {jq or 'not installed (apt-get install jq)'}")
+          f"{os.cpu_count()} cores; jq: {jq or 'not installed (apt-get install jq)'}; "
+          f"median of {args.runs} interleaved runs")
     mpql = [sys.executable, "-m", "mpql", "filter", "--count", "--now", "1719800000"]
     print(f"{'filter':58} {'count':>9} {'duckdb':>8} {'python':>8} {'jq':>8} {'py/duck':>8} {'jq/duck':>8}")
     ok = True
     for where, jq_filter in FILTERS:
-        d, nd = timed(mpql + ["--engine", "duckdb", "--where", where, str(path)])
-        p, np_ = timed(mpql + ["--engine", "python", "--where", where, str(path)])
-        row = f"{where[:58]:58} {nd:>9} {d:>7.1f}s {p:>7.1f}s"
+        tools = {"duckdb": mpql + ["--engine", "duckdb", "--where", where, str(path)],
+                 "python": mpql + ["--engine", "python", "--where", where, str(path)]}
         if jq:
-            j, nj = timed(["sh", "-c", f"{jq} -c '{jq_filter}' '{path}' | wc -l"])
-            row += f" {j:>7.1f}s {p / d:>7.1f}× {j / d:>7.1f}×"
-            ok &= nj == nd
+            # Counted inside jq, as mpql counts: no output lines written and re-read by wc.
+            tools["jq"] = [jq, "-n", f"reduce (inputs | {jq_filter}) as $r (0; . + 1)", str(path)]
+        times = {name: [] for name in tools}
+        counts = {}
+        for _ in range(args.runs):
+            for name, cmd in tools.items():
+                elapsed, n = timed(cmd)
+                times[name].append(elapsed)
+                ok &= counts.setdefault(name, n) == n
+        d, p = median(times["duckdb"]), median(times["python"])
+        nd = counts["duckdb"]
+        row = f"{where[:58]:58} {nd:>9} {d:>7.2f}s {p:>7.2f}s"
+        if jq:
+            j = median(times["jq"])
+            row += f" {j:>7.2f}s {p / d:>7.1f}× {j / d:>7.1f}×"
         else:
             row += f" {'-':>8} {p / d:>7.1f}× {'-':>8}"
-        ok &= np_ == nd
+        ok &= len(set(counts.values())) == 1
         print(row, flush=True)
     print(f"load average after: {os.getloadavg()[0]:.1f}")
     if not ok:

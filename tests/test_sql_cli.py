@@ -89,6 +89,12 @@ def test_duckdb_engine_fails_loudly_on_bad_input(tmp_path):
     shape.write_text('{"event": "a", "properties": {"x": 1}}\n{"event": "b", "properties": [1]}\n')
     got = mpql_cli("filter", "--engine", "duckdb", "--count", "--where", 'properties["x"] == 1', str(shape))
     assert got.returncode == 2 and got.stdout.strip() == b"1"
+    # --count on a file: DuckDB's typed reader refuses the line, the Python engine reports it
+    assert b"reading it with the Python engine" in got.stderr
+    assert b"shape.jsonl:2: error:" in got.stderr
+    # without --count (lines are written back) DuckDB reads the text and counts bad records
+    got = mpql_cli("filter", "--engine", "duckdb", "--where", 'properties["x"] == 1', str(shape))
+    assert got.returncode == 2 and got.stdout.count(b"\n") == 1
     assert b"1 record(s) are not event records" in got.stderr
     fails = mpql_cli("filter", "--engine", "duckdb", "--where", 'properties["x"] and true', str(shape))
     assert fails.returncode == 2 and b"needs boolean operands" in fails.stderr

@@ -411,7 +411,9 @@ def run(args) -> int:
         if choose_engine(args, where, scope) == "duckdb":
             from ..sql._duckdb import run_filter
 
-            return run_filter(args, where, where_name, files, scope, semantics, now)
+            status = run_filter(args, where, where_name, files, scope, semantics, now)
+            if status is not None:
+                return status
 
     out = sys.stdout.buffer
     write = out.write
