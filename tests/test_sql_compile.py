@@ -69,6 +69,9 @@ def _generate(dialect: str) -> str:
             blocks.append(f"-- {layout}: {text}\n{sql};\n")
     blocks.append("-- engage: " + EXPRESSIONS[1] + "\n"
                   + S.to_sql(EXPRESSIONS[1], dialect, "engage", now=NOW, pretty=True) + ";\n")
+    # The Engage id column keeps its type (a number stays a number): read as the JSON type.
+    ident = 'properties["distinct_id"] == 5'
+    blocks.append(f"-- engage: {ident}\n" + S.to_sql(ident, dialect, "engage", now=NOW, pretty=True) + ";\n")
     blocks.append("-- select: count per day and $os\n" + S.select_sql(
         'properties["plan"] > 1', dialect, "pipelines", events=["Signup"],
         from_date="2024-01-01", to_date="2024-01-31", on='properties["n"] + 1', unit="day",

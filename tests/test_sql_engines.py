@@ -360,3 +360,68 @@ def test_spark_helper_filters_a_dataframe(spark):
     kept = mpql_spark.filter(df, 'properties["plan"] == "pro" and not (properties["n"] < 3)')
     assert sorted(r["event"] for r in kept.collect()) == ["a", "c"]
     assert kept.columns == ["event", "properties"]
+
+
+# -- a profile's own distinct id (engage layout) ---------------------------------------------
+
+#: Records whose ``$distinct_id`` is of each JSON type (``...``: missing).
+ID_VALUES = [5, 7.5, "5", "u1", "2024-01-02", True, None, ...]
+ID_FILTERS = ['properties["distinct_id"] == 5', 'properties["$distinct_id"] == "5"',
+              'user["distinct_id"] > 4', 'properties["$distinct_id"] in [5, "u1", true]',
+              'defined(properties["distinct_id"])', 'properties["distinct_id"] == true',
+              'string(properties["$distinct_id"]) == "null"',
+              'properties["distinct_id"] < datetime("2024-02-01")']
+
+
+def _id_record(ident):
+    return {"$properties": {"plan": "free"}} if ident is ... else \
+        {"$distinct_id": ident, "$properties": {"plan": "free"}}
+
+
+def _duck_literal(v, column):
+    if v is ...:
+        return f"NULL::{column}"
+    text = json.dumps(v) if column == "JSON" else str(v).lower() if isinstance(v, bool) else str(v)
+    return "'" + text.replace("'", "''") + f"'::{column}"
+
+
+def _expected_ids(where, idents):
+    keep = compile_predicate(where, "profiles", now=NOW)
+    return [i for i, ident in enumerate(idents) if keep(_id_record(ident))]
+
+
+@pytest.mark.parametrize("column", ["JSON", "BIGINT", "VARCHAR", "BOOLEAN"])
+@pytest.mark.parametrize("bind", [False, True], ids=["inline", "bound"])
+def test_profile_distinct_id_column_of_any_type_through_duckdb(duck, column, bind):
+    """An Engage table's id column has the type its reader gave it (DuckDB's read_json:
+    BIGINT for numbers, JSON for a mix): every filter agrees with the evaluator on records
+    holding those values (a SQL NULL is a missing id; only JSON tells null apart)."""
+    fits = {"JSON": lambda v: True, "BIGINT": lambda v: v is ... or type(v) is int,
+            "VARCHAR": lambda v: v is ... or isinstance(v, str),
+            "BOOLEAN": lambda v: v is ... or isinstance(v, bool)}[column]
+    idents = [v for v in ID_VALUES if fits(v)]
+    rows = ", ".join(f"({i}, {_duck_literal(v, column)}, '{{\"plan\": \"free\"}}'::JSON)"
+                     for i, v in enumerate(idents))
+    for where in ID_FILTERS:
+        comp = S.compiler("duckdb", "engage", now=NOW, bind=bind)
+        cond = comp.condition(S._node(where))
+        src = bound_source(comp, exp.to_table("t")) if bind else exp.to_table("t")
+        sql = (f'WITH t AS (SELECT * FROM (VALUES {rows}) AS v(id, "$distinct_id", "$properties")) '
+               f"SELECT id FROM {src.sql('duckdb')} WHERE {cond.sql('duckdb')} ORDER BY id")
+        got = [r[0] for r in duck.execute(sql).fetchall()]
+        assert got == _expected_ids(where, idents), (column, where)
+
+
+def test_profile_distinct_id_column_through_spark(spark):
+    """The Spark helper reads an Engage id column of any type as a VARIANT (spark.read.json
+    makes a numeric id BIGINT): a number stays a number, as in the evaluator."""
+    from mpql.sql import spark as mpql_spark
+
+    for column, idents in (("BIGINT", [5, 7, ...]), ("STRING", ["5", "u1", "2024-01-02", ...]),
+                           ("BOOLEAN", [True, False, ...]), ("DOUBLE", [5.0, 7.5, ...])):
+        df = spark.createDataFrame(
+            [(i, None if v is ... else v, json.dumps({"plan": "free"})) for i, v in enumerate(idents)],
+            f"id INT, `$distinct_id` {column}, `$properties` STRING")
+        for where in ID_FILTERS:
+            got = sorted(r["id"] for r in mpql_spark.filter(df, where, "engage", now=NOW).collect())
+            assert got == _expected_ids(where, idents), (column, where)

@@ -66,12 +66,15 @@ class Layout:
     """Where a record's parts are: the table's column names for one data layout."""
 
     def __init__(self, name, scope, properties, *, event=None, distinct_id=None, time=None,
-                 table=None):
+                 table=None, distinct_id_text=False):
         self.name = name
         self.scope = scope
         self.properties = properties
         self.event = event
         self.distinct_id = distinct_id
+        #: The distinct_id column is text by the layout's schema (Data Pipelines: STRING);
+        #: otherwise its type is whatever the reader gave it (read as JSON: see _id_column).
+        self.distinct_id_text = distinct_id_text
         self.time = time
         self.table = table
 
@@ -80,12 +83,14 @@ LAYOUTS = {
     # Raw Export JSONL: {"event": …, "properties": {…, "time": …, "distinct_id": …}}
     ("export", "events"): Layout("export", "events", "properties", event="event", table="events"),
     # Mixpanel Data Pipelines (docs.mixpanel.com/docs/data-pipelines): mp_master_event has
-    # event_name, time (TIMESTAMP), distinct_id and the remaining properties as JSON.
+    # event_name, time (TIMESTAMP), distinct_id (STRING) and the remaining properties as JSON.
     ("pipelines", "events"): Layout("pipelines", "events", "properties", event="event_name",
-                                    distinct_id="distinct_id", time="time", table="mp_master_event"),
+                                    distinct_id="distinct_id", time="time", table="mp_master_event",
+                                    distinct_id_text=True),
     ("pipelines", "profiles"): Layout("pipelines", "profiles", "properties",
-                                      distinct_id="distinct_id", table="mp_people_data"),
-    # Engage results: {"$distinct_id": …, "$properties": {…}}
+                                      distinct_id="distinct_id", table="mp_people_data",
+                                      distinct_id_text=True),
+    # Engage results: {"$distinct_id": …, "$properties": {…}}; the id may be any JSON value.
     ("engage", "profiles"): Layout("engage", "profiles", "$properties", distinct_id="$distinct_id",
                                    table="profiles"),
 }
@@ -252,7 +257,7 @@ class Compiler:
         if scope in ("properties", "user"):
             v = self._typed(self._raw(name))
             if name in ("$distinct_id", "distinct_id") and lay.distinct_id:
-                v = _fallback(v, V(str=cast(_col(lay.distinct_id), "VARCHAR")))
+                v = _fallback(v, self._id_column())
             return v
         if scope == "behaviors":
             raise SqlCompileError(
@@ -296,9 +301,9 @@ class Compiler:
         elif name == "$distinct_id":
             v = _fallback(v, self._typed(self._raw("distinct_id")))
             if lay.distinct_id:
-                v = _fallback(v, V(str=cast(_col(lay.distinct_id), "VARCHAR")))
+                v = _fallback(v, self._id_column())
         elif name == "distinct_id" and lay.distinct_id:
-            v = _fallback(v, V(str=cast(_col(lay.distinct_id), "VARCHAR")))
+            v = _fallback(v, self._id_column())
         elif name == "time" and lay.time:
             seconds = exp.Floor(this=self.d.timestamp_seconds(_col(lay.time)))
             v = _fallback(v, V(num=cast(seconds, "DOUBLE")))
@@ -308,8 +313,24 @@ class Compiler:
         """``Resolver.distinct_id``: the raw (untyped) distinct_id, else $distinct_id."""
         v = _fallback(self._raw("distinct_id"), self._raw("$distinct_id"))
         if self.layout.distinct_id:
-            v = _fallback(v, V(str=cast(_col(self.layout.distinct_id), "VARCHAR")))
+            v = _fallback(v, self._id_column())
         return v
+
+    def _id_column(self) -> V:
+        """The layout's distinct_id column, as the evaluator reads the record's id
+        (records.Resolver): as it is — a number stays a number, ``null`` is null, and a
+        string is never typed as a datetime. Data Pipelines' schema makes it a STRING; any
+        other column (an Engage table: DuckDB's read_json makes a numeric id BIGINT, a mix
+        JSON) is read through the dialect's JSON type."""
+        col = _col(self.layout.distinct_id)
+        if self.layout.distinct_id_text:
+            return V(str=cast(col, "VARCHAR"))
+        if not self.bind:
+            return self.d.typed_json(self.d.to_json(col))
+        # Bound once, after the layer that may compute the column (the DuckDB engine does).
+        if not any(n == "_mpql_id" for n, _ in self.layers[2]):
+            self.layers[2].append(("_mpql_id", self.d.to_json(col)))
+        return self.d.typed_json(_col("_mpql_id"))
 
     def _typed(self, v: V) -> V:
         """values.Ops.typed: property strings shaped like ISO dates are datetimes

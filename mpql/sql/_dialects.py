@@ -89,6 +89,11 @@ class Dialect:
     def parse_json_column(self, col: exp.Expression) -> exp.Expression:
         return col
 
+    def to_json(self, col: exp.Expression) -> exp.Expression:
+        """A column of any SQL type (a JSON one included, unchanged) as the JSON value
+        ``typed_json`` reads: a number stays a number, text a string."""
+        raise NotImplementedError
+
     # -- text, numbers, dates ---------------------------------------------------------------
 
     def regex_full(self, s, pattern: str) -> exp.Expression:
@@ -171,6 +176,9 @@ class DuckDB(Dialect):
     def json_text(self, j):
         return cast(j, "VARCHAR")
 
+    def to_json(self, col):
+        return fn("to_json", col)
+
     def any_element(self, lst, predicate, name="_mpql_x"):
         x = exp.to_identifier(name)
         # CAST to JSON[] rather than json_extract(…, '$[*]'), which sqlglot reads back as
@@ -241,6 +249,10 @@ class Spark(Dialect):
     def json_text(self, j):
         return fn("to_json", j)
 
+    def to_json(self, col):
+        # CAST(… AS VARIANT) keeps a number a number and leaves a VARIANT as it is.
+        return cast(col, "VARIANT")
+
     def any_element(self, lst, predicate, name="_mpql_x"):
         x = exp.to_identifier(name)
         body = predicate(self.typed_json(exp.column(x), in_list=True))
@@ -301,6 +313,9 @@ class BigQuery(Dialect):
     def json_text(self, j):
         return fn("TO_JSON_STRING", j)
 
+    def to_json(self, col):
+        return fn("TO_JSON", col)
+
     def any_element(self, lst, predicate, name="_mpql_x"):
         body = predicate(self.typed_json(exp.column(name), in_list=True))
         sub = exp.select("1").from_(
@@ -344,6 +359,9 @@ class Snowflake(Dialect):
 
     def json_text(self, j):
         return fn("TO_JSON", j)
+
+    def to_json(self, col):
+        return fn("TO_VARIANT", col)
 
     def any_element(self, lst, predicate, name="_mpql_x"):
         body = predicate(self.typed_json(exp.column("VALUE", table=name), in_list=True))

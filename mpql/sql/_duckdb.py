@@ -104,10 +104,11 @@ def _format():
 
 def _ident(j, scope):
     """The event name (a JSON string, else NULL: the Python engine's ``--event`` matches
-    strings only) or the profile's distinct id as text, from its JSON value ``j``."""
-    text = fn("json_extract_string", j, exp.Literal.string("$"))
+    strings only) or the profile's distinct id as its JSON value ``j`` (the evaluator keeps
+    a numeric id a number)."""
     if scope != "events":
-        return text
+        return j
+    text = fn("json_extract_string", j, exp.Literal.string("$"))
     return case((exp.EQ(this=fn("json_type", j.copy()), expression=exp.Literal.string("VARCHAR")),
                  text))
 
@@ -184,7 +185,10 @@ def _struct_source(files, names, scope):
 
 
 def _use_struct(comp, names, files, cond, count) -> bool:
-    return (count and bool(names) and all(n and "\0" not in n for n in names)
+    # read_json also makes a JSON null distinct id SQL NULL (missing): a filter that reads
+    # the profile's id column is left to the text reader.
+    reads_id = any(n == "_mpql_id" for n, _ in comp.layers[2])
+    return (count and bool(names) and not reads_id and all(n and "\0" not in n for n in names)
             and len({n.lower() for n in names}) == len(names)  # struct fields ignore case
             and all(f != "-" and not f.endswith(".parquet") for f in files)
             and _null_blind(comp, cond, names))

@@ -596,6 +596,25 @@ COALESCE(
   FALSE
 );
 
+-- engage: properties["distinct_id"] == 5
+COALESCE(
+  COALESCE(
+    CASE
+      WHEN `$properties`['distinct_id'] IS NULL
+      THEN CASE
+        WHEN JSON_TYPE(TO_JSON(`$distinct_id`)) = 'number'
+        THEN LAX_FLOAT64(TO_JSON(`$distinct_id`))
+      END
+      ELSE CASE
+        WHEN JSON_TYPE(`$properties`['distinct_id']) = 'number'
+        THEN LAX_FLOAT64(`$properties`['distinct_id'])
+      END
+    END = CAST(5 AS FLOAT64),
+    FALSE
+  ),
+  FALSE
+);
+
 -- select: count per day and $os
 SELECT
   CAST(DATE_FROM_UNIX_DATE(

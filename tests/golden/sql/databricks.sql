@@ -739,6 +739,35 @@ COALESCE(
   FALSE
 );
 
+-- engage: properties["distinct_id"] == 5
+COALESCE(
+  COALESCE(
+    CASE
+      WHEN VARIANT_GET(TRY_PARSE_JSON(`$properties`), '$["distinct_id"]') IS NULL
+      THEN CASE
+        WHEN (
+          SCHEMA_OF_VARIANT(CAST(`$distinct_id` AS VARIANT)) IN ('BIGINT', 'DOUBLE', 'INT', 'SMALLINT', 'TINYINT', 'FLOAT')
+        )
+        OR (
+          SCHEMA_OF_VARIANT(CAST(`$distinct_id` AS VARIANT)) LIKE 'DECIMAL%'
+        )
+        THEN VARIANT_GET(CAST(`$distinct_id` AS VARIANT), '$', 'double')
+      END
+      ELSE CASE
+        WHEN (
+          SCHEMA_OF_VARIANT(VARIANT_GET(TRY_PARSE_JSON(`$properties`), '$["distinct_id"]')) IN ('BIGINT', 'DOUBLE', 'INT', 'SMALLINT', 'TINYINT', 'FLOAT')
+        )
+        OR (
+          SCHEMA_OF_VARIANT(VARIANT_GET(TRY_PARSE_JSON(`$properties`), '$["distinct_id"]')) LIKE 'DECIMAL%'
+        )
+        THEN VARIANT_GET(VARIANT_GET(TRY_PARSE_JSON(`$properties`), '$["distinct_id"]'), '$', 'double')
+      END
+    END = CAST(5 AS DOUBLE),
+    FALSE
+  ),
+  FALSE
+);
+
 -- select: count per day and $os
 SELECT
   CAST(DATE_FROM_UNIX_DATE(

@@ -588,6 +588,25 @@ COALESCE(
   FALSE
 );
 
+-- engage: properties["distinct_id"] == 5
+COALESCE(
+  COALESCE(
+    CASE
+      WHEN JSON_EXTRACT("$properties", '/distinct_id') IS NULL
+      THEN CASE
+        WHEN JSON_TYPE(TO_JSON("$distinct_id")) IN ('BIGINT', 'UBIGINT', 'DOUBLE', 'HUGEINT')
+        THEN CAST(TO_JSON("$distinct_id") AS DOUBLE)
+      END
+      ELSE CASE
+        WHEN JSON_TYPE(JSON_EXTRACT("$properties", '/distinct_id')) IN ('BIGINT', 'UBIGINT', 'DOUBLE', 'HUGEINT')
+        THEN CAST(JSON_EXTRACT("$properties", '/distinct_id') AS DOUBLE)
+      END
+    END = CAST(5 AS DOUBLE),
+    FALSE
+  ),
+  FALSE
+);
+
 -- select: count per day and $os
 SELECT
   CAST(CAST('1970-01-01' AS DATE) + CAST(FLOOR(

@@ -588,6 +588,25 @@ COALESCE(
   FALSE
 );
 
+-- engage: properties["distinct_id"] == 5
+COALESCE(
+  COALESCE(
+    CASE
+      WHEN GET("$properties", 'distinct_id') IS NULL
+      THEN CASE
+        WHEN TYPEOF(TO_VARIANT("$distinct_id")) IN ('INTEGER', 'DECIMAL', 'DOUBLE')
+        THEN TO_DOUBLE(TO_VARIANT("$distinct_id"))
+      END
+      ELSE CASE
+        WHEN TYPEOF(GET("$properties", 'distinct_id')) IN ('INTEGER', 'DECIMAL', 'DOUBLE')
+        THEN TO_DOUBLE(GET("$properties", 'distinct_id'))
+      END
+    END = CAST(5 AS DOUBLE),
+    FALSE
+  ),
+  FALSE
+);
+
 -- select: count per day and $os
 SELECT
   CAST(DATEADD(
