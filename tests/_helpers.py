@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import select
+import signal
 import subprocess
 import sys
 import time
@@ -96,3 +97,15 @@ def json_kind(value) -> str | None:
     if isinstance(value, str):
         return "string"
     return None
+
+
+def sigint_default() -> None:
+    """``preexec_fn`` for a child a test will interrupt: Ctrl-C's default disposition.
+
+    A shell without job control starts background commands with SIGINT ignored (`make test &`,
+    `nohup`, some CI runners); children inherit that, and Python then installs no
+    KeyboardInterrupt handler, rightly: a background job must not die of the terminal's
+    Ctrl-C. A test that sends SIGINT must therefore give its child the default disposition,
+    or it tests nothing (the signal is dropped) and fails only when the suite runs in the
+    background."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

@@ -28,6 +28,7 @@ import time
 from pathlib import Path
 
 import pytest
+from _helpers import sigint_default
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = [ROOT / "README.md", ROOT / "docs" / "cli.md"]
@@ -129,7 +130,7 @@ def _recent_dates(argv: list[str]) -> list[str]:
 def _serve(argv: list[str], cwd: Path) -> None:
     proc = subprocess.Popen([sys.executable, "-m", "mpql", *argv], cwd=cwd, env=_env(),
                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+                            stderr=subprocess.STDOUT, text=True, preexec_fn=sigint_default)
     seen = []
     try:
         deadline = time.monotonic() + 20

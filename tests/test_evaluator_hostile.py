@@ -10,7 +10,7 @@ import subprocess
 import sys
 
 import pytest
-from _helpers import buffered_env, read_line
+from _helpers import buffered_env, read_line, sigint_default
 
 import mpql
 from mpql.errors import InputError
@@ -129,7 +129,7 @@ def test_ctrl_c_exits_130_without_a_traceback():
     proc = subprocess.Popen(
         [sys.executable, "-m", "mpql", "filter", "-w", "true", "-"],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        env=buffered_env(),
+        env=buffered_env(), preexec_fn=sigint_default,
     )
     proc.stdin.write(PRO)
     proc.stdin.flush()

@@ -17,7 +17,7 @@ import sys
 import time
 
 import pytest
-from _helpers import clean_env, credentials_env, run_mpql
+from _helpers import clean_env, credentials_env, run_mpql, sigint_default
 
 from mpql.executor import Client, Credentials, Limits
 from mpql.planner import Query
@@ -237,9 +237,7 @@ def test_ctrl_c_during_a_stalled_download_exits_promptly_and_keeps_the_state(ser
                              "--to", b, "--chunk", "day", "-o", str(out), "--base-url",
                              server.url, "--quiet",
                              *RAISED], env=env_for(server), stderr=subprocess.PIPE,
-                            # SIGINT's default disposition even when the suite runs as a
-                            # background job (which starts with SIGINT ignored)
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+                            preexec_fn=sigint_default)
     try:
         time.sleep(2.0)
         proc.send_signal(signal.SIGINT)

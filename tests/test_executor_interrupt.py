@@ -14,6 +14,7 @@ import sys
 import time
 
 import pytest
+from _helpers import sigint_default
 
 from mpql.sandbox import Sandbox
 from mpql.sandbox._limits import Limits as ServerLimits
@@ -38,14 +39,6 @@ def _env(sb):
 def _days(sb, n):
     last = sb.dataset.last_date
     return [(last - dt.timedelta(days=n - 1 - i)).isoformat() for i in range(n)]
-
-
-def _sigint_default() -> None:
-    """In the child: Ctrl-C's default disposition. A shell starts background jobs with SIGINT
-    ignored (`pytest … &`), children inherit that, and Python then installs no
-    KeyboardInterrupt handler — the SIGINT sent here would be ignored, as it should be for a
-    real background job, and the test would hang instead of testing anything."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _interrupt(proc, server, ready) -> str:
@@ -75,7 +68,7 @@ def test_ctrl_c_prints_the_resume_hint_and_exits_130(server, tmp_path):
             "--chunk", "day",  # one request per day: the faults target days 3-6
             "-o", str(out), "--base-url", server.url, *RAISED]
     proc = subprocess.Popen(argv, env=_env(server), stderr=subprocess.PIPE, text=True,
-                            preexec_fn=_sigint_default)
+                            preexec_fn=sigint_default)
 
     def days_1_2_committed() -> None:
         deadline = time.monotonic() + 60
@@ -113,6 +106,6 @@ def test_ctrl_c_while_writing_to_stdout_has_no_resume_hint(server, tmp_path):
                              "--to", days[-1], "--chunk", "day", "--base-url", server.url,
                              *RAISED],
                             env=_env(server), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, preexec_fn=_sigint_default)
+                            text=True, preexec_fn=sigint_default)
     err = _interrupt(proc, server, proc.stdout.readline)  # SIGINT once day 1 is out
     assert proc.returncode == 130 and "--resume" not in err and "Traceback" not in err, err

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from _helpers import sigint_default
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -338,7 +339,7 @@ def test_ctrl_c_exits_130_without_a_traceback():
 
     proc = subprocess.Popen([sys.executable, "-m", "mpql", "parse", "-"], cwd=ROOT,
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True, preexec_fn=sigint_default)
     time.sleep(2)  # at start-up or already waiting for standard input: either way 130
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)

@@ -10,6 +10,7 @@ import sys
 import time
 
 import requests
+from _helpers import sigint_default
 
 from mpql.sandbox import Dataset, generate
 
@@ -96,7 +97,8 @@ def test_info_and_serve_subprocess(tmp_path):
     log = tmp_path / "requests.jsonl"
     proc = subprocess.Popen([sys.executable, "-m", "mpql", "sandbox", "serve", "--data", str(tmp_path / "h"),
                              "--faults", "engage#1:503", "--log", str(log)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=sigint_default)
     try:
         header = [proc.stdout.readline() for _ in range(6)]
         fields = dict(line.split(":", 1) for line in header[1:] if ":" in line)
