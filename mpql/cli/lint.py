@@ -137,9 +137,9 @@ def run(args) -> int:
         raise ConfigError("--write-baseline records the findings as they are: it cannot be "
                           "combined with --fix or --diff (fix first, then write the baseline)")
     baseline = None
-    if args.baseline or args.write_baseline:  # the only uses of Path below need one of them
-        from pathlib import Path
     if args.baseline and not args.write_baseline:
+        from pathlib import Path  # here and below: only with a baseline (start-up of -e)
+
         from ..checker.baseline import load_baseline
         baseline = load_baseline(Path(args.baseline))
     # Standard input is read only when asked for (`-`). With no path and no -e, lint the
@@ -179,11 +179,15 @@ def run(args) -> int:
             found.extend(current)
             text = source.text
         if base_file:
+            from pathlib import Path
+
             from ..checker.baseline import entries_for, file_key
             key = file_key(source.path, source.name, Path(base_file).parent)
             linted.add(key)
             recorded.extend(entries_for(current, text, source.name, key, single=single))
     if args.write_baseline:
+        from pathlib import Path
+
         from ..checker.baseline import write_baseline
         n = write_baseline(Path(args.write_baseline), recorded)
         print(f"Wrote {n} baseline entr{'ies' if n != 1 else 'y'} to {args.write_baseline}.",

@@ -190,16 +190,20 @@ def _use_struct(comp, names, files, cond, count) -> bool:
     reads_id = any(n == "_mpql_id" for n, _ in comp.layers[2])
     return (count and bool(names) and not reads_id and all(n and "\0" not in n for n in names)
             and len({n.lower() for n in names}) == len(names)  # struct fields ignore case
-            and all(f != "-" and not f.endswith(".parquet") for f in files)
-            and _null_blind(comp, cond, names))
+            and _jsonl_files_only(files) and _null_blind(comp, cond, names))
+
+
+def _jsonl_files_only(files) -> bool:
+    """No standard input and no Parquet: files that ``read_json`` can take and that the
+    Python engine can read again if DuckDB refuses them."""
+    return all(f != "-" and not f.endswith(".parquet") for f in files)
 
 
 def filter_files(where, paths, *, scope="events", semantics=None, now=None, events=(),
-                 invert=False, count=False, out=None, threads=None, exact=False) -> int:
+                 invert=False, count=False, out=None, threads=None) -> int:
     """Write the selected lines of ``paths`` to ``out`` (binary) or, with ``count``, only
     count them. Returns the number selected. Raises InputError / EvaluationError, and
-    ``Unreadable`` when DuckDB's typed reader refused files the Python engine should read
-    (``exact``: never use that reader)."""
+    ``Unreadable`` when DuckDB could not read files the Python engine can read instead."""
     import duckdb
 
     files = expand_paths(paths or ["-"])
@@ -216,7 +220,7 @@ def filter_files(where, paths, *, scope="events", semantics=None, now=None, even
     if events:
         cond = exp.and_(exp.In(this=ident.copy(), expressions=[exp.Literal.string(e) for e in events]), cond)
     selected = exp.Not(this=exp.Paren(this=cond)) if invert else cond
-    struct = not exact and _use_struct(comp, names, files, cond, count)
+    struct = _use_struct(comp, names, files, cond, count)
     if struct:
         field = lambda n: exp.Dot(this=exp.column("_p"), expression=exp.to_identifier(n, quoted=True))
         by_j = dict(zip(_j_names(comp, names), names))
@@ -262,7 +266,7 @@ def filter_files(where, paths, *, scope="events", semantics=None, now=None, even
             raise EvaluationError(text[text.index("mpql:") + 6:].strip()) from None
         # A file can be read again by the Python engine (which reports each bad line and
         # goes on), unless lines were already written; standard input cannot.
-        if not written and all(f != "-" and not f.endswith(".parquet") for f in files):
+        if not written and _jsonl_files_only(files):
             raise Unreadable(text.splitlines()[0]) from None
         raise InputError(f"DuckDB could not read the input: {text.splitlines()[0]}") from None
     finally:
@@ -283,8 +287,9 @@ def _cpus() -> int:
 
 
 class Unreadable(InputError):
-    """DuckDB's typed reader refused a file (a duplicate key, a line or properties that is not
-    an object, malformed JSON): the caller reads it with the Python engine instead."""
+    """DuckDB could not read a file (malformed JSON; the typed reader also refuses a duplicate
+    key, a line or properties that is not an object) before anything was written: the caller
+    reads it with the Python engine instead."""
 
 
 class _BadRecords(InputError):
